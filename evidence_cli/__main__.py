@@ -1,0 +1,5 @@
+"""Allow `python -m evidence_cli`."""
+
+from evidence_cli.cli import main
+
+main()

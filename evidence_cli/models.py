@@ -1,0 +1,153 @@
+"""The data that flows through the pipeline: references, findings, per-reference results, reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+CITED_KEYS = ("doi", "title", "authors", "year", "container", "volume", "issue", "pages", "url")
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self.value]
+
+
+_SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
+
+# A reference's status, from best to worst. "unverifiable" ranks below "error" (a known problem is
+# worth more than an unknown one) but above warning: it is never reported as fine.
+STATUS_ORDER = ("ok", "info", "warning", "unverifiable", "error")
+
+# Findings that mean "this could not be checked": they make the reference's status unverifiable
+# rather than counting as a problem with the citation itself.
+UNVERIFIABLE_CODES = frozenset(
+    {"service-unavailable", "no-match", "url-blocked", "url-server-error", "url-refused"}
+)
+
+
+@dataclass(slots=True)
+class SourceLocation:
+    """Where a reference was read: a file path and a 1-based line (a paragraph number for .docx)."""
+
+    path: str
+    line: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line}
+
+
+@dataclass(slots=True)
+class CitedFields:
+    """Bibliographic fields, as cited in the input or as registered in Crossref."""
+
+    doi: str | None = None
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+    container: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in CITED_KEYS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CitedFields:
+        return cls(**{key: data[key] for key in CITED_KEYS if key in data})
+
+
+@dataclass(slots=True)
+class Reference:
+    """One cited work as read from an input, before anything was looked up.
+
+    `links` holds every other URL found with the reference (for the link checker); `cited.url`
+    is the reference's own URL field.
+    """
+
+    id: str
+    source: SourceLocation
+    raw: str
+    cited: CitedFields
+    links: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Finding:
+    """One verdict about one reference, field by field when it concerns a field."""
+
+    code: str
+    severity: Severity
+    message: str
+    field: str | None = None
+    cited: Any = None
+    registered: Any = None
+    suggestion: str | None = None
+
+    @property
+    def makes_unverifiable(self) -> bool:
+        return self.code in UNVERIFIABLE_CODES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "field": self.field,
+            "cited": self.cited,
+            "registered": self.registered,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+def status_of(findings: list[Finding]) -> str:
+    """The worst status the findings imply; "ok" only when there are none."""
+    worst = "ok"
+    for finding in findings:
+        status = "unverifiable" if finding.makes_unverifiable else finding.severity.value
+        if STATUS_ORDER.index(status) > STATUS_ORDER.index(worst):
+            worst = status
+    return worst
+
+
+@dataclass(slots=True)
+class ReferenceResult:
+    """A reference with what the checks found about it."""
+
+    reference: Reference
+    doi: str | None
+    registered: CitedFields | None
+    findings: list[Finding]
+
+    @property
+    def status(self) -> str:
+        return status_of(self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        ref = self.reference
+        return {
+            "id": ref.id,
+            "source": ref.source.to_dict(),
+            "raw": ref.raw,
+            "cited": ref.cited.to_dict(),
+            "doi": self.doi,
+            "status": self.status,
+            "registered": self.registered.to_dict() if self.registered else None,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def summarize(results: list[ReferenceResult]) -> dict[str, int]:
+    summary = {"references": len(results), "ok": 0, "info": 0, "warning": 0, "error": 0,
+               "unverifiable": 0}
+    for result in results:
+        summary[result.status] += 1
+    return summary

@@ -1,0 +1,43 @@
+"""Run settings, resolved from command-line options, then environment variables, then defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CROSSREF_URL = "https://api.crossref.org"
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything the services need; the CLI builds one and passes it down."""
+
+    crossref_url: str = DEFAULT_CROSSREF_URL
+    mailto: str | None = None
+    cache_dir: Path = Path("cache")
+    offline: bool = False
+    refresh: bool = False
+    # Seconds to wait for one Crossref answer, and how many times to retry a failed request.
+    timeout: float = 20.0
+    max_retries: int = 4
+    # Cache lifetimes, in seconds: a found record rarely changes; a 404 may be registered soon.
+    record_ttl: float = 30 * 86400
+    not_found_ttl: float = 86400
+    url_ttl: float = 7 * 86400
+    # Links
+    check_urls: bool = True
+    check_dois: bool = True
+    url_timeout: float = 20.0
+    url_excludes: list[str] = field(default_factory=list)
+    allow_private: bool = False
+    per_host_concurrency: int = 2
+    url_concurrency: int = 16
+    # Matching references without a DOI
+    match_threshold: float = 0.9
+    reviews_dir: Path = Path("reviews")
+
+
+def env_str(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None
