@@ -33,9 +33,8 @@ def strip_trailing_punctuation(candidate: str) -> str:
     """Drop sentence punctuation after a DOI, and a closing bracket it does not open."""
     while candidate:
         last = candidate[-1]
-        if last in _TRAILING:
-            candidate = candidate[:-1]
-        elif last == ")" and candidate.count("(") < candidate.count(")"):
+        unopened_bracket = last == ")" and candidate.count("(") < candidate.count(")")
+        if last in _TRAILING or unopened_bracket:
             candidate = candidate[:-1]
         else:
             break

@@ -1,4 +1,4 @@
-"""The data that flows through the pipeline: references, findings, per-reference results, reports."""
+"""The data that flows through the pipeline: references, findings, results, reports."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ class Settings:
     """Everything the services need; the CLI builds one and passes it down."""
 
     crossref_url: str = DEFAULT_CROSSREF_URL
+    fail_on: str = "error"
     mailto: str | None = None
     cache_dir: Path = Path("cache")
     offline: bool = False

@@ -1,4 +1,4 @@
-"""Report formats: each module renders the JSON-shaped report dict (schema evidence-cli/check/v1)."""
+"""Report formats: each module renders the JSON report dict (schema evidence-cli/check/v1)."""
 
 from __future__ import annotations
 

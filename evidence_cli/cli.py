@@ -1,0 +1,68 @@
+"""The `evidence` command line: parse options, build objects, run, pick the exit code."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+
+from evidence_cli import __version__
+from evidence_cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, EvidenceError
+
+app = typer.Typer(
+    name="evidence",
+    help="Check that the studies you cite are real, correctly cited, still standing, and what "
+    "they found.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module registers its commands on `app`; they import heavy libraries only when run.
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"evidence-cli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", help="Show the version and exit.", callback=_show_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Check that the studies you cite are real, correctly cited, still standing."""
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+def main() -> None:
+    """Entry point: domain errors become one clear line and an exit code, never a traceback."""
+    _register_commands()
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.UsageError as error:
+        error.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        sys.stderr.write("evidence: interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+    except EvidenceError as error:
+        sys.stderr.write(f"evidence: error: {error.message}\n")
+        sys.exit(error.exit_code)
+    except click.exceptions.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

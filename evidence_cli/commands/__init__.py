@@ -1,0 +1,1 @@
+"""Command modules: each defines `register(app)` and imports its heavy dependencies lazily."""

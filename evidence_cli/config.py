@@ -1,0 +1,193 @@
+"""Resolve settings: command-line options win over environment variables, which win over the file.
+
+The file is `[tool.evidence]` in a pyproject.toml or the top level of an evidence.toml, found by
+walking up from the working directory (the nearest one that has evidence settings wins).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from evidence_cli.errors import ConfigError
+from evidence_cli.settings import Settings
+
+FAIL_ON_CHOICES = ("error", "warning", "never")
+
+
+def _positive_float(value: Any) -> float:
+    if isinstance(value, str):  # environment variables arrive as text
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError("expected a positive number") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError("expected a positive number")
+    return float(value)
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("expected a positive whole number")
+    return value
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _url(value: Any) -> str:
+    text = _string(value)
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return text.rstrip("/")
+
+
+def _path(value: Any) -> Path:
+    return Path(_string(value))
+
+
+def _fail_on(value: Any) -> str:
+    text = _string(value).lower()
+    if text not in FAIL_ON_CHOICES:
+        raise ValueError(f"expected one of {', '.join(FAIL_ON_CHOICES)}")
+    return text
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    truthy, falsy = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+    if isinstance(value, str) and value.lower() in (*truthy, *falsy):
+        return value.lower() in truthy
+    raise ValueError("expected true or false")
+
+
+def _string_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    return list(value)
+
+
+def _ratio(value: Any) -> float:
+    number = _positive_float(value)
+    if number > 1:
+        raise ValueError("expected a number between 0 and 1")
+    return number
+
+
+def _days(value: Any) -> float:
+    return _positive_float(value) * 86400
+
+
+# File key -> (Settings field, validator). Expiry is written in days in the file, kept in seconds.
+FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "mailto": ("mailto", _string),
+    "crossref-url": ("crossref_url", _url),
+    "fail-on": ("fail_on", _fail_on),
+    "cache-dir": ("cache_dir", _path),
+    "record-expiry-days": ("record_ttl", _days),
+    "not-found-expiry-days": ("not_found_ttl", _days),
+    "url-expiry-days": ("url_ttl", _days),
+    "timeout": ("timeout", _positive_float),
+    "max-retries": ("max_retries", _positive_int),
+    "url-timeout": ("url_timeout", _positive_float),
+    "url-exclude": ("url_excludes", _string_list),
+    "allow-private": ("allow_private", _bool),
+    "per-host-concurrency": ("per_host_concurrency", _positive_int),
+    "match-threshold": ("match_threshold", _ratio),
+    "reviews-dir": ("reviews_dir", _path),
+}
+
+# Environment variable -> file key (validated the same way).
+ENV_KEYS: dict[str, str] = {
+    "EVIDENCE_MAILTO": "mailto",
+    "EVIDENCE_CROSSREF_URL": "crossref-url",
+    "EVIDENCE_FAIL_ON": "fail-on",
+    "EVIDENCE_CACHE_DIR": "cache-dir",
+    "EVIDENCE_REVIEWS_DIR": "reviews-dir",
+    "EVIDENCE_TIMEOUT": "timeout",
+    "EVIDENCE_URL_TIMEOUT": "url-timeout",
+}
+
+
+def find_config_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest evidence.toml, or pyproject.toml with a [tool.evidence] table, from start up."""
+    for folder in (start, *start.parents):
+        dedicated = folder / "evidence.toml"
+        if dedicated.is_file():
+            data = _read_toml(dedicated)
+            table = data.get("tool", {}).get("evidence", data) if "tool" in data else data
+            return dedicated, table
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read_toml(pyproject)
+            table = data.get("tool", {}).get("evidence")
+            if table is not None:
+                if not isinstance(table, dict):
+                    raise ConfigError(f"{pyproject}: [tool.evidence] must be a table")
+                return pyproject, table
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def _apply(values: dict[str, Any], key: str, raw: Any, origin: str) -> None:
+    if key not in FILE_KEYS:
+        known = ", ".join(sorted(FILE_KEYS))
+        raise ConfigError(f"{origin}: unknown key '{key}' (known keys: {known})")
+    field_name, validate = FILE_KEYS[key]
+    try:
+        values[field_name] = validate(raw)
+    except ValueError as error:
+        raise ConfigError(f"{origin}: bad value for '{key}': {error} (got {raw!r})") from None
+
+
+def resolve_settings(
+    cli: Mapping[str, Any],
+    *,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from defaults < config file < environment < command line.
+
+    `cli` maps Settings field names to values; None means "not given on the command line".
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    found = find_config_file((cwd or Path.cwd()).resolve())
+    if found is not None:
+        path, table = found
+        for key, raw in table.items():
+            _apply(values, key, raw, f"{path}")
+    for env_name, key in ENV_KEYS.items():
+        raw = environ.get(env_name)
+        if raw:
+            _apply(values, key, raw, f"environment variable {env_name}")
+    known_fields = {f.name for f in fields(Settings)}
+    for name, value in cli.items():
+        if value is None:
+            continue
+        if name not in known_fields:
+            raise KeyError(name)
+        if name == "url_excludes":
+            values[name] = [*values.get(name, []), *value]
+        else:
+            values[name] = value
+    return Settings(**values)
