@@ -1,0 +1,1 @@
+"""Services the checks call: remote lookups, link checking, caching."""

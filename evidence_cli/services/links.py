@@ -1,0 +1,490 @@
+"""Check that cited web links still work: HEAD then GET, redirects, retries, safety, caching."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any, Protocol
+
+import httpx
+
+from evidence_cli import PROJECT_URL, __version__
+from evidence_cli.codes import CODES
+from evidence_cli.doi import is_doi_url
+from evidence_cli.errors import UsageError
+from evidence_cli.models import Finding
+from evidence_cli.services.netguard import (
+    AddressPolicy,
+    AddressRefused,
+    ResolutionFailed,
+    Resolver,
+    checked_addresses,
+    system_resolve,
+    url_host_for,
+)
+
+USER_AGENT = f"evidence-cli/{__version__} (+{PROJECT_URL})"
+# What a browser sends, so that servers answer with the page a reader would get.
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+ACCEPT_LANGUAGE = "en;q=0.9,*;q=0.5"
+
+MAX_REDIRECTS = 10
+BODY_CAP = 64 * 1024
+# Retry-After beyond this is not waited for: the link is reported blocked (or failing) at once,
+# so that one server cannot stretch the run.
+MAX_RETRY_AFTER = 30.0
+CACHE_VERSION = 1
+
+# Links with these schemes are not web pages; they get no verdict at all. Every other non-HTTP
+# scheme (ftp:, gopher:, ...) is skipped too: this checker speaks only HTTP, and a skipped link
+# is reported as nothing, never as "ok".
+_HTTP_SCHEMES = frozenset({"http", "https"})
+
+_PERMANENT = frozenset({301, 308})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class LinkCache(Protocol):
+    """Where verdicts are kept between runs; values are JSON-serialisable dicts."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
+
+
+@dataclass(slots=True)
+class LinkVerdict:
+    """What checking one link found."""
+
+    url: str
+    finding: Finding | None  # None = the link works; else a url-* finding
+    final_url: str | None  # after redirects
+    status: int | None  # the last HTTP status received, None when there was no answer
+    cacheable: bool  # False for transient failures (timeouts, 429, 5xx, network errors)
+
+    @property
+    def works(self) -> bool:
+        return self.finding is None
+
+    def to_dict(self) -> dict[str, Any]:
+        finding = self.finding
+        return {
+            "v": CACHE_VERSION,
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "cacheable": self.cacheable,
+            "finding": None if finding is None else {
+                "code": finding.code, "message": finding.message, "field": finding.field,
+                "cited": finding.cited, "suggestion": finding.suggestion,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinkVerdict:
+        stored = data.get("finding")
+        finding = None
+        if stored is not None:
+            # The severity comes from the code table, not the cache, so it follows the table.
+            finding = Finding(
+                code=stored["code"], severity=CODES[stored["code"]].severity,
+                message=stored["message"], field=stored.get("field"),
+                cited=stored.get("cited"), suggestion=stored.get("suggestion"),
+            )
+        return cls(
+            url=data["url"], finding=finding, final_url=data.get("final_url"),
+            status=data.get("status"), cacheable=bool(data.get("cacheable", True)),
+        )
+
+
+@dataclass(slots=True)
+class _Answer:
+    """The outcome of one request: a status, or an error kind with a reason."""
+
+    status: int | None = None
+    location: str | None = None
+    retry_after: float | None = None
+    error: str | None = None  # "timeout", "unreachable", "protocol", "refused"
+    detail: str = ""
+
+    @property
+    def transient(self) -> bool:
+        if self.error is not None:
+            return self.error != "refused"
+        return self.status is not None and (self.status == 429 or 500 <= self.status <= 599)
+
+
+def _distrust_head(answer: _Answer) -> bool:
+    """True when a HEAD answer should be checked again with GET.
+
+    Many servers mishandle HEAD (405, 501, 404, 5xx), block it (403) or drop the connection; a
+    GET decides. 401 and 429 are about the client, not the method, so they stand.
+    """
+    if answer.error is not None:
+        return answer.error in ("protocol", "timeout")
+    status = answer.status
+    return status is not None and status >= 400 and status not in (401, 429)
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """The most specific reason a connection failed (httpx's own message is generic)."""
+    inner: BaseException | None = exc
+    deepest = str(exc) or "the connection failed"
+    while inner is not None:
+        if isinstance(inner, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(inner, OSError) and str(inner):
+            deepest = str(inner)
+        inner = inner.__cause__ or inner.__context__
+    return deepest
+
+
+def _reason(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = datetime.now(UTC).timestamp() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _strip_fragment(url: httpx.URL) -> httpx.URL:
+    return url.copy_with(fragment=None)
+
+
+class LinkChecker:
+    """Checks links concurrently, politely and safely; one instance per event loop.
+
+    Every hop of a redirect chain is resolved here, refused if any address is not allowed by the
+    policy, and then connected to by address (the URL's host becomes the checked IP, with the
+    original Host header and TLS server name), so the HTTP client never resolves the name again.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeout: float = 20.0,
+        per_host: int = 2,
+        global_limit: int = 16,
+        max_retries: int = 2,
+        allow_private: bool = False,
+        excludes: Sequence[str] = (),
+        cache: LinkCache | None = None,
+        offline: bool = False,
+        user_agent: str = USER_AGENT,
+        allow_addresses: Sequence[str] = (),
+        resolver: Resolver | None = None,
+        cache_ttl: float = 7 * 86400,
+        backoff_base: float = 0.5,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        body_cap: int = BODY_CAP,
+    ) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.per_host = max(1, per_host)
+        self.max_retries = max(0, max_retries)
+        self.policy = AddressPolicy.build(allow_private=allow_private, allowed=allow_addresses)
+        self.excludes = [self._compile(p) for p in excludes]
+        self.cache = cache
+        self.offline = offline
+        self.user_agent = user_agent
+        self.resolver: Resolver = resolver or system_resolve
+        self.cache_ttl = cache_ttl
+        self.backoff_base = backoff_base
+        self.max_retry_after = max_retry_after
+        self.body_cap = body_cap
+        self._global = asyncio.Semaphore(max(1, global_limit))
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        # Hosts that already failed to answer after all retries in this run: further links on
+        # them get one attempt, not a full retry cycle, so a dead host cannot stretch the run.
+        self._dead_hosts: set[str] = set()
+
+    @staticmethod
+    def _compile(pattern: str) -> re.Pattern[str]:
+        try:
+            return re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"exclude pattern {pattern!r} is not a valid regular expression: "
+                             f"{exc}") from exc
+
+    # -- public API -------------------------------------------------------------------------
+
+    def wants(self, url: str) -> bool:
+        """True for a link this checker looks at: http(s), not a DOI, not excluded."""
+        text = url.strip()
+        if is_doi_url(text) or any(p.search(text) for p in self.excludes):
+            return False
+        scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+        return scheme in _HTTP_SCHEMES
+
+    def cache_key(self, url: str) -> str:
+        return f"link:v{CACHE_VERSION}:{self.policy.tag}:{url.strip()}"
+
+    async def check(self, url: str) -> LinkVerdict | None:
+        """The verdict for one link; None when it is not checked (excluded, not http(s), a DOI,
+        or offline with nothing cached). None never means "ok"."""
+        if not self.wants(url):
+            return None
+        key = self.cache_key(url)
+        if self.cache is not None:
+            stored = self.cache.get(key)
+            if stored is not None and stored.get("v") == CACHE_VERSION:
+                return LinkVerdict.from_dict(stored)
+        if self.offline:
+            return None
+        verdict = await self._check(url.strip())
+        if self.cache is not None and verdict.cacheable:
+            self.cache.put(key, verdict.to_dict(), self.cache_ttl)
+        return verdict
+
+    async def check_many(self, urls: Iterable[str]) -> dict[str, LinkVerdict]:
+        """Verdicts for many links at once, each distinct link checked once; skipped links are
+        absent from the result."""
+        unique = list(dict.fromkeys(urls))
+        verdicts = await asyncio.gather(*(self.check(u) for u in unique))
+        return {u: v for u, v in zip(unique, verdicts, strict=True) if v is not None}
+
+    # -- one link ---------------------------------------------------------------------------
+
+    async def _check(self, url: str) -> LinkVerdict:
+        try:
+            current = _strip_fragment(httpx.URL(url))
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            return self._verdict(url, "url-broken", f"{url} is not a valid URL ({exc}).",
+                                 cacheable=True)
+        if not current.host:
+            return self._verdict(url, "url-broken", f"{url} is not a valid URL (no host).",
+                                 cacheable=True)
+        chain: list[tuple[httpx.URL, int]] = []  # (url, redirect status) for each hop followed
+        visited = {str(current)}
+        permanent_target: httpx.URL | None = None
+        still_permanent = True
+        for _hop in range(MAX_REDIRECTS + 1):
+            answer = await self._ask_with_retries(current)
+            status = answer.status
+            if status in _REDIRECTS and answer.location is not None:
+                try:
+                    following = _strip_fragment(current.join(answer.location))
+                except (httpx.InvalidURL, UnicodeError):
+                    return self._verdict(
+                        url, "url-broken",
+                        f"{url} redirects to an invalid address ({answer.location!r}).",
+                        final_url=str(current), status=status, cacheable=True)
+                chain.append((current, status))
+                if following.scheme not in _HTTP_SCHEMES:
+                    # Not an error in the link, but nothing this checker can follow either.
+                    return self._verdict(
+                        url, "url-refused",
+                        f"{url} redirects to {following}, which is not an http(s) link; the "
+                        "redirect was not followed, so the link could not be checked.",
+                        final_url=str(following), status=status, cacheable=False)
+                if str(following) in visited:
+                    hops = " → ".join(str(u) for u, _ in chain) + f" → {following}"
+                    return self._verdict(url, "url-broken", f"{url} loops through redirects: "
+                                         f"{hops}.", final_url=str(following), status=status,
+                                         cacheable=True)
+                if still_permanent and status in _PERMANENT:
+                    permanent_target = following
+                else:
+                    still_permanent = False
+                visited.add(str(following))
+                current = following
+                continue
+            return self._final(url, current, answer, permanent_target, redirected=bool(chain))
+        return self._verdict(
+            url, "url-broken",
+            f"{url} redirects more than {MAX_REDIRECTS} times (last: {current}).",
+            final_url=str(current), status=chain[-1][1], cacheable=True)
+
+    def _final(self, url: str, final: httpx.URL, answer: _Answer,
+               permanent_target: httpx.URL | None, *, redirected: bool) -> LinkVerdict:
+        """Turn the last answer of a chain into a verdict."""
+        where = f" (after redirects to {final})" if redirected else ""
+        final_url = str(final)
+        status = answer.status
+        if answer.error == "refused":
+            return self._verdict(url, "url-refused", f"{url} was not checked: {answer.detail}"
+                                 f"{where}. Use --allow-private to check it.",
+                                 final_url=final_url, cacheable=False)
+        if answer.error == "timeout":
+            return self._verdict(url, "url-timeout", f"{url} did not answer within "
+                                 f"{self.timeout:g} s{where}, after retries ({answer.detail}).",
+                                 final_url=final_url, cacheable=False)
+        if answer.error is not None:  # unreachable, protocol
+            return self._verdict(url, "url-unreachable", f"{url} cannot be reached{where}, "
+                                 f"after retries: {answer.detail}.", final_url=final_url,
+                                 cacheable=False)
+        assert status is not None
+        said = f"{url} answers {_reason(status)}{where}"
+        if status in (404, 410):
+            return self._verdict(url, "url-broken", f"{said}.", final_url=final_url,
+                                 status=status, cacheable=True)
+        if status == 429:
+            return self._verdict(url, "url-blocked", f"{said} after retries: the server "
+                                 "rate-limits checks, so the link could not be checked.",
+                                 final_url=final_url, status=status, cacheable=False)
+        if 500 <= status <= 599:
+            return self._verdict(url, "url-server-error", f"{said} after retries; the link "
+                                 "could not be checked.", final_url=final_url, status=status,
+                                 cacheable=False)
+        if status >= 400 or status < 200:
+            # 401, 403, 999 and the other refusals: the server will not answer a robot, which
+            # says nothing either way about the link.
+            return self._verdict(url, "url-blocked", f"{said}: the server refuses automated "
+                                 "checks, so the link could not be checked.",
+                                 final_url=final_url, status=status, cacheable=True)
+        if permanent_target is not None:
+            return self._verdict(url, "url-redirected", f"{url} has moved permanently to "
+                                 f"{permanent_target}; cite that address instead.",
+                                 final_url=final_url, status=status, cacheable=True,
+                                 suggestion=str(permanent_target))
+        return LinkVerdict(url=url, finding=None, final_url=final_url, status=status,
+                           cacheable=True)
+
+    @staticmethod
+    def _verdict(url: str, code: str, message: str, *, final_url: str | None = None,
+                 status: int | None = None, cacheable: bool, suggestion: str | None = None,
+                 ) -> LinkVerdict:
+        finding = Finding(code=code, severity=CODES[code].severity, message=message,
+                          field="url", cited=url, suggestion=suggestion)
+        return LinkVerdict(url=url, finding=finding, final_url=final_url, status=status,
+                           cacheable=cacheable)
+
+    # -- one hop ----------------------------------------------------------------------------
+
+    async def _ask_with_retries(self, url: httpx.URL) -> _Answer:
+        """HEAD, then GET when HEAD is not trusted; transient failures retried with backoff."""
+        host = url.host.lower()
+        retries = 0 if host in self._dead_hosts else self.max_retries
+        method = "HEAD"
+        attempt = 0
+        while True:
+            answer = await self._ask(method, url)
+            if answer.error == "refused":
+                return answer
+            if method == "HEAD" and _distrust_head(answer):
+                # Ask with GET: an untrusted status or a garbled answer is a different question,
+                # asked at once; a HEAD that timed out counts as an attempt.
+                method = "GET"
+                if answer.error != "timeout":
+                    continue
+            if not answer.transient or attempt >= retries:
+                if answer.error in ("timeout", "unreachable") and retries:
+                    self._dead_hosts.add(host)
+                return answer
+            delay = self._delay(attempt, answer.retry_after)
+            if delay is None:
+                return answer
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds before the next attempt: exponential with jitter, or what Retry-After asks;
+        None when the server asks for longer than we are willing to wait."""
+        if retry_after is not None:
+            if retry_after > self.max_retry_after:
+                return None
+            return retry_after
+        base = self.backoff_base * (2**attempt)
+        return min(self.max_retry_after, base * random.uniform(0.5, 1.5))
+
+    def _host_limit(self, host: str) -> asyncio.Semaphore:
+        sem = self._hosts.get(host)
+        if sem is None:
+            sem = self._hosts[host] = asyncio.Semaphore(self.per_host)
+        return sem
+
+    async def _ask(self, method: str, url: httpx.URL) -> _Answer:
+        """One request to one URL, connecting only to addresses the policy allows."""
+        host = url.host.lower()
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            addresses = await checked_addresses(host, port, self.policy, self.resolver,
+                                                timeout=self.timeout)
+        except AddressRefused as exc:
+            named = f"{exc.host} is"
+            if exc.host != exc.address:
+                named = f"{exc.host} resolves to {exc.address},"
+            return _Answer(error="refused", detail=f"{named} {exc.reason}")
+        except ResolutionFailed as exc:
+            return _Answer(error="unreachable", detail=str(exc))
+        async with self._global, self._host_limit(host):
+            answer = _Answer(error="unreachable", detail="no address to connect to")
+            for address in addresses:
+                answer = await self._send(method, url, address)
+                # Try the next address only when this one refused the connection (e.g. no IPv6
+                # route); any answer or timeout is the host's answer.
+                if answer.error != "unreachable":
+                    break
+            return answer
+
+    async def _send(self, method: str, url: httpx.URL, address: str) -> _Answer:
+        target = url.copy_with(host=url_host_for(address))
+        headers = {
+            "Host": url.netloc.decode("ascii"),
+            "User-Agent": self.user_agent,
+            "Accept": ACCEPT,
+            "Accept-Language": ACCEPT_LANGUAGE,
+        }
+        extensions: dict[str, Any] = {}
+        if url.scheme == "https":
+            # Verify the certificate against the name, not the address we connect to.
+            extensions["sni_hostname"] = url.raw_host.decode("ascii")
+            # The client's pool keys connections by address: never let a TLS connection made
+            # for one name carry a request for another name on the same address.
+            headers["Connection"] = "close"
+        request = self.client.build_request(method, target, headers=headers,
+                                            extensions=extensions, timeout=self.timeout)
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self.client.send(request, stream=True, follow_redirects=False)
+                try:
+                    if method == "GET":
+                        await self._read_capped(response)
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            return _Answer(error="timeout", detail=type(exc).__name__)
+        except httpx.ConnectError as exc:
+            return _Answer(error="unreachable", detail=_connect_failure(exc))
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            return _Answer(error="protocol", detail=str(exc) or type(exc).__name__)
+        except httpx.TransportError as exc:
+            return _Answer(error="unreachable", detail=str(exc) or type(exc).__name__)
+        status = response.status_code
+        location = response.headers.get("location")
+        retry_after = None
+        if status == 429 or 500 <= status <= 599:
+            retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
+        return _Answer(status=status, location=location, retry_after=retry_after)
+
+    async def _read_capped(self, response: httpx.Response) -> None:
+        """Read at most body_cap bytes: enough to see the server answers, never a whole file."""
+        received = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if received >= self.body_cap:
+                break
