@@ -136,6 +136,7 @@ class _Entry:
     body: bytes  # the serialized message, reused for every answer
     terms: dict[str, int]  # token -> count in the searchable fields
     length: int
+    title_terms: frozenset[str]  # the main title's tokens, for the title-coverage boost
 
 
 def _entry(message: dict[str, Any]) -> _Entry:
@@ -148,6 +149,7 @@ def _entry(message: dict[str, Any]) -> _Entry:
         body=json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode(),
         terms=dict(Counter(tokens)),
         length=len(tokens),
+        title_terms=frozenset(tokenize(" ".join(map(str, message.get("title") or [])))),
     )
 
 
@@ -211,6 +213,10 @@ class _Index:
             if not docs:
                 del self.postings[term]
 
+    def _idf(self, term: str) -> float:
+        n, df = len(self.entries), len(self.postings.get(term, ()))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
     def search(
         self, text: str, rows: int, offset: int = 0
     ) -> tuple[int, list[tuple[_Entry, float]]]:
@@ -220,14 +226,22 @@ class _Index:
             return 0, []
         avg = max(self.total_length / n, 1.0)
         scores: dict[str, float] = {}
-        for term in set(tokenize(text)):
+        query = set(tokenize(text))
+        for term in query:
             docs = self.postings.get(term)
             if not docs:
                 continue
-            idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            idf = self._idf(term)
             for doi, tf in docs.items():
                 norm = tf + _K1 * (1 - _B + _B * self.entries[doi].length / avg)
                 scores[doi] = scores.get(doi, 0.0) + idf * tf * (_K1 + 1) / norm
+        # BM25 alone lets a short record that shares one rare word beat a record whose whole
+        # (short) title is the query: boost by how much of the record's title the query covers.
+        for doi in scores:
+            title = self.entries[doi].title_terms
+            if title:
+                covered = sum(self._idf(t) for t in title & query)
+                scores[doi] *= 1 + covered / sum(self._idf(t) for t in title)
         order = self.order
         best = heapq.nlargest(
             offset + rows, scores.items(), key=lambda item: (item[1], -order[item[0]])
@@ -357,8 +371,9 @@ class CrossrefSimulator:
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        # Set while stopping: wakes handlers sleeping in latency or a timeout fault.
-        self._stopping = threading.Event()
+        # Handlers sleeping in latency or a timeout fault wait on this event; wake_sleepers()
+        # sets it (and puts a fresh one in place for later sleeps).
+        self._wake = threading.Event()
 
         if load_fixtures:
             for path in DEFAULT_FILES:
@@ -397,7 +412,6 @@ class CrossrefSimulator:
             server = _Server((self.host, 0), _Handler)
         server.simulator = self
         self._port = server.server_address[1]
-        self._stopping.clear()
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -422,7 +436,7 @@ class CrossrefSimulator:
         if server is None:
             return
         self._server = None
-        self._stopping.set()
+        self.wake_sleepers()
         if abrupt:
             self._close_connections(abrupt=True)
         server.shutdown()
@@ -572,7 +586,18 @@ class CrossrefSimulator:
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._stopping.wait(seconds)
+            self._wake.wait(seconds)
+
+    def wake_sleepers(self) -> None:
+        """End every sleep now under way (latency, timeout faults): they answer at once."""
+        with self._lock:
+            woken, self._wake = self._wake, threading.Event()
+        woken.set()
+
+    def in_flight(self, pool: str | None = None) -> int:
+        """Requests being served now (holding a concurrency slot), in one pool or all."""
+        with self._lock:
+            return sum(self._in_flight.values()) if pool is None else self._in_flight[pool]
 
     # -- routes ------------------------------------------------------------------------------
 
