@@ -63,17 +63,21 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         owner._record(LoggedRequest(method, self.path, self.headers.get("Host"),
                                     self.headers.get("User-Agent"), self.headers.get("Accept")))
-        if owner.latency:
-            time.sleep(owner.latency)
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
         # How many times this exact path and query was asked for, this one included: tests use
         # distinct query strings to get fresh "fails, then works" routes.
         seen = owner._count(self.path)
         page = b"<html><body>ok</body></html>"
-        # The client may hang up early, which is what /big and /slow expect.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._route(method, path, query, seen, page)
+        owner._enter()
+        try:
+            if owner.latency:
+                time.sleep(owner.latency)
+            # The client may hang up early, which is what /big and /slow expect.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._route(method, path, query, seen, page)
+        finally:
+            owner._leave()
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], seen: int,
                page: bytes) -> None:
@@ -155,8 +159,9 @@ class LocalServer:
     """A threaded HTTP/1.1 server on a free port; use as a context manager.
 
     `log` lists every request received (method, path, Host header); `latency` delays every answer
-    (for benchmarks); `slow_seconds` is how long /slow takes; `big_sent` counts the bytes of /big
-    the server managed to write before the client hung up.
+    (for benchmarks); `max_in_flight` is the most requests it was answering at once;
+    `slow_seconds` is how long /slow takes; `big_sent` counts the bytes of /big the server managed
+    to write before the client hung up.
     """
 
     def __init__(self, host: str = "127.0.0.1", *, latency: float = 0.0,
@@ -165,6 +170,10 @@ class LocalServer:
         self.slow_seconds = slow_seconds
         self.log: list[LoggedRequest] = []
         self.big_sent = 0
+        # Requests being answered right now, and the most there ever were at once (to check
+        # the client's concurrency limits).
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = _Server((host, 0), _Handler)
@@ -195,6 +204,15 @@ class LocalServer:
         with self._lock:
             self._counts[path] += 1
             return self._counts[path]
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _add_big(self, sent: int) -> None:
         with self._lock:

@@ -218,8 +218,9 @@ class LinkChecker:
         self.body_cap = body_cap
         self._global = asyncio.Semaphore(max(1, global_limit))
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        # Hosts that already failed to answer after all retries in this run: further links on
-        # them get one attempt, not a full retry cycle, so a dead host cannot stretch the run.
+        # Hosts that could not be reached (no DNS answer, connection refused) after all retries in
+        # this run: further links on them get one attempt, not a full retry cycle, so a dead host
+        # cannot stretch the run. Timeouts do not count: they are a page's, not a host's.
         self._dead_hosts: set[str] = set()
 
     @staticmethod
@@ -392,7 +393,7 @@ class LinkChecker:
                 if answer.error != "timeout":
                     continue
             if not answer.transient or attempt >= retries:
-                if answer.error in ("timeout", "unreachable") and retries:
+                if answer.error == "unreachable" and retries:
                     self._dead_hosts.add(host)
                 return answer
             delay = self._delay(attempt, answer.retry_after)

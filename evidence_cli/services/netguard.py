@@ -49,10 +49,8 @@ class ResolutionFailed(Exception):
 
 
 def _embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 address carries and may be routed to (mapped, 6to4, Teredo, NAT64)."""
+    """IPv4 addresses an IPv6 address carries and may be routed to (6to4, Teredo, NAT64)."""
     found: list[ipaddress.IPv4Address] = []
-    if addr.ipv4_mapped is not None:
-        found.append(addr.ipv4_mapped)
     if addr.sixtofour is not None:
         found.append(addr.sixtofour)
     if addr.teredo is not None:
@@ -70,6 +68,10 @@ def non_public_reason(addr: IPAddress) -> str | None:
     if addr in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket: judge the IPv4 address alone.
+            reason = non_public_reason(addr.ipv4_mapped)
+            return None if reason is None else f"maps to {addr.ipv4_mapped}, {reason}"
         if addr.scope_id:
             return "a scoped (link-local) address"
         for inner in _embedded_ipv4(addr):
