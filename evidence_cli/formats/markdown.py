@@ -1,0 +1,97 @@
+"""Markdown output: a summary line and a references table, safe wherever Markdown renders."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from evidence_cli.progress import summary_line
+
+# Worst first: a reader of a pull-request summary wants the problems at the top.
+_STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
+_STATUS_MARK = {
+    "ok": "✅ ok",
+    "info": "ℹ️ info",
+    "warning": "⚠️ warning",
+    "error": "❌ error",
+    "unverifiable": "❓ unverifiable",
+}
+# Inline Markdown syntax: emphasis, code, links, images, strike-through, table cells, math ($),
+# emoji shortcodes (:) and @mentions on GitHub. Block syntax (#, >, lists) cannot start inside a
+# table cell, so '.', '-' and '#' stay unescaped and DOIs stay readable in the source.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~$:@])")
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+def escape(value: object) -> str:
+    """Untrusted text (reference text, titles) as inert Markdown inside a table cell.
+
+    HTML-significant characters become entities (so `<script>` or `<img onerror>` render as text
+    rather than as markup), Markdown punctuation is backslash-escaped (no injected links, images
+    or emphasis, and `|` cannot open a new cell), and line breaks collapse to spaces (a newline
+    would end the table row).
+    """
+    text = _WHITESPACE_RUN.sub(" ", str(value)).strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def _finding_cell(finding: dict[str, Any]) -> str:
+    text = f"**{escape(finding.get('code', ''))}** {escape(finding.get('message', ''))}"
+    cited, registered = finding.get("cited"), finding.get("registered")
+    if finding.get("field") and (cited is not None or registered is not None):
+        text += f" (cited: {escape(_value(cited))}; registered: {escape(_value(registered))})"
+    if finding.get("suggestion"):
+        text += f" Suggestion: {escape(finding['suggestion'])}"
+    return text
+
+
+def _location(reference: dict[str, Any]) -> str:
+    source = reference.get("source") or {}
+    line = source.get("line")
+    where = str(source.get("path") or "<stdin>") + (f":{line}" if line is not None else "")
+    return escape(where)
+
+
+def table(report: dict[str, Any]) -> str:
+    """The references table alone (used by the HTML-free summaries and the step summary)."""
+    rows = ["| Status | Reference | Location | DOI | Findings |", "| --- | --- | --- | --- | --- |"]
+    references = sorted(
+        report.get("references") or [],
+        key=lambda r: _STATUS_RANK.get(str(r.get("status")), len(_STATUS_RANK)),
+    )
+    for reference in references:
+        status = str(reference.get("status"))
+        findings = reference.get("findings") or []
+        doi = reference.get("doi")
+        rows.append(
+            "| "
+            + " | ".join(
+                (
+                    _STATUS_MARK.get(status, escape(status)),
+                    escape(reference.get("id", "")),
+                    _location(reference),
+                    escape(doi) if doi else "—",
+                    "<br>".join(_finding_cell(f) for f in findings) if findings else "—",
+                )
+            )
+            + " |"
+        )
+    return "\n".join(rows)
+
+
+def render(report: dict[str, Any], title: str = "Reference check") -> str:
+    summary = report.get("summary") or {}
+    parts = [f"## {title}", "", f"**{summary_line(summary)}**", ""]
+    if report.get("references"):
+        parts += [table(report), ""]
+    tool = report.get("tool") or {}
+    if tool.get("name"):
+        parts += [f"<sub>{escape(tool['name'])} {escape(tool.get('version', ''))}</sub>", ""]
+    return "\n".join(parts)

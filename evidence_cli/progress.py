@@ -1,0 +1,152 @@
+"""Progress bar and messages on stderr: quiet by default off a terminal, honouring -q and -v."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+# The summary's statuses, in the order a person reads them: best first.
+SUMMARY_STATUSES = ("ok", "info", "warning", "error", "unverifiable")
+
+
+def stderr_is_terminal(stream: TextIO | None = None) -> bool:
+    """True when the stream is an interactive terminal that can redraw a progress bar.
+
+    CI logs and pipes are not terminals, and TERM=dumb terminals cannot move the cursor, so a bar
+    there would only litter the log with partial lines.
+    """
+    stream = sys.stderr if stream is None else stream
+    try:
+        interactive = stream.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+    return interactive and os.environ.get("TERM", "") != "dumb"
+
+
+def progress_enabled(quiet: bool, stream: TextIO | None = None) -> bool:
+    """Whether to draw a progress bar: only on a terminal, and never with -q."""
+    return not quiet and stderr_is_terminal(stream)
+
+
+@contextmanager
+def make_progress(
+    total: int, enabled: bool, description: str = "Checking references"
+) -> Iterator[Callable[..., None]]:
+    """Yield `advance(n=1)`; draws a transient rich progress bar on stderr when enabled.
+
+    Disabled (or with nothing to do) it yields a no-op, so callers never branch on it. The bar is
+    transient: once done it disappears, leaving the terminal to the report and the summary line.
+    """
+    if not enabled or total <= 0:
+
+        def ignore(steps: int = 1) -> None:
+            return None
+
+        yield ignore
+        return
+
+    # rich is imported here, not at module level: `evidence --version` must start fast.
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+
+        def advance(steps: int = 1) -> None:
+            # Progress.advance takes rich's internal lock, so worker threads may call it too.
+            progress.advance(task, steps)
+
+        yield advance
+
+
+def summary_line(summary: Mapping[str, int]) -> str:
+    """'12 references: 9 ok, 1 info, 1 warning, 1 error, 0 unverifiable'."""
+    total = summary.get("references", 0)
+    noun = "reference" if total == 1 else "references"
+    counts = ", ".join(f"{summary.get(status, 0)} {status}" for status in SUMMARY_STATUSES)
+    return f"{total} {noun}: {counts}"
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def finding_text(finding: Mapping[str, Any]) -> str:
+    """One finding as the sentence a person reads: message, cited vs registered, suggestion.
+
+    Shared by the text-like formats (GitHub annotations, JUnit, SARIF) so they all say the same.
+    """
+    parts = [str(finding.get("message") or finding.get("code") or "")]
+    cited, registered = finding.get("cited"), finding.get("registered")
+    if finding.get("field") and (cited is not None or registered is not None):
+        shown = []
+        if cited is not None:
+            shown.append(f"cited: {_value_text(cited)}")
+        if registered is not None:
+            shown.append(f"registered: {_value_text(registered)}")
+        parts.append(f"({'; '.join(shown)})")
+    if finding.get("suggestion"):
+        parts.append(f"Suggestion: {finding['suggestion']}")
+    return " ".join(part for part in parts if part)
+
+
+class Reporter:
+    """Messages for people, on stderr so stdout stays a clean report.
+
+    -q silences information and progress, never warnings or errors (a CI log must still say why
+    a reference could not be checked); -v adds detail, -vv more.
+    """
+
+    def __init__(self, quiet: bool = False, verbosity: int = 0, stream: TextIO | None = None):
+        self.quiet = quiet
+        self.verbosity = 0 if quiet else verbosity
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        # Looked up at each write rather than stored, so pytest's capsys and redirected stderr work.
+        return self._stream if self._stream is not None else sys.stderr
+
+    @property
+    def show_progress(self) -> bool:
+        return progress_enabled(self.quiet, self.stream)
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def info(self, message: str) -> None:
+        """Ordinary information (the summary line, where the report was written); hidden by -q."""
+        if not self.quiet:
+            self._write(message)
+
+    def verbose(self, message: str, level: int = 1) -> None:
+        """Detail shown with -v (level 1) or -vv (level 2)."""
+        if self.verbosity >= level:
+            self._write(message)
+
+    def warn(self, message: str) -> None:
+        """Something the user should act on; shown even with -q."""
+        self._write(f"evidence: warning: {message}")
+
+    def error(self, message: str) -> None:
+        """A failure, phrased to say what to do next; shown even with -q."""
+        self._write(f"evidence: error: {message}")
