@@ -22,6 +22,8 @@ app = typer.Typer(
 
 # Each module registers its commands on `app`; they import heavy libraries only when run.
 COMMAND_MODULES: tuple[str, ...] = (
+    "evidence_cli.commands.check",
+    "evidence_cli.commands.cache",
 )
 
 

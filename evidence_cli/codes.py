@@ -60,6 +60,9 @@ CODES: dict[str, CodeInfo] = {
         _c("corrected", _I, "A correction was published.",
            "A correction, erratum or corrigendum was published for this work; cite the corrected "
            "version."),
+        _c("update-notice", _I, "The DOI is a retraction, correction or concern notice.",
+           "The cited DOI is a notice that updates another work (Crossref `update-to`); the "
+           "original work is usually what should be cited."),
         _c("service-unavailable", _W, "The reference could not be checked.",
            "Crossref did not answer usefully after retries (or the answer was not in the cache in "
            "offline mode); the reference is unverifiable, not ok."),

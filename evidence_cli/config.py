@@ -181,6 +181,9 @@ def resolve_settings(
         if raw:
             _apply(values, key, raw, f"environment variable {env_name}")
     known_fields = {f.name for f in fields(Settings)}
+    token = environ.get("EVIDENCE_CROSSREF_PLUS_TOKEN")
+    if token:
+        values["crossref_plus_token"] = token.strip()
     for name, value in cli.items():
         if value is None:
             continue

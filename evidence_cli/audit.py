@@ -1,0 +1,214 @@
+"""The audit pipeline: look references up (DOIs, searches, links), check them, build the report."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from evidence_cli import __version__
+from evidence_cli import doi as doi_rules
+from evidence_cli.checks import check_record
+from evidence_cli.codes import CODES
+from evidence_cli.models import (
+    CitedFields,
+    Finding,
+    Reference,
+    ReferenceResult,
+    summarize,
+)
+from evidence_cli.records import registered_fields
+from evidence_cli.services.crossref import WorkLookup
+from evidence_cli.services.session import Services, open_services
+from evidence_cli.settings import Settings
+
+SCHEMA = "evidence-cli/check/v1"
+Progress = Callable[[int], None]
+
+
+def _finding(code: str, message: str, **fields: Any) -> Finding:
+    return Finding(code=code, severity=CODES[code].severity, message=message, **fields)
+
+
+@dataclass(slots=True)
+class AuditStats:
+    """What the run cost: for -v output and benchmarks."""
+
+    crossref_requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    link_checks: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def audit_references(
+    references: list[Reference],
+    settings: Settings,
+    *,
+    on_progress: Progress | None = None,
+    stats: AuditStats | None = None,
+) -> list[ReferenceResult]:
+    """Check every reference; synchronous entry point for the CLI and the reviews module."""
+    return asyncio.run(_audit(references, settings, on_progress, stats))
+
+
+def planned_lookups(references: list[Reference], settings: Settings) -> int:
+    """How many lookups the audit will make (the progress bar's total)."""
+    dois = {ref.cited.doi for ref in references
+            if settings.check_dois and ref.cited.doi and doi_rules.is_valid(ref.cited.doi)}
+    return len(dois)
+
+
+async def _audit(
+    references: list[Reference],
+    settings: Settings,
+    on_progress: Progress | None,
+    stats: AuditStats | None,
+) -> list[ReferenceResult]:
+    if not settings.check_dois:
+        references = [ref for ref in references if ref.links]
+    dois = list(dict.fromkeys(
+        ref.cited.doi for ref in references
+        if settings.check_dois and ref.cited.doi and doi_rules.is_valid(ref.cited.doi)
+    ))
+    tick = (lambda: on_progress(1)) if on_progress else None
+    async with open_services(settings, on_lookup=tick) as services:
+        lookups = await services.crossref.get_works(dois)
+        results = [_assess(ref, lookups, settings) for ref in references]
+        if settings.check_dois:
+            await _match_missing(results, services)
+        if stats is not None:
+            crossref = services.crossref.stats
+            stats.crossref_requests = crossref.requests
+            stats.rate_limited = crossref.rate_limited
+            stats.retries = crossref.retries
+    return results
+
+
+def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
+            ) -> ReferenceResult:
+    """Findings from the DOI lookup alone (pure: no I/O)."""
+    result = ReferenceResult(reference=ref, doi=None, registered=None, findings=[])
+    cited_doi = ref.cited.doi
+    if not settings.check_dois or not cited_doi:
+        return result
+    if not doi_rules.is_valid(cited_doi):
+        result.findings.append(_finding(
+            "doi-malformed",
+            f"{cited_doi!r} is not a well-formed DOI (a DOI looks like 10.1234/abc.123).",
+            field="doi", cited=cited_doi,
+        ))
+        return result
+    lookup = lookups[cited_doi]
+    result.doi = cited_doi
+    if lookup.outcome == "found" and lookup.record is not None:
+        result.registered = registered_fields(lookup.record)
+        result.findings.extend(check_record(ref.cited, lookup.record))
+    elif lookup.outcome == "not-found":
+        result.findings.append(_finding(
+            "doi-not-found",
+            f"No registration agency knows the DOI {cited_doi}: it is mistyped or was never "
+            "registered.",
+            field="doi", cited=cited_doi,
+        ))
+    elif lookup.outcome == "other-agency":
+        result.findings.append(_finding(
+            "doi-other-agency",
+            f"The DOI is registered with {lookup.agency}, not Crossref; its metadata was not "
+            "compared.",
+            field="doi", cited=cited_doi, registered=lookup.agency,
+        ))
+    else:
+        result.findings.append(_finding(
+            "service-unavailable",
+            f"Crossref could not be asked about {cited_doi}: {lookup.detail}.",
+            field="doi", cited=cited_doi,
+        ))
+    return result
+
+
+def search_text(cited: CitedFields, raw: str) -> str:
+    """What to send as query.bibliographic: the parsed fields when there is a title, else raw."""
+    if cited.title:
+        parts = [" ".join(cited.authors), str(cited.year or ""), cited.title,
+                 cited.container or "", cited.volume or "", cited.pages or ""]
+        return " ".join(p for p in parts if p).strip()
+    return " ".join(raw.split())[:1000]
+
+
+async def _match_missing(results: list[ReferenceResult], services: Services) -> None:
+    """Find records for references without a DOI, and the right DOI for a wrong one."""
+    from evidence_cli import matching
+
+    wanted: list[ReferenceResult] = []
+    for result in results:
+        codes = {f.code for f in result.findings}
+        ref = result.reference
+        if ref.cited.doi is None:
+            if _worth_searching(ref):
+                wanted.append(result)
+            elif not ref.links:
+                result.findings.append(_finding(
+                    "no-match",
+                    "The reference has no DOI and too little text to look it up.",
+                ))
+        elif codes & {"doi-mismatch", "doi-not-found", "doi-malformed"}:
+            wanted.append(result)
+    if not wanted:
+        return
+    threshold = services.settings.match_threshold
+    answers = await asyncio.gather(*(
+        services.crossref.search(search_text(r.reference.cited, r.reference.raw))
+        for r in wanted
+    ))
+    for result, candidates in zip(wanted, answers, strict=True):
+        ref = result.reference
+        if candidates is None:
+            if ref.cited.doi is None:
+                result.findings.append(_finding(
+                    "service-unavailable",
+                    "The reference has no DOI and Crossref's search could not be asked.",
+                ))
+            continue
+        outcome = matching.choose(ref.cited, ref.raw, candidates, threshold)
+        if ref.cited.doi is not None:
+            # The cited DOI is wrong: name the right one only when the match is confident.
+            if outcome.kind == "matched" and outcome.record is not None:
+                right = str(outcome.record.get("DOI", "")).lower()
+                if right and right != ref.cited.doi:
+                    for finding in result.findings:
+                        if finding.code in ("doi-mismatch", "doi-not-found", "doi-malformed"):
+                            finding.suggestion = right
+                            finding.message += f" The cited work appears to be {right}."
+            continue
+        _apply_match(result, outcome)
+
+
+def _worth_searching(ref: Reference) -> bool:
+    """A title, or at least a few words of text besides links: a bare URL is not a citation."""
+    if ref.cited.title:
+        return True
+    words = [w for w in ref.raw.split() if "://" not in w and not w.lower().startswith("www.")]
+    return len(words) >= 5
+
+
+def _apply_match(result: ReferenceResult, outcome: Any) -> None:
+    from evidence_cli import matching
+
+    result.findings.extend(matching.outcome_findings(outcome))
+    if outcome.kind == "matched" and outcome.record is not None:
+        record = outcome.record
+        result.doi = str(record.get("DOI", "")).lower() or None
+        result.registered = registered_fields(record)
+        result.findings.extend(check_record(result.reference.cited, record))
+
+
+def build_report(results: list[ReferenceResult]) -> dict[str, Any]:
+    """The JSON report (schema evidence-cli/check/v1): the contract CI jobs read."""
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "evidence-cli", "version": __version__},
+        "summary": summarize(results),
+        "references": [result.to_dict() for result in results],
+    }

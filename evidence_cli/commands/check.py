@@ -1,0 +1,159 @@
+"""`evidence check`: audit the references in files against Crossref and the web."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from evidence_cli.commands import common
+from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNVERIFIABLE, UsageError
+
+FAIL_RANK = {"error": 3, "warning": 2, "never": 99}
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+    csv = "csv"
+    html = "html"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+def exit_code_for(report: dict[str, Any], fail_on: str) -> int:
+    """1 for findings at or above --fail-on, else 4 if anything was unverifiable, else 0."""
+    from evidence_cli.models import UNVERIFIABLE_CODES, Severity
+
+    threshold = FAIL_RANK[fail_on]
+    unverifiable = False
+    for reference in report["references"]:
+        for finding in reference["findings"]:
+            if finding["code"] in UNVERIFIABLE_CODES:
+                continue
+            if Severity(finding["severity"]).rank >= threshold:
+                return EXIT_FINDINGS
+        unverifiable = unverifiable or reference["status"] == "unverifiable"
+    return EXIT_UNVERIFIABLE if unverifiable else EXIT_OK
+
+
+def check(
+    paths: list[str] = typer.Argument(
+        ..., help="Bibliography files or folders (.bib .ris .json .md .html .docx .txt); "
+        "- reads standard input."
+    ),
+    output_format: OutputFormat | None = typer.Option(
+        None, "--format", "-f", help="Report format (default: table, or from --output's suffix)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to this file (atomically)."
+    ),
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
+    ),
+    crossref_url: str | None = common.CROSSREF_URL,
+    mailto: str | None = common.MAILTO,
+    cache_dir: Path | None = common.CACHE_DIR,
+    offline: bool | None = common.OFFLINE,
+    refresh: bool | None = common.REFRESH,
+    timeout: float | None = common.TIMEOUT,
+    no_urls: bool = typer.Option(False, "--no-urls", help="Skip link checks."),
+    urls_only: bool = typer.Option(False, "--urls-only", help="Check links only, not DOIs."),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", help="Skip links matching this regular expression (repeatable)."
+    ),
+    url_timeout: float | None = typer.Option(
+        None, "--url-timeout", help="Seconds to wait for a link [default: 20]."
+    ),
+    allow_private: bool | None = typer.Option(
+        None, "--allow-private", help="Allow links to loopback and private addresses."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print request figures."),
+) -> int:
+    """Check references: DOI exists, cited fields match the registered record, not retracted."""
+    from evidence_cli.audit import AuditStats, audit_references, build_report, planned_lookups
+    from evidence_cli.config import resolve_settings
+    from evidence_cli.formats import format_for_output, renderer
+    from evidence_cli.sources import read_inputs
+
+    if no_urls and urls_only:
+        raise UsageError("--no-urls and --urls-only cannot be used together")
+    for pattern in exclude:
+        _check_regex(pattern)
+    settings = resolve_settings({
+        "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
+        "offline": offline, "refresh": refresh, "timeout": timeout,
+        "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
+        "url_excludes": exclude or None, "allow_private": allow_private,
+        "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
+    })
+    for pattern in settings.url_excludes:
+        _check_regex(pattern)
+    if output_format is not None:
+        chosen = output_format.value
+    elif output is not None:
+        chosen = format_for_output(output) or "json"
+    else:
+        chosen = "table"
+
+    references = read_inputs(paths)
+    stats = AuditStats()
+    from evidence_cli.progress import make_progress, progress_enabled
+
+    show_progress = progress_enabled(quiet)
+    with make_progress(planned_lookups(references, settings), show_progress) as advance:
+        results = audit_references(references, settings, on_progress=lambda n: advance(n),
+                                   stats=stats)
+    report = build_report(results)
+    if chosen == "table":
+        from evidence_cli.formats.table import render as render_table
+
+        text = render_table(report, color=output is None and sys.stdout.isatty())
+    else:
+        text = renderer(chosen)(report)
+    if output is not None:
+        common.write_atomically(output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if chosen == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from evidence_cli.formats.github import write_step_summary
+
+        write_step_summary(report, os.environ["GITHUB_STEP_SUMMARY"])
+    if not quiet:
+        from evidence_cli.progress import summary_line
+
+        sys.stderr.write(summary_line(report["summary"]) + "\n")
+        if verbose:
+            sys.stderr.write(
+                f"Crossref: {stats.crossref_requests} requests, {stats.rate_limited} rate-limited "
+                f"(429), {stats.retries} retries; cache: {settings.cache_dir}\n"
+            )
+    return exit_code_for(report, settings.fail_on)
+
+
+def _check_regex(pattern: str) -> None:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise UsageError(f"--exclude {pattern!r} is not a valid regular expression: {error}") \
+            from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)

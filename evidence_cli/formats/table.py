@@ -1,0 +1,62 @@
+"""The terminal table: one row per reference, its status and what was found, for people."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+# Control characters (ESC, CSI, BEL...) in reference text must never reach the terminal raw:
+# an escape sequence in a bibliography could otherwise rewrite the screen or the title bar.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+STATUS_STYLE = {
+    "ok": "green",
+    "info": "cyan",
+    "warning": "yellow",
+    "unverifiable": "magenta",
+    "error": "bold red",
+}
+
+
+def inert(text: str) -> str:
+    """Visible stand-ins for control characters (\\x1b shows as "\\x1b")."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def _findings_text(reference: dict[str, Any]) -> str:
+    lines = []
+    for finding in reference["findings"]:
+        line = f"{finding['code']}: {finding['message']}"
+        suggestion = finding.get("suggestion")
+        if suggestion and str(suggestion) not in finding["message"]:
+            line += f" → {finding['suggestion']}"
+        lines.append(line)
+    return "\n".join(lines) if lines else "—"
+
+
+def render(report: dict[str, Any], *, color: bool = False, width: int | None = None) -> str:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_lines=True, expand=False)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Reference", overflow="fold", max_width=40)
+    table.add_column("DOI", overflow="fold", max_width=36)
+    table.add_column("Findings", overflow="fold")
+    for reference in report["references"]:
+        status = reference["status"]
+        where = f"{reference['source']['path']}:{reference['source']['line']}"
+        label = reference["id"] if reference["id"] == where else f"{reference['id']}\n{where}"
+        table.add_row(
+            Text(status.upper(), style=STATUS_STYLE.get(status, "")),
+            Text(inert(label)),
+            Text(inert(reference["doi"] or "—")),
+            Text(inert(_findings_text(reference))),
+        )
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color,
+                      width=width or 120, highlight=False, emoji=False)
+    console.print(table)
+    return buffer.getvalue()
