@@ -65,7 +65,7 @@ def read(data: bytes, path: str) -> list[Reference]:
         ],
     )
     for block in library.failed_blocks:
-        line = block.start_line + 1
+        line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
             raise InputError(path, f"duplicate citation key '{block.key}'", line)
         if isinstance(block, ParsingFailedBlock):
@@ -89,8 +89,8 @@ def read(data: bytes, path: str) -> list[Reference]:
         references.append(
             Reference(
                 id=entry.key,
-                source=SourceLocation(path, entry.start_line + 1),
-                raw=entry.raw.strip(),
+                source=SourceLocation(path, (entry.start_line or 0) + 1),
+                raw=(entry.raw or "").strip(),
                 cited=cited,
                 links=links,
             )
