@@ -107,7 +107,9 @@ tbody tr:hover { background: var(--bg); }
 .raw { font-size: 13px; color: var(--muted); white-space: pre-wrap; overflow-wrap: anywhere; }
 details.raw summary { cursor: pointer; }
 .loc, .doi { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
+th.col-status { width: 8rem; } th.col-loc { width: 13%; } th.col-doi { width: 15%; }
+th.col-findings { width: 36%; }
 .doi a { color: var(--accent); text-decoration: none; } .doi a:hover { text-decoration: underline; }
 ul.findings { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; }
 ul.findings li { border-left: 3px solid var(--muted); padding-left: 10px; }
@@ -118,7 +120,8 @@ ul.findings li.unverifiable { border-left-color: var(--unverifiable); }
 .code { font: 600 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .compare { display: grid; grid-template-columns: max-content 1fr; gap: 0 8px; font-size: 13px;
   margin-top: 2px; }
-.compare dt { color: var(--muted); } .compare dd { margin: 0; overflow-wrap: anywhere; }
+.compare dt { color: var(--muted); } .compare dd { margin: 0; overflow-wrap: break-word; }
+.message { font-size: 14px; }
 .suggestion { font-size: 13px; color: var(--muted); }
 .none { color: var(--muted); }
 #empty { padding: 24px; text-align: center; color: var(--muted); margin: 0; }
@@ -354,11 +357,13 @@ def render(report: dict[str, Any]) -> str:
         body = (
             _controls(summary)
             + '<div class="table-wrap"><table id="refs"><thead><tr>'
-            '<th data-type="number" aria-sort="none"><button type="button">Status</button></th>'
-            '<th aria-sort="none"><button type="button">Reference</button></th>'
-            '<th aria-sort="none"><button type="button">Location</button></th>'
-            '<th aria-sort="none"><button type="button">DOI</button></th>'
-            '<th data-type="number" aria-sort="none"><button type="button">Findings</button></th>'
+            '<th class="col-status" data-type="number" aria-sort="none">'
+            '<button type="button">Status</button></th>'
+            '<th class="col-ref" aria-sort="none"><button type="button">Reference</button></th>'
+            '<th class="col-loc" aria-sort="none"><button type="button">Location</button></th>'
+            '<th class="col-doi" aria-sort="none"><button type="button">DOI</button></th>'
+            '<th class="col-findings" data-type="number" aria-sort="none">'
+            '<button type="button">Findings</button></th>'
             f"</tr></thead><tbody>{rows}</tbody></table>"
             '<p id="empty" hidden>No reference matches the filter.</p></div>'
         )

@@ -16,11 +16,13 @@ _STATUS_MARK = {
     "error": "❌ error",
     "unverifiable": "❓ unverifiable",
 }
-# Inline Markdown syntax: emphasis, code, links, images, strike-through, table cells, math ($),
-# emoji shortcodes (:) and @mentions on GitHub. Block syntax (#, >, lists) cannot start inside a
+# Inline Markdown syntax: emphasis, code, links, images, strike-through, table cells, math ($)
+# and @mentions on GitHub. Block syntax (#, >, lists) cannot start inside a
 # table cell, so '.', '-' and '#' stay unescaped and DOIs stay readable in the source.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~$:@])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~$@])")
 _WHITESPACE_RUN = re.compile(r"\s+")
+# Reference text is cut to this many characters in the table; the full text is in the source.
+_MAX_TEXT = 140
 
 
 def escape(value: object) -> str:
@@ -46,10 +48,23 @@ def _finding_cell(finding: dict[str, Any]) -> str:
     text = f"**{escape(finding.get('code', ''))}** {escape(finding.get('message', ''))}"
     cited, registered = finding.get("cited"), finding.get("registered")
     if finding.get("field") and (cited is not None or registered is not None):
-        text += f" (cited: {escape(_value(cited))}; registered: {escape(_value(registered))})"
+        shown = [f"{label}: {escape(_value(value))}"
+                 for label, value in (("cited", cited), ("registered", registered))
+                 if value is not None]
+        text += f" ({'; '.join(shown)})"
     if finding.get("suggestion"):
         text += f" Suggestion: {escape(finding['suggestion'])}"
     return text
+
+
+def _reference(reference: dict[str, Any]) -> str:
+    """The citation key, then the cited title (or the text as written), shortened for a table."""
+    cited = reference.get("cited") or {}
+    text = _WHITESPACE_RUN.sub(" ", str(cited.get("title") or reference.get("raw") or "")).strip()
+    if len(text) > _MAX_TEXT:
+        text = text[: _MAX_TEXT - 1].rstrip() + "…"
+    ref_id = f"**{escape(reference.get('id', ''))}**"
+    return f"{ref_id} {escape(text)}" if text else ref_id
 
 
 def _location(reference: dict[str, Any]) -> str:
@@ -75,7 +90,7 @@ def table(report: dict[str, Any]) -> str:
             + " | ".join(
                 (
                     _STATUS_MARK.get(status, escape(status)),
-                    escape(reference.get("id", "")),
+                    _reference(reference),
                     _location(reference),
                     escape(doi) if doi else "—",
                     "<br>".join(_finding_cell(f) for f in findings) if findings else "—",

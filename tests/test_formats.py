@@ -1,0 +1,413 @@
+"""Tests of the report formats: SARIF, JUnit, GitHub annotations, Markdown, CSV and HTML.
+
+The report dicts are CONSTRUCTED here with the real model classes (not recorded from a run); the
+end-to-end tests at the bottom run `evidence check` against the Crossref simulator.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from evidence_cli import __version__
+from evidence_cli.codes import CODES
+from evidence_cli.formats import csv_format as csv_fmt
+from evidence_cli.formats import github, html_format, markdown, renderer
+from evidence_cli.formats import sarif as sarif_fmt
+from evidence_cli.models import (
+    CitedFields,
+    Finding,
+    Reference,
+    ReferenceResult,
+    Severity,
+    SourceLocation,
+    summarize,
+)
+from evidence_cli.progress import finding_text, summary_line
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
+HOSTILE_RAW = (
+    'Evil, E. (2020). <script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> '
+    "| pipe [link](javascript:alert(1)) =HYPERLINK(\"http://x\") 100% done,\r\nsecond line"
+)
+
+
+def _result(
+    ref_id: str,
+    line: int,
+    findings: list[Finding],
+    *,
+    path: str = "refs/library.bib",
+    raw: str = "",
+    doi: str | None = None,
+    title: str | None = None,
+) -> ReferenceResult:
+    cited = CitedFields(doi=doi, title=title, authors=["Sadasivan, S."], year=2012,
+                        container="PLoS ONE")
+    registered = CitedFields(doi=doi, title=title, year=2012) if doi else None
+    return ReferenceResult(
+        reference=Reference(id=ref_id, source=SourceLocation(path, line),
+                            raw=raw or f"{ref_id} as written", cited=cited),
+        doi=doi, registered=registered, findings=findings,
+    )
+
+
+def sample_report() -> dict[str, Any]:
+    """A constructed report with every status, a field-level finding and hostile reference text."""
+    results = [
+        _result("sadasivan2012", 3, [], doi="10.1371/journal.pone.0033693",
+                title="Ketamine and the pitfalls of citing"),
+        _result("smith2019", 14, [
+            Finding("year-mismatch", Severity.WARNING, "The cited year matches no registered date.",
+                    field="year", cited=2011, registered=2012, suggestion="Cite the year 2012."),
+            Finding("corrected", Severity.INFO, "A correction was published.")],
+            doi="10.5555/evidence-cli.corrected", title="A corrected trial"),
+        _result("ghost2020", 27, [
+            Finding("doi-not-found", Severity.ERROR, "No registration agency knows the DOI.",
+                    field="doi", cited="10.9999/ghost", registered=None)],
+            doi="10.9999/ghost"),
+        _result("offline2021", 40, [
+            Finding("service-unavailable", Severity.WARNING,
+                    "Crossref did not answer after 4 retries.")],
+            doi="10.1002/ajmg.b.31237"),
+        _result("note2022", 52, [
+            Finding("doi-other-agency", Severity.INFO, "The DOI is registered with DataCite.")],
+            doi="10.5281/zenodo.1"),
+        _result("evil,key:1", 60, [
+            Finding("title-mismatch", Severity.WARNING, "Title differs:\nline two, 50% off",
+                    field="title", cited="<b>x</b>", registered="X")],
+            path="dir with space/odd%name,1:2.bib", raw=HOSTILE_RAW,
+            title="</script><script>window.__pwned=3</script>"),
+    ]
+    return {
+        "schema": "evidence-cli/check/v1",
+        "tool": {"name": "evidence-cli", "version": __version__},
+        "summary": summarize(results),
+        "references": [r.to_dict() for r in results],
+    }
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return sample_report()
+
+
+@pytest.fixture(scope="module")
+def sarif_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _by_id(report: dict[str, Any], ref_id: str) -> dict[str, Any]:
+    return next(r for r in report["references"] if r["id"] == ref_id)
+
+
+# --- the sample itself: guards against a fixture that stops covering what the tests assume ----
+
+def test_sample_report_covers_every_status(report: dict[str, Any]) -> None:
+    statuses = {r["status"] for r in report["references"]}
+    assert statuses == {"ok", "info", "warning", "error", "unverifiable"}
+
+
+# --- summary line and messages ------------------------------------------------------------------
+
+def test_summary_line_reads_at_a_glance() -> None:
+    summary = {"references": 12, "ok": 9, "info": 1, "warning": 1, "error": 1, "unverifiable": 0}
+    assert summary_line(summary) == (
+        "12 references: 9 ok, 1 info, 1 warning, 1 error, 0 unverifiable"
+    )
+    assert summary_line({"references": 1, "ok": 1}).startswith("1 reference: 1 ok")
+
+
+def test_finding_text_shows_cited_registered_and_suggestion(report: dict[str, Any]) -> None:
+    finding = _by_id(report, "smith2019")["findings"][0]
+    text = finding_text(finding)
+    assert "cited: 2011" in text and "registered: 2012" in text
+    assert text.endswith("Suggestion: Cite the year 2012.")
+
+
+# --- SARIF ---------------------------------------------------------------------------------------
+
+def test_sarif_is_valid_against_the_official_schema(
+    report: dict[str, Any], sarif_schema: dict[str, Any]
+) -> None:
+    log = json.loads(sarif_fmt.render(report))
+    jsonschema.validate(log, sarif_schema)
+
+
+def test_sarif_schema_check_catches_an_invalid_log(
+    report: dict[str, Any], sarif_schema: dict[str, Any]
+) -> None:
+    # The validation above only means something if the vendored schema rejects broken logs.
+    log = json.loads(sarif_fmt.render(report))
+    log["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(log, sarif_schema)
+
+
+def test_sarif_has_one_rule_per_code_with_help(report: dict[str, Any]) -> None:
+    driver = json.loads(sarif_fmt.render(report))["runs"][0]["tool"]["driver"]
+    assert driver["name"] == "evidence-cli"
+    assert driver["version"] == __version__
+    assert driver["informationUri"].startswith("https://")
+    rules = {rule["id"]: rule for rule in driver["rules"]}
+    assert set(rules) == set(CODES)
+    for code, info in CODES.items():
+        assert rules[code]["shortDescription"]["text"] == info.summary
+        assert rules[code]["help"]["text"] == info.help
+
+
+def test_sarif_results_carry_rule_level_and_location(report: dict[str, Any]) -> None:
+    run = json.loads(sarif_fmt.render(report))["runs"][0]
+    results = run["results"]
+    total_findings = sum(len(r["findings"]) for r in report["references"])
+    assert len(results) == total_findings
+    by_rule = {r["ruleId"]: r for r in results}
+    ghost = by_rule["doi-not-found"]
+    assert ghost["level"] == "error"
+    location = ghost["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "refs/library.bib"
+    assert location["region"]["startLine"] == 27
+    assert run["tool"]["driver"]["rules"][ghost["ruleIndex"]]["id"] == "doi-not-found"
+    assert by_rule["corrected"]["level"] == "note"
+    # The unverifiable reference is reported, not dropped.
+    assert by_rule["service-unavailable"]["level"] == "warning"
+    assert "offline2021" in by_rule["service-unavailable"]["message"]["text"]
+
+
+def test_sarif_uri_is_percent_encoded(report: dict[str, Any]) -> None:
+    results = json.loads(sarif_fmt.render(report))["runs"][0]["results"]
+    uri = next(r for r in results if r["ruleId"] == "title-mismatch")["locations"][0][
+        "physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "dir%20with%20space/odd%25name%2C1%3A2.bib"
+    assert sarif_fmt.artifact_uri("/abs/path.bib") == "file:///abs/path.bib"
+
+
+def test_sarif_fingerprints_are_stable_and_distinct(report: dict[str, Any]) -> None:
+    first = json.loads(sarif_fmt.render(report))["runs"][0]["results"]
+    # Insert a reference above the others: lines shift, fingerprints must not.
+    shifted = json.loads(json.dumps(report))
+    for reference in shifted["references"]:
+        reference["source"]["line"] += 10
+    second = json.loads(sarif_fmt.render(shifted))["runs"][0]["results"]
+    prints = [r["partialFingerprints"][sarif_fmt.FINGERPRINT_KEY] for r in first]
+    assert prints == [r["partialFingerprints"][sarif_fmt.FINGERPRINT_KEY] for r in second]
+    assert len(set(prints)) == len(prints)
+
+
+def test_sarif_of_an_empty_report_is_valid(sarif_schema: dict[str, Any]) -> None:
+    empty = {"schema": "evidence-cli/check/v1", "tool": {"name": "evidence-cli", "version": "x"},
+             "summary": summarize([]), "references": []}
+    log = json.loads(sarif_fmt.render(empty))
+    jsonschema.validate(log, sarif_schema)
+    assert log["runs"][0]["results"] == []
+
+
+# --- JUnit ---------------------------------------------------------------------------------------
+
+def test_junit_one_testcase_per_reference(report: dict[str, Any]) -> None:
+    root = ET.fromstring(renderer("junit")(report))
+    suites = root.findall("testsuite")
+    assert len(suites) == 1
+    cases = suites[0].findall("testcase")
+    assert [c.get("name") for c in cases] == [r["id"] for r in report["references"]]
+    assert suites[0].get("tests") == str(len(cases))
+    ghost = next(c for c in cases if c.get("name") == "ghost2020")
+    assert ghost.get("classname") == "refs/library.bib"
+    assert ghost.get("file") == "refs/library.bib"
+    assert ghost.get("line") == "27"
+
+
+def test_junit_failures_skips_and_output(report: dict[str, Any]) -> None:
+    suite = ET.fromstring(renderer("junit")(report)).find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    failures = [name for name, c in cases.items() if c.find("failure") is not None]
+    assert failures == ["ghost2020"]
+    assert suite.get("failures") == "1"
+    failure = cases["ghost2020"].find("failure")
+    assert failure is not None
+    assert "doi-not-found" in (failure.get("message") or "")
+    skipped = [name for name, c in cases.items() if c.find("skipped") is not None]
+    assert skipped == ["offline2021"]
+    skip = cases["offline2021"].find("skipped")
+    assert skip is not None and "unverifiable" in (skip.get("message") or "")
+    assert cases["sadasivan2012"].find("*") is None  # ok: a bare passing test case
+    out = cases["smith2019"].find("system-out")
+    assert out is not None and "year-mismatch" in (out.text or "")
+
+
+def test_junit_survives_control_characters_and_markup(report: dict[str, Any]) -> None:
+    nasty = json.loads(json.dumps(report))
+    nasty["references"][2]["id"] = "bad\x00id\x1b<&>\"'"
+    nasty["references"][2]["findings"][0]["message"] = "bell\x07 and ]]> end"
+    suite = ET.fromstring(renderer("junit")(nasty)).find("testsuite")
+    assert suite is not None
+    names = [c.get("name") for c in suite.findall("testcase")]
+    assert "bad\ufffdid\ufffd<&>\"'" in names
+
+
+# --- GitHub workflow commands --------------------------------------------------------------------
+
+def test_github_escaping_matches_the_toolkit() -> None:
+    assert github.escape_data("100% a\r\nb:c,d") == "100%25 a%0D%0Ab:c,d"
+    assert github.escape_property("100% a\r\nb:c,d") == "100%25 a%0D%0Ab%3Ac%2Cd"
+    assert github.command("error", {"file": "a,b.bib", "line": 3, "title": "t:1"}, "m%") == (
+        "::error file=a%2Cb.bib,line=3,title=t%3A1::m%25"
+    )
+
+
+def test_github_annotations_per_finding(report: dict[str, Any]) -> None:
+    lines = github.render(report).splitlines()
+    commands = [line for line in lines if line.startswith("::")]
+    assert len(commands) == sum(len(r["findings"]) for r in report["references"])
+    ghost = next(line for line in commands if "doi-not-found" in line)
+    assert ghost.startswith("::error file=refs/library.bib,line=27,title=evidence doi-not-found")
+    assert any(line.startswith("::notice ") and "corrected" in line for line in commands)
+    unverifiable = next(line for line in commands if "service-unavailable" in line)
+    assert unverifiable.startswith("::warning ")
+    # Every line is exactly one command: newlines in messages cannot start a new command.
+    hostile = next(line for line in commands if "title-mismatch" in line)
+    assert "file=dir with space/odd%25name%2C1%3A2.bib,line=60," in hostile
+    assert "Title differs%3A" not in hostile  # ':' is only escaped in properties
+    assert "Title differs:%0Aline two, 50%25 off" in hostile
+    assert lines[-1] == summary_line(report["summary"])
+
+
+def test_github_step_summary_appends_markdown(report: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "summary.md"
+    path.write_text("# earlier step\n", encoding="utf-8")
+    github.write_step_summary(report, str(path))
+    github.write_step_summary(report, str(path))
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# earlier step\n")
+    assert text.count(summary_line(report["summary"])) == 2
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+def _table_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("| ")]
+
+
+def test_markdown_summary_and_table(report: dict[str, Any]) -> None:
+    text = markdown.render(report)
+    assert summary_line(report["summary"]) in text
+    rows = _table_rows(text)
+    assert len(rows) == 2 + len(report["references"])  # header, separator, one per reference
+    # Worst first.
+    assert "ghost2020" in rows[2] and "error" in rows[2]
+    assert "sadasivan2012" in rows[-1] and "ok" in rows[-1]
+
+
+def test_markdown_neutralises_untrusted_text(report: dict[str, Any]) -> None:
+    text = markdown.render(report)
+    row = next(r for r in _table_rows(text) if "evil" in r)
+    # Unescaped pipes would add cells: count the cell separators that are not backslash-escaped.
+    assert len(re.findall(r"(?<!\\)\|", row)) == 6
+    assert "<script" not in text and "<img" not in text and "<b>" not in text
+    assert "](javascript" not in text
+    assert "\r" not in text
+    assert all(line.count("|") == 0 or line.startswith("|") for line in text.splitlines())
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+def test_csv_one_row_per_finding(report: dict[str, Any]) -> None:
+    rows = list(csv.DictReader(io.StringIO(csv_fmt.render(report))))
+    assert list(rows[0]) == list(csv_fmt.COLUMNS)
+    expected = sum(max(1, len(r["findings"])) for r in report["references"])
+    assert len(rows) == expected
+    ok_row = next(r for r in rows if r["id"] == "sadasivan2012")
+    assert ok_row["status"] == "ok" and ok_row["code"] == ""
+    year = next(r for r in rows if r["code"] == "year-mismatch")
+    assert (year["cited"], year["registered"], year["line"]) == ("2011", "2012", "14")
+
+
+def test_csv_neutralises_formulas() -> None:
+    assert csv_fmt.neutralise("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    for start in ("+", "-", "@", "\t", "\r"):
+        assert csv_fmt.neutralise(start + "x") == "'" + start + "x"
+    assert csv_fmt.neutralise("plain") == "plain"
+    assert csv_fmt.neutralise(None) == ""
+    assert csv_fmt.neutralise(["A", "B"]) == "A; B"
+
+
+def test_csv_hostile_reference_stays_in_its_cells(report: dict[str, Any]) -> None:
+    hostile = json.loads(json.dumps(report))
+    hostile["references"][0]["id"] = '=cmd|" /C calc"!A0'
+    hostile["references"][0]["doi"] = "@SUM(1+1)"
+    rows = list(csv.reader(io.StringIO(csv_fmt.render(hostile))))
+    assert all(len(row) == len(csv_fmt.COLUMNS) for row in rows)
+    assert rows[1][0] == "'=cmd|\" /C calc\"!A0"
+    assert rows[1][4] == "'@SUM(1+1)"
+    title = next(row for row in rows if row[5] == "title-mismatch")
+    assert title[10] == "Title differs:\nline two, 50% off"  # the line break stays inside
+
+
+# --- HTML (structure; the browser test runs it) -------------------------------------------------
+
+class _Collector(HTMLParser):
+    """Collects tags and attributes, to prove injected markup stayed text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_html_is_self_contained_and_escaped(report: dict[str, Any]) -> None:
+    page = html_format.render(report)
+    parser = _Collector()
+    parser.feed(page)
+    tags = [tag for tag, _ in parser.tags]
+    assert tags.count("script") == 2  # the JSON data block and the page's own script
+    assert "img" not in tags and "b" not in tags
+    for tag, attrs in parser.tags:
+        # Nothing is fetched: no external src/href but the doi.org links a reader may follow.
+        assert not attrs.get("src")
+        if tag == "link":
+            pytest.fail("external stylesheet")
+        if tag == "a":
+            assert (attrs.get("href") or "").startswith("https://doi.org/")
+    csp = next(a for t, a in parser.tags if t == "meta" and a.get("http-equiv"))
+    assert "default-src 'none'" in (csp.get("content") or "")
+
+
+def test_html_json_block_cannot_break_out(report: dict[str, Any]) -> None:
+    page = html_format.render(report)
+    block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>',
+                      page, re.S)
+    assert block is not None
+    assert "<" not in block.group(1)
+    assert json.loads(block.group(1)) == report
+
+
+def test_html_csp_hash_matches_the_script(report: dict[str, Any]) -> None:
+    page = html_format.render(report)
+    script = re.search(r"<script>(.*?)</script>", page, re.S)
+    assert script is not None
+    assert html_format._script_hash(script.group(1)) in html_format.content_security_policy()
+
+
+def test_html_summary_and_rows(report: dict[str, Any]) -> None:
+    page = html_format.render(report)
+    assert page.count('<tr data-status="') == len(report["references"])
+    assert summary_line(report["summary"]) in page
+
+
+def test_every_format_renders_an_empty_report() -> None:
+    empty = {"schema": "evidence-cli/check/v1", "tool": {"name": "evidence-cli", "version": "x"},
+             "summary": summarize([]), "references": []}
+    for name in ("sarif", "junit", "github", "markdown", "csv", "html"):
+        assert renderer(name)(empty)
