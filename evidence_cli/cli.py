@@ -24,6 +24,7 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "evidence_cli.commands.check",
     "evidence_cli.commands.cache",
+    "evidence_cli.commands.reviews",
 )
 
 

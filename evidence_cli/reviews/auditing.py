@@ -1,0 +1,124 @@
+"""`review audit`: check the studies of a review, and flag the claims that rest on bad ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evidence_cli import doi as doi_rules
+from evidence_cli.models import (
+    CitedFields,
+    Reference,
+    ReferenceResult,
+    Severity,
+    SourceLocation,
+)
+from evidence_cli.reviews.schema import node_line
+
+
+def _text(value: Any) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+def reference_of(study: Mapping[str, Any], path: str, line: int) -> Reference:
+    """A study's citation as a Reference, located at the study's line in the review file."""
+    citation = study.get("citation") or {}
+    raw_doi = _text(citation.get("doi"))
+    year = citation.get("year")
+    cited = CitedFields(
+        doi=doi_rules.normalize(raw_doi) if raw_doi else None,
+        title=_text(citation.get("title")),
+        authors=[str(a) for a in citation.get("authors") or []],
+        year=int(year) if isinstance(year, int) and not isinstance(year, bool) else None,
+        container=_text(citation.get("container")),
+        volume=_text(citation.get("volume")),
+        issue=_text(citation.get("issue")),
+        pages=_text(citation.get("pages")),
+        url=_text(citation.get("url")),
+    )
+    raw_parts = [
+        "; ".join(cited.authors), f"({cited.year})" if cited.year else "", cited.title or "",
+        cited.container or "", cited.volume or "", cited.pages or "",
+        f"doi:{cited.doi}" if cited.doi else (cited.url or ""),
+    ]
+    raw = ". ".join(part for part in raw_parts if part)
+    return Reference(id=str(study["id"]), source=SourceLocation(path, line), raw=raw, cited=cited)
+
+
+def references_of(studies: Sequence[Any], path: str) -> list[Reference]:
+    return [reference_of(study, path, node_line(study) or 1) for study in studies]
+
+
+@dataclass(slots=True)
+class ClaimVerdict:
+    """A claim and what is wrong with the studies behind it (nothing, when `problems` is empty)."""
+
+    claim_id: str
+    statement: str
+    problems: list[str] = field(default_factory=list)
+    # "missing" and "retracted" are errors; "unverifiable" makes the claim unverifiable.
+    worst: str = "ok"
+
+    @property
+    def status(self) -> str:
+        return "flagged" if self.problems else "ok"
+
+
+def judge_claims(
+    claims: Sequence[Mapping[str, Any]], statuses: Mapping[str, tuple[str, list[str]]]
+) -> list[ClaimVerdict]:
+    """Flag claims whose studies are missing, retracted or unverifiable.
+
+    `statuses` maps study id -> (status, finding codes) from this audit.
+    """
+    verdicts = []
+    for claim in claims:
+        verdict = ClaimVerdict(str(claim.get("id")), str(claim.get("statement", "")))
+        for study_id in claim.get("studies") or []:
+            if study_id not in statuses:
+                verdict.problems.append(f"study '{study_id}' is not in the review")
+                verdict.worst = "error"
+                continue
+            status, codes = statuses[study_id]
+            if "retracted" in codes:
+                verdict.problems.append(f"study '{study_id}' is RETRACTED")
+                verdict.worst = "error"
+            elif status == "unverifiable":
+                verdict.problems.append(f"study '{study_id}' could not be verified")
+                if verdict.worst == "ok":
+                    verdict.worst = "unverifiable"
+        verdicts.append(verdict)
+    return verdicts
+
+
+def study_audit(result: ReferenceResult, today: dt.date) -> dict[str, Any]:
+    """What is stored in a study's `audit`: the date, the status and the finding codes."""
+    codes = list(dict.fromkeys(finding.code for finding in result.findings))
+    return {"date": today, "status": result.status, "findings": codes}
+
+
+def claim_audit(verdict: ClaimVerdict, today: dt.date) -> dict[str, Any]:
+    audit: dict[str, Any] = {"date": today, "status": verdict.status}
+    if verdict.problems:
+        audit["problems"] = list(verdict.problems)
+    return audit
+
+
+def exit_code(
+    results: Sequence[ReferenceResult], verdicts: Sequence[ClaimVerdict], fail_on: str
+) -> int:
+    """Like `evidence check`: 1 for findings at/above fail-on, else 4 when something is
+    unverifiable, else 0. A claim resting on a missing or retracted study counts as an error."""
+    threshold = None if fail_on == "never" else Severity(fail_on).rank
+    if threshold is not None:
+        severities = [f.severity.rank for r in results for f in r.findings if not
+                      f.makes_unverifiable]
+        severities += [Severity.ERROR.rank for v in verdicts if v.worst == "error"]
+        if any(rank >= threshold for rank in severities):
+            return 1
+    unverifiable = any(r.status == "unverifiable" for r in results) or any(
+        v.worst == "unverifiable" for v in verdicts
+    )
+    return 4 if unverifiable else 0

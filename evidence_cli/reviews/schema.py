@@ -1,0 +1,404 @@
+"""The review file schema: what each field may hold, checked with file, line and field in errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from evidence_cli import doi as doi_rules
+from evidence_cli.models import STATUS_ORDER
+from evidence_cli.reviews.effect import canonical_measure
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Study and claim ids are citation keys: letters, digits and a little punctuation, no spaces.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+DESIGNS = (
+    "rct", "quasi-experimental", "cohort", "case-control", "cross-sectional", "survey",
+    "qualitative", "systematic-review", "meta-analysis", "other",
+)
+RISK_OF_BIAS_LEVELS = ("low", "some concerns", "high")
+CLAIM_STATUSES = ("ok", "flagged")
+
+REVIEW_KEYS = ("slug", "title", "question", "created", "updated", "caveats", "notes", "studies",
+               "claims")
+QUESTION_KEYS = ("text", "population", "intervention", "comparator", "outcome")
+STUDY_KEYS = ("id", "citation", "design", "setting", "country", "population", "intervention",
+              "comparator", "outcomes", "effect", "follow_up", "risk_of_bias", "caveats", "notes",
+              "audit")
+CITATION_KEYS = ("doi", "authors", "year", "title", "container", "volume", "issue", "pages", "url")
+POPULATION_KEYS = ("description", "n", "age", "sex")
+OUTCOME_KEYS = ("name", "instrument", "timepoint")
+EFFECT_KEYS = ("label", "measure", "value", "ci_low", "ci_high", "p", "text")
+RISK_KEYS = ("level", "note")
+AUDIT_KEYS = ("date", "status", "findings")
+CLAIM_KEYS = ("id", "statement", "studies", "quote", "page", "audit")
+CLAIM_AUDIT_KEYS = ("date", "status", "problems")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a review file: where it is and what is wrong."""
+
+    line: int | None
+    field: str
+    message: str
+
+    def render(self, path: str) -> str:
+        where = f"{path}:{self.line}" if self.line is not None else path
+        if self.field:
+            return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+def _key_line(node: Any, key: Any, fallback: int | None) -> int | None:
+    """1-based line of a mapping key; round-trip nodes carry positions, plain dicts do not."""
+    try:
+        return int(node.lc.key(key)[0]) + 1
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return fallback
+
+
+def _item_line(node: Any, index: int, fallback: int | None) -> int | None:
+    try:
+        return int(node.lc.item(index)[0]) + 1
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return fallback
+
+
+def node_line(node: Any) -> int | None:
+    """1-based line where a mapping or sequence node starts."""
+    try:
+        return int(node.lc.line) + 1
+    except (AttributeError, TypeError):
+        return None
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, line: int | None, field: str, message: str) -> None:
+        self.problems.append(Problem(line, field, message))
+
+    # --- generic shapes -------------------------------------------------------------------
+    def mapping(
+        self,
+        node: Any,
+        field: str,
+        line: int | None,
+        keys: Sequence[str],
+        required: Sequence[str] = (),
+    ) -> bool:
+        if not isinstance(node, Mapping):
+            self.fail(line, field, f"expected a mapping, got {_kind(node)}")
+            return False
+        for key in node:
+            if key not in keys:
+                self.fail(
+                    _key_line(node, key, line), _join(field, str(key)),
+                    f"unknown field (allowed: {', '.join(keys)})",
+                )
+        for key in required:
+            if node.get(key) in (None, ""):
+                self.fail(node_line(node) or line, _join(field, key), "is required")
+        return True
+
+    def each(
+        self,
+        node: Mapping[str, Any],
+        field: str,
+        line: int | None,
+        checks: Mapping[str, Callable[[Any, str, int | None], None]],
+    ) -> None:
+        for key, check in checks.items():
+            if key in node and node[key] is not None:
+                check(node[key], _join(field, key), _key_line(node, key, line))
+
+    def text(self, value: Any, field: str, line: int | None) -> None:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(line, field, f"expected non-empty text, got {_kind(value)}")
+
+    def text_or_number(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(line, field, f"expected text or a number, got {_kind(value)}")
+        elif isinstance(value, str) and not value.strip():
+            self.fail(line, field, "expected non-empty text")
+
+    def text_list(self, value: Any, field: str, line: int | None) -> None:
+        if not isinstance(value, list):
+            self.fail(line, field, f"expected a list of text, got {_kind(value)}")
+            return
+        for index, item in enumerate(value):
+            self.text(item, f"{field}[{index}]", _item_line(value, index, line))
+
+    def number(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(line, field, f"expected a number, got {_kind(value)}")
+
+    def date(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, dt.date):
+            return
+        if isinstance(value, str):
+            try:
+                dt.date.fromisoformat(value)
+                return
+            except ValueError:
+                pass
+        self.fail(line, field, f"expected a date like 2026-01-31, got {_kind(value)}")
+
+    def choice(self, options: Sequence[str]) -> Callable[[Any, str, int | None], None]:
+        def check(value: Any, field: str, line: int | None) -> None:
+            if value not in options:
+                self.fail(line, field, f"expected one of: {', '.join(options)} (got {value!r})")
+
+        return check
+
+    # --- review parts ---------------------------------------------------------------------
+    def review(self, doc: Any, slug: str | None) -> None:
+        if not self.mapping(doc, "", 1, REVIEW_KEYS, required=("slug", "title")):
+            return
+        self.each(doc, "", 1, {
+            "slug": self.slug, "title": self.text, "question": self.question,
+            "created": self.date, "updated": self.date, "caveats": self.text_list,
+            "notes": self.text,
+        })
+        if slug is not None and isinstance(doc.get("slug"), str) and doc["slug"] != slug:
+            self.fail(_key_line(doc, "slug", 1), "slug",
+                      f"'{doc['slug']}' does not match the file name ('{slug}.yaml')")
+        study_ids: set[str] = set()
+        studies = doc.get("studies")
+        if studies is not None:
+            line = _key_line(doc, "studies", 1)
+            if not isinstance(studies, list):
+                self.fail(line, "studies", f"expected a list, got {_kind(studies)}")
+            else:
+                for index, study in enumerate(studies):
+                    self.study(study, f"studies[{index}]", _item_line(studies, index, line),
+                               study_ids)
+        claims = doc.get("claims")
+        if claims is not None:
+            line = _key_line(doc, "claims", 1)
+            if not isinstance(claims, list):
+                self.fail(line, "claims", f"expected a list, got {_kind(claims)}")
+            else:
+                claim_ids: set[str] = set()
+                for index, claim in enumerate(claims):
+                    self.claim(claim, f"claims[{index}]", _item_line(claims, index, line),
+                               claim_ids)
+
+    def slug(self, value: Any, field: str, line: int | None) -> None:
+        if not isinstance(value, str) or not SLUG_PATTERN.match(value):
+            self.fail(line, field, "expected a slug: lower-case letters, digits and hyphens, "
+                      "starting with a letter or digit, at most 64 characters")
+
+    def question(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, str):
+            self.text(value, field, line)
+            return
+        if self.mapping(value, field, line, QUESTION_KEYS):
+            self.each(value, field, line, dict.fromkeys(QUESTION_KEYS, self.text))
+
+    def ident(self, value: Any, field: str, line: int | None, seen: set[str]) -> None:
+        if not isinstance(value, str) or not ID_PATTERN.match(value):
+            self.fail(line, field, "expected an id: letters, digits and . _ : -, no spaces, at "
+                      "most 64 characters")
+        elif value in seen:
+            self.fail(line, field, f"duplicate id '{value}'")
+        else:
+            seen.add(value)
+
+    def study(self, node: Any, field: str, line: int | None, seen: set[str]) -> None:
+        if not self.mapping(node, field, line, STUDY_KEYS, required=("id", "citation")):
+            return
+        if node.get("id") is not None:
+            self.ident(node["id"], _join(field, "id"), _key_line(node, "id", line), seen)
+        self.each(node, field, line, {
+            "citation": self.citation, "design": self.choice(DESIGNS), "setting": self.text,
+            "country": self.text, "population": self.population,
+            "intervention": self.text, "comparator": self.text, "outcomes": self.outcomes,
+            "effect": self.effect, "follow_up": self.text, "risk_of_bias": self.risk_of_bias,
+            "caveats": self.text_list, "notes": self.text, "audit": self.audit,
+        })
+
+    def citation(self, node: Any, field: str, line: int | None) -> None:
+        if not self.mapping(node, field, line, CITATION_KEYS):
+            return
+        if not any(node.get(key) for key in ("doi", "title", "url")):
+            self.fail(node_line(node) or line, field, "needs at least a doi, a title or a url")
+        self.each(node, field, line, {
+            "doi": self.doi, "authors": self.text_list, "year": self.year, "title": self.text,
+            "container": self.text, "volume": self.text_or_number, "issue": self.text_or_number,
+            "pages": self.text_or_number, "url": self.url,
+        })
+
+    def doi(self, value: Any, field: str, line: int | None) -> None:
+        if not isinstance(value, str) or not doi_rules.is_valid(doi_rules.normalize(value)):
+            self.fail(line, field, f"not a well-formed DOI (got {value!r})")
+
+    def url(self, value: Any, field: str, line: int | None) -> None:
+        if not isinstance(value, str) or not re.match(r"^https?://\S+$", value.strip()):
+            self.fail(line, field, f"expected an http:// or https:// URL (got {value!r})")
+
+    def year(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1000 <= value <= 2999:
+            self.fail(line, field, f"expected a four-digit year (got {value!r})")
+
+    def population(self, node: Any, field: str, line: int | None) -> None:
+        if not self.mapping(node, field, line, POPULATION_KEYS):
+            return
+        self.each(node, field, line, {
+            "description": self.text, "n": self.count, "age": self.text_or_number,
+            "sex": self.text,
+        })
+
+    def count(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.fail(line, field, f"expected a positive whole number (got {value!r})")
+
+    def outcomes(self, value: Any, field: str, line: int | None) -> None:
+        if not isinstance(value, list):
+            self.fail(line, field, f"expected a list of outcomes, got {_kind(value)}")
+            return
+        for index, item in enumerate(value):
+            item_field, item_line = f"{field}[{index}]", _item_line(value, index, line)
+            if self.mapping(item, item_field, item_line, OUTCOME_KEYS, required=("name",)):
+                self.each(item, item_field, item_line, dict.fromkeys(OUTCOME_KEYS, self.text))
+
+    def effect(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                self.one_effect(item, f"{field}[{index}]", _item_line(value, index, line))
+        else:
+            self.one_effect(value, field, line)
+
+    def one_effect(self, node: Any, field: str, line: int | None) -> None:
+        if not self.mapping(node, field, line, EFFECT_KEYS):
+            return
+        self.each(node, field, line, {
+            "label": self.text, "value": self.number, "ci_low": self.number,
+            "ci_high": self.number, "p": self.p_value, "text": self.text,
+        })
+        measure = node.get("measure")
+        if measure is not None and (
+            not isinstance(measure, str) or canonical_measure(measure) is None
+        ):
+            self.fail(_key_line(node, "measure", line), _join(field, "measure"),
+                      "expected one of: SMD, Hedges g, Cohen d, MD, OR, RR, RD, HR, percent, r, "
+                      f"other (got {measure!r})")
+        if measure is not None and node.get("value") is None:
+            self.fail(node_line(node) or line, _join(field, "value"),
+                      "a measure needs a value (put an unreported effect in text)")
+        if all(node.get(key) is None for key in ("value", "p", "text")):
+            self.fail(node_line(node) or line, field, "needs a value, a p or a text")
+        low, high, value = node.get("ci_low"), node.get("ci_high"), node.get("value")
+        if (low is None) != (high is None):
+            self.fail(node_line(node) or line, field, "ci_low and ci_high go together")
+        numbers = (low, high, value)
+        if low is not None and high is not None and all(
+            isinstance(n, int | float) and not isinstance(n, bool) for n in numbers if n is not None
+        ):
+            if low > high:
+                self.fail(node_line(node) or line, field,
+                          f"ci_low ({low}) is above ci_high ({high})")
+            elif value is not None and not low <= value <= high:
+                self.fail(node_line(node) or line, field,
+                          f"value ({value}) lies outside its interval [{low}, {high}]")
+
+    def p_value(self, value: Any, field: str, line: int | None) -> None:
+        if isinstance(value, str) and re.match(r"^[<≤]\s*(?:0?\.\d+|1(?:\.0*)?)$", value.strip()):
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            self.fail(line, field, f"expected a p value between 0 and 1, or like '<0.001' "
+                      f"(got {value!r})")
+
+    def risk_of_bias(self, node: Any, field: str, line: int | None) -> None:
+        if self.mapping(node, field, line, RISK_KEYS, required=("level",)):
+            self.each(node, field, line, {"level": self.choice(RISK_OF_BIAS_LEVELS),
+                                          "note": self.text})
+
+    def audit(self, node: Any, field: str, line: int | None) -> None:
+        if self.mapping(node, field, line, AUDIT_KEYS, required=("date", "status")):
+            self.each(node, field, line, {
+                "date": self.date, "status": self.choice(STATUS_ORDER), "findings": self.text_list,
+            })
+
+    def claim(self, node: Any, field: str, line: int | None, seen: set[str]) -> None:
+        if not self.mapping(node, field, line, CLAIM_KEYS, required=("id", "statement")):
+            return
+        if node.get("id") is not None:
+            self.ident(node["id"], _join(field, "id"), _key_line(node, "id", line), seen)
+        self.each(node, field, line, {
+            "statement": self.text, "quote": self.text, "page": self.text_or_number,
+            "audit": self.claim_audit,
+        })
+        studies = node.get("studies")
+        studies_line = _key_line(node, "studies", line)
+        if studies is None or studies == []:
+            self.fail(node_line(node) or line, _join(field, "studies"),
+                      "a claim needs at least one study")
+            return
+        # Whether the ids exist is checked separately (dangling_references): a claim citing a
+        # removed study leaves the file readable, so `review audit` can flag the claim.
+        self.text_list(studies, _join(field, "studies"), studies_line)
+
+    def claim_audit(self, node: Any, field: str, line: int | None) -> None:
+        if self.mapping(node, field, line, CLAIM_AUDIT_KEYS, required=("date", "status")):
+            self.each(node, field, line, {
+                "date": self.date, "status": self.choice(CLAIM_STATUSES),
+                "problems": self.text_list,
+            })
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"{value!r}"
+    return repr(value)
+
+
+def validate(doc: Any, slug: str | None = None) -> list[Problem]:
+    """Every problem in a loaded review, in file order; empty when the review is valid.
+
+    `slug` is the name the file is stored under; the document's own slug must agree with it.
+    """
+    checker = _Checker()
+    checker.review(doc, slug)
+    return sorted(checker.problems, key=lambda p: (p.line or 0))
+
+
+def dangling_references(doc: Any) -> list[Problem]:
+    """Claims citing a study id that is not in the review (for `review validate`)."""
+    if not isinstance(doc, Mapping):
+        return []
+    studies, claims = doc.get("studies") or [], doc.get("claims") or []
+    if not isinstance(studies, list) or not isinstance(claims, list):
+        return []
+    known = {study.get("id") for study in studies if isinstance(study, Mapping)}
+    problems = []
+    claims_line = _key_line(doc, "claims", None)
+    for index, claim in enumerate(claims):
+        if not isinstance(claim, Mapping) or not isinstance(claim.get("studies"), list):
+            continue
+        cited = claim["studies"]
+        line = _key_line(claim, "studies", _item_line(claims, index, claims_line))
+        for position, study_id in enumerate(cited):
+            if isinstance(study_id, str) and study_id not in known:
+                problems.append(Problem(_item_line(cited, position, line),
+                                        f"claims[{index}].studies[{position}]",
+                                        f"no study with id '{study_id}'"))
+    return problems
