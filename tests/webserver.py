@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections import Counter
@@ -28,6 +29,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     owner: LocalServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client hanging up between requests (a checker closing a kept-alive connection) is
+        # normal here; anything else is still reported.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -116,6 +123,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/redirect-to":
             status = int(query.get("status", ["302"])[0])
             self._redirect(status, query["url"][0], method)
+        elif path == "/delay":
+            # Slow but within any sensible timeout: ?s=SECONDS.
+            time.sleep(float(query.get("s", ["0.5"])[0]))
+            self._answer(200, page, method=method)
         elif path == "/slow":
             time.sleep(owner.slow_seconds)
             self._answer(200, page, method=method)
