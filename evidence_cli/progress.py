@@ -90,21 +90,26 @@ def _value_text(value: Any) -> str:
 
 
 def finding_text(finding: Mapping[str, Any]) -> str:
-    """One finding as the sentence a person reads: message, cited vs registered, suggestion.
+    """One finding as the sentence a person reads: message, then what it does not already say.
 
-    Shared by the text-like formats (GitHub annotations, JUnit, SARIF) so they all say the same.
+    The cited and registered values and the suggestion are added only when the message does not
+    already contain them, so a title mismatch does not print the registered title three times.
+    Shared by the text-like formats (GitHub annotations, JUnit, SARIF, Markdown).
     """
-    parts = [str(finding.get("message") or finding.get("code") or "")]
-    cited, registered = finding.get("cited"), finding.get("registered")
-    if finding.get("field") and (cited is not None or registered is not None):
-        shown = []
-        if cited is not None:
-            shown.append(f"cited: {_value_text(cited)}")
-        if registered is not None:
-            shown.append(f"registered: {_value_text(registered)}")
-        parts.append(f"({'; '.join(shown)})")
-    if finding.get("suggestion"):
-        parts.append(f"Suggestion: {finding['suggestion']}")
+    message = str(finding.get("message") or finding.get("code") or "")
+    extras = []
+    if finding.get("field"):
+        for label in ("cited", "registered"):
+            value = finding.get(label)
+            text = _value_text(value) if value is not None else ""
+            if text and text not in message:
+                extras.append(f"{label}: {text}")
+    parts = [message]
+    if extras:
+        parts.append(f"({'; '.join(extras)})")
+    suggestion = finding.get("suggestion")
+    if suggestion and str(suggestion) not in message:
+        parts.append(f"Suggestion: {suggestion}")
     return " ".join(part for part in parts if part)
 
 

@@ -411,3 +411,123 @@ def test_every_format_renders_an_empty_report() -> None:
              "summary": summarize([]), "references": []}
     for name in ("sarif", "junit", "github", "markdown", "csv", "html"):
         assert renderer(name)(empty)
+
+
+# --- end to end: `evidence check` against the Crossref simulator --------------------------------
+
+# A constructed bibliography: the first DOI is a real recorded record (cited with a wrong year),
+# the second is unknown to the simulator, the third is a constructed retracted record.
+E2E_BIB = """@article{sadasivan2012,
+  title = {Methylphenidate exposure induces dopamine neuron loss: 100%, a, b},
+  author = {Sadasivan, Shankar},
+  doi = {10.1371/journal.pone.0033693},
+  journal = {PLoS ONE},
+  year = {2011}
+}
+@article{ghost,
+  title = {A study that does not exist},
+  doi = {10.5555/evidence-cli.no-such-record},
+  year = {2020}
+}
+@article{retracted,
+  title = {High-dose vitamin D supplementation and fracture risk},
+  doi = {10.5555/evidence-cli.retracted-publisher},
+  year = {2020}
+}
+"""
+
+
+@pytest.fixture
+def e2e_bib(tmp_path: Path) -> Path:
+    path = tmp_path / "refs.bib"
+    path.write_text(E2E_BIB, encoding="utf-8")
+    return path
+
+
+def _check(run_evidence: Any, *args: Any, env: dict[str, str] | None = None) -> Any:
+    result = run_evidence("check", "refs.bib", "--no-urls", *args, env=env)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_e2e_sarif_schema_valid_and_stable(
+    run_evidence: Any, e2e_bib: Path, sarif_schema: dict[str, Any]
+) -> None:
+    first = _check(run_evidence, "--format", "sarif")
+    assert first.returncode == 1, first.stderr  # an error finding with the default --fail-on
+    log = json.loads(first.stdout)
+    jsonschema.validate(log, sarif_schema)
+    results = log["runs"][0]["results"]
+    by_rule = {r["ruleId"]: r for r in results}
+    assert by_rule["doi-not-found"]["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "refs.bib", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 8},
+    }
+    assert by_rule["retracted"]["level"] == "error"
+    assert by_rule["year-mismatch"]["level"] == "warning"
+    # A second run (answered from the cache) fingerprints every result the same way.
+    second = json.loads(_check(run_evidence, "--format", "sarif").stdout)["runs"][0]["results"]
+    assert [r["partialFingerprints"] for r in results] == [
+        r["partialFingerprints"] for r in second
+    ]
+
+
+def test_e2e_junit_failures_match_errors(run_evidence: Any, e2e_bib: Path) -> None:
+    result = _check(run_evidence, "--format", "junit")
+    suite = ET.fromstring(result.stdout).find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {"sadasivan2012", "ghost", "retracted"}
+    assert {name for name, c in cases.items() if c.find("failure") is not None} == {
+        "ghost", "retracted"
+    }
+    assert cases["ghost"].get("line") == "8" and cases["ghost"].get("file") == "refs.bib"
+    assert cases["sadasivan2012"].find("system-out") is not None
+
+
+def test_e2e_unverifiable_is_reported_not_ok(
+    run_evidence: Any, e2e_bib: Path, sarif_schema: dict[str, Any]
+) -> None:
+    # Offline with an empty cache: nothing can be checked.
+    junit = _check(run_evidence, "--offline", "--format", "junit")
+    assert junit.returncode == 4, junit.stderr
+    suite = ET.fromstring(junit.stdout).find("testsuite")
+    assert suite is not None
+    assert suite.get("skipped") == "3" and suite.get("failures") == "0"
+    sarif = _check(run_evidence, "--offline", "--format", "sarif")
+    log = json.loads(sarif.stdout)
+    jsonschema.validate(log, sarif_schema)
+    assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"service-unavailable"}
+    assert len(log["runs"][0]["results"]) == 3
+    github_out = _check(run_evidence, "--offline", "--format", "github").stdout
+    assert github_out.count("::warning file=refs.bib,") == 3
+
+
+def test_e2e_github_annotations_and_step_summary(
+    run_evidence: Any, e2e_bib: Path, evidence_env: dict[str, str], tmp_path: Path
+) -> None:
+    summary_file = tmp_path / "step-summary.md"
+    summary_file.write_text("previous step\n", encoding="utf-8")
+    env = {**evidence_env, "GITHUB_STEP_SUMMARY": str(summary_file)}
+    result = _check(run_evidence, "--format", "github", env=env)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("::error file=refs.bib,line=8,title=evidence doi-not-found%3A ")
+               for line in lines)
+    assert any(line.startswith("::error file=refs.bib,line=13,") and "retracted" in line
+               for line in lines)
+    assert lines[-1].startswith("3 references: ")
+    written = summary_file.read_text(encoding="utf-8")
+    assert written.startswith("previous step\n")
+    assert "| ❌ error | **ghost**" in written
+
+
+def test_e2e_output_suffix_picks_the_format(run_evidence: Any, e2e_bib: Path,
+                                            tmp_path: Path) -> None:
+    for name in ("report.md", "report.csv", "report.xml"):
+        result = _check(run_evidence, "--output", name)
+        assert result.returncode == 1, result.stderr
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("## Reference check")
+    rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8", newline="")))
+    assert {row["code"] for row in rows} >= {"doi-not-found", "retracted", "year-mismatch"}
+    assert ET.parse(tmp_path / "report.xml").getroot().tag == "testsuites"

@@ -277,7 +277,8 @@ def _finding_item(finding: dict[str, Any], unverifiable: bool) -> str:
             f"<dt>cited</dt><dd>{_e(_text(cited)) or '—'}</dd>"
             f"<dt>registered</dt><dd>{_e(_text(registered)) or '—'}</dd></dl>"
         )
-    if finding.get("suggestion"):
+    suggestion = finding.get("suggestion")
+    if suggestion and str(suggestion) not in (_text(registered), str(finding.get("message"))):
         item.append(f'<div class="suggestion">Suggestion: {_e(finding["suggestion"])}</div>')
     return f'<li class="{_e(css)}">{"".join(item)}</li>'
 

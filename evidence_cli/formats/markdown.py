@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from evidence_cli.progress import summary_line
+from evidence_cli.progress import finding_text, summary_line
 
 # Worst first: a reader of a pull-request summary wants the problems at the top.
 _STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
@@ -38,23 +38,8 @@ def escape(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, list):
-        return "; ".join(str(item) for item in value)
-    return str(value)
-
-
 def _finding_cell(finding: dict[str, Any]) -> str:
-    text = f"**{escape(finding.get('code', ''))}** {escape(finding.get('message', ''))}"
-    cited, registered = finding.get("cited"), finding.get("registered")
-    if finding.get("field") and (cited is not None or registered is not None):
-        shown = [f"{label}: {escape(_value(value))}"
-                 for label, value in (("cited", cited), ("registered", registered))
-                 if value is not None]
-        text += f" ({'; '.join(shown)})"
-    if finding.get("suggestion"):
-        text += f" Suggestion: {escape(finding['suggestion'])}"
-    return text
+    return f"**{escape(finding.get('code', ''))}** {escape(finding_text(finding))}"
 
 
 def _reference(reference: dict[str, Any]) -> str:
