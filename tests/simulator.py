@@ -436,17 +436,17 @@ class CrossrefSimulator:
         if server is None:
             return
         self._server = None
-        self.wake_sleepers()
         if abrupt:
+            # Connections first: a handler woken from a sleep must find its socket dead.
             self._close_connections(abrupt=True)
+        self.wake_sleepers()
         server.shutdown()
         server.server_close()
         self._close_connections(abrupt=abrupt)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        with self._lock:
-            self._in_flight.clear()
+        # In-flight counts are not reset: the woken handlers release their own slots.
 
     def _close_connections(self, *, abrupt: bool) -> None:
         with self._lock:
@@ -818,12 +818,20 @@ class _Handler(BaseHTTPRequestHandler):
         with sim.stats.lock:
             sim.stats.requests += 1
             sim.stats.by_path[path] += 1
-        status = 0
+        self._pending_log: LogEntry | None = LogEntry(start, "GET", target, pool, 0, user_agent)
         try:
-            status = self._serve(sim, target, path, params, pool, is_list, start)
+            self._serve(sim, target, path, params, pool, is_list, start)
         finally:
+            self._log(0)  # only if nothing was logged: the handler failed before answering
+
+    def _log(self, status: int) -> None:
+        """Append this request to the stats log, once, before the client can see the answer:
+        a client that has its answer must find its request in the log."""
+        entry, self._pending_log = self._pending_log, None
+        if entry is not None:
+            sim = self.server.simulator
             with sim.stats.lock:
-                sim.stats.log.append(LogEntry(start, "GET", target, pool, status, user_agent))
+                sim.stats.log.append(entry._replace(status=status))
 
     def _serve(
         self,
@@ -878,6 +886,7 @@ class _Handler(BaseHTTPRequestHandler):
         lines.append(f"content-length: {len(response.body)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         body = response.body[: len(response.body) // 2] if cut else response.body
+        self._log(response.status)
         try:
             self.wfile.write(head + body)
             self.wfile.flush()
@@ -892,6 +901,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reset(self) -> None:
         """Drop the connection with a TCP reset and no answer at all."""
+        self._log(0)
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
