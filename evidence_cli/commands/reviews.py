@@ -190,7 +190,7 @@ def _audit_text(audit: Any) -> str:
 
 def _study_line(study: Any, label_of: Any, is_retracted: Any) -> str:
     citation = study.get("citation") or {}
-    label = label_of(citation.get("authors") or []) or citation.get("title") or ""
+    label = label_of(citation.get("authors") or []) or citation.get("title") or "(no author)"
     year = citation.get("year") or "n.d."
     where = f"doi:{citation['doi']}" if citation.get("doi") else (citation.get("url") or "no DOI")
     n = (study.get("population") or {}).get("n")

@@ -51,6 +51,7 @@ _STRUCTURED = re.compile(
     re.IGNORECASE,
 )
 _LABELLED = re.compile(r"^(?P<label>[^:\[\]()]{1,80}?)\s*:\s+(?P<rest>.+)$")
+_MENTIONS_P = re.compile(r"\bp\s*(?:=|<|≤|<=)", re.IGNORECASE)
 _LEADING_P = re.compile(rf"^p\s*(?P<pop>=|<|≤|<=)\s*(?P<p>{_NUM})\b", re.IGNORECASE)
 # Minus signs and dashes people paste from papers; normalised before parsing.
 _MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2010": "-", "\u2011": "-",
@@ -168,8 +169,10 @@ def format_effect(effect: Mapping[str, Any]) -> str:
         parts.append(core)
         if text:
             parts.append(f"({text})")
+    elif text and effect.get("p") is not None and not _MENTIONS_P.search(str(text)):
+        parts.append(f"{_format_p(effect['p'])}, {text}")
     elif text:
-        parts.append(str(text))
+        parts.append(str(text))  # the text already says what p was
     elif effect.get("p") is not None:
         parts.append(_format_p(effect["p"]))
     shown_text = " ".join(parts)
@@ -178,5 +181,5 @@ def format_effect(effect: Mapping[str, Any]) -> str:
 
 
 def format_effects(value: Any) -> str:
-    """Every effect of a study, one after another."""
-    return "; ".join(filter(None, (format_effect(e) for e in effects_of(value))))
+    """Every effect of a study, one a line (tables turn the line breaks into their own)."""
+    return "\n".join(filter(None, (format_effect(e) for e in effects_of(value))))

@@ -49,9 +49,14 @@ def generate_id(citation: Mapping[str, Any], taken: Iterable[str]) -> str:
     authors = citation.get("authors") or []
     base = _ascii_slug(family_name(authors[0])) if authors else ""
     if not base:
-        base = _ascii_slug(str(citation.get("title") or ""))[:20] or "study"
+        base = _ascii_slug(str(citation.get("title") or ""))[:20]
+    if not base and citation.get("doi"):
+        # No author or title (an unverified DOI): the DOI's suffix is the most telling name.
+        suffix = str(citation["doi"]).split("/", 1)[-1]
+        base = re.sub(r"[^a-z0-9]+", "-", suffix.lower()).strip("-")[:30]
+    base = base or "study"
     year = citation.get("year")
-    base = f"{base[:40]}{year if year else 'nd'}"
+    base = f"{base[:40]}{year}" if year else f"{base[:40]}-nd"
     used = set(taken)
     if base not in used:
         return base

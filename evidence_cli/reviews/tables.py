@@ -91,7 +91,12 @@ def _population(study: Mapping[str, Any]) -> str:
     description = str(population.get("description") or "")
     n = population.get("n")
     if n is not None:
-        return f"{description} (n = {n})" if description else f"n = {n}"
+        if not description:
+            return f"n = {n}"
+        # A description that already gives the groups' sizes gets the total after it.
+        if re.search(r"\bn\s*=", description):
+            return f"{description}; total n = {n}"
+        return f"{description} (n = {n})"
     return description
 
 
@@ -295,7 +300,12 @@ _LATEX_SPECIALS = {
 
 
 def _latex_escape(text: str) -> str:
-    text = "; ".join(line.strip() for line in text.split("\n") if line.strip())
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    # Line breaks (several caveats or effects) become "; ", or a space after a full stop.
+    text = "".join(
+        line if i == 0 else (" " if lines[i - 1][-1] in ".;:!?" else "; ") + line
+        for i, line in enumerate(lines)
+    )
     return "".join(_LATEX_SPECIALS.get(char, char) for char in text)
 
 
