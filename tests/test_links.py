@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import socket
@@ -275,6 +276,17 @@ async def test_name_that_does_not_resolve_is_unreachable(client: httpx.AsyncClie
     assert not verdict.cacheable
 
 
+async def test_resolver_that_never_answers_is_unreachable(client: httpx.AsyncClient) -> None:
+    async def hangs(host: str, port: int) -> list[str]:
+        await asyncio.sleep(60)
+        return []
+
+    verdict = await checker(client, resolver=hangs, max_retries=0).check("http://hang.invalid/")
+    assert verdict is not None and verdict.finding is not None
+    assert verdict.finding.code == "url-unreachable"
+    assert "did not resolve" in verdict.finding.message
+
+
 # -- safety ------------------------------------------------------------------------------------
 
 
@@ -378,6 +390,24 @@ async def test_unreachable_ipv6_address_falls_back_to_ipv4(server: LocalServer,
 
     verdict = await checker(client, resolver=both).check(f"http://dual.invalid:{server.port}/ok")
     assert verdict is not None and verdict.works, verdict
+
+
+async def test_client_credentials_are_not_sent_to_checked_sites(server: LocalServer) -> None:
+    """The pipeline may share one client with the Crossref lookups; its token, cookies and
+    credentials must not go to every site a reference links to."""
+    async with httpx.AsyncClient(
+        headers={"Crossref-Plus-API-Token": "Bearer secret", "X-Debug": "1"},
+        cookies={"session": "secret"}, auth=("user", "secret"), trust_env=False,
+    ) as shared:
+        path = fresh("/head-405")
+        verdict = await checker(shared).check(server.url(path))
+    assert verdict is not None and verdict.works
+    requests = server.requests_for(path)
+    assert [r.method for r in requests] == ["HEAD", "GET"]
+    for request in requests:
+        sent = dict(request.headers)
+        assert "secret" not in json.dumps(sent)
+        assert not {"crossref-plus-api-token", "x-debug", "cookie", "authorization"} & set(sent)
 
 
 # -- what is skipped, cached, limited ----------------------------------------------------------

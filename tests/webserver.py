@@ -23,6 +23,10 @@ class LoggedRequest:
     host: str | None  # the Host header as received
     user_agent: str | None
     accept: str | None
+    headers: tuple[tuple[str, str], ...] = ()  # every header, lower-cased names
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k == name.lower()), None)
 
 
 class _Server(ThreadingHTTPServer):
@@ -68,8 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         owner = self.server.owner
-        owner._record(LoggedRequest(method, self.path, self.headers.get("Host"),
-                                    self.headers.get("User-Agent"), self.headers.get("Accept")))
+        owner._record(LoggedRequest(
+            method, self.path, self.headers.get("Host"), self.headers.get("User-Agent"),
+            self.headers.get("Accept"), tuple((k.lower(), v) for k, v in self.headers.items())))
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
         # How many times this exact path and query was asked for, this one included: tests use

@@ -327,9 +327,9 @@ class LinkChecker:
         final_url = str(final)
         status = answer.status
         if answer.error == "refused":
+            hint = "" if self.policy.allow_private else " Use --allow-private to check it."
             return self._verdict(url, "url-refused", f"{url} was not checked: {answer.detail}"
-                                 f"{where}. Use --allow-private to check it.",
-                                 final_url=final_url, cacheable=False)
+                                 f"{where}.{hint}", final_url=final_url, cacheable=False)
         if answer.error == "timeout":
             return self._verdict(url, "url-timeout", f"{url} did not answer within "
                                  f"{self.timeout:g} s{where}, after retries ({answer.detail}).",
@@ -422,17 +422,20 @@ class LinkChecker:
         """One request to one URL, connecting only to addresses the policy allows."""
         host = url.host.lower()
         port = url.port or (443 if url.scheme == "https" else 80)
-        try:
-            addresses = await checked_addresses(host, port, self.policy, self.resolver,
-                                                timeout=self.timeout)
-        except AddressRefused as exc:
-            named = f"{exc.host} is"
-            if exc.host != exc.address:
-                named = f"{exc.host} resolves to {exc.address},"
-            return _Answer(error="refused", detail=f"{named} {exc.reason}")
-        except ResolutionFailed as exc:
-            return _Answer(error="unreachable", detail=str(exc))
-        async with self._global, self._host_limit(host):
+        # The host's slot first, then a global one: a link waiting for its busy host must not
+        # sit on a global slot that links to other hosts could use. Resolving inside the slots
+        # keeps a large batch from queueing thousands of lookups against their own timeout.
+        async with self._host_limit(host), self._global:
+            try:
+                addresses = await checked_addresses(host, port, self.policy, self.resolver,
+                                                    timeout=self.timeout)
+            except AddressRefused as exc:
+                named = f"{exc.host} is"
+                if exc.host != exc.address:
+                    named = f"{exc.host} resolves to {exc.address},"
+                return _Answer(error="refused", detail=f"{named} {exc.reason}")
+            except ResolutionFailed as exc:
+                return _Answer(error="unreachable", detail=str(exc))
             answer = _Answer(error="unreachable", detail="no address to connect to")
             for address in addresses:
                 answer = await self._send(method, url, address)
@@ -442,26 +445,36 @@ class LinkChecker:
                     break
             return answer
 
-    async def _send(self, method: str, url: httpx.URL, address: str) -> _Answer:
+    def _request(self, method: str, url: httpx.URL, address: str) -> httpx.Request:
+        """A request for `url` that connects to `address`, carrying only this checker's headers.
+
+        Built directly rather than with client.build_request, so that the client's own default
+        headers, cookies and credentials (an API token for Crossref, say) never go to the sites
+        being checked.
+        """
         target = url.copy_with(host=url_host_for(address))
         headers = {
             "Host": url.netloc.decode("ascii"),
             "User-Agent": self.user_agent,
             "Accept": ACCEPT,
             "Accept-Language": ACCEPT_LANGUAGE,
+            "Accept-Encoding": "gzip, deflate",
         }
-        extensions: dict[str, Any] = {}
+        extensions: dict[str, Any] = {"timeout": httpx.Timeout(self.timeout).as_dict()}
         if url.scheme == "https":
             # Verify the certificate against the name, not the address we connect to.
             extensions["sni_hostname"] = url.raw_host.decode("ascii")
             # The client's pool keys connections by address: never let a TLS connection made
             # for one name carry a request for another name on the same address.
             headers["Connection"] = "close"
-        request = self.client.build_request(method, target, headers=headers,
-                                            extensions=extensions, timeout=self.timeout)
+        return httpx.Request(method, target, headers=headers, extensions=extensions)
+
+    async def _send(self, method: str, url: httpx.URL, address: str) -> _Answer:
+        request = self._request(method, url, address)
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.client.send(request, stream=True, follow_redirects=False)
+                response = await self.client.send(request, stream=True, auth=None,
+                                                  follow_redirects=False)
                 try:
                     if method == "GET":
                         await self._read_capped(response)
