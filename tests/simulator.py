@@ -192,8 +192,13 @@ class _Index:
         self.postings: dict[str, dict[str, int]] = {}
         self.total_length = 0
         self._next = 0
+        # Derived from document frequencies; emptied whenever a record is added or removed.
+        self._idf_cache: dict[str, float] = {}
+        self._title_weight: dict[str, float] = {}
 
     def add(self, entry: _Entry) -> None:
+        self._idf_cache.clear()
+        self._title_weight.clear()
         if entry.doi in self.entries:
             self.remove(entry.doi)
         self.entries[entry.doi] = entry
@@ -204,6 +209,8 @@ class _Index:
             self.postings.setdefault(term, {})[entry.doi] = count
 
     def remove(self, doi: str) -> None:
+        self._idf_cache.clear()
+        self._title_weight.clear()
         entry = self.entries.pop(doi)
         del self.order[doi]
         self.total_length -= entry.length
@@ -214,8 +221,18 @@ class _Index:
                 del self.postings[term]
 
     def _idf(self, term: str) -> float:
-        n, df = len(self.entries), len(self.postings.get(term, ()))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        idf = self._idf_cache.get(term)
+        if idf is None:
+            n, df = len(self.entries), len(self.postings.get(term, ()))
+            idf = self._idf_cache[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return idf
+
+    def _title_total(self, doi: str) -> float:
+        total = self._title_weight.get(doi)
+        if total is None:
+            terms = self.entries[doi].title_terms
+            total = self._title_weight[doi] = sum(self._idf(t) for t in terms)
+        return total
 
     def search(
         self, text: str, rows: int, offset: int = 0
@@ -227,21 +244,22 @@ class _Index:
         avg = max(self.total_length / n, 1.0)
         scores: dict[str, float] = {}
         query = set(tokenize(text))
+        entries = self.entries
         for term in query:
             docs = self.postings.get(term)
             if not docs:
                 continue
             idf = self._idf(term)
             for doi, tf in docs.items():
-                norm = tf + _K1 * (1 - _B + _B * self.entries[doi].length / avg)
+                norm = tf + _K1 * (1 - _B + _B * entries[doi].length / avg)
                 scores[doi] = scores.get(doi, 0.0) + idf * tf * (_K1 + 1) / norm
         # BM25 alone lets a short record that shares one rare word beat a record whose whole
         # (short) title is the query: boost by how much of the record's title the query covers.
         for doi in scores:
-            title = self.entries[doi].title_terms
+            title = entries[doi].title_terms
             if title:
                 covered = sum(self._idf(t) for t in title & query)
-                scores[doi] *= 1 + covered / sum(self._idf(t) for t in title)
+                scores[doi] *= 1 + covered / self._title_total(doi)
         order = self.order
         best = heapq.nlargest(
             offset + rows, scores.items(), key=lambda item: (item[1], -order[item[0]])
