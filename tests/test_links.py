@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import json
 import socket
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -380,6 +381,34 @@ async def test_connection_goes_to_the_checked_address(server: LocalServer,
     assert calls == ["pinned.invalid"]
     [request] = server.requests_for(path)
     assert request.host == f"pinned.invalid:{server.port}"
+
+
+async def test_https_goes_to_checked_address_and_verifies_the_name() -> None:
+    """Over TLS the connection goes to the checked address while the server name (SNI) and the
+    certificate check use the link's host name; a certificate for another name is not ok."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("pinned.test").configure_cert(server_ctx)
+    names: list[str | None] = []
+    server_ctx.sni_callback = lambda sock, name, ctx: names.append(name)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    with LocalServer(ssl_context=server_ctx) as tls:
+        async with httpx.AsyncClient(verify=client_ctx, trust_env=False) as c:
+            lc = checker(c, resolver=resolver, max_retries=0, timeout=5.0)
+            good = await lc.check(f"https://pinned.test:{tls.port}/ok")
+            bad = await lc.check(f"https://impostor.test:{tls.port}/ok")
+    assert good is not None and good.works, good
+    assert [r.host for r in tls.log] == [f"pinned.test:{tls.port}"]
+    assert names[:1] == ["pinned.test"]
+    assert bad is not None and bad.finding is not None
+    assert bad.finding.code == "url-unreachable"
+    assert "certificate" in bad.finding.message.lower()
 
 
 async def test_unreachable_ipv6_address_falls_back_to_ipv4(server: LocalServer,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import sys
 import threading
 import time
@@ -181,7 +182,7 @@ class LocalServer:
     """
 
     def __init__(self, host: str = "127.0.0.1", *, latency: float = 0.0,
-                 slow_seconds: float = 3.0) -> None:
+                 slow_seconds: float = 3.0, ssl_context: ssl.SSLContext | None = None) -> None:
         self.latency = latency
         self.slow_seconds = slow_seconds
         self.log: list[LoggedRequest] = []
@@ -194,6 +195,11 @@ class LocalServer:
         self._lock = threading.Lock()
         self._server = _Server((host, 0), _Handler)
         self._server.owner = self
+        self.scheme = "http"
+        if ssl_context is not None:
+            # HTTPS: the TLS handshake happens on accept, in the serving thread.
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
 
@@ -206,7 +212,7 @@ class LocalServer:
         return int(self._server.server_address[1])
 
     def url(self, path: str, host: str | None = None) -> str:
-        return f"http://{host or self.host}:{self.port}{path}"
+        return f"{self.scheme}://{host or self.host}:{self.port}{path}"
 
     def requests_for(self, path: str) -> list[LoggedRequest]:
         with self._lock:
