@@ -531,3 +531,136 @@ def test_e2e_output_suffix_picks_the_format(run_evidence: Any, e2e_bib: Path,
     rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8", newline="")))
     assert {row["code"] for row in rows} >= {"doi-not-found", "retracted", "year-mismatch"}
     assert ET.parse(tmp_path / "report.xml").getroot().tag == "testsuites"
+
+
+# --- the GitHub Action and the pre-commit hook: their scripts run for real ----------------------
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _yaml(path: Path) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def _action_step(step_id: str) -> dict[str, Any]:
+    steps = _yaml(REPO_ROOT / "action.yml")["runs"]["steps"]
+    return next(step for step in steps if step.get("id") == step_id)
+
+
+@pytest.fixture
+def evidence_on_path(tmp_path: Path) -> Path:
+    """A bin folder whose `evidence` runs this checkout with this interpreter."""
+    import sys
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "evidence"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m evidence_cli "$@"\n',
+                      encoding="utf-8")
+    script.chmod(0o755)
+    return folder
+
+
+def _run_step(step: dict[str, Any], env: dict[str, str], cwd: Path) -> Any:
+    import subprocess
+
+    # The runner's own invocation for `shell: bash`.
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def test_action_declares_inputs_and_never_interpolates_them_into_scripts() -> None:
+    action = _yaml(REPO_ROOT / "action.yml")
+    inputs = action["inputs"]
+    assert inputs["paths"]["required"] is True
+    assert inputs["format"]["default"] == "github"
+    assert {"fail-on", "mailto", "args"} <= set(inputs)
+    assert action["runs"]["using"] == "composite"
+    uses = [step.get("uses", "") for step in action["runs"]["steps"]]
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+    assert any(u.startswith("actions/cache@") for u in uses)
+    for step in action["runs"]["steps"]:
+        # ${{ }} inside a script is substituted before bash parses it: a script injection risk.
+        assert "${{" not in step.get("run", "")
+
+
+def test_action_cache_key_follows_the_bibliography(tmp_path: Path) -> None:
+    step = _action_step("key")
+    (tmp_path / "refs.bib").write_text(E2E_BIB, encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path),
+           "INPUT_PATHS": "refs.bib missing-folder"}
+
+    def key() -> dict[str, str]:
+        output = tmp_path / "github-output"
+        output.write_text("", encoding="utf-8")
+        result = _run_step(step, {**env, "GITHUB_OUTPUT": str(output)}, tmp_path)
+        assert result.returncode == 0, result.stderr
+        return _outputs(output)
+
+    first = key()
+    assert re.fullmatch(r"[0-9a-f]{32}", first["hash"])
+    assert first["dir"] == f"{tmp_path}/evidence-cache"
+    assert key()["hash"] == first["hash"]
+    (tmp_path / "refs.bib").write_text(E2E_BIB + "\n% edited\n", encoding="utf-8")
+    assert key()["hash"] != first["hash"]
+
+
+def test_action_check_step_annotates_and_writes_a_sarif_report(
+    tmp_path: Path, evidence_env: dict[str, str], evidence_on_path: Path,
+    sarif_schema: dict[str, Any], e2e_bib: Path,
+) -> None:
+    step = _action_step("check")
+    output = tmp_path / "github-output"
+    summary = tmp_path / "step-summary.md"
+    env = {
+        **evidence_env,
+        "PATH": f"{evidence_on_path}:{evidence_env.get('PATH', '/usr/bin:/bin')}",
+        "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
+        "INPUT_PATHS": "refs.bib", "INPUT_FORMAT": "github", "INPUT_FAIL_ON": "",
+        "INPUT_ARGS": "--no-urls", "INPUT_REPORT_FILE": "evidence.sarif",
+        "EVIDENCE_MAILTO": "",
+    }
+    result = _run_step(step, env, tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "::error file=refs.bib,line=8," in result.stdout
+    assert _outputs(output)["exit-code"] == "1"
+    assert "| ❌ error |" in summary.read_text(encoding="utf-8")
+    log = json.loads((tmp_path / "evidence.sarif").read_text(encoding="utf-8"))
+    jsonschema.validate(log, sarif_schema)
+    assert {"doi-not-found", "retracted"} <= {r["ruleId"] for r in log["runs"][0]["results"]}
+    # fail-on never turns the same findings into a passing step.
+    never = _run_step(step, {**env, "INPUT_FAIL_ON": "never", "INPUT_REPORT_FILE": ""}, tmp_path)
+    assert never.returncode == 0, never.stderr
+
+
+def test_pre_commit_hook_checks_offline_from_the_cache(
+    tmp_path: Path, run_evidence: Any, e2e_bib: Path, crossref_sim: Any
+) -> None:
+    hook = _yaml(REPO_ROOT / ".pre-commit-hooks.yaml")[0]
+    assert hook["id"] == "evidence-check" and hook["language"] == "python"
+    files = re.compile(hook["files"])
+    assert all(files.search(name) for name in ("refs.bib", "a/b.ris", "paper.md"))
+    assert not any(files.search(name) for name in ("refs.bib.bak", "notes.txt"))
+    entry = hook["entry"].split()
+    assert entry[:2] == ["evidence", "check"] and "--offline" in entry
+    # pre-commit appends the changed file names to the entry. Nothing cached yet: unverifiable,
+    # so the hook fails (exit 4) rather than passing unchecked references.
+    cold = run_evidence(*entry[1:], "refs.bib", "--no-urls", "--format", "json")
+    assert cold.returncode == 4, cold.stderr
+    assert {r["status"] for r in json.loads(cold.stdout)["references"]} == {"unverifiable"}
+    # After one online run the hook answers from the cache without a single request.
+    assert run_evidence("check", "refs.bib", "--no-urls", "-q").returncode == 1
+    requests_before = crossref_sim.stats.requests
+    warm = run_evidence(*entry[1:], "refs.bib", "--no-urls", "--format", "json")
+    assert warm.returncode == 1, warm.stderr
+    statuses = {r["id"]: r["status"] for r in json.loads(warm.stdout)["references"]}
+    assert statuses == {"sadasivan2012": "warning", "ghost": "error", "retracted": "error"}
+    assert crossref_sim.stats.requests == requests_before
