@@ -7,6 +7,14 @@ exchanges.json), the public/polite rate and concurrency pools, and injectable fa
     with CrossrefSimulator(rate_limit=50, concurrency=3) as sim:
         httpx.get(f"{sim.url}/works/10.1371/journal.pone.0033693")
 
+Routes: GET /works/{doi} (work or 404 "Resource not found."), GET /works/{doi}/agency, and
+GET /works?query.bibliographic=...&rows=N (also query=, query.<field>=; offset=; filter= ignored).
+
+Test hooks: add_record(message), set_agency(prefix, name), add_fault(kind, times=1, match=None,
+**params) / clear_faults(), wake_sleepers(), in_flight(pool), reset_stats(), reset_limits(),
+kill() / stop() / start(). `stats` counts requests, 429s, paths, peak concurrency and logs every
+request (LogEntry) before its answer is sent.
+
 Run standalone for manual checks and benchmarks:
 
     python -m tests.simulator --port 8765 --rate 50 --concurrency 3 --latency 0.04
@@ -812,6 +820,14 @@ class _Handler(BaseHTTPRequestHandler):
         sim = self.server.simulator
         with sim._lock:
             sim._connections.add(self.connection)
+
+    def handle(self) -> None:
+        # Between kill()/stop() and the accept loop's exit, a connection may still be accepted:
+        # it is dropped unanswered, as it would be by a server that is gone.
+        if self.server.simulator._server is not self.server:
+            self.close_connection = True
+            return
+        super().handle()
 
     def finish(self) -> None:
         sim = self.server.simulator

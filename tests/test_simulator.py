@@ -9,8 +9,9 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ RECORDED = Path(__file__).parent / "fixtures" / "crossref"
 LONG = 60.0
 
 
-def recorded_exchange(request_suffix: str) -> dict:
+def recorded_exchange(request_suffix: str) -> dict[str, Any]:
     exchanges = json.loads((RECORDED / "exchanges.json").read_text())
     return next(e for e in exchanges if e["request"].endswith(request_suffix))
 
@@ -34,13 +35,16 @@ def client(crossref_sim: CrossrefSimulator) -> Iterator[httpx.Client]:
         yield http
 
 
+MakeSim = Callable[..., CrossrefSimulator]
+
+
 @pytest.fixture
-def make_sim() -> Iterator:
+def make_sim() -> Iterator[MakeSim]:
     """Build simulators with custom limits; all are stopped afterwards."""
     made: list[CrossrefSimulator] = []
 
     def make(**kwargs: object) -> CrossrefSimulator:
-        sim = CrossrefSimulator(**kwargs).start()  # type: ignore[arg-type]
+        sim = CrossrefSimulator(**kwargs).start()  # type: ignore[arg-type]  # test-chosen limits
         made.append(sim)
         return sim
 
@@ -49,7 +53,7 @@ def make_sim() -> Iterator:
         sim.stop()
 
 
-def wait_until(condition, what: str) -> None:
+def wait_until(condition: Callable[[], bool], what: str) -> None:
     """Wait (bounded) for a server-side state; not a timing assertion, just synchronisation."""
     done = threading.Event()
     for _ in range(500):
@@ -217,11 +221,8 @@ def test_search_shape(client: httpx.Client) -> None:
 def test_search_ranks_each_record_first_for_its_own_title(
     crossref_sim: CrossrefSimulator, client: httpx.Client
 ) -> None:
-    titled = [
-        crossref_sim.record(doi)
-        for doi in crossref_sim.dois()
-        if (crossref_sim.record(doi) or {}).get("title")
-    ]
+    held = [crossref_sim.record(doi) for doi in crossref_sim.dois()]
+    titled = [record for record in held if record and record.get("title")]
     assert len(titled) > 300
     crossref_sim.enforce = False  # hundreds of list queries: far past the list rate
     for record in titled:
@@ -230,7 +231,7 @@ def test_search_ranks_each_record_first_for_its_own_title(
         top = response.json()["message"]["items"][0]
         # Records can share a title (the recorded set has a few, some differing only in case):
         # then any of them.
-        same_title = top.get("title", [""])[0].casefold() == title.casefold()
+        same_title = (top.get("title") or [""])[0].casefold() == title.casefold()
         assert top["DOI"] == record["DOI"] or same_title, title
 
 
@@ -269,7 +270,7 @@ def test_search_rows_and_bad_rows(client: httpx.Client) -> None:
 # -- pools and limits ---------------------------------------------------------------------------
 
 
-def test_429_past_the_rate(make_sim) -> None:
+def test_429_past_the_rate(make_sim: MakeSim) -> None:
     sim = make_sim(rate_limit=3, concurrency=3, interval=LONG, retry_after=7)
     with httpx.Client(base_url=sim.url) as http:
         statuses = [http.get(f"/works/{PLOS}").status_code for _ in range(5)]
@@ -284,7 +285,7 @@ def test_429_past_the_rate(make_sim) -> None:
     assert sim.stats.requests == 6
 
 
-def test_no_retry_after_unless_configured(make_sim) -> None:
+def test_no_retry_after_unless_configured(make_sim: MakeSim) -> None:
     sim = make_sim(rate_limit=1, interval=LONG)
     with httpx.Client(base_url=sim.url) as http:
         http.get(f"/works/{PLOS}")
@@ -293,7 +294,7 @@ def test_no_retry_after_unless_configured(make_sim) -> None:
     assert "retry-after" not in refused.headers
 
 
-def test_not_enforced_only_advertises(make_sim) -> None:
+def test_not_enforced_only_advertises(make_sim: MakeSim) -> None:
     sim = make_sim(rate_limit=1, interval=LONG, enforce=False)
     with httpx.Client(base_url=sim.url) as http:
         statuses = {http.get(f"/works/{PLOS}").status_code for _ in range(4)}
@@ -301,7 +302,7 @@ def test_not_enforced_only_advertises(make_sim) -> None:
     assert sim.stats.rate_limited == 0
 
 
-def test_reset_limits_empties_the_window(make_sim) -> None:
+def test_reset_limits_empties_the_window(make_sim: MakeSim) -> None:
     sim = make_sim(rate_limit=1, interval=LONG)
     with httpx.Client(base_url=sim.url) as http:
         assert http.get(f"/works/{PLOS}").status_code == 200
@@ -310,7 +311,7 @@ def test_reset_limits_empties_the_window(make_sim) -> None:
         assert http.get(f"/works/{PLOS}").status_code == 200
 
 
-def test_429_past_the_concurrency(make_sim) -> None:
+def test_429_past_the_concurrency(make_sim: MakeSim) -> None:
     sim = make_sim(rate_limit=100, concurrency=1)
     sim.add_fault("timeout", seconds=30)  # holds the only slot until woken
     results: list[int | str] = []
@@ -340,7 +341,7 @@ def test_429_past_the_concurrency(make_sim) -> None:
     assert httpx.get(f"{sim.url}/works/{PLOS}").status_code == 200
 
 
-def test_sequential_client_is_never_refused_for_concurrency(make_sim) -> None:
+def test_sequential_client_is_never_refused_for_concurrency(make_sim: MakeSim) -> None:
     # The slot is released before the answer is written, so a client that waits for each
     # answer can never find its previous request still counted in flight.
     sim = make_sim(rate_limit=10_000, concurrency=1)
@@ -349,7 +350,7 @@ def test_sequential_client_is_never_refused_for_concurrency(make_sim) -> None:
     assert statuses == {200}
 
 
-def test_parallel_requests_never_exceed_concurrency(make_sim) -> None:
+def test_parallel_requests_never_exceed_concurrency(make_sim: MakeSim) -> None:
     sim = make_sim(rate_limit=10_000, concurrency=2, latency=0.02)
     statuses: list[int] = []
     lock = threading.Lock()
@@ -379,7 +380,7 @@ def test_parallel_requests_never_exceed_concurrency(make_sim) -> None:
         ({}, {"user-agent": "evidence-cli/0.1 (mailto:editor@example.org)"}),
     ],
 )
-def test_polite_pool(make_sim, params: dict, headers: dict) -> None:
+def test_polite_pool(make_sim: MakeSim, params: dict[str, str], headers: dict[str, str]) -> None:
     sim = make_sim(rate_limit=1, polite_rate_limit=2, polite_concurrency=4, interval=LONG)
     with httpx.Client(base_url=sim.url, headers=headers) as http:
         first = http.get(f"/works/{PLOS}", params=params)
@@ -396,7 +397,7 @@ def test_polite_pool(make_sim, params: dict, headers: dict) -> None:
     assert [entry.pool for entry in sim.stats.log] == ["polite"] * 3 + ["public"]
 
 
-def test_list_queries_have_their_own_lower_rate(make_sim) -> None:
+def test_list_queries_have_their_own_lower_rate(make_sim: MakeSim) -> None:
     sim = make_sim(rate_limit=10, list_rate_limit=1, interval=LONG)
     with httpx.Client(base_url=sim.url) as http:
         first = http.get("/works", params={"query.bibliographic": "ecology", "rows": 1})
@@ -411,7 +412,9 @@ def test_list_queries_have_their_own_lower_rate(make_sim) -> None:
 # -- faults -------------------------------------------------------------------------------------
 
 
-def test_status_fault_hits_times_then_stops(crossref_sim, client: httpx.Client) -> None:
+def test_status_fault_hits_times_then_stops(
+    crossref_sim: CrossrefSimulator, client: httpx.Client
+) -> None:
     crossref_sim.add_fault("status", times=2, code=503, retry_after=2)
     first = client.get(f"/works/{PLOS}")
     second = client.get(f"/works/{PLOS}")
@@ -422,7 +425,7 @@ def test_status_fault_hits_times_then_stops(crossref_sim, client: httpx.Client) 
     assert crossref_sim.stats.rate_limited == 0  # injected, not a limit
 
 
-def test_fault_match_and_forever(crossref_sim, client: httpx.Client) -> None:
+def test_fault_match_and_forever(crossref_sim: CrossrefSimulator, client: httpx.Client) -> None:
     crossref_sim.add_fault("status", times=None, match="/agency", code=502)
     for _ in range(3):
         assert client.get(f"/works/{PLOS}/agency").status_code == 502
@@ -431,7 +434,7 @@ def test_fault_match_and_forever(crossref_sim, client: httpx.Client) -> None:
     assert client.get(f"/works/{PLOS}/agency").status_code == 200
 
 
-def test_injected_429(crossref_sim, client: httpx.Client) -> None:
+def test_injected_429(crossref_sim: CrossrefSimulator, client: httpx.Client) -> None:
     crossref_sim.add_fault("status", code=429, retry_after=1)
     response = client.get(f"/works/{PLOS}")
     assert response.status_code == 429
@@ -439,7 +442,7 @@ def test_injected_429(crossref_sim, client: httpx.Client) -> None:
     assert "rate limit" in response.text.lower()
 
 
-def test_timeout_fault(crossref_sim) -> None:
+def test_timeout_fault(crossref_sim: CrossrefSimulator) -> None:
     crossref_sim.add_fault("timeout", seconds=30)
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(f"{crossref_sim.url}/works/{PLOS}", timeout=0.3)
@@ -447,7 +450,7 @@ def test_timeout_fault(crossref_sim) -> None:
     assert httpx.get(f"{crossref_sim.url}/works/{PLOS}").status_code == 200
 
 
-def test_reset_fault(crossref_sim) -> None:
+def test_reset_fault(crossref_sim: CrossrefSimulator) -> None:
     crossref_sim.add_fault("reset")
     with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
         httpx.get(f"{crossref_sim.url}/works/{PLOS}")
@@ -468,7 +471,7 @@ def raw_get(sim: CrossrefSimulator, path: str) -> tuple[dict[str, str], bytes, b
     return headers, body, status.encode()
 
 
-def test_reset_mid_body_fault(crossref_sim) -> None:
+def test_reset_mid_body_fault(crossref_sim: CrossrefSimulator) -> None:
     crossref_sim.add_fault("reset-mid-body")
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.get(f"{crossref_sim.url}/works/{PLOS}")
@@ -479,7 +482,7 @@ def test_reset_mid_body_fault(crossref_sim) -> None:
     assert len(body) == full // 2
 
 
-def test_malformed_json_fault(crossref_sim, client: httpx.Client) -> None:
+def test_malformed_json_fault(crossref_sim: CrossrefSimulator, client: httpx.Client) -> None:
     crossref_sim.add_fault("malformed-json")
     response = client.get(f"/works/{PLOS}")
     assert response.status_code == 200
@@ -488,7 +491,7 @@ def test_malformed_json_fault(crossref_sim, client: httpx.Client) -> None:
         response.json()
 
 
-def test_truncated_json_fault(crossref_sim, client: httpx.Client) -> None:
+def test_truncated_json_fault(crossref_sim: CrossrefSimulator, client: httpx.Client) -> None:
     whole = client.get(f"/works/{PLOS}").content
     crossref_sim.add_fault("truncated-json")
     response = client.get(f"/works/{PLOS}")
@@ -499,7 +502,7 @@ def test_truncated_json_fault(crossref_sim, client: httpx.Client) -> None:
         response.json()
 
 
-def test_html_200_fault(crossref_sim, client: httpx.Client) -> None:
+def test_html_200_fault(crossref_sim: CrossrefSimulator, client: httpx.Client) -> None:
     crossref_sim.add_fault("html-200")
     response = client.get(f"/works/{PLOS}")
     assert response.status_code == 200
@@ -507,7 +510,7 @@ def test_html_200_fault(crossref_sim, client: httpx.Client) -> None:
     assert response.text.startswith("<!DOCTYPE html>")
 
 
-def test_missing_fields_fault(crossref_sim, client: httpx.Client) -> None:
+def test_missing_fields_fault(crossref_sim: CrossrefSimulator, client: httpx.Client) -> None:
     crossref_sim.add_fault("missing-fields", times=2)
     message = client.get(f"/works/{PLOS}").json()["message"]
     assert message["DOI"] == PLOS
@@ -520,14 +523,15 @@ def test_missing_fields_fault(crossref_sim, client: httpx.Client) -> None:
     assert client.get(f"/works/{PLOS}").json()["message"]["title"]
 
 
-def test_strip_metadata_leaves_original_alone(crossref_sim) -> None:
+def test_strip_metadata_leaves_original_alone(crossref_sim: CrossrefSimulator) -> None:
     record = crossref_sim.record("10.5555/evidence-cli.corrected")
+    assert record is not None
     stripped = strip_metadata(record)
     assert "issued" in record and "issued" not in stripped
     assert "published-print" not in stripped["journal-issue"]
 
 
-def test_unknown_fault_kind_is_rejected(crossref_sim) -> None:
+def test_unknown_fault_kind_is_rejected(crossref_sim: CrossrefSimulator) -> None:
     with pytest.raises(ValueError):
         crossref_sim.add_fault("meteor")
 
@@ -535,7 +539,7 @@ def test_unknown_fault_kind_is_rejected(crossref_sim) -> None:
 # -- lifecycle and stats ------------------------------------------------------------------------
 
 
-def test_kill_then_start_rebinds_same_port(crossref_sim) -> None:
+def test_kill_then_start_rebinds_same_port(crossref_sim: CrossrefSimulator) -> None:
     url = crossref_sim.url
     crossref_sim.add_fault("timeout", seconds=30)
     errors: list[Exception] = []
@@ -559,7 +563,7 @@ def test_kill_then_start_rebinds_same_port(crossref_sim) -> None:
     assert httpx.get(f"{url}/works/{PLOS}").status_code == 200
 
 
-def test_stats_and_reset(crossref_sim, client: httpx.Client) -> None:
+def test_stats_and_reset(crossref_sim: CrossrefSimulator, client: httpx.Client) -> None:
     client.get(f"/works/{PLOS}", headers={"user-agent": "probe/1"})
     client.get(f"/works/{PLOS}")
     client.get("/works/10.1371/notarealdoi")
@@ -579,7 +583,9 @@ def test_stats_and_reset(crossref_sim, client: httpx.Client) -> None:
     assert (stats.requests, stats.rate_limited, len(stats.log), stats.max_in_flight) == (0, 0, 0, 0)
 
 
-def test_evidence_env(evidence_env: dict[str, str], crossref_sim, tmp_path: Path) -> None:
+def test_evidence_env(
+    evidence_env: dict[str, str], crossref_sim: CrossrefSimulator, tmp_path: Path
+) -> None:
     assert evidence_env["EVIDENCE_CROSSREF_URL"] == crossref_sim.url
     assert Path(evidence_env["EVIDENCE_CACHE_DIR"]).is_dir()
     assert Path(evidence_env["EVIDENCE_REVIEWS_DIR"]).is_relative_to(tmp_path)
