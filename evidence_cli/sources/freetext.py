@@ -182,9 +182,13 @@ def _split_numbers(tail: str) -> tuple[str, dict[str, str | None]] | None:
     return None
 
 
-def _boundaries(text: str) -> list[int]:
+# After the authors, a single capital also ends a sentence: "... for hepatitis C. PLOS ONE".
+_LOOSE_BOUNDARY = re.compile(r"(?<=[^\s.])([.?!])\s+(?=\S)")
+
+
+def _boundaries(text: str, loose: bool = False) -> list[int]:
     """Positions just after each sentence boundary (". ", "? ", "! "), in order."""
-    return [m.end() for m in _BOUNDARY.finditer(text)]
+    return [m.end() for m in (_LOOSE_BOUNDARY if loose else _BOUNDARY).finditer(text)]
 
 
 def _title_and_rest(text: str) -> tuple[str | None, str]:
@@ -197,7 +201,7 @@ def _title_and_rest(text: str) -> tuple[str | None, str]:
     if quoted and quoted.start() <= 2:
         title = next(g for g in quoted.groups() if g)
         return title.strip(" ,."), text[quoted.end():]
-    points = _boundaries(text)
+    points = _boundaries(text, loose=True)
     for point in reversed(points):
         rest = text[point:]
         if _split_numbers(rest) or _VANCOUVER_TAIL.search(rest):

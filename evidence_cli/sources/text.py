@@ -1,4 +1,5 @@
-"""Read plain-text reference lists: one reference per paragraph, or per line when no blank lines."""
+"""Read plain-text reference lists (one reference per paragraph, or per line when no blank lines);
+also the helpers the document readers (Markdown, HTML, .docx) share."""
 
 from __future__ import annotations
 
@@ -9,7 +10,20 @@ from evidence_cli.models import CitedFields, Reference, SourceLocation
 from evidence_cli.sources import decode_text
 
 _URL = re.compile(r"https?://[^\s<>\"'\]\[{}|\\^`]+", re.IGNORECASE)
-_LIST_MARKER = re.compile(r"^\s*(?:\[\d+\]|\d+[.)]|[-*•])\s+")
+_LIST_MARKER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+[.)]|[-*•])\s+")
+# Headings that open a reference section, in English; "5. References", "References:" also count.
+_SECTION_NAMES = (
+    "references", "reference list", "bibliography", "sources", "works cited", "further reading",
+    "literature", "literature cited", "cited literature", "citations", "notes and references",
+    "references and notes", "selected references", "key references", "sources and further reading",
+)
+_HEADING_NOISE = re.compile(r"^[\s\d.)\-–—#*_:]+|[\s.:*_#]+$")
+
+
+def is_reference_heading(text: str) -> bool:
+    """True for a heading that opens a reference section ("References", "5. Bibliography")."""
+    name = _HEADING_NOISE.sub("", " ".join(text.split())).strip().lower()
+    return name in _SECTION_NAMES
 
 
 def split_entries(text: str) -> list[tuple[int, str]]:
@@ -44,16 +58,84 @@ def find_urls(text: str) -> list[str]:
     return urls
 
 
-def reference_from_text(entry: str, path: str, line: int) -> Reference:
-    """A reference from one entry of free text: its DOI and URLs, the rest kept as raw text."""
-    raw = entry.strip()
-    body = _LIST_MARKER.sub("", raw)
+def reference_from_text(
+    entry: str,
+    path: str,
+    line: int,
+    hrefs: list[str] | None = None,
+    raw: str | None = None,
+) -> Reference:
+    """A reference from one entry of free text, its fields parsed (APA, Vancouver, Harvard,
+    Chicago); `hrefs` are link targets the entry carries (Markdown/HTML/Word hyperlinks), `raw`
+    the entry as written in the file when that differs from its text."""
+    from evidence_cli.sources.freetext import parse_reference
+
+    text = " ".join(entry.split())
+    body = _LIST_MARKER.sub("", text)
+    cited = parse_reference(body)
+    # The first DOI-looking string is kept even when malformed, so that it is reported as such.
     dois = doi_rules.find_all(body)
     urls = [u for u in find_urls(body) if not doi_rules.is_doi_url(u)]
-    cited = CitedFields(doi=dois[0] if dois else None, url=urls[0] if urls else None)
+    for href in hrefs or []:
+        if doi_rules.is_doi_url(href):
+            if not dois:
+                dois.append(doi_rules.normalize(href))
+        elif href.lower().startswith(("http://", "https://")) and href not in urls:
+            urls.append(href)
+    cited.doi = dois[0] if dois else None
+    cited.url = urls[0] if urls else None
     return Reference(
-        id=f"{path}:{line}", source=SourceLocation(path, line), raw=raw, cited=cited, links=urls
+        id=f"{path}:{line}",
+        source=SourceLocation(path, line),
+        raw=(raw if raw is not None else text).strip(),
+        cited=cited,
+        links=urls,
     )
+
+
+def link_reference(target: str, path: str, line: int, raw: str) -> Reference | None:
+    """A reference for a link or bare DOI found outside the reference section: a DOI to check
+    against Crossref, or a URL to check as a link; no other field is guessed."""
+    target = target.strip()
+    if doi_rules.is_doi_url(target) or doi_rules.looks_like_doi_attempt(target):
+        doi = doi_rules.normalize(target)
+        cited = CitedFields(doi=doi)
+        links: list[str] = []
+    elif target.lower().startswith(("http://", "https://")):
+        cited = CitedFields(url=target)
+        links = [target]
+    else:
+        return None
+    return Reference(
+        id=f"{path}:{line}",
+        source=SourceLocation(path, line),
+        raw=" ".join(raw.split()) or target,
+        cited=cited,
+        links=links,
+    )
+
+
+def number_links_on_a_line(references: list[Reference]) -> None:
+    """Ids must be unique: the second link on one line is PATH:LINE#2, the third #3, ..."""
+    seen: dict[str, int] = {}
+    for ref in references:
+        count = seen.get(ref.id, 0) + 1
+        seen[ref.id] = count
+        if count > 1:
+            ref.id = f"{ref.id}#{count}"
+
+
+def targets_in_text(text: str) -> list[str]:
+    """Bare DOIs and URLs in running text, in order, each once (a doi.org URL counts as its DOI)."""
+    found: list[str] = []
+    for url in find_urls(text):
+        target = doi_rules.normalize(url) if doi_rules.is_doi_url(url) else url
+        if target not in found:
+            found.append(target)
+    for doi in doi_rules.find_all(text):
+        if doi not in found:
+            found.append(doi)
+    return found
 
 
 def read(data: bytes, path: str) -> list[Reference]:

@@ -1,0 +1,127 @@
+"""Read references from HTML pages with BeautifulSoup (Python's html.parser, which keeps lines).
+
+The reference section is an element marked as one (`role="doc-bibliography"`, an id or class
+naming references or bibliography, citeproc's `csl-bib-body`) or what follows a heading such as
+"References", "Bibliography", "Sources", "Works cited" or "Further reading", up to the next heading
+of the same or a higher level. In it, each list item (or `doc-biblioentry`, `csl-entry`) is one
+reference; without list items, each paragraph that carries a year, a DOI or a link is one.
+Outside it, each link and bare DOI/URL in the text is a reference of its own (id PATH:LINE) with
+only its DOI or URL, as in Markdown; links in navigation (`<nav>`) are not citations and are left
+out. Lines are the source lines of the elements.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from evidence_cli.models import Reference
+from evidence_cli.sources import decode_text
+from evidence_cli.sources.text import (
+    is_reference_heading,
+    link_reference,
+    number_links_on_a_line,
+    reference_from_text,
+    targets_in_text,
+)
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_SECTION_MARK = re.compile(r"\b(?:references?|bibliography|works-cited|csl-bib-body|citations)\b",
+                           re.I)
+_ENTRY_MARK = re.compile(r"\b(?:csl-entry|doc-biblioentry|reference|citation)\b", re.I)
+_YEAR_OR_LINK = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b10\.\d{4,9}/|https?://", re.I)
+_SKIP = ("script", "style", "template", "noscript", "head")
+
+
+def _text(tag: Any) -> str:
+    return " ".join(tag.get_text().split())
+
+
+def _is_section_container(tag: Any) -> bool:
+    if tag.get("role") == "doc-bibliography":
+        return True
+    marks = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
+    return tag.name in ("section", "div", "ol", "ul", "aside") and bool(_SECTION_MARK.search(marks))
+
+
+def _hrefs(tag: Any) -> list[str]:
+    return [str(a["href"]) for a in tag.find_all("a", href=True)]
+
+
+def read(data: bytes, path: str) -> list[Reference]:
+    from bs4 import BeautifulSoup, NavigableString, Tag
+
+    text = decode_text(data, path)
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup.find_all(_SKIP):
+        tag.decompose()
+    references: list[Reference] = []
+    outside: list[Reference] = []
+    section_level: int | None = None
+    section_tags: set[int] = set()  # ids of the elements that are (inside) a section
+    pending_paragraphs: list[Any] = []  # section paragraphs, used when it has no list items
+    taken: set[int] = set()
+    section_has_items = False
+
+    def flush_paragraphs() -> None:
+        nonlocal section_has_items
+        if not section_has_items:
+            for paragraph in pending_paragraphs:
+                entry = _text(paragraph)
+                if _YEAR_OR_LINK.search(entry) or _hrefs(paragraph):
+                    references.append(reference_from_text(
+                        entry, path, paragraph.sourceline or 1, _hrefs(paragraph)))
+        pending_paragraphs.clear()
+        section_has_items = False
+
+    for node in soup.descendants:
+        if isinstance(node, NavigableString):
+            parent = node.parent
+            if (
+                isinstance(parent, Tag) and parent.name != "a" and id(parent) not in section_tags
+                and section_level is None and not parent.find_parent(["a", "nav"])
+                and type(node) is NavigableString  # not a comment, doctype or CDATA
+            ):
+                line = parent.sourceline or 1
+                for target in targets_in_text(str(node)):
+                    ref = link_reference(target, path, line, " ".join(str(node).split()))
+                    if ref is not None:
+                        outside.append(ref)
+            continue
+        if not isinstance(node, Tag):
+            continue
+        if node.name in _HEADINGS:
+            level = int(node.name[1])
+            if section_level is not None and level <= section_level:
+                flush_paragraphs()
+                section_level = None
+            if is_reference_heading(_text(node)):
+                flush_paragraphs()
+                section_level = level
+                section_tags.add(id(node))
+            continue
+        parent_in_section = node.parent is not None and id(node.parent) in section_tags
+        in_section = section_level is not None or parent_in_section or _is_section_container(node)
+        if not in_section:
+            if node.name == "a" and node.get("href") and not node.find_parent("nav"):
+                ref = link_reference(str(node["href"]), path, node.sourceline or 1, _text(node))
+                if ref is not None:
+                    outside.append(ref)
+            continue
+        section_tags.add(id(node))
+        if any(id(parent) in taken for parent in node.parents):
+            continue
+        is_entry = node.name == "li" or node.get("role") == "doc-biblioentry" or (
+            node.name in ("div", "p") and _ENTRY_MARK.search(" ".join(node.get("class") or [])))
+        if is_entry:
+            entry = _text(node)
+            if entry:
+                section_has_items = True
+                taken.add(id(node))
+                references.append(
+                    reference_from_text(entry, path, node.sourceline or 1, _hrefs(node)))
+        elif node.name == "p":
+            pending_paragraphs.append(node)
+    flush_paragraphs()
+    number_links_on_a_line(outside)
+    return sorted(references + outside, key=lambda r: (r.source.line, r.id))

@@ -1,0 +1,116 @@
+"""Read RIS exports (EndNote, Zotero, Mendeley, PubMed) with rispy, keeping each record's line."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from evidence_cli import doi as doi_rules
+from evidence_cli.errors import InputError
+from evidence_cli.models import CitedFields, Reference, SourceLocation
+from evidence_cli.sources import decode_text
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
+# Where each exporter puts the journal or book: full names before abbreviations.
+_CONTAINER_KEYS = ("secondary_title", "alternate_title3", "journal_name", "alternate_title1",
+                   "alternate_title2", "tertiary_title")
+
+
+def _chunks(text: str, path: str) -> list[tuple[int, str]]:
+    """(line of the TY tag, the record's text from TY to ER) for each record, in order."""
+    chunks: list[tuple[int, str]] = []
+    start: int | None = None
+    lines: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.rstrip()
+        tag = _TAG.match(stripped.lstrip("\ufeff"))
+        if tag and tag.group(1) == "TY":
+            if start is not None:
+                raise InputError(path, "RIS record has no end (ER tag) before the next TY", start)
+            start, lines = number, []
+        if start is not None:
+            lines.append(stripped.lstrip("\ufeff"))
+            if tag and tag.group(1) == "ER":
+                chunks.append((start, "\n".join(lines) + "\n"))
+                start = None
+        elif stripped.strip():
+            raise InputError(path, f"text outside an RIS record (no TY tag before it): "
+                             f"{stripped.strip()[:60]}", number)
+    if start is not None:
+        raise InputError(path, "RIS record has no end (ER tag)", start)
+    return chunks
+
+
+def _text(record: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _families(record: dict[str, Any]) -> list[str]:
+    names = record.get("authors") or record.get("first_authors") or []
+    families: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            continue
+        # RIS asks for "Family, Given"; some exporters write "Given Family".
+        family = name.split(",")[0] if "," in name else name.split()[-1]
+        families.append(family.strip())
+    return families
+
+
+def _pages(record: dict[str, Any]) -> str | None:
+    start = _text(record, "start_page")
+    end = _text(record, "end_page")
+    if start and end and end != start:
+        return f"{start}-{end}"
+    return start
+
+
+def read(data: bytes, path: str) -> list[Reference]:
+    import rispy
+
+    text = decode_text(data, path)
+    chunks = _chunks(text, path)
+    if not chunks and text.strip():
+        raise InputError(path, "no RIS record found (records start with 'TY  - ')", 1)
+    references: list[Reference] = []
+    for line, chunk in chunks:
+        try:
+            records = rispy.loads(chunk)
+        except Exception as error:  # rispy raises plain IOError/ValueError on bad records
+            raise InputError(path, f"cannot parse this RIS record: {error}", line) from None
+        if len(records) != 1:
+            raise InputError(path, "cannot parse this RIS record", line)
+        record = records[0]
+        doi_text = _text(record, "doi")
+        urls = [u for u in record.get("urls") or [] if isinstance(u, str) and u.strip()]
+        page_urls = [u for u in urls if not doi_rules.is_doi_url(u)]
+        if not doi_text:
+            doi_text = next((u for u in urls if doi_rules.is_doi_url(u)), None)
+        year_text = _text(record, "year", "publication_year", "date")
+        year = _YEAR.search(year_text) if year_text else None
+        cited = CitedFields(
+            doi=doi_rules.normalize(doi_text) if doi_text else None,
+            title=_text(record, "title", "primary_title", "translated_title"),
+            authors=_families(record),
+            year=int(year.group(1)) if year else None,
+            container=_text(record, *_CONTAINER_KEYS),
+            volume=_text(record, "volume"),
+            issue=_text(record, "number"),
+            pages=_pages(record),
+            url=page_urls[0] if page_urls else None,
+        )
+        references.append(Reference(
+            id=_text(record, "id") or f"{path}:{line}",
+            source=SourceLocation(path, line),
+            raw=chunk.strip(),
+            cited=cited,
+            links=page_urls,
+        ))
+    return references
