@@ -664,3 +664,92 @@ def test_pre_commit_hook_checks_offline_from_the_cache(
     statuses = {r["id"]: r["status"] for r in json.loads(warm.stdout)["references"]}
     assert statuses == {"sadasivan2012": "warning", "ghost": "error", "retracted": "error"}
     assert crossref_sim.stats.requests == requests_before
+
+
+# --- progress and messages ----------------------------------------------------------------------
+
+def test_reporter_honours_quiet_and_verbose() -> None:
+    from evidence_cli.progress import Reporter
+
+    def said(reporter_args: dict[str, Any]) -> str:
+        stream = io.StringIO()
+        reporter = Reporter(stream=stream, **reporter_args)
+        reporter.info("info line")
+        reporter.verbose("detail line")
+        reporter.verbose("more detail", level=2)
+        reporter.warn("3 references are not in the cache; run without --offline")
+        return stream.getvalue()
+
+    normal = said({})
+    assert "info line" in normal and "detail line" not in normal
+    assert "evidence: warning: 3 references" in normal
+    quiet = said({"quiet": True, "verbosity": 2})
+    assert "info line" not in quiet and "detail" not in quiet
+    assert "evidence: warning:" in quiet  # -q never hides a warning
+    very = said({"verbosity": 2})
+    assert "detail line" in very and "more detail" in very
+    assert not Reporter(stream=io.StringIO()).show_progress  # not a terminal
+
+
+def test_make_progress_disabled_is_a_no_op(capsys: pytest.CaptureFixture[str]) -> None:
+    from evidence_cli.progress import make_progress
+
+    with make_progress(5, enabled=False) as advance:
+        advance()
+        advance(4)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def _run_with_terminal_stderr(
+    args: list[str], env: dict[str, str], cwd: Path
+) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal (stdout a pipe), as in an interactive shell."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        # Read while the child runs, so a chatty child never blocks on a full terminal buffer.
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO once the child side is closed
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    process = subprocess.Popen([sys.executable, "-m", "evidence_cli", *args], cwd=cwd,
+                               env={**env, "TERM": "xterm"}, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    stdout, _ = process.communicate(timeout=120)
+    reader.join(timeout=30)
+    os.close(master)
+    return process.returncode, stdout.decode(), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_only_on_a_terminal_and_never_with_quiet(
+    tmp_path: Path, evidence_env: dict[str, str], e2e_bib: Path, run_evidence: Any
+) -> None:
+    args = ["check", "refs.bib", "--no-urls", "--format", "json"]
+    code, stdout, terminal = _run_with_terminal_stderr(args, evidence_env, tmp_path)
+    assert code == 1
+    assert json.loads(stdout)["summary"]["references"] == 3  # the report is untouched
+    assert "Checking references" in terminal
+    assert "3 references: 0 ok, 0 info, 1 warning, 2 error, 0 unverifiable" in terminal
+    code, stdout, terminal = _run_with_terminal_stderr([*args, "-q"], evidence_env, tmp_path)
+    assert code == 1 and json.loads(stdout)["summary"]["references"] == 3
+    assert terminal == ""
+    # Off a terminal (a CI log): the summary line, and no bar or escape sequences.
+    piped = run_evidence(*args)
+    assert "Checking references" not in piped.stderr and "\x1b[" not in piped.stderr
+    assert piped.stderr.strip().endswith("2 error, 0 unverifiable")
