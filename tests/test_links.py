@@ -510,6 +510,27 @@ async def test_check_many_deduplicates(server: LocalServer, client: httpx.AsyncC
     assert len(server.requests_for(path)) == 1
 
 
+async def test_concurrent_checks_of_one_link_share_one_request(
+        server: LocalServer, client: httpx.AsyncClient) -> None:
+    path = fresh("/ok")
+    lc = checker(client)
+    first, second = await asyncio.gather(lc.check(server.url(path)), lc.check(server.url(path)))
+    assert first is second is not None
+    assert await lc.check(server.url(path)) is first
+    assert len(server.requests_for(path)) == 1
+
+
+async def test_link_budget_bounds_a_link_with_many_retries(server: LocalServer,
+                                                           client: httpx.AsyncClient) -> None:
+    path = fresh("/slow")
+    lc = checker(client, max_retries=10, link_budget=2 * TIMEOUT)
+    verdict = await lc.check(server.url(path))
+    assert verdict is not None and verdict.finding is not None
+    assert verdict.finding.code == "url-timeout"
+    # Two timed-out attempts use up the budget; the other nine retries never happen.
+    assert len(server.requests_for(path)) <= 2
+
+
 async def test_per_host_limit(client: httpx.AsyncClient) -> None:
     with LocalServer(latency=0.2) as slow:
         urls = [slow.url(fresh("/ok")) for _ in range(6)]

@@ -121,6 +121,16 @@ class _Answer:
         return self.status is not None and (self.status == 429 or 500 <= self.status <= 599)
 
 
+@dataclass(slots=True)
+class _Budget:
+    """Seconds a link may still spend on requests and waits (not on queueing for a slot)."""
+
+    left: float
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+
 def _distrust_head(answer: _Answer) -> bool:
     """True when a HEAD answer should be checked again with GET.
 
@@ -201,6 +211,7 @@ class LinkChecker:
         backoff_base: float = 0.5,
         max_retry_after: float = MAX_RETRY_AFTER,
         body_cap: int = BODY_CAP,
+        link_budget: float | None = None,
     ) -> None:
         self.client = client
         self.timeout = timeout
@@ -216,12 +227,18 @@ class LinkChecker:
         self.backoff_base = backoff_base
         self.max_retry_after = max_retry_after
         self.body_cap = body_cap
+        # The most time one link may spend in requests and retry waits, redirects included, so
+        # that a chain of slow hops cannot stretch the run. By default it is enough for the
+        # full retry cycle of a link that times out, plus one long Retry-After.
+        self.link_budget = (link_budget if link_budget is not None
+                            else timeout * (self.max_retries + 3) + max_retry_after)
         self._global = asyncio.Semaphore(max(1, global_limit))
         self._hosts: dict[str, asyncio.Semaphore] = {}
         # Hosts that could not be reached (no DNS answer, connection refused) after all retries in
         # this run: further links on them get one attempt, not a full retry cycle, so a dead host
         # cannot stretch the run. Timeouts do not count: they are a page's, not a host's.
         self._dead_hosts: set[str] = set()
+        self._runs: dict[str, asyncio.Future[LinkVerdict | None]] = {}
 
     @staticmethod
     def _compile(pattern: str) -> re.Pattern[str]:
@@ -246,9 +263,20 @@ class LinkChecker:
 
     async def check(self, url: str) -> LinkVerdict | None:
         """The verdict for one link; None when it is not checked (excluded, not http(s), a DOI,
-        or offline with nothing cached). None never means "ok"."""
+        or offline with nothing cached). None never means "ok".
+
+        A link is checked once per checker: later and concurrent calls for it share the answer.
+        """
         if not self.wants(url):
             return None
+        text = url.strip()
+        task = self._runs.get(text)
+        if task is None:
+            task = self._runs[text] = asyncio.ensure_future(self._check_cached(text))
+        # Shielded: one caller giving up must not cancel the check for the others.
+        return await asyncio.shield(task)
+
+    async def _check_cached(self, url: str) -> LinkVerdict | None:
         key = self.cache_key(url)
         if self.cache is not None:
             stored = self.cache.get(key)
@@ -256,7 +284,7 @@ class LinkChecker:
                 return LinkVerdict.from_dict(stored)
         if self.offline:
             return None
-        verdict = await self._check(url.strip())
+        verdict = await self._check(url)
         if self.cache is not None and verdict.cacheable:
             self.cache.put(key, verdict.to_dict(), self.cache_ttl)
         return verdict
@@ -283,8 +311,9 @@ class LinkChecker:
         visited = {str(current)}
         permanent_target: httpx.URL | None = None
         still_permanent = True
+        budget = _Budget(self.link_budget)
         for _hop in range(MAX_REDIRECTS + 1):
-            answer = await self._ask_with_retries(current)
+            answer = await self._ask_with_retries(current, budget)
             status = answer.status
             if status in _REDIRECTS and answer.location is not None:
                 try:
@@ -376,14 +405,14 @@ class LinkChecker:
 
     # -- one hop ----------------------------------------------------------------------------
 
-    async def _ask_with_retries(self, url: httpx.URL) -> _Answer:
+    async def _ask_with_retries(self, url: httpx.URL, budget: _Budget) -> _Answer:
         """HEAD, then GET when HEAD is not trusted; transient failures retried with backoff."""
         host = url.host.lower()
         retries = 0 if host in self._dead_hosts else self.max_retries
         method = "HEAD"
         attempt = 0
         while True:
-            answer = await self._ask(method, url)
+            answer = await self._ask(method, url, budget)
             if answer.error == "refused":
                 return answer
             if method == "HEAD" and _distrust_head(answer):
@@ -397,9 +426,10 @@ class LinkChecker:
                     self._dead_hosts.add(host)
                 return answer
             delay = self._delay(attempt, answer.retry_after)
-            if delay is None:
+            if delay is None or delay >= budget.left:
                 return answer
             attempt += 1
+            budget.spend(delay)
             await asyncio.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float | None:
@@ -418,7 +448,7 @@ class LinkChecker:
             sem = self._hosts[host] = asyncio.Semaphore(self.per_host)
         return sem
 
-    async def _ask(self, method: str, url: httpx.URL) -> _Answer:
+    async def _ask(self, method: str, url: httpx.URL, budget: _Budget) -> _Answer:
         """One request to one URL, connecting only to addresses the policy allows."""
         host = url.host.lower()
         port = url.port or (443 if url.scheme == "https" else 80)
@@ -426,26 +456,40 @@ class LinkChecker:
         # sit on a global slot that links to other hosts could use. Resolving inside the slots
         # keeps a large batch from queueing thousands of lookups against their own timeout.
         async with self._host_limit(host), self._global:
+            if budget.left <= 0:
+                return _Answer(error="timeout", detail=f"gave up after {self.link_budget:g} s "
+                               "spent on this link in all")
+            started = time.monotonic()
             try:
-                addresses = await checked_addresses(host, port, self.policy, self.resolver,
-                                                    timeout=self.timeout)
-            except AddressRefused as exc:
-                named = f"{exc.host} is"
-                if exc.host != exc.address:
-                    named = f"{exc.host} resolves to {exc.address},"
-                return _Answer(error="refused", detail=f"{named} {exc.reason}")
-            except ResolutionFailed as exc:
-                return _Answer(error="unreachable", detail=str(exc))
-            answer = _Answer(error="unreachable", detail="no address to connect to")
-            for address in addresses:
-                answer = await self._send(method, url, address)
-                # Try the next address only when this one refused the connection (e.g. no IPv6
-                # route); any answer or timeout is the host's answer.
-                if answer.error != "unreachable":
-                    break
-            return answer
+                return await self._ask_now(method, url, host, port, budget.left)
+            finally:
+                budget.spend(time.monotonic() - started)
 
-    def _request(self, method: str, url: httpx.URL, address: str) -> httpx.Request:
+    async def _ask_now(self, method: str, url: httpx.URL, host: str, port: int,
+                       left: float) -> _Answer:
+        """Resolve, check the addresses, and send; `left` is the link's remaining budget."""
+        timeout = min(self.timeout, left)
+        try:
+            addresses = await checked_addresses(host, port, self.policy, self.resolver,
+                                                timeout=timeout)
+        except AddressRefused as exc:
+            named = f"{exc.host} is"
+            if exc.host != exc.address:
+                named = f"{exc.host} resolves to {exc.address},"
+            return _Answer(error="refused", detail=f"{named} {exc.reason}")
+        except ResolutionFailed as exc:
+            return _Answer(error="unreachable", detail=str(exc))
+        answer = _Answer(error="unreachable", detail="no address to connect to")
+        for address in addresses:
+            answer = await self._send(method, url, address, timeout)
+            # Try the next address only when this one refused the connection (e.g. no IPv6
+            # route); any answer or timeout is the host's answer.
+            if answer.error != "unreachable":
+                break
+        return answer
+
+    def _request(self, method: str, url: httpx.URL, address: str,
+                 timeout: float) -> httpx.Request:
         """A request for `url` that connects to `address`, carrying only this checker's headers.
 
         Built directly rather than with client.build_request, so that the client's own default
@@ -460,7 +504,7 @@ class LinkChecker:
             "Accept-Language": ACCEPT_LANGUAGE,
             "Accept-Encoding": "gzip, deflate",
         }
-        extensions: dict[str, Any] = {"timeout": httpx.Timeout(self.timeout).as_dict()}
+        extensions: dict[str, Any] = {"timeout": httpx.Timeout(timeout).as_dict()}
         if url.scheme == "https":
             # Verify the certificate against the name, not the address we connect to.
             extensions["sni_hostname"] = url.raw_host.decode("ascii")
@@ -469,10 +513,11 @@ class LinkChecker:
             headers["Connection"] = "close"
         return httpx.Request(method, target, headers=headers, extensions=extensions)
 
-    async def _send(self, method: str, url: httpx.URL, address: str) -> _Answer:
-        request = self._request(method, url, address)
+    async def _send(self, method: str, url: httpx.URL, address: str,
+                    timeout: float) -> _Answer:
+        request = self._request(method, url, address, timeout)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 response = await self.client.send(request, stream=True, auth=None,
                                                   follow_redirects=False)
                 try:
