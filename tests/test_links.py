@@ -484,6 +484,18 @@ async def test_cache_keeps_lasting_verdicts_only(server: LocalServer,
     assert await strict.check(lasting[0]) is None
 
 
+async def test_unreadable_cache_entry_is_a_miss(server: LocalServer,
+                                                client: httpx.AsyncClient) -> None:
+    cache = MemoryCache()
+    url = server.url(fresh("/404"))
+    lc = checker(client, cache=cache)
+    cache.data[lc.cache_key(url)] = {"v": 1, "url": url, "finding": {"code": "no-such-code"}}
+    verdict = await lc.check(url)
+    assert verdict is not None and verdict.finding is not None
+    assert verdict.finding.code == "url-broken"
+    assert LinkVerdict.from_dict(cache.data[lc.cache_key(url)]) == verdict
+
+
 async def test_refusals_are_not_cached(client: httpx.AsyncClient) -> None:
     cache = MemoryCache()
     verdict = await LinkChecker(client, cache=cache).check("http://10.1.2.3/")

@@ -281,7 +281,10 @@ class LinkChecker:
         if self.cache is not None:
             stored = self.cache.get(key)
             if stored is not None and stored.get("v") == CACHE_VERSION:
-                return LinkVerdict.from_dict(stored)
+                try:
+                    return LinkVerdict.from_dict(stored)
+                except (KeyError, TypeError, ValueError):
+                    pass  # written by another version (e.g. a code since renamed): a miss
         if self.offline:
             return None
         verdict = await self._check(url)
