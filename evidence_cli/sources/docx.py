@@ -108,15 +108,15 @@ def read(data: bytes, path: str) -> list[Reference]:
                 reference_from_text(text, path, number, [target for target, _ in links]))
             continue
         found: list[Reference] = []
-        for target, label in links:
-            ref = link_reference(target, path, number, label)
+        for target, _label in links:
+            ref = link_reference(target, path, number)
             if ref is not None:
                 found.append(ref)
         linked = {target for target, _ in links}
         for target in targets_in_text(text):
             if any(target in known for known in linked):
                 continue
-            ref = link_reference(target, path, number, text)
+            ref = link_reference(target, path, number)
             if ref is not None:
                 found.append(ref)
         number_links_on_a_line(found)

@@ -84,7 +84,7 @@ def read(data: bytes, path: str) -> list[Reference]:
             ):
                 line = parent.sourceline or 1
                 for target in targets_in_text(str(node)):
-                    ref = link_reference(target, path, line, " ".join(str(node).split()))
+                    ref = link_reference(target, path, line)
                     if ref is not None:
                         outside.append(ref)
             continue
@@ -100,11 +100,15 @@ def read(data: bytes, path: str) -> list[Reference]:
                 section_level = level
                 section_tags.add(id(node))
             continue
+        if node.name == "hr" and section_level is not None:
+            flush_paragraphs()  # a rule ends a heading's section: what follows is a footer
+            section_level = None
+            continue
         parent_in_section = node.parent is not None and id(node.parent) in section_tags
         in_section = section_level is not None or parent_in_section or _is_section_container(node)
         if not in_section:
             if node.name == "a" and node.get("href") and not node.find_parent("nav"):
-                ref = link_reference(str(node["href"]), path, node.sourceline or 1, _text(node))
+                ref = link_reference(str(node["href"]), path, node.sourceline or 1)
                 if ref is not None:
                     outside.append(ref)
             continue

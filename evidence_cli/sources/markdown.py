@@ -4,11 +4,11 @@ What counts as a reference:
 
 - Inside a reference section — a heading such as "References", "Bibliography", "Sources", "Works
   cited" or "Further reading" (any level, also a paragraph that is only bold text), up to the next
-  heading of the same or a higher level — every list item is one reference, and so is every other
-  paragraph that carries a year, a DOI or a link (an introductory sentence is not one); a
-  paragraph whose lines each carry a year or a DOI (a list typed without blank lines) is one
-  reference per line. Fields are parsed from the text (APA, Vancouver, Harvard, Chicago); link
-  targets count as the reference's DOI or URL.
+  heading of the same or a higher level or a thematic break (---) — every list item is one
+  reference, and so is every other paragraph that carries a year, a DOI or a link (an
+  introductory sentence is not one); a paragraph whose lines each carry a year or a DOI (a list
+  typed without blank lines) is one reference per line. Fields are parsed from the text (APA,
+  Vancouver, Harvard, Chicago); link targets count as the reference's DOI or URL.
 - Elsewhere, every link and bare URL or DOI is a reference of its own, id PATH:LINE, with only its
   DOI (checked against Crossref) or URL (checked as a link): the running text around it is not a
   citation whose fields could be checked.
@@ -129,6 +129,9 @@ def read(data: bytes, path: str) -> list[Reference]:
             if is_reference_heading(flat.text):
                 section_level = heading_level
             continue
+        if token.type == "hr" and item_depth == 0:
+            section_level = None  # a rule closes the list: what follows is a footer
+            continue
         if token.type == "list_item_open":
             item_depth += 1
             if section_level is not None and item_depth == 1:
@@ -197,8 +200,8 @@ def _links_outside(flat: _Inline, block_line: int, path: str) -> list[Reference]
     """Each link and bare DOI/URL in running text, outside the reference section."""
     out: list[Reference] = []
     seen: set[tuple[int, str]] = set()
-    for offset, href, label in flat.placed_links:
-        ref = link_reference(href, path, block_line + offset + 1, label or href)
+    for offset, href, _label in flat.placed_links:
+        ref = link_reference(href, path, block_line + offset + 1)
         if ref is not None and (offset, href) not in seen:
             seen.add((offset, href))
             out.append(ref)
@@ -206,7 +209,7 @@ def _links_outside(flat: _Inline, block_line: int, path: str) -> list[Reference]
         for target in targets_in_text(line):
             if any(target in href for o, href, _ in flat.placed_links if o == offset):
                 continue
-            ref = link_reference(target, path, block_line + offset + 1, line)
+            ref = link_reference(target, path, block_line + offset + 1)
             if ref is not None and (offset, target) not in seen:
                 seen.add((offset, target))
                 out.append(ref)

@@ -93,9 +93,10 @@ def reference_from_text(
     )
 
 
-def link_reference(target: str, path: str, line: int, raw: str) -> Reference | None:
+def link_reference(target: str, path: str, line: int) -> Reference | None:
     """A reference for a link or bare DOI found outside the reference section: a DOI to check
-    against Crossref, or a URL to check as a link; no other field is guessed."""
+    against Crossref, or a URL to check as a link; no other field is guessed. Its raw text is the
+    target alone: the sentence around a link is not a citation to search Crossref for."""
     target = target.strip()
     if doi_rules.is_doi_url(target) or doi_rules.looks_like_doi_attempt(target):
         doi = doi_rules.normalize(target)
@@ -107,10 +108,7 @@ def link_reference(target: str, path: str, line: int, raw: str) -> Reference | N
     else:
         return None
     return Reference(
-        id=f"{path}:{line}",
-        source=SourceLocation(path, line),
-        raw=" ".join(raw.split()) or target,
-        cited=cited,
+        id=f"{path}:{line}", source=SourceLocation(path, line), raw=target, cited=cited,
         links=links,
     )
 
