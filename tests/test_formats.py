@@ -319,6 +319,31 @@ def test_markdown_neutralises_untrusted_text(report: dict[str, Any]) -> None:
     assert all(line.count("|") == 0 or line.startswith("|") for line in text.splitlines())
 
 
+def test_markdown_renders_as_a_table_without_injected_markup(report: dict[str, Any]) -> None:
+    # Render with a real CommonMark parser, raw HTML allowed (as GitHub allows some), tables on.
+    from markdown_it import MarkdownIt
+
+    hostile = json.loads(json.dumps(report))
+    for reference in hostile["references"]:
+        reference["cited"]["title"] = None  # so the raw text (with HOSTILE_RAW) is shown
+    parser = _Collector()
+    parser.feed(MarkdownIt("commonmark", {"html": True}).enable("table").render(
+        markdown.render(hostile)))
+    tags = [tag for tag, _ in parser.tags]
+    assert tags.count("tr") == 1 + len(report["references"])
+    assert tags.count("td") == 5 * len(report["references"])
+    assert not {"script", "img", "a", "b"} & set(tags)
+
+
+def test_step_summary_is_capped_worst_rows_first(report: dict[str, Any]) -> None:
+    full = markdown.render(report)
+    capped = markdown.render(report, max_bytes=len(full.encode()) // 2)
+    assert len(capped.encode()) < len(full.encode())
+    assert "ghost2020" in capped and "sadasivan2012" not in capped  # the ok row went first
+    assert re.search(r"\*\d+ more references not shown here", capped)
+    assert markdown.render(report, max_bytes=10**6) == full
+
+
 # --- CSV -----------------------------------------------------------------------------------------
 
 def test_csv_one_row_per_finding(report: dict[str, Any]) -> None:

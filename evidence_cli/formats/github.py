@@ -7,6 +7,9 @@ from typing import Any
 from evidence_cli.models import UNVERIFIABLE_CODES
 from evidence_cli.progress import finding_text, summary_line
 
+# GitHub refuses a job summary over 1 MiB (and then shows none); leave room for other steps.
+STEP_SUMMARY_BUDGET = 512 * 1024
+
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -63,5 +66,6 @@ def write_step_summary(report: dict[str, Any], path: str) -> None:
     """
     from evidence_cli.formats import markdown
 
+    text = markdown.render(report, max_bytes=STEP_SUMMARY_BUDGET)
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(markdown.render(report) + "\n")
+        handle.write(text + "\n")

@@ -59,38 +59,56 @@ def _location(reference: dict[str, Any]) -> str:
     return escape(where)
 
 
-def table(report: dict[str, Any]) -> str:
-    """The references table alone (used by the HTML-free summaries and the step summary)."""
+def table(report: dict[str, Any], max_bytes: int | None = None) -> str:
+    """The references table, worst first; rows past `max_bytes` (UTF-8) are left out, with a note.
+
+    The note matters where space is capped (GitHub's job summary takes at most 1 MiB): the
+    reader learns that rows are missing and where to find them, and the worst rows stay.
+    """
     rows = ["| Status | Reference | Location | DOI | Findings |", "| --- | --- | --- | --- | --- |"]
     references = sorted(
         report.get("references") or [],
         key=lambda r: _STATUS_RANK.get(str(r.get("status")), len(_STATUS_RANK)),
     )
-    for reference in references:
-        status = str(reference.get("status"))
-        findings = reference.get("findings") or []
-        doi = reference.get("doi")
-        rows.append(
-            "| "
-            + " | ".join(
-                (
-                    _STATUS_MARK.get(status, escape(status)),
-                    _reference(reference),
-                    _location(reference),
-                    escape(doi) if doi else "—",
-                    "<br>".join(_finding_cell(f) for f in findings) if findings else "—",
-                )
-            )
-            + " |"
-        )
+    used = sum(_size(row) for row in rows)
+    for index, reference in enumerate(references):
+        row = _row(reference)
+        if max_bytes is not None and used + _size(row) > max_bytes:
+            left = len(references) - index
+            rows.append("")
+            rows.append(f"*{left} more reference{'s' if left != 1 else ''} not shown here "
+                        "(the full report has every reference).*")
+            break
+        rows.append(row)
+        used += _size(row)
     return "\n".join(rows)
 
 
-def render(report: dict[str, Any], title: str = "Reference check") -> str:
+def _size(row: str) -> int:
+    return len(row.encode("utf-8")) + 1  # and its line break
+
+
+def _row(reference: dict[str, Any]) -> str:
+    status = str(reference.get("status"))
+    findings = reference.get("findings") or []
+    doi = reference.get("doi")
+    cells = (
+        _STATUS_MARK.get(status, escape(status)),
+        _reference(reference),
+        _location(reference),
+        escape(doi) if doi else "—",
+        "<br>".join(_finding_cell(f) for f in findings) if findings else "—",
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def render(
+    report: dict[str, Any], title: str = "Reference check", max_bytes: int | None = None
+) -> str:
     summary = report.get("summary") or {}
     parts = [f"## {title}", "", f"**{summary_line(summary)}**", ""]
     if report.get("references"):
-        parts += [table(report), ""]
+        parts += [table(report, max_bytes=max_bytes), ""]
     tool = report.get("tool") or {}
     if tool.get("name"):
         parts += [f"<sub>{escape(tool['name'])} {escape(tool.get('version', ''))}</sub>", ""]
