@@ -387,6 +387,7 @@ class CrossrefSimulator:
         self.stats = SimulatorStats()
 
         self._port = port
+        self._requested_port = port
         self._lock = threading.Lock()
         self._index = _Index()
         self._known_crossref: set[str] = set()
@@ -426,14 +427,17 @@ class CrossrefSimulator:
         return self._server is not None
 
     def start(self) -> CrossrefSimulator:
-        """Start serving in a daemon thread. After stop()/kill() the same port is rebound when
-        it is still free; otherwise a new one is taken (read .url again)."""
+        """Start serving in a daemon thread. After stop()/kill() the same port is rebound; if it
+        was picked by the simulator (port=0) and has been taken since, a new one is (read .url
+        again). An explicitly requested port that is busy raises OSError."""
         if self._server is not None:
             return self
         try:
             server = _Server((self.host, self._port), _Handler)
         except OSError:
-            if self._port == 0:
+            # Only a port the simulator picked itself may change; a port asked for is kept or
+            # the start fails, so a benchmark never talks to some other server on that port.
+            if self._port == 0 or self._requested_port != 0:
                 raise
             server = _Server((self.host, 0), _Handler)
         server.simulator = self
@@ -967,9 +971,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--rate", type=int, default=5, help="public pool requests per interval")
     parser.add_argument("--concurrency", type=int, default=1, help="public pool concurrency")
-    parser.add_argument("--polite-rate", type=int, default=None, help="default: --rate * 2")
+    parser.add_argument("--polite-rate", type=int, default=None, help="default: --rate")
     parser.add_argument(
-        "--polite-concurrency", type=int, default=None, help="default: --concurrency * 3"
+        "--polite-concurrency", type=int, default=None, help="default: --concurrency"
     )
     parser.add_argument("--list-rate", type=int, default=1)
     parser.add_argument("--polite-list-rate", type=int, default=3)
@@ -983,9 +987,9 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         rate_limit=args.rate,
         concurrency=args.concurrency,
-        polite_rate_limit=args.polite_rate if args.polite_rate is not None else args.rate * 2,
+        polite_rate_limit=args.rate if args.polite_rate is None else args.polite_rate,
         polite_concurrency=(
-            args.polite_concurrency if args.polite_concurrency is not None else args.concurrency * 3
+            args.concurrency if args.polite_concurrency is None else args.polite_concurrency
         ),
         list_rate_limit=args.list_rate,
         polite_list_rate_limit=args.polite_list_rate,
@@ -994,7 +998,11 @@ def main(argv: list[str] | None = None) -> None:
         latency=args.latency,
         retry_after=args.retry_after,
     )
-    sim.start()
+    try:
+        sim.start()
+    except OSError as error:
+        # Typically another simulator already on that port: say so instead of a traceback.
+        raise SystemExit(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     for line in _iter_lines(sim):
         print(line, flush=True)
     try:

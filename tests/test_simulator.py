@@ -610,3 +610,11 @@ def test_standalone_server() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+
+
+def test_requested_port_in_use_is_an_error_not_another_port(
+    crossref_sim: CrossrefSimulator,
+) -> None:
+    # A benchmark asking for a port must not silently get a different one.
+    with pytest.raises(OSError):
+        CrossrefSimulator(port=crossref_sim.port).start()
