@@ -209,9 +209,16 @@ class CrossrefClient:
         for attempt in range(self.settings.max_retries + 1):
             retry_after: float | None = None
             try:
-                async with self.limiter.slot(*extra):
+                async with self.limiter.slot(*extra) as sent:
+
+                    async def trace(event: str, info: dict[str, Any]) -> None:
+                        if event == "http11.send_request_headers.complete":
+                            sent()
+
                     self.stats.requests += 1
-                    response = await self.http.get(url, params=self._params(params))
+                    response = await self.http.get(
+                        url, params=self._params(params), extensions={"trace": trace}
+                    )
                     await self._adopt_limits(response)
             except httpx.TimeoutException:
                 reason = f"no answer within {self.settings.timeout:g} s"

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-# Pace a little under the advertised rate: requests leave here evenly spaced but may arrive
-# bunched by network jitter, and the server counts arrivals in its own window.
-SAFETY = 0.96
+# The server counts arrivals in its own window; leave a margin for requests that leave here
+# on time but arrive bunched (network jitter) and for clocks that tick differently.
+WINDOW_MARGIN = 0.03
+# Never start two requests closer than this fraction of the even spacing: catching up after a
+# late start is fine, a burst is not.
+MIN_GAP_FRACTION = 0.9
 
 
 class AdjustableSemaphore:
@@ -40,15 +45,40 @@ class AdjustableSemaphore:
             self._changed.notify_all()
 
 
+class Stamp:
+    """When a request started; moved later once its bytes are actually sent (see `sent`)."""
+
+    __slots__ = ("time",)
+
+    def __init__(self, when: float) -> None:
+        self.time = when
+
+    def sent(self) -> None:
+        # The server counts a request when it arrives. Opening a new connection can delay that
+        # by tens of milliseconds after the turn was taken; counting from the turn would then
+        # let a later request into the same server window (seen as a 429 in the benchmark).
+        self.time = max(self.time, time.monotonic())
+
+
 class Pacer:
-    """Spaces request starts at least `interval / rate` apart (a smooth token bucket of size 1)."""
+    """Keeps request starts within `rate` per `interval`, as a sliding window, evenly spaced.
+
+    A start must come (1 + WINDOW_MARGIN) intervals after the start `rate` places before it,
+    so no window of the server's can hold more than `rate` requests; and at least 0.9 of the even
+    spacing after the previous start, so requests flow evenly instead of in bursts. A task that
+    wakes late does not squeeze the next gap below that, and later starts may catch up.
+    """
 
     def __init__(self, rate: float, interval: float) -> None:
         self.rate = rate
         self.interval = interval
-        self._next_start = 0.0
+        self._starts: deque[Stamp] = deque()
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
+
+    @property
+    def per_window(self) -> int:
+        return max(1, math.floor(self.rate))
 
     def set_rate(self, rate: float, interval: float) -> None:
         self.rate = max(rate, 0.01)
@@ -58,15 +88,30 @@ class Pacer:
         """Start nothing for a while (a 429's Retry-After applies to every request)."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    async def wait_turn(self) -> None:
+    def _next_turn(self) -> float:
+        turn = self._paused_until
+        if self._starts:
+            # A fractional rate (2.5 per second) is honoured as 2 per 0.8 s.
+            window = self.interval * self.per_window / self.rate
+            spacing = window / self.per_window
+            turn = max(turn, self._starts[-1].time + spacing * MIN_GAP_FRACTION)
+            if len(self._starts) >= self.per_window:
+                oldest = self._starts[-self.per_window].time
+                turn = max(turn, oldest + window * (1 + WINDOW_MARGIN))
+        return turn
+
+    async def wait_turn(self) -> Stamp:
+        # The lock is held through the sleep: turns are taken one at a time, in order, and each
+        # is computed from the actual start times before it (read at each turn, so a rate
+        # adopted from headers applies at once).
         async with self._lock:
-            spacing = self.interval / (self.rate * SAFETY)
-            now = time.monotonic()
-            start = max(now, self._next_start, self._paused_until)
-            self._next_start = start + spacing
-        delay = start - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+            while (delay := self._next_turn() - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            stamp = Stamp(time.monotonic())
+            self._starts.append(stamp)
+            while len(self._starts) > self.per_window:
+                self._starts.popleft()
+            return stamp
 
 
 class RateLimiter:
@@ -83,13 +128,19 @@ class RateLimiter:
         self._advertised: tuple[float, float, int] | None = None
 
     @asynccontextmanager
-    async def slot(self, *extra_pacers: Pacer) -> AsyncIterator[None]:
+    async def slot(self, *extra_pacers: Pacer) -> AsyncIterator[Callable[[], None]]:
+        """Wait for a turn; yields `sent()`, to call when the request's bytes have gone out."""
         await self.gate.acquire()
         try:
-            await self.pacer.wait_turn()
+            stamps = [await self.pacer.wait_turn()]
             for pacer in extra_pacers:
-                await pacer.wait_turn()
-            yield
+                stamps.append(await pacer.wait_turn())
+
+            def sent() -> None:
+                for stamp in stamps:
+                    stamp.sent()
+
+            yield sent
         finally:
             await self.gate.release()
 

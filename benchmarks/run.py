@@ -1,0 +1,123 @@
+"""Run the benchmarks, print their figures and write BENCHMARKS.md-ready results.
+
+    python benchmarks/run.py            # every benchmark
+    python benchmarks/run.py cold warm  # some of them
+
+Everything runs against the Crossref simulator (and a local web server) on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    ROOT,
+    CrossrefSimulator,
+    cli_env,
+    machine,
+    recorded_records,
+    run_cli,
+    write_bibliography,
+)
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def cold(doi_count: int = 300, rate: int = 50, concurrency: int = 3,
+         latency: float = 0.04) -> list[str]:
+    """A cold audit of N DOIs against the simulator's advertised limits."""
+    records = recorded_records()[:doi_count]
+    with tempfile.TemporaryDirectory() as tmp, CrossrefSimulator(
+        rate_limit=rate, concurrency=concurrency, latency=latency,
+        polite_rate_limit=rate, polite_concurrency=concurrency,
+    ) as sim:
+        folder = Path(tmp)
+        write_bibliography(folder / "refs.bib", records, len(records))
+        run = run_cli(["check", "refs.bib", "--format", "json", "--output", "report.json",
+                       "--no-urls"], cli_env(sim, folder / "cache"), folder)
+        requests = sim.stats.requests
+        refused = sim.stats.rate_limited
+    minimum = requests / rate
+    return [
+        f"Cold audit, {len(records)} DOIs, simulator at {rate}/s, {concurrency} concurrent, "
+        f"{latency * 1000:.0f} ms latency: {run.seconds:.2f} s wall, {requests} requests, "
+        f"{refused} answered 429, limit-bound minimum {minimum:.2f} s, ratio "
+        f"{run.seconds / minimum:.3f} (exit {run.code})",
+    ]
+
+
+def warm(counts: tuple[int, ...] = (2000, 50000)) -> list[str]:
+    """Second run over a warm cache: wall time and peak memory."""
+    lines = []
+    records = recorded_records()
+    for count in counts:
+        with tempfile.TemporaryDirectory() as tmp, CrossrefSimulator(
+            rate_limit=200, concurrency=8, polite_rate_limit=200, polite_concurrency=8,
+        ) as sim:
+            folder = Path(tmp)
+            write_bibliography(folder / "refs.bib", records, count)
+            env = cli_env(sim, folder / "cache")
+            args = ["check", "refs.bib", "--format", "json", "--output", "report.json",
+                    "--no-urls"]
+            first = run_cli(args, env, folder)
+            second = run_cli(args, env, folder)
+            requests_second = sim.stats.requests
+            run_cli(args, env, folder)
+        lines.append(
+            f"Warm cache, {count} references ({len(records)} distinct DOIs): "
+            f"{second.seconds:.2f} s wall, peak RSS {second.peak_rss_mb:.0f} MB "
+            f"(cold first run {first.seconds:.1f} s; exit {second.code}; "
+            f"simulator requests after both runs {requests_second})"
+        )
+    return lines
+
+
+def startup(repeats: int = 15) -> list[str]:
+    lines = []
+    for args in (["--version"], ["--help"]):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run(["evidence", *args], capture_output=True, check=True)
+            times.append(time.perf_counter() - start)
+        lines.append(f"`evidence {' '.join(args)}`: median {statistics.median(times):.3f} s, "
+                     f"max {max(times):.3f} s over {repeats} runs")
+    return lines
+
+
+BENCHMARKS: dict[str, Callable[[], list[str]]] = {
+    "cold": cold,
+    "warm": warm,
+    "startup": startup,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], default=[])
+    args = parser.parse_args()
+    names = args.names or list(BENCHMARKS)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for name in names:
+        print(f"== {name}", flush=True)
+        lines = BENCHMARKS[name]()
+        for line in lines:
+            print(line, flush=True)
+        text = (f"# {name}\n\nMeasured {stamp} on {machine()} with "
+                f"`python benchmarks/run.py {name}`.\n\n" + "\n".join(f"- {x}" for x in lines))
+        (RESULTS / f"{name}.md").write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
