@@ -6,7 +6,8 @@ known right verdict. Both tools run as subprocesses against the same servers, wi
 timeout and overall concurrency; the script prints and records wall time, requests sent, and
 every verdict that differs from the expected one.
 
-    python benchmarks/links_vs_linkchecker.py [--timeout 2] [--output benchmarks/results/links.md]
+    python benchmarks/links_vs_linkchecker.py [--timeout 2] [--repeat 3]
+        [--output benchmarks/results/links.md]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import io
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -166,7 +168,7 @@ def run_linkchecker(links: list[Link], timeout: float, tmp: Path) -> tuple[float
 @dataclass(slots=True)
 class Run:
     tool: str
-    seconds: float
+    times: list[float]
     requests: int
     links: list[Link]
     verdicts: dict[str, str]
@@ -188,16 +190,21 @@ class Run:
         return sum(self.got(link) == "ok" and link.expected != "ok" for link in self.links)
 
 
-def measure(servers: list[LocalServer], tool: str, timeout: float, tmp: Path,
+def measure(servers: list[LocalServer], tool: str, timeout: float, tmp: Path, repeat: int,
             retries: int = 2) -> Run:
-    links = make_links(servers, tool.split(" ")[0] + str(retries))
-    before = sum(len(s.log) for s in servers)
-    if tool.startswith("evidence"):
-        seconds, verdicts = run_evidence(links, timeout, retries, tmp)
-    else:
-        seconds, verdicts = run_linkchecker(links, timeout, tmp)
-    requests = sum(len(s.log) for s in servers) - before
-    return Run(tool, seconds, requests, links, verdicts)
+    """Run one tool `repeat` times on fresh URLs; times are all kept, verdicts and request
+    counts are the last run's (the server behaves the same way every time)."""
+    times: list[float] = []
+    for i in range(repeat):
+        links = make_links(servers, f"{tool.split(' ')[0]}{retries}r{i}")
+        before = sum(len(s.log) for s in servers)
+        if tool.startswith("evidence"):
+            seconds, verdicts = run_evidence(links, timeout, retries, tmp)
+        else:
+            seconds, verdicts = run_linkchecker(links, timeout, tmp)
+        times.append(seconds)
+        requests = sum(len(s.log) for s in servers) - before
+    return Run(tool, times, requests, links, verdicts)
 
 
 def report(runs: list[Run], timeout: float, command: str) -> str:
@@ -216,12 +223,14 @@ def report(runs: list[Run], timeout: float, command: str) -> str:
         "its default of at most 10 requests per second per host; LinkChecker at most 2 at once "
         "per host). linkchecker runs with `--no-robots`; both run as subprocesses.",
         "",
-        "| tool | wall time (s) | requests sent | right verdicts (of 300) | wrong \"ok\" |",
+        f"| tool | wall time (s), median of {len(runs[0].times)} (min–max) | requests sent | "
+        "right verdicts (of 300) | wrong \"ok\" |",
         "|---|---:|---:|---:|---:|",
     ]
     for run in runs:
-        lines.append(f"| {run.tool} | {run.seconds:.1f} | {run.requests} | {run.right} | "
-                     f"{run.wrong_ok} |")
+        lines.append(f"| {run.tool} | {statistics.median(run.times):.1f} "
+                     f"({min(run.times):.1f}–{max(run.times):.1f}) | {run.requests} | "
+                     f"{run.right} | {run.wrong_ok} |")
     lines += ["", "Verdicts that differ from the expected one:", ""]
     for run in runs:
         wrong = run.wrong_by_route()
@@ -249,6 +258,7 @@ def main() -> None:
     # Whole seconds: linkchecker's --timeout takes an integer.
     parser.add_argument("--timeout", type=int, default=2)
     parser.add_argument("--retries", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tool")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/links.md")
     parser.add_argument("--evidence-child", nargs=2, metavar=("URLS", "OUT"))
     args = parser.parse_args()
@@ -262,9 +272,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp_dir:
             tmp = Path(tmp_dir)
             runs = [
-                measure(servers, "evidence LinkChecker", args.timeout, tmp, args.retries),
-                measure(servers, "evidence LinkChecker (no retries)", args.timeout, tmp, 0),
-                measure(servers, "linkchecker", args.timeout, tmp),
+                measure(servers, "evidence LinkChecker", args.timeout, tmp, args.repeat,
+                        args.retries),
+                measure(servers, "evidence LinkChecker (no retries)", args.timeout, tmp,
+                        args.repeat, 0),
+                measure(servers, "linkchecker", args.timeout, tmp, args.repeat),
             ]
     finally:
         for server in servers:
