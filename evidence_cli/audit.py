@@ -20,6 +20,7 @@ from evidence_cli.models import (
 )
 from evidence_cli.records import registered_fields
 from evidence_cli.services.crossref import WorkLookup
+from evidence_cli.services.links import LinkVerdict
 from evidence_cli.services.session import Services, open_services
 from evidence_cli.settings import Settings
 
@@ -53,11 +54,26 @@ def audit_references(
     return asyncio.run(_audit(references, settings, on_progress, stats))
 
 
+def _dois_to_check(references: list[Reference], settings: Settings) -> list[str]:
+    if not settings.check_dois:
+        return []
+    return list(dict.fromkeys(
+        ref.cited.doi for ref in references if ref.cited.doi and doi_rules.is_valid(ref.cited.doi)
+    ))
+
+
+def _links_to_check(references: list[Reference], settings: Settings) -> list[str]:
+    if not settings.check_urls:
+        return []
+    return list(dict.fromkeys(
+        url for ref in references for url in ref.links if not doi_rules.is_doi_url(url)
+    ))
+
+
 def planned_lookups(references: list[Reference], settings: Settings) -> int:
     """How many lookups the audit will make (the progress bar's total)."""
-    dois = {ref.cited.doi for ref in references
-            if settings.check_dois and ref.cited.doi and doi_rules.is_valid(ref.cited.doi)}
-    return len(dois)
+    return (len(_dois_to_check(references, settings))
+            + len(_links_to_check(references, settings)))
 
 
 async def _audit(
@@ -67,23 +83,49 @@ async def _audit(
     stats: AuditStats | None,
 ) -> list[ReferenceResult]:
     if not settings.check_dois:
+        # --urls-only: a reference without links was not checked at all; leave it out rather
+        # than call it ok.
         references = [ref for ref in references if ref.links]
-    dois = list(dict.fromkeys(
-        ref.cited.doi for ref in references
-        if settings.check_dois and ref.cited.doi and doi_rules.is_valid(ref.cited.doi)
-    ))
+    dois = _dois_to_check(references, settings)
+    urls = _links_to_check(references, settings)
     tick = (lambda: on_progress(1)) if on_progress else None
     async with open_services(settings, on_lookup=tick) as services:
-        lookups = await services.crossref.get_works(dois)
+        lookups, verdicts = await asyncio.gather(
+            services.crossref.get_works(dois), _check_links(services, urls, on_progress)
+        )
         results = [_assess(ref, lookups, settings) for ref in references]
         if settings.check_dois:
             await _match_missing(results, services)
+        for result in results:
+            for url in dict.fromkeys(result.reference.links):
+                verdict = verdicts.get(url)
+                if verdict is not None and verdict.finding is not None:
+                    result.findings.append(_link_finding(url, verdict.finding))
         if stats is not None:
             crossref = services.crossref.stats
             stats.crossref_requests = crossref.requests
             stats.rate_limited = crossref.rate_limited
             stats.retries = crossref.retries
     return results
+
+
+async def _check_links(services: Services, urls: list[str], on_progress: Progress | None
+                       ) -> dict[str, LinkVerdict]:
+    async def one(url: str) -> tuple[str, LinkVerdict | None]:
+        verdict = await services.links.check(url)
+        if on_progress:
+            on_progress(1)
+        return url, verdict
+
+    pairs = await asyncio.gather(*(one(url) for url in urls))
+    return {url: verdict for url, verdict in pairs if verdict is not None}
+
+
+def _link_finding(url: str, finding: Finding) -> Finding:
+    """A copy per reference: two references citing one link must not share a finding object."""
+    return Finding(code=finding.code, severity=finding.severity, message=finding.message,
+                   field=finding.field or "url", cited=finding.cited or url,
+                   registered=finding.registered, suggestion=finding.suggestion)
 
 
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings

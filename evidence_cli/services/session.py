@@ -13,6 +13,7 @@ import httpx
 from evidence_cli import PROJECT_URL, __version__
 from evidence_cli.services.cache import Cache
 from evidence_cli.services.crossref import CrossrefClient, WorkLookup
+from evidence_cli.services.links import LinkChecker
 from evidence_cli.settings import Settings
 
 
@@ -22,11 +23,28 @@ def user_agent(mailto: str | None) -> str:
     return f"evidence-cli/{__version__} (+{PROJECT_URL}{contact})"
 
 
+class KindCache:
+    """One kind of entry in the shared cache, behind the small get/put interface a service uses."""
+
+    def __init__(self, cache: Cache, kind: str, *, allow_expired: bool) -> None:
+        self.cache = cache
+        self.kind = kind
+        self.allow_expired = allow_expired
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        value = self.cache.get(self.kind, key, allow_expired=self.allow_expired)
+        return value if isinstance(value, dict) else None
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        self.cache.put(self.kind, key, value, ttl)
+
+
 @dataclass(slots=True)
 class Services:
     http: httpx.AsyncClient
     cache: Cache
     crossref: CrossrefClient
+    links: LinkChecker
     settings: Settings
 
 
@@ -45,7 +63,19 @@ async def open_services(
             headers=headers, timeout=settings.timeout, limits=limits
         ) as http:
             crossref = CrossrefClient(http, settings, cache, on_lookup=on_lookup)
-            yield Services(http, cache, crossref, settings)
+            links = LinkChecker(
+                http,
+                timeout=settings.url_timeout,
+                per_host=settings.per_host_concurrency,
+                global_limit=settings.url_concurrency,
+                allow_private=settings.allow_private,
+                excludes=settings.url_excludes,
+                cache=None if settings.refresh else KindCache(
+                    cache, "url", allow_expired=settings.offline),
+                offline=settings.offline,
+                cache_ttl=settings.url_ttl,
+            )
+            yield Services(http, cache, crossref, links, settings)
     finally:
         cache.close()
 

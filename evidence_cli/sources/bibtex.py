@@ -105,6 +105,8 @@ def read(data: bytes, path: str) -> list[Reference]:
             pages=_field(fields, "pages"),
             url=_field(fields, "url"),
         )
+        if cited.doi is None and cited.url and doi_rules.is_doi_url(cited.url):
+            cited.doi = doi_rules.normalize(cited.url)  # a doi.org link is a DOI to check
         links = [cited.url] if cited.url and not doi_rules.is_doi_url(cited.url) else []
         references.append(
             Reference(
