@@ -664,6 +664,12 @@ def test_action_check_step_annotates_and_writes_a_sarif_report(
     # fail-on never turns the same findings into a passing step.
     never = _run_step(step, {**env, "INPUT_FAIL_ON": "never", "INPUT_REPORT_FILE": ""}, tmp_path)
     assert never.returncode == 0, never.stderr
+    # Extra arguments reach the tool unexpanded: '*.bib' is not replaced by refs.bib (and is then
+    # rejected as a regular expression, a usage error).
+    raw = _run_step(step, {**env, "INPUT_ARGS": "--no-urls --exclude *.bib",
+                           "INPUT_REPORT_FILE": ""}, tmp_path)
+    assert raw.returncode == 2 and "'*.bib'" in raw.stderr, raw.stderr
+    assert _outputs(output)["exit-code"] == "2"
 
 
 def test_pre_commit_hook_checks_offline_from_the_cache(
