@@ -91,6 +91,19 @@ def test_the_nearest_file_wins(tmp_path: Path) -> None:
     assert _resolve(tmp_path).mailto == "outer@example.org"
 
 
+def test_paths_from_file_are_overridden_by_environment(tmp_path: Path) -> None:
+    _write(tmp_path / "evidence.toml", 'cache-dir = "file-cache"\nreviews-dir = "file-reviews"\n')
+    settings = _resolve(tmp_path, environ={"EVIDENCE_CACHE_DIR": "/tmp/env-cache"})
+    assert settings.cache_dir == Path("/tmp/env-cache")
+    assert settings.reviews_dir == Path("file-reviews")
+
+
+def test_pyproject_evidence_must_be_a_table(tmp_path: Path) -> None:
+    _write(tmp_path / "pyproject.toml", '[tool]\nevidence = "yes"\n')
+    with pytest.raises(ConfigError, match=r"\[tool\.evidence\] must be a table"):
+        _resolve(tmp_path)
+
+
 def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
     config = _write(tmp_path / "evidence.toml", 'mail-to = "x@example.org"\n')
     with pytest.raises(ConfigError) as caught:
