@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from typing import Any
 
 # Control characters (ESC, CSI, BEL...) in reference text must never reach the terminal raw:
@@ -56,7 +57,9 @@ def render(report: dict[str, Any], *, color: bool = False, width: int | None = N
             Text(inert(_findings_text(reference))),
         )
     buffer = io.StringIO()
+    if width is None:
+        width = max(80, shutil.get_terminal_size(fallback=(120, 24)).columns)
     console = Console(file=buffer, force_terminal=color, no_color=not color,
-                      width=width or 120, highlight=False, emoji=False)
+                      width=width, highlight=False, emoji=False)
     console.print(table)
     return buffer.getvalue()
