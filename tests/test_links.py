@@ -484,6 +484,22 @@ async def test_cache_keeps_lasting_verdicts_only(server: LocalServer,
     assert await strict.check(lasting[0]) is None
 
 
+async def test_refresh_checks_again_and_overwrites(server: LocalServer,
+                                                   client: httpx.AsyncClient) -> None:
+    cache = MemoryCache()
+    path = fresh("/ok")
+    url = server.url(path)
+    await checker(client, cache=cache).check(url)
+    stale = LinkVerdict(url, None, "http://stale.example/", 200, True)
+    key = checker(client).cache_key(url)
+    cache.data[key] = stale.to_dict()
+    assert await checker(client, cache=cache).check(url) == stale
+    fresh_verdict = await checker(client, cache=cache, refresh=True).check(url)
+    assert fresh_verdict is not None and fresh_verdict.final_url == url
+    assert LinkVerdict.from_dict(cache.data[key]) == fresh_verdict
+    assert len(server.requests_for(path)) == 2
+
+
 async def test_unreadable_cache_entry_is_a_miss(server: LocalServer,
                                                 client: httpx.AsyncClient) -> None:
     cache = MemoryCache()

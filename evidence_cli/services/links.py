@@ -212,6 +212,7 @@ class LinkChecker:
         max_retry_after: float = MAX_RETRY_AFTER,
         body_cap: int = BODY_CAP,
         link_budget: float | None = None,
+        refresh: bool = False,
     ) -> None:
         self.client = client
         self.timeout = timeout
@@ -221,6 +222,8 @@ class LinkChecker:
         self.excludes = [self._compile(p) for p in excludes]
         self.cache = cache
         self.offline = offline
+        # --refresh: check again and overwrite what is cached, without reading it.
+        self.refresh = refresh
         self.user_agent = user_agent
         self.resolver: Resolver = resolver or system_resolve
         self.cache_ttl = cache_ttl
@@ -278,7 +281,7 @@ class LinkChecker:
 
     async def _check_cached(self, url: str) -> LinkVerdict | None:
         key = self.cache_key(url)
-        if self.cache is not None:
+        if self.cache is not None and not (self.refresh and not self.offline):
             stored = self.cache.get(key)
             if stored is not None and stored.get("v") == CACHE_VERSION:
                 try:
