@@ -9,6 +9,7 @@ import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -482,6 +483,27 @@ async def test_cache_keeps_lasting_verdicts_only(server: LocalServer,
     # Verdicts made with private addresses allowed are not reused under the default policy.
     strict = LinkChecker(client, cache=cache, offline=True)
     assert await strict.check(lasting[0]) is None
+
+
+async def test_verdicts_round_trip_through_the_real_cache(server: LocalServer,
+                                                          client: httpx.AsyncClient,
+                                                          tmp_path: Path) -> None:
+    """The same, with the SQLite cache the pipeline uses (through its get/put adapter)."""
+    from evidence_cli.services.cache import Cache
+    from evidence_cli.services.session import KindCache
+
+    urls = [server.url(fresh("/redirect-permanent")), server.url(fresh("/404")),
+            server.url(fresh("/503"))]
+    with Cache(tmp_path) as store:
+        lc = checker(client, cache=KindCache(store, "url", allow_expired=False), max_retries=0)
+        first = await lc.check_many(urls)
+    with Cache(tmp_path, read_only=True) as store:
+        offline = checker(client, cache=KindCache(store, "url", allow_expired=True),
+                          offline=True)
+        again = await offline.check_many(urls)
+    assert again == {url: first[url] for url in urls[:2]}  # the 503 was not stored
+    redirected = again[urls[0]].finding
+    assert redirected is not None and redirected.suggestion == server.url("/ok")
 
 
 async def test_refresh_checks_again_and_overwrites(server: LocalServer,
