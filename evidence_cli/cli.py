@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evidence_cli.commands.check",
     "evidence_cli.commands.cache",
     "evidence_cli.commands.reviews",
+    "evidence_cli.commands.fix",
 )
 
 

@@ -1,0 +1,374 @@
+"""Plan and apply corrections to a BibTeX, RIS or CSL-JSON file from what the audit found.
+
+What is changed, per entry:
+
+- a DOI is added when the entry had none and Crossref holds a record matching it above the
+  threshold (`doi-suggested`);
+- a wrong DOI (`doi-mismatch`, `doi-not-found`, `doi-malformed`) is replaced only when the audit
+  found the cited work confidently (the finding's suggestion); the entry's other fields are then
+  left alone, because they were compared with the wrong record;
+- title, year, journal/book, volume, issue and pages that disagree with the registered record are
+  set to the registered values. Authors are not rewritten (name forms vary too much to do it
+  safely); they are listed as left for a person.
+
+Entries whose match is ambiguous, below the threshold, or unverifiable are never touched. Edits are
+made in the text of the entry — the value between its delimiters, or one new line — so formatting,
+comments and fields this tool does not understand stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from evidence_cli import doi as doi_rules
+from evidence_cli.models import ReferenceResult
+
+FIXABLE_FIELDS = ("title", "year", "container", "volume", "issue", "pages")
+_MISMATCH_FIELD = {
+    "title-mismatch": "title", "year-mismatch": "year", "container-mismatch": "container",
+    "volume-mismatch": "volume", "issue-mismatch": "issue", "pages-mismatch": "pages",
+}
+_WRONG_DOI = ("doi-mismatch", "doi-not-found", "doi-malformed")
+# Findings that mean the entry's record is not known for sure: nothing is changed.
+_HANDS_OFF = frozenset({"match-ambiguous", "no-match", "service-unavailable", "doi-other-agency"})
+
+
+@dataclass(slots=True)
+class EntryChanges:
+    """What to change in one entry: field -> new value ("doi" included), and what was left."""
+
+    result: ReferenceResult
+    values: dict[str, str] = field(default_factory=dict)
+    left: list[str] = field(default_factory=list)  # human-readable notes on what was not fixed
+
+
+def _text_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    text = str(value).strip() if value is not None else ""
+    # Crossref titles may carry markup (<i>, <sub>): not something to write into a citation.
+    return text if text and "<" not in text else None
+
+
+def plan(results: list[ReferenceResult]) -> list[EntryChanges]:
+    """The changes the audit results justify, entry by entry (entries with none are left out)."""
+    planned: list[EntryChanges] = []
+    for result in results:
+        codes = {f.code for f in result.findings}
+        changes = EntryChanges(result)
+        if codes & _HANDS_OFF:
+            changes.left.append("no confident Crossref record; left as it is")
+            planned.append(changes)
+            continue
+        wrong_doi = [f for f in result.findings if f.code in _WRONG_DOI]
+        if wrong_doi:
+            suggestion = next((f.suggestion for f in wrong_doi if f.suggestion), None)
+            if suggestion and doi_rules.is_valid(doi_rules.normalize(suggestion)):
+                changes.values["doi"] = doi_rules.normalize(suggestion)
+                changes.left.append("other fields not compared: they were checked against the "
+                                    "record of the wrong DOI; run fix again")
+            else:
+                changes.left.append(f"{wrong_doi[0].code}: no confident replacement DOI")
+            planned.append(changes)
+            continue
+        suggested = next((f for f in result.findings if f.code == "doi-suggested"), None)
+        if suggested is not None and result.doi and result.reference.cited.doi is None:
+            changes.values["doi"] = result.doi
+        for finding in result.findings:
+            name = _MISMATCH_FIELD.get(finding.code)
+            if name is None:
+                if finding.code == "author-mismatch":
+                    changes.left.append(f"authors: {finding.message}")
+                continue
+            value = _text_value(finding.registered)
+            if value is None:
+                changes.left.append(f"{name}: registered value cannot be written as is")
+                continue
+            changes.values[name] = value
+        if changes.values or changes.left:
+            planned.append(changes)
+    return planned
+
+
+# -- text editing ------------------------------------------------------------------------------
+
+class EditError(Exception):
+    """The entry's text is not where or what the reader said: it is left alone."""
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _line_offset(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        found = text.find("\n", offset)
+        if found < 0:
+            return len(text)
+        offset = found + 1
+    return offset
+
+
+# BibTeX ---------------------------------------------------------------------------------------
+
+_BIBTEX_FIELDS = {
+    "doi": ("doi",), "title": ("title",), "year": ("year",),
+    "container": ("journal", "journaltitle", "booktitle"), "volume": ("volume",),
+    "issue": ("number", "issue"), "pages": ("pages",),
+}
+
+
+def _bibtex_value_span(entry: str, start: int) -> tuple[int, int, str]:
+    """(start, end, delimiter) of the value beginning at `start`: {...}, "..." or a bare word.
+    The span excludes the delimiters."""
+    if entry.startswith("{", start):
+        depth = 0
+        for index in range(start, len(entry)):
+            char = entry[index]
+            if char == "\\":
+                continue
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    return start + 1, index, "{"
+        raise EditError("unbalanced braces")
+    if entry.startswith('"', start):
+        depth = 0
+        for index in range(start + 1, len(entry)):
+            char = entry[index]
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            elif char == '"' and depth == 0 and entry[index - 1] != "\\":
+                return start + 1, index, '"'
+        raise EditError("unterminated quoted value")
+    match = re.compile(r"[^,}\s]+").match(entry, start)
+    if not match:
+        raise EditError("no value")
+    return match.start(), match.end(), ""
+
+
+def _bibtex_escape(value: str, name: str) -> str:
+    if name == "pages":
+        value = re.sub(r"\s*[-–—]+\s*", "--", value)
+    # Braces must balance inside a braced value; a title's capitalisation is the style's business.
+    return value.replace("{", "").replace("}", "")
+
+
+def edit_bibtex_entry(entry: str, values: dict[str, str]) -> str:
+    """The entry's text with each field's value replaced (or the field added)."""
+    for name, value in values.items():
+        new = _bibtex_escape(value, name)
+        for key in _BIBTEX_FIELDS[name]:
+            pattern = re.compile(rf"(?im)(?:^|[,{{(])\s*({key})\s*=\s*")
+            match = pattern.search(entry)
+            if match:
+                start, end, delimiter = _bibtex_value_span(entry, match.end())
+                if delimiter == "" and not new.isdigit():
+                    entry = f"{entry[:start]}{{{new}}}{entry[end:]}"
+                else:
+                    entry = f"{entry[:start]}{new}{entry[end:]}"
+                break
+        else:
+            entry = _bibtex_add_field(entry, _BIBTEX_FIELDS[name][0], new)
+    return entry
+
+
+def _bibtex_add_field(entry: str, key: str, value: str) -> str:
+    """Add `key = {value}` as the entry's last field, indented like the field before it."""
+    close = max(entry.rfind("}"), entry.rfind(")"))
+    if close <= 0:
+        raise EditError("entry has no closing brace")
+    body = entry[:close].rstrip()
+    tail = entry[len(body):]
+    lines = body.splitlines()
+    last = lines[-1] if lines else ""
+    indent_match = re.match(r"[ \t]*", last)
+    indent = indent_match.group(0) if indent_match and "=" in last and len(lines) > 1 else "  "
+    newline = _newline(entry)
+    if body.endswith(","):
+        return f"{body}{newline}{indent}{key} = {{{value}}},{tail}"
+    return f"{body},{newline}{indent}{key} = {{{value}}}{tail}"
+
+
+def edit_bibtex(text: str, changes: list[EntryChanges]) -> str:
+    spans: list[tuple[int, int, dict[str, str]]] = []
+    for change in changes:
+        if not change.values:
+            continue
+        ref = change.result.reference
+        start = text.find(ref.raw, _line_offset(text, ref.source.line))
+        if start < 0:
+            raise EditError(f"entry {ref.id} not found where it was read")
+        spans.append((start, start + len(ref.raw), change.values))
+    for start, end, values in sorted(spans, reverse=True):
+        text = text[:start] + edit_bibtex_entry(text[start:end], values) + text[end:]
+    return text
+
+
+# RIS ------------------------------------------------------------------------------------------
+
+_RIS_TAGS = {
+    "doi": ("DO",), "title": ("TI", "T1"), "year": ("PY", "Y1"),
+    "container": ("T2", "JF", "JO", "J2", "JA"), "volume": ("VL",), "issue": ("IS",),
+}
+_RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -( ?)(.*?)(\r?\n)?$", re.S)
+
+
+def _ris_set(lines: list[str], first: int, end: int, tag: str, value: str,
+             newline: str) -> int:
+    """Set the first `tag` line of the record to value (a year only replaces the year in a
+    date); append the tag before ER when missing. Returns the change in line count."""
+    for index in range(first, end):
+        match = _RIS_LINE.match(lines[index])
+        if match and match.group(1) == tag:
+            old = match.group(3)
+            if tag in ("PY", "Y1") and re.search(r"\d{4}", old):
+                value = re.sub(r"\d{4}", value, old, count=1)
+            lines[index] = f"{tag}  - {value}{match.group(4) or ''}"
+            return 0
+    lines.insert(end, f"{tag}  - {value}{newline}")
+    return 1
+
+
+def _ris_drop(lines: list[str], first: int, end: int, tag: str) -> int:
+    for index in range(first, end):
+        match = _RIS_LINE.match(lines[index])
+        if match and match.group(1) == tag:
+            del lines[index]
+            return 1
+    return 0
+
+
+def edit_ris(text: str, changes: list[EntryChanges]) -> str:
+    lines = text.splitlines(keepends=True)
+    newline = _newline(text)
+    for change in sorted(changes, key=lambda c: c.result.reference.source.line, reverse=True):
+        if not change.values:
+            continue
+        first = change.result.reference.source.line - 1
+        if first >= len(lines) or not lines[first].lstrip("\ufeff").startswith("TY  -"):
+            raise EditError(f"record {change.result.reference.id} not found where it was read")
+        end = next((i for i in range(first, len(lines)) if lines[i].startswith("ER  -")), None)
+        if end is None:
+            raise EditError(f"record {change.result.reference.id} has no ER line")
+        for name, value in change.values.items():
+            if name == "pages":
+                parts = re.split(r"\s*[-–—]+\s*", value, maxsplit=1)
+                end += _ris_set(lines, first, end, "SP", parts[0], newline)
+                if len(parts) > 1 and parts[1]:
+                    end += _ris_set(lines, first, end, "EP", parts[1], newline)
+                else:
+                    end -= _ris_drop(lines, first, end, "EP")  # a single page or article number
+                continue
+            tags = _RIS_TAGS[name]
+            present = next((t for t in tags if any(
+                (m := _RIS_LINE.match(lines[i])) and m.group(1) == t for i in range(first, end))),
+                tags[0])
+            end += _ris_set(lines, first, end, present, value, newline)
+    return "".join(lines)
+
+
+# CSL-JSON -------------------------------------------------------------------------------------
+
+_CSL_KEYS = {"doi": "DOI", "title": "title", "container": "container-title", "volume": "volume",
+             "issue": "issue", "pages": "page", "year": "issued"}
+
+
+def _members(item_text: str) -> list[tuple[str, int, int, Any]]:
+    """(key, value start, value end, value) of each member of a JSON object's text."""
+    decoder = json.JSONDecoder()
+    skip = re.compile(r"\s*")
+    index = skip.match(item_text, 1).end()  # type: ignore[union-attr]
+    members: list[tuple[str, int, int, Any]] = []
+    while index < len(item_text) and item_text[index] != "}":
+        key, index = decoder.raw_decode(item_text, index)
+        index = skip.match(item_text, index).end()  # type: ignore[union-attr]
+        index = skip.match(item_text, index + 1).end()  # type: ignore[union-attr]
+        value, end = decoder.raw_decode(item_text, index)
+        members.append((key, index, end, value))
+        index = skip.match(item_text, end).end()  # type: ignore[union-attr]
+        if item_text.startswith(",", index):
+            index = skip.match(item_text, index + 1).end()  # type: ignore[union-attr]
+    return members
+
+
+def _csl_value(name: str, value: str, old: Any) -> Any:
+    if name == "year":
+        year = int(value)
+        if isinstance(old, dict) and isinstance(old.get("date-parts"), list) and \
+                old["date-parts"] and isinstance(old["date-parts"][0], list):
+            new = json.loads(json.dumps(old))
+            new["date-parts"][0][0] = year
+            return new
+        return {"date-parts": [[year]]}
+    if isinstance(old, int) and value.isdigit():
+        return int(value)  # keep a number a number
+    return value
+
+
+def edit_csl_item(item_text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        key = _CSL_KEYS[name]
+        members = {k: (s, e, v) for k, s, e, v in _members(item_text)}
+        if key in members:
+            start, end, old = members[key]
+            new = json.dumps(_csl_value(name, value, old), ensure_ascii=False)
+            item_text = item_text[:start] + new + item_text[end:]
+            continue
+        ordered = _members(item_text)
+        new = json.dumps(_csl_value(name, value, None), ensure_ascii=False)
+        member = f"{json.dumps(key)}: {new}"
+        if not ordered:
+            item_text = "{" + member + item_text[1:]
+            continue
+        last_key, last_start, last_end, _ = ordered[-1]
+        # Put the new member on a line of its own, indented like the last one, when the item is
+        # written one member per line; on the same line otherwise.
+        key_at = item_text.rfind(json.dumps(last_key, ensure_ascii=False), 0, last_start)
+        line_start = item_text.rfind("\n", 0, key_at) + 1
+        indent = item_text[line_start:key_at]
+        own_line = bool(line_start) and not indent.strip()
+        separator = f",{_newline(item_text)}{indent}" if own_line else ", "
+        item_text = item_text[:last_end] + separator + member + item_text[last_end:]
+    return item_text
+
+
+def edit_csljson(text: str, changes: list[EntryChanges]) -> str:
+    spans: list[tuple[int, int, dict[str, str]]] = []
+    for change in changes:
+        if not change.values:
+            continue
+        ref = change.result.reference
+        start = text.find(ref.raw, _line_offset(text, ref.source.line))
+        if start < 0 or not ref.raw.startswith("{"):
+            raise EditError(f"item {ref.id} not found where it was read")
+        spans.append((start, start + len(ref.raw), change.values))
+    for start, end, values in sorted(spans, reverse=True):
+        text = text[:start] + edit_csl_item(text[start:end], values) + text[end:]
+    json.loads(text)  # never write a file that no longer parses
+    return text
+
+
+EDITORS: dict[str, Callable[[str, list[EntryChanges]], str]] = {
+    "bibtex": edit_bibtex, "ris": edit_ris, "csl-json": edit_csljson,
+}
+
+
+def unified_diff(old: str, new: str, path: str) -> str:
+    import difflib
+
+    return "".join(difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile=f"{path}", tofile=f"{path} (fixed)",
+    ))
