@@ -9,8 +9,11 @@ of the records is removed from the simulator, so references to them cite works C
 hold: the only right answer for those is "no suggestion". A further set of constructed negatives
 ("same title, other authors and year") checks that a title alone never earns a DOI.
 
-Each reference goes through the real path: parse_reference, the simulator's
-/works?query.bibliographic=...&rows=5 over a real socket, then matching.choose().
+Each reference goes through the path the audit takes: parse_reference, the query the audit builds
+(evidence_cli.audit.search_text) sent to the simulator's /works?query.bibliographic=...&rows=5 over
+a real socket, then matching.choose(). (httpx is called directly rather than through the client's
+rate limiter: the simulator's list limit is lifted, and ~2,800 queries at Crossref's 1/s would
+measure the limit, not the matcher.)
 
     python -m benchmarks.matching_eval [--threshold 0.9] [--write]
 
@@ -38,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evidence_cli import matching  # noqa: E402
+from evidence_cli.audit import search_text  # noqa: E402
 from evidence_cli.sources.freetext import parse_reference  # noqa: E402
 from tests.simulator import CrossrefSimulator  # noqa: E402
 
@@ -369,7 +373,9 @@ def run(threshold: float, rows: int = 5) -> dict[str, Any]:
             started = time.perf_counter()
             cited = parse_reference(case.text)
             searched = time.perf_counter()
-            response = client.get("/works", params={"query.bibliographic": case.text,
+            # The query the audit sends (evidence_cli.audit.search_text), not a stand-in.
+            query = search_text(cited, case.text)
+            response = client.get("/works", params={"query.bibliographic": query,
                                                     "rows": rows})
             response.raise_for_status()
             items = response.json()["message"]["items"]
@@ -434,7 +440,8 @@ def report(result: dict[str, Any], threshold: float, command: str, misses: str =
         "year and numbers; they must get no DOI either.",
         "",
         "Each reference: `parse_reference` → simulator `GET /works?query.bibliographic=<the "
-        f"reference>&rows=5` over a real socket → `matching.choose(threshold={threshold})`. "
+        "audit's query (`evidence_cli.audit.search_text`)>&rows=5` over a real socket → "
+        f"`matching.choose(threshold={threshold})`. "
         "Precision: suggested DOIs that are right / all suggested DOIs. Recall: references to a "
         "held work whose right DOI was suggested / all references to a held work.",
         "",
