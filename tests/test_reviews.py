@@ -459,6 +459,8 @@ def test_review_audit_stores_results_and_flags_claims(run_evidence: RunEvidence,
     _ok(run_evidence("claim", "add", "act", "Stands", "--study", "clean", "--study", "fixed"))
     _ok(run_evidence("claim", "add", "act", "Rests on a retracted study", "--study", "gone",
                      "--study", "clean"))
+    _ok(run_evidence("study", "add", "act", "--doi", UNKNOWN, "--unverified", "--id", "ghost"))
+    _ok(run_evidence("claim", "add", "act", "Rests on a DOI nobody knows", "--study", "ghost"))
     done = run_evidence("review", "audit", "act")
     assert done.returncode == 1, done.stderr
     assert "RETRACTED" in done.stdout
@@ -474,6 +476,7 @@ def test_review_audit_stores_results_and_flags_claims(run_evidence: RunEvidence,
     assert claims["claim-1"]["status"] == "ok"
     assert claims["claim-2"]["status"] == "flagged"
     assert "gone" in claims["claim-2"]["problems"][0]
+    assert claims["claim-3"]["problems"] == ["study 'ghost' failed its check (doi-not-found)"]
 
     markdown = _ok(run_evidence("table", "act")).stdout
     gone_row = next(line for line in markdown.splitlines() if RETRACTED in line)
@@ -482,7 +485,7 @@ def test_review_audit_stores_results_and_flags_claims(run_evidence: RunEvidence,
 
     report = json.loads(run_evidence("review", "audit", "act", "--json").stdout)
     assert report["report"]["schema"] == "evidence-cli/check/v1"
-    assert report["report"]["summary"]["error"] == 1
+    assert report["report"]["summary"]["error"] == 2
     source = {r["id"]: r["source"] for r in report["report"]["references"]}
     lines = new_review.read_text(encoding="utf-8").splitlines()
     assert "id: gone" in lines[source["gone"]["line"] - 1]

@@ -69,7 +69,7 @@ class ClaimVerdict:
 def judge_claims(
     claims: Sequence[Mapping[str, Any]], statuses: Mapping[str, tuple[str, list[str]]]
 ) -> list[ClaimVerdict]:
-    """Flag claims whose studies are missing, retracted or unverifiable.
+    """Flag claims whose studies are missing, retracted, in error or unverifiable.
 
     `statuses` maps study id -> (status, finding codes) from this audit.
     """
@@ -84,6 +84,12 @@ def judge_claims(
             status, codes = statuses[study_id]
             if "retracted" in codes:
                 verdict.problems.append(f"study '{study_id}' is RETRACTED")
+                verdict.worst = "error"
+            elif status == "error":
+                # Not asked for by name, but a claim resting on a DOI nobody knows or a citation
+                # naming another work is no better supported than one resting on nothing.
+                verdict.problems.append(f"study '{study_id}' failed its check "
+                                        f"({', '.join(codes)})")
                 verdict.worst = "error"
             elif status == "unverifiable":
                 verdict.problems.append(f"study '{study_id}' could not be verified")
