@@ -73,6 +73,11 @@ _INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.?\s?-?\s?){1,4}$")
 _VANCOUVER_NAME = re.compile(r"^(?P<family>[^\s,].*?)\s+(?P<initials>[A-Z]{1,4})$")
 _ET_AL = re.compile(r"\s*(?:,?\s*\bet\.?\s*al\b\.?|,?\s*\band\s+others\b|…|\.\.\.)\s*", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,\s*&\s*|,\s*and\s+|\s+&\s+|\s+and\s+|;\s*|,\s*)\s*")
+_CORPORATE = re.compile(
+    r"\b(?:Institute|Organi[sz]ation|Association|Society|Council|Agency|Department|Ministry|"
+    r"Cent(?:re|er)|Foundation|Committee|Group|University|College|Office|Board|Service|"
+    r"Collaboration|Network|Commission|Federation|Alliance|Trust|Authority|Excellence)\b"
+)
 _QUOTED = re.compile(
     r"(?:^|(?<=[\s(.,:]))(?:\"(?P<dq>[^\"]{3,}?)[,.?!]?\"|“(?P<cq>[^”]{3,}?)”"
     r"|‘(?P<sq>.{3,}?)’(?=[,.;:\s]|$)|'(?P<aq>.{3,}?)'(?=[,.;:]|\s+[A-Z(]|$))"
@@ -131,6 +136,8 @@ def _family_names(segment: str) -> list[str]:
     text = re.sub(r"\((?:eds?|Eds?)\.?\)", "", text).strip(" .,;")
     if not text or re.search(r"\d", text) or len(text) > 600:
         return []
+    if _CORPORATE.search(text) and "," not in text:
+        return [text]  # "National Institute for Health and Care Excellence" is one author
     parts = [p.strip(" .") for p in _AUTHOR_SPLIT.split(text) if p and p.strip(" .")]
     if not parts:
         return []
@@ -208,7 +215,7 @@ def _title_and_rest(text: str) -> tuple[str | None, str]:
             return text[:point], rest
     if points:
         return text[: points[0]], text[points[0]:]
-    return None, text
+    return text, ""  # the title is all that follows the year (a web page, a report)
 
 
 def _fill_tail(fields: CitedFields, tail: str) -> None:
