@@ -5,8 +5,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
+
+try:  # typer 0.25+ bundles its own copy of click and raises that copy's exceptions
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # older typer uses click itself
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
 from evidence_cli import __version__
 from evidence_cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, EvidenceError
@@ -55,10 +59,10 @@ def main() -> None:
     _register_commands()
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.UsageError as error:
+    except click_exceptions.UsageError as error:
         error.show()
         sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.exit(EXIT_INTERRUPTED)
     except KeyboardInterrupt:
         sys.stderr.write("evidence: interrupted\n")
@@ -66,7 +70,7 @@ def main() -> None:
     except EvidenceError as error:
         sys.stderr.write(f"evidence: error: {error.message}\n")
         sys.exit(error.exit_code)
-    except click.exceptions.ClickException as error:
+    except click_exceptions.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
