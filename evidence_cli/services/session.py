@@ -70,8 +70,8 @@ async def open_services(
                 global_limit=settings.url_concurrency,
                 allow_private=settings.allow_private,
                 excludes=settings.url_excludes,
-                cache=None if settings.refresh else KindCache(
-                    cache, "url", allow_expired=settings.offline),
+                cache=KindCache(cache, "url", allow_expired=settings.offline),
+                refresh=settings.refresh,
                 offline=settings.offline,
                 cache_ttl=settings.url_ttl,
             )
