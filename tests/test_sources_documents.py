@@ -218,7 +218,8 @@ def test_markdown_lists_without_blank_lines_and_bold_heading(tmp_path: Path) -> 
         "Intro with a link to [the trial](https://example.org/trial).\n\n"
         "**Further reading**\n\n"
         "Hamlin A, Liu Y. Sleep apnea in fragile X carriers. Am J Med Genet B. 2011;156(8):923-8.\n"
-        "Boulkedid R, Abdoul H. Using and reporting the Delphi method. PLoS One. 2011;6(6):e20476.\n"
+        "Boulkedid R, Abdoul H. Using and reporting the Delphi method. PLoS One. "
+        "2011;6(6):e20476.\n"
         "\n## Comments\n\nSee https://example.org/comments and https://example.org/rss here.\n",
         encoding="utf-8",
     )

@@ -1,0 +1,169 @@
+"""Matching a reference without a DOI to a Crossref record: the three outcomes, unit and end to end.
+
+Candidates are real recorded Crossref records (tests/fixtures/crossref/works.jsonl). Where a test
+needs a record that does not exist — a second registration of the same work, to make the match
+ambiguous — it builds one from a real record and says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence_cli.matching import choose, outcome_findings
+from evidence_cli.models import Severity
+from evidence_cli.sources.freetext import parse_reference
+from tests.conftest import RunEvidence
+from tests.simulator import CrossrefSimulator
+
+WORKS = Path(__file__).parent / "fixtures" / "crossref" / "works.jsonl"
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for line in WORKS.read_text(encoding="utf-8").splitlines():
+        message = json.loads(line)["message"]
+        out[message["DOI"].lower()] = message
+    return out
+
+
+DELPHI = "10.1371/journal.pone.0020476"
+HAMLIN = "10.1002/ajmg.b.31237"
+DELPHI_APA = (
+    "Boulkedid, R., Abdoul, H., Loustau, M., Sibony, O., & Alberti, C. (2011). Using and "
+    "reporting the Delphi method for selecting healthcare quality indicators: A systematic "
+    "review. PLoS ONE, 6(6), e20476."
+)
+
+
+def _candidates(records: dict[str, dict[str, Any]], *dois: str) -> list[dict[str, Any]]:
+    return [records[doi] for doi in dois]
+
+
+def test_clear_winner_is_matched(records: dict[str, dict[str, Any]]) -> None:
+    # Listed after two other works, as a search might rank it: the order does not decide.
+    outcome = choose(parse_reference(DELPHI_APA), DELPHI_APA,
+                     _candidates(records, HAMLIN, "10.1371/journal.pone.0163945", DELPHI))
+    assert outcome.kind == "matched"
+    assert outcome.record is not None and outcome.record["DOI"] == DELPHI
+    assert outcome.confidence >= 0.95
+    assert outcome.candidates[0][0] == DELPHI
+    assert all(confidence < 0.6 for _, confidence in outcome.candidates[1:])
+    (finding,) = outcome_findings(outcome)
+    assert finding.code == "doi-suggested" and finding.severity is Severity.INFO
+    assert finding.suggestion == DELPHI and DELPHI in finding.message
+    assert f"{outcome.confidence:.2f}" in finding.message
+
+
+def test_degraded_reference_still_matches(records: dict[str, dict[str, Any]]) -> None:
+    """Typos, an abbreviated journal, no issue, a wrong page: the title and authors carry it."""
+    text = ("Hamiln A, Liu Y, Nguyen DV, et al. Sleep apnoea in fragile X premutation carriers "
+            "with and without FXTAS. Am J Med Genet B. 2011;156:823-8.")
+    outcome = choose(parse_reference(text), text, _candidates(records, HAMLIN, DELPHI))
+    assert outcome.kind == "matched" and outcome.record is not None
+    assert outcome.record["DOI"] == HAMLIN
+
+
+def test_two_registrations_of_the_same_work_are_ambiguous(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    # Constructed: the Delphi review registered a second time under a test-prefix DOI.
+    twin = copy.deepcopy(records[DELPHI])
+    twin["DOI"] = "10.5555/evidence-cli.delphi-twin"
+    outcome = choose(parse_reference(DELPHI_APA), DELPHI_APA, [records[DELPHI], twin])
+    assert outcome.kind == "ambiguous"
+    assert outcome.record is None
+    assert {doi for doi, _ in outcome.candidates} == {DELPHI, "10.5555/evidence-cli.delphi-twin"}
+    (finding,) = outcome_findings(outcome)
+    assert finding.code == "match-ambiguous" and finding.severity is Severity.WARNING
+    assert DELPHI in finding.message and "10.5555/evidence-cli.delphi-twin" in finding.message
+    assert finding.suggestion is None
+
+
+def test_same_title_by_other_authors_is_no_match(records: dict[str, dict[str, Any]]) -> None:
+    """A title alone never earns a DOI: other authors, year and numbers mean another work."""
+    text = ("Okonkwo, C., & Lindqvist, M. (2019). Using and reporting the Delphi method for "
+            "selecting healthcare quality indicators: A systematic review. Nursing Open, 3(1), "
+            "11–19.")
+    outcome = choose(parse_reference(text), text, _candidates(records, DELPHI))
+    assert outcome.kind == "none"
+    assert outcome.record is None
+    (finding,) = outcome_findings(outcome)
+    assert finding.code == "no-match"
+    assert finding.makes_unverifiable
+
+
+def test_unrelated_candidates_and_no_candidates_are_no_match(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    text = ("Mahmoudpour, A., Rayesh, N., Ghanbarian, E., & Rezaee, M. (2021). Effectiveness of "
+            "acceptance and commitment therapy (ACT) on emotional regulation and loneliness of "
+            "divorced women in Iran. Journal of Marital and Family Therapy, 47(4), 831–842.")
+    outcome = choose(parse_reference(text), text, _candidates(records, HAMLIN, DELPHI))
+    assert outcome.kind == "none" and outcome.confidence < 0.5
+    assert choose(parse_reference(text), text, []).kind == "none"
+
+
+def test_threshold_is_respected(records: dict[str, dict[str, Any]]) -> None:
+    # Title, authors and year agree but nothing else is cited: confident, not certain.
+    text = ("Boulkedid R, Abdoul H, Loustau M, Sibony O, Alberti C. Using and reporting the "
+            "Delphi method for selecting healthcare quality indicators: a systematic review. 2011.")
+    cited = parse_reference(text)
+    outcome = choose(cited, text, _candidates(records, DELPHI))
+    assert outcome.kind == "matched" and outcome.confidence < 0.95
+    assert choose(cited, text, _candidates(records, DELPHI), threshold=0.95).kind == "none"
+
+
+def test_records_without_title_or_authors_never_match(records: dict[str, dict[str, Any]]) -> None:
+    # Real component and journal-issue records with no title, no author and no date.
+    bare = [records[d] for d in ("10.1371/journal.pmed.0030277.g001",
+                                 "10.1002/humu.2018.39.issue-6")]
+    text = "Figure 1. Human Mutation 2018;39(6)."
+    assert choose(parse_reference(text), text, bare).kind == "none"
+
+
+# -- end to end: `evidence check` against the simulator ----------------------------------------
+
+def test_three_outcomes_end_to_end(
+    run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, tmp_path: Path,
+    records: dict[str, dict[str, Any]],
+) -> None:
+    # Constructed: a second registration of the Hamlin article, so its references are ambiguous.
+    twin = copy.deepcopy(records[HAMLIN])
+    twin["DOI"] = "10.5555/evidence-cli.hamlin-twin"
+    crossref_sim.add_record(twin)
+    references = tmp_path / "references.txt"
+    references.write_text(
+        DELPHI_APA + "\n\n"
+        "Hamlin A, Liu Y, Nguyen DV, Tassone F, Zhang L, Hagerman RJ. Sleep apnea in fragile X "
+        "premutation carriers with and without FXTAS. Am J Med Genet B Neuropsychiatr Genet. "
+        "2011;156(8):923-8.\n\n"
+        "Mahmoudpour, A., Rayesh, N., Ghanbarian, E., & Rezaee, M. (2021). Effectiveness of "
+        "acceptance and commitment therapy (ACT) on emotional regulation and loneliness of "
+        "divorced women in Iran. Journal of Marital and Family Therapy, 47(4), 831–842.\n",
+        encoding="utf-8",
+    )
+    done = run_evidence("check", str(references), "--format", "json", "--no-urls")
+    report = json.loads(done.stdout)
+    delphi, hamlin, unheld = report["references"]
+
+    assert delphi["status"] == "info" and delphi["doi"] == DELPHI
+    assert [f["code"] for f in delphi["findings"]] == ["doi-suggested"]
+
+    assert hamlin["status"] == "warning" and hamlin["doi"] is None
+    (ambiguous,) = hamlin["findings"]
+    assert ambiguous["code"] == "match-ambiguous"
+    assert HAMLIN in ambiguous["message"] and "10.5555/evidence-cli.hamlin-twin" in \
+        ambiguous["message"]
+
+    assert unheld["status"] == "unverifiable" and unheld["doi"] is None
+    assert [f["code"] for f in unheld["findings"]] == ["no-match"]
+    assert done.returncode == 4
+    # Every search was a list query on the simulator, never a guessed DOI lookup.
+    searched = [e for e in crossref_sim.stats.log if "query.bibliographic" in e.path]
+    assert len(searched) == 3
