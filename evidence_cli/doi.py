@@ -11,8 +11,10 @@ from urllib.parse import unquote
 
 _MODERN = re.compile(r"^10\.\d{4,9}/[-._;()/:A-Z0-9]+$", re.IGNORECASE)
 _WILEY_OLD = re.compile(r"^10\.1002/\S+$", re.IGNORECASE)
+# Crossref prints this one as `\d+-\d+X?(\d+)\d+<...`; the parentheses are literal characters of
+# a SICI ("1520-0477(1998)079<1543:TPOAIN>2.0.CO;2"), not a regex group.
 _SICI = re.compile(
-    r"^10\.\d{4}/\d+-\d+X?(\d+)\d+<[\d\w]+:[\d\w]*>\d+\.\d+\.\w+;\d$", re.IGNORECASE
+    r"^10\.\d{4}/\d+-\d+X?\(\d+\)\d+<[\d\w]+:[\d\w]*>\d+\.\d+\.\w+;\d$", re.IGNORECASE
 )
 _ACS_OLD = re.compile(r"^10\.1021/\w\w\d+$", re.IGNORECASE)
 _LEA_OLD = re.compile(r"^10\.1207/[\w\d]+&\d+_\d+$", re.IGNORECASE)
@@ -21,9 +23,12 @@ _VALID = (_MODERN, _WILEY_OLD, _SICI, _ACS_OLD, _LEA_OLD)
 _PREFIXES = re.compile(
     r"^(?:doi\s*:\s*|(?:https?://)?(?:dx\.)?doi\.org/|info:doi/|urn:doi:)", re.IGNORECASE
 )
-# A DOI in running text: the prefix, then everything up to white space or a quote/angle bracket.
+# A DOI in running text: the prefix, then everything up to white space, a quote or a bracket;
+# a `<...>` group without spaces stays (SICI DOIs have one), and the slash may be percent-encoded
+# in a link (doi.org/10.1000%2Fxyz).
 _IN_TEXT = re.compile(
-    r"(?:doi\s*:\s*|https?://(?:dx\.)?doi\.org/|\b)(10\.\d{1,9}/[^\s\"'<>{}\[\]|\\^`]+)",
+    r"(?:doi\s*:\s*|https?://(?:dx\.)?doi\.org/|\b)"
+    r"(10\.\d{1,9}(?:/|%2F)(?:[^\s\"'<>{}\[\]|\\^`]|<[^\s\"'<>]*>)+)",
     re.IGNORECASE,
 )
 _TRAILING = ".,;:!?*'\""

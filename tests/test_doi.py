@@ -86,12 +86,6 @@ def test_valid_dois(value: str) -> None:
     assert doi.is_valid(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Crossref's SICI pattern is copied with unescaped '(\\d+)' (a group, not literal "
-    "parentheses), so a real SICI DOI outside 10.1002 is reported doi-malformed "
-    "(evidence_cli/doi.py:14-16)",
-)
 def test_sici_dois_outside_10_1002_are_valid() -> None:
     assert doi.is_valid(AMS_SICI)
     assert doi.is_valid("10.1175/1520-0469(1993)050<1205:trotsa>2.0.co;2")
@@ -142,24 +136,12 @@ def test_find_all_of_text_without_dois() -> None:
     assert doi.find_all("Smith J. A title. J Stuff. 2020;1:1-10. https://example.org/x") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a doi.org link with the slash percent-encoded (10.5555%2F...) in running text is "
-    "not found: _IN_TEXT needs a literal '/' after the prefix, and the text reader drops doi.org "
-    "URLs from links, so the DOI is lost (evidence_cli/doi.py:25-28, sources/text.py:78)",
-)
 def test_find_all_decodes_a_percent_encoded_doi_link_in_text() -> None:
     assert doi.find_all("See https://doi.org/10.5555%2Fevidence-cli.corrected.") == [
         "10.5555/evidence-cli.corrected"
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _IN_TEXT stops a DOI at '<', so a SICI DOI in plain text is cut to "
-    "'10.1002/(sici)1097-4571(199806)49:8', which still passes the 10.1002 pattern and is "
-    "looked up as a different, wrong DOI (evidence_cli/doi.py:25-28)",
-)
 def test_find_all_keeps_a_sici_doi_whole_in_text() -> None:
     text = "Smith (1998). doi:10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-O"
     assert doi.find_all(text) == [WILEY_SICI]
