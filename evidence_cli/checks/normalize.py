@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -16,13 +17,21 @@ _DASHES = re.compile(r"\s*(?:--|[-‐‑‒–—―−])\s*")
 
 
 def strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Registered titles, names and journals recur for every reference citing the same work, and
+# this is the hot path of a large audit (profiled: 16 of 25 s for 50,000 references).
+@functools.lru_cache(maxsize=65536)
 def plain(text: str) -> str:
     """Lower-case words only: no tags, entities, accents, punctuation or extra spaces."""
-    text = html.unescape(_TAG.sub(" ", text))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
     text = strip_accents(text).casefold().replace("ß", "ss")
     text = _NON_WORD.sub(" ", text).replace("_", " ")
     return _SPACE.sub(" ", text).strip()
