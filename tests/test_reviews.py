@@ -527,27 +527,46 @@ def test_review_audit_all_clean_exits_0(run_evidence: RunEvidence, new_review: P
 # --- tables -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tricky_review(run_evidence: RunEvidence, new_review: Path) -> Path:
-    """A review whose cells hold pipes, newlines, markup and formula-like text."""
-    _ok(run_evidence(
+def _evidence(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real command, for module-scoped set-up that cannot use the per-test fixtures."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCE_")}
+    env["EVIDENCE_CROSSREF_URL"] = "http://127.0.0.1:9"  # nothing here may need Crossref
+    return subprocess.run([sys.executable, "-m", "evidence_cli", *args], env=env, cwd=cwd,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def tricky_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Reviews folder with a review 'act' whose cells hold pipes, newlines, markup and
+    formula-like text, written by the real commands once for all the table tests (which only
+    read it)."""
+    folder = tmp_path_factory.mktemp("tricky")
+    reviews_dir = folder / "reviews"
+    common = ("--reviews-dir", str(reviews_dir))
+    _ok(_evidence("review", "new", "act", "--title", "Tricky", *common, cwd=folder))
+    _ok(_evidence(
         "study", "add", "act", "--id", "tricky", "--title", "Pipes | and <b>tags</b>",
         "--author", "O'Brien K", "--author", "Doe J", "--author", "Roe R", "--year", "2019",
         "--design", "rct", "--population", "adults | older", "--n", "12",
         "--effect", "SMD -0.85 [-1.40, -0.30]", "--caveat", "=HYPERLINK(\"http://x\")",
         "--caveat", "line one\nline two | piped", "--caveat", "<script>alert(1)</script>",
         "--caveat", "50% & $5 #1 _x_ {y}",
-        "--url", "https://example.org/a_(b)",
+        "--url", "https://example.org/a_(b)", *common, cwd=folder,
     ))
-    _ok(run_evidence("study", "add", "act", "--id", "later", "--title", "Later", "--author",
-                     "Able A", "--year", "2023", "--n", "300", "--effect", "6.5%",
-                     "--caveat", "-5 points", "--caveat", "@mention"))
-    return new_review
+    _ok(_evidence("study", "add", "act", "--id", "later", "--title", "Later", "--author",
+                  "Able A", "--year", "2023", "--n", "300", "--effect", "6.5%",
+                  "--caveat", "-5 points", "--caveat", "@mention", *common, cwd=folder))
+    return reviews_dir
+
+
+def _table(run: RunEvidence, reviews_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return _ok(run("table", "act", "--reviews-dir", str(reviews_dir), *args))
 
 
 def test_table_markdown_survives_pipes_and_newlines(run_evidence: RunEvidence,
-                                                   tricky_review: Path) -> None:
-    text = _ok(run_evidence("table", "act", "--format", "markdown")).stdout
+                                                   tricky_dir: Path) -> None:
+    text = _table(run_evidence, tricky_dir, "--format", "markdown").stdout
     lines = text.strip().splitlines()
     assert len(lines) == 4  # header, rule, two rows: no cell broke a row
     header_cells = lines[0].count(" | ")
@@ -561,10 +580,10 @@ def test_table_markdown_survives_pipes_and_newlines(run_evidence: RunEvidence,
     assert "O'Brien et al. 2019" in row and "(https://example.org/a_%28b%29)" in row
 
 
-def test_table_csv_neutralises_formulas(run_evidence: RunEvidence, tricky_review: Path,
+def test_table_csv_neutralises_formulas(run_evidence: RunEvidence, tricky_dir: Path,
                                         tmp_path: Path) -> None:
     out = tmp_path / "table.csv"
-    _ok(run_evidence("table", "act", "--output", str(out), "--columns", "id,n,effect,caveats"))
+    _table(run_evidence, tricky_dir, "--output", str(out), "--columns", "id,n,effect,caveats")
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows[0] == ["Id", "n", "Effect", "Caveats"]
     tricky, later = rows[1], rows[2]
@@ -594,8 +613,8 @@ class _Cells(HTMLParser):
         self.text.append(data)
 
 
-def test_table_html_is_escaped(run_evidence: RunEvidence, tricky_review: Path) -> None:
-    text = _ok(run_evidence("table", "act", "--format", "html")).stdout
+def test_table_html_is_escaped(run_evidence: RunEvidence, tricky_dir: Path) -> None:
+    text = _table(run_evidence, tricky_dir, "--format", "html").stdout
     parser = _Cells()
     parser.feed(text)
     assert "script" not in parser.tags and "b" not in parser.tags
@@ -604,8 +623,8 @@ def test_table_html_is_escaped(run_evidence: RunEvidence, tricky_review: Path) -
     assert parser.tags.count("tr") == 3
 
 
-def test_table_json_carries_every_field(run_evidence: RunEvidence, tricky_review: Path) -> None:
-    document = json.loads(_ok(run_evidence("table", "act", "--format", "json")).stdout)
+def test_table_json_carries_every_field(run_evidence: RunEvidence, tricky_dir: Path) -> None:
+    document = json.loads(_table(run_evidence, tricky_dir, "--format", "json").stdout)
     assert document["schema"] == "evidence-cli/table/v1"
     tricky = document["rows"][0]
     assert tricky["id"] == "tricky"
@@ -617,23 +636,23 @@ def test_table_json_carries_every_field(run_evidence: RunEvidence, tricky_review
     assert tricky["retracted"] is False
 
 
-def test_table_latex_escapes_specials(run_evidence: RunEvidence, tricky_review: Path,
+def test_table_latex_escapes_specials(run_evidence: RunEvidence, tricky_dir: Path,
                                       tmp_path: Path) -> None:
     out = tmp_path / "table.tex"
-    _ok(run_evidence("table", "act", "-o", str(out)))  # format from the suffix
+    _table(run_evidence, tricky_dir, "-o", str(out))  # format from the suffix
     text = out.read_text(encoding="utf-8")
     assert "\\begin{tabular}" in text and "\\end{tabular}" in text
     assert r"50\% \& \$5 \#1 \_x\_ \{y\}" in text
     assert r"SMD \textminus{}0.85 [\textminus{}1.40, \textminus{}0.30]" in text
 
 
-def test_table_columns_and_sort(run_evidence: RunEvidence, tricky_review: Path) -> None:
-    text = _ok(run_evidence("table", "act", "--format", "csv", "--columns", "id,year",
-                            "--columns", "n", "--sort", "year:desc")).stdout
+def test_table_columns_and_sort(run_evidence: RunEvidence, tricky_dir: Path) -> None:
+    text = _table(run_evidence, tricky_dir, "--format", "csv", "--columns", "id,year",
+                  "--columns", "n", "--sort", "year:desc").stdout
     rows = list(csv.reader(io.StringIO(text)))
     assert rows == [["Id", "Year", "n"], ["later", "2023", "300"], ["tricky", "2019", "12"]]
-    text = _ok(run_evidence("table", "act", "--format", "csv", "--columns", "id",
-                            "--sort", "n")).stdout
+    text = _table(run_evidence, tricky_dir, "--format", "csv", "--columns", "id",
+                  "--sort", "n").stdout
     assert [r[0] for r in csv.reader(io.StringIO(text))] == ["Id", "tricky", "later"]
 
 
