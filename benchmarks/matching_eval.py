@@ -355,6 +355,21 @@ def build_cases(seed: int = 3) -> tuple[list[Case], list[str]]:
         style = rng.choice(STYLES)
         cases.append(Case(RENDERERS[style](other), None, style, "same-title-other-work",
                           _half(work.doi)))
+    # Constructed negatives: a companion paper — same authors, year and journal, a title that
+    # differs in one significant word, other volume, issue and pages. Another work: no DOI.
+    for work in works:
+        words = work.title.split()
+        if not _held(work.doi) or len(words) < 6 or rng.random() > 0.3:
+            continue
+        longest = max(range(len(words)), key=lambda i: len(words[i]))
+        replacement = "outcomes" if words[longest].lower() != "outcomes" else "methods"
+        title = " ".join([*words[:longest], replacement, *words[longest + 1:]])
+        volume = str(int(work.volume) + 1) if work.volume and work.volume.isdigit() else "2"
+        companion = Work(**{**_fields(work), "title": title, "subtitle": None,
+                            "volume": volume, "issue": "4", "pages": "301-309"})
+        style = rng.choice(STYLES)
+        cases.append(Case(RENDERERS[style](companion), None, style, "companion-paper",
+                          _half(work.doi)))
     return cases, withheld
 
 
@@ -437,7 +452,9 @@ def report(result: dict[str, Any], threshold: float, command: str, misses: str =
         f"{len(result['withheld'])} records (one in {UNHELD_EVERY}) are removed from the "
         "simulator: references to them are to works Crossref does not hold (`unheld/...`). "
         "`same-title-other-work` cases are constructed: a held work's title with other authors, "
-        "year and numbers; they must get no DOI either.",
+        "year and numbers; so are `companion-paper` cases: a held work's authors, year and "
+        "journal, one significant title word replaced, other volume, issue and pages. They must "
+        "get no DOI either.",
         "",
         "Each reference: `parse_reference` → simulator `GET /works?query.bibliographic=<the "
         "audit's query (`evidence_cli.audit.search_text`)>&rows=5` over a real socket → "

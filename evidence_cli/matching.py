@@ -5,7 +5,10 @@ validated here against the fields parsed from the reference: title similarity fi
 author, year, container, volume and pages. A wrong DOI is the worst thing the tool can print, so
 the rules prefer "no match" to a guess:
 
-- the title must be close (typos and a dropped subtitle are tolerated, another title is not);
+- the title must be close (typos, spelling variants and a dropped subtitle are tolerated; a
+  significant word that the registered title does not have at all is not — that is how a
+  companion paper's title differs);
+- volume and pages that are both given and both wrong count against the candidate;
 - the title alone is never enough: author, year and the other fields must corroborate it, and a
   disagreeing first author costs more than any other field can make up;
 - two candidates that both pass and score within `AMBIGUITY_MARGIN` are "ambiguous", not a match.
@@ -95,11 +98,43 @@ def _main_title(normalized_raw_title: str, title: str) -> str | None:
     return None
 
 
+def _foreign_words(cited: str, forms: list[str]) -> int:
+    """How many significant words of the cited title have no counterpart in `forms` (the
+    candidate's title forms), allowing a typo, a spelling variant ("apnoea"/"apnea") or an
+    abbreviation ("robot." for "robotics"): a whole word replaced is how a companion paper
+    ("... in mice" / "... in rats") differs from the cited one."""
+    from rapidfuzz import fuzz
+
+    known = {word for form in forms for word in form.split()}
+    foreign = 0
+    for word in set(cited.split()):
+        if len(word) < 4 or word in _STOP or word in known:
+            continue
+        if not any(fuzz.ratio(word, other) >= 80 or other.startswith(word) for other in known):
+            foreign += 1
+    return foreign
+
+
+def _title_cap(foreign: int) -> float:
+    """The most a title with `foreign` replaced words can score: with one such word, only
+    authors, year, journal, volume, issue and pages all agreeing can still carry the match (then
+    it is the same paper with its title miscited); with more, nothing can."""
+    return 0.85 - 0.05 * (foreign - 1) if foreign else 1.0
+
+
 def title_similarity(cited_title: str, message: dict[str, Any]) -> float:
-    """0..1: how closely the cited title matches the candidate's title (or title + subtitle)."""
+    """0..1: how closely the cited title matches the candidate's title (or title + subtitle);
+    below 0.85 whenever a significant cited word is not in the candidate's title at all."""
     cited = normalize_text(cited_title)
     if not cited:
         return 0.0
+    forms = _candidate_titles(message)
+    best = _character_similarity(cited, message)
+    return min(best, _title_cap(_foreign_words(cited, forms)))
+
+
+def _character_similarity(cited: str, message: dict[str, Any]) -> float:
+    """Indel similarity of the normalised titles, the best over the candidate's title forms."""
     best = 0.0
     for form in _candidate_titles(message):
         best = max(best, _ratio(cited, form))
@@ -207,14 +242,18 @@ def _is_abbreviation(short: str, full: str) -> bool:
     return True
 
 
-def _container_score(cited: CitedFields, raw: str, message: dict[str, Any]) -> float | None:
+def _container_names(message: dict[str, Any]) -> list[str]:
     names = [
         normalize_text(name)
         for key in ("container-title", "short-container-title")
         for name in message.get(key) or []
         if isinstance(name, str)
     ]
-    names = [n for n in names if n]
+    return [n for n in names if n]
+
+
+def _container_score(cited: CitedFields, raw: str, message: dict[str, Any]) -> float | None:
+    names = _container_names(message)
     if not cited.container or not names:
         return None
     cited_name = normalize_text(cited.container)
@@ -239,7 +278,7 @@ def _first_page(pages: str) -> str:
 
 def _numbers_score(cited: CitedFields, message: dict[str, Any]) -> float | None:
     """Volume, issue and first page (or article number) that both sides give: the share that
-    agrees."""
+    agrees (negative when two or more are given and none agrees)."""
     checks: list[bool] = []
     volume = _first(message.get("volume"))
     if cited.volume and volume:
@@ -255,6 +294,10 @@ def _numbers_score(cited: CitedFields, message: dict[str, Any]) -> float | None:
         checks.append(first in registered)
     if not checks:
         return None
+    if len(checks) >= 2 and not any(checks):
+        # Volume and pages both wrong is how a companion paper ("Part 2") differs from the cited
+        # one when the titles are all but equal: weigh it as evidence against, not just absent.
+        return -0.7
     return sum(checks) / len(checks)
 
 
@@ -267,7 +310,11 @@ def candidate_confidence(cited: CitedFields, raw: str, message: dict[str, Any]) 
             # the registered title found whole in the reference counts, a little discounted,
             # unless it is much shorter than what was cited (then it may be another work).
             contained = _raw_title_similarity(raw, message, cited.title)
-            title = max(title, 0.98 * contained)
+            # Words of the journal that the parser took for the end of the title are not
+            # foreign; any other word the registered title lacks still is.
+            forms = _candidate_titles(message) + _container_names(message)
+            cap = _title_cap(_foreign_words(normalize_text(cited.title), forms))
+            title = max(title, min(0.98 * contained, cap))
     else:
         title = _raw_title_similarity(raw, message)
     if title < MIN_TITLE_SIMILARITY:

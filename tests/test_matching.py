@@ -98,6 +98,30 @@ def test_same_title_by_other_authors_is_no_match(records: dict[str, dict[str, An
     assert finding.makes_unverifiable
 
 
+def test_companion_papers_are_no_match(records: dict[str, dict[str, Any]]) -> None:
+    """Same authors, year and journal: one word of the title, or all the numbers, differ."""
+    sadasivan = "10.1371/journal.pone.0033693"
+    rats = ("Sadasivan S, Pond BB, Pani AK, et al. Methylphenidate exposure induces dopamine "
+            "neuron loss and activation of microglia in the basal ganglia of rats. PLoS One. "
+            "2012;8(5):e61452.")
+    assert choose(parse_reference(rats), rats, _candidates(records, sadasivan)).kind == "none"
+    # With the paper's own volume, issue and article number, it is the same paper with a word
+    # of its title miscited: matched (and the audit then reports title-mismatch).
+    miscited = rats.replace("2012;8(5):e61452", "2012;7(3):e33693")
+    assert choose(parse_reference(miscited), miscited, _candidates(records, sadasivan)).kind == \
+        "matched"
+    other_numbers = ("Sadasivan S, Pond BB, Pani AK, et al. Methylphenidate exposure induces "
+                     "dopamine neuron loss and activation of microglia in the basal ganglia of "
+                     "mice. PLoS One. 2012;9(11):e41120.")
+    outcome = choose(parse_reference(other_numbers), other_numbers,
+                     _candidates(records, sadasivan))
+    assert outcome.kind == "none"
+    # The same reference with its own numbers matches: the numbers made the difference.
+    right = other_numbers.replace("2012;9(11):e41120", "2012;7(3):e33693")
+    assert choose(parse_reference(right), right, _candidates(records, sadasivan)).kind == \
+        "matched"
+
+
 def test_unrelated_candidates_and_no_candidates_are_no_match(
     records: dict[str, dict[str, Any]],
 ) -> None:
