@@ -103,14 +103,16 @@ def _foreign_words(cited: str, forms: list[str]) -> int:
     candidate's title forms), allowing a typo, a spelling variant ("apnoea"/"apnea") or an
     abbreviation ("robot." for "robotics"): a whole word replaced is how a companion paper
     ("... in mice" / "... in rats") differs from the cited one."""
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz, process
 
     known = {word for form in forms for word in form.split()}
     foreign = 0
     for word in set(cited.split()):
         if len(word) < 4 or word in _STOP or word in known:
             continue
-        if not any(fuzz.ratio(word, other) >= 80 or other.startswith(word) for other in known):
+        if any(other.startswith(word) for other in known):
+            continue
+        if process.extractOne(word, known, scorer=fuzz.ratio, score_cutoff=80) is None:
             foreign += 1
     return foreign
 
