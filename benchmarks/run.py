@@ -17,10 +17,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
+from common import (
     ROOT,
     CrossrefSimulator,
     cli_env,
@@ -54,6 +55,68 @@ def cold(doi_count: int = 300, rate: int = 50, concurrency: int = 3,
         f"{refused} answered 429, limit-bound minimum {minimum:.2f} s, ratio "
         f"{run.seconds / minimum:.3f} (exit {run.code})",
     ]
+
+
+def _bench_records(count: int) -> list[dict[str, Any]]:
+    """`count` records: the recorded ones, then copies of them under new DOIs (10.5555/bench-N),
+    marked as constructed for the benchmark, when more distinct DOIs are needed."""
+    records = recorded_records()
+    extra = []
+    for i in range(max(0, count - len(records))):
+        copy = dict(records[i % len(records)])
+        copy["DOI"] = f"10.5555/bench-{i}"
+        copy["source"] = "constructed for evidence-cli benchmarks; a copy of a recorded record"
+        extra.append(copy)
+    return (records + extra)[:count]
+
+
+def habanero(doi_count: int = 500, latency: float = 0.04) -> list[str]:
+    """The same DOIs through `evidence check` and through habanero, one DOI at a time."""
+    from habanero import Crossref
+
+    records = _bench_records(doi_count)
+    mailto = "bench@example.org"
+    lines = []
+    # Crossref's advertised polite-pool limits: 10 requests per second, 3 at a time.
+    limits = {"rate_limit": 10, "concurrency": 3, "polite_rate_limit": 10,
+              "polite_concurrency": 3, "latency": latency}
+    with tempfile.TemporaryDirectory() as tmp, CrossrefSimulator(**limits) as sim:
+        for record in records[len(recorded_records()):]:
+            sim.add_record(record)
+        folder = Path(tmp)
+        write_bibliography(folder / "refs.bib", records, len(records))
+        run = run_cli(["check", "refs.bib", "--format", "json", "--output", "report.json",
+                       "--no-urls", "--mailto", mailto], cli_env(sim, folder / "cache"), folder)
+        ours = (run.seconds, sim.stats.requests, sim.stats.rate_limited, run.code)
+        sim.reset_stats()
+        sim.reset_limits()
+        client = Crossref(base_url=sim.url, mailto=mailto, timeout=20)
+        failures = 0
+        start = time.perf_counter()
+        for record in records:
+            try:
+                client.works(ids=record["DOI"])
+            except Exception:  # habanero raises on 429 and other HTTP errors
+                failures += 1
+        theirs = (time.perf_counter() - start, sim.stats.requests, sim.stats.rate_limited,
+                  failures)
+    minimum = doi_count / limits["polite_rate_limit"]
+    lines.append(
+        f"evidence check, {doi_count} DOIs (polite pool: 10/s, 3 concurrent, "
+        f"{latency * 1000:.0f} ms latency): {ours[0]:.1f} s wall, {ours[1]} requests, "
+        f"{ours[2]} answered 429, ratio to the limit-bound minimum ({minimum:.0f} s) "
+        f"{ours[0] / minimum:.3f}; every DOI answered (exit {ours[3]})")
+    lines.append(
+        f"habanero {_version('habanero')}, same DOIs one at a time: {theirs[0]:.1f} s wall, "
+        f"{theirs[1]} requests, {theirs[2]} answered 429, {theirs[3]} DOIs failed "
+        f"(habanero has no client-side pacing or retry)")
+    return lines
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
 
 
 def warm(counts: tuple[int, ...] = (2000, 50000)) -> list[str]:
@@ -99,6 +162,7 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "cold": cold,
     "warm": warm,
     "startup": startup,
+    "habanero": habanero,
 }
 
 
