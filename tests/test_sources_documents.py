@@ -243,3 +243,37 @@ def test_folder_reads_every_supported_document(tmp_path: Path) -> None:
     refs = read_inputs([str(folder)])
     assert {Path(ref.source.path).name for ref in refs} == \
         {"newsletter.md", "evidence-page.html", "library-export.ris"}
+
+
+def test_html_br_separated_list_and_docx_line_breaks(tmp_path: Path) -> None:
+    """CMS pages and Word documents often put a whole list in one paragraph, line by line."""
+    page = tmp_path / "sources.html"
+    page.write_text(
+        "<html><body>\n<h2>Sources</h2>\n"
+        "<p>Hamlin A, Liu Y. Sleep apnea in fragile X carriers. Am J Med Genet B. "
+        "2011;156(8):923-8.<br>\n"
+        "Boulkedid R, Abdoul H. Using and reporting the Delphi method. <i>PLoS One</i>. "
+        "2011;6(6):e20476.<br/>\n"
+        '<a href="https://doi.org/10.1371/journal.pone.0163945">Davitkov P et al. 2016</a></p>\n'
+        "</body></html>\n",
+        encoding="utf-8",
+    )
+    refs = read_inputs([str(page)])
+    assert [(r.source.line, r.cited.year) for r in refs] == [(3, 2011), (4, 2011), (5, 2016)]
+    assert refs[1].cited.container == "PLoS One"
+    assert refs[2].cited.doi == "10.1371/journal.pone.0163945"
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Bibliography", 1)
+    paragraph = document.add_paragraph(
+        "Hamlin A, Liu Y. Sleep apnea in fragile X carriers. Am J Med Genet B. 2011;156(8):923-8.")
+    paragraph.add_run().add_break()
+    paragraph.add_run("Boulkedid R, Abdoul H. Using and reporting the Delphi method. PLoS One. "
+                      "2011;6(6):e20476.")
+    note = tmp_path / "list.docx"
+    document.save(str(note))
+    refs = read_inputs([str(note)])
+    assert [r.id for r in refs] == [f"{note}:2", f"{note}:2#2"]
+    assert [r.cited.pages for r in refs] == ["923-928", "e20476"]

@@ -2,7 +2,8 @@
 
 The reference section starts at a heading paragraph (a "Heading N" or "Title" style, or a short
 bold paragraph) such as "References" or "Bibliography" and ends at the next heading of the same or
-a higher level. Each non-empty paragraph in it — list items are paragraphs too — is one reference.
+a higher level. Each non-empty paragraph in it — list items are paragraphs too — is one reference
+(one per line when line breaks separate several, each with a year, DOI or link: ids PARA, PARA#2).
 Outside it, hyperlinks and bare DOIs/URLs become references of their own with only their DOI or
 URL, as in Markdown and HTML. The "line" of a reference is its paragraph number in the body
 (1-based, empty paragraphs counted), which is what Word users can navigate to.
@@ -30,6 +31,7 @@ from evidence_cli.sources.text import (
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_MEMBER_RATIO = 200  # uncompressed / compressed size of one member
 MAX_MEMBERS = 5000
+_CITES = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b10\.\d{4,9}/|https?://", re.I)
 _HEADING_STYLE = re.compile(r"^(?:heading\s*(\d)|title)$", re.I)
 
 
@@ -104,8 +106,18 @@ def read(data: bytes, path: str) -> list[Reference]:
             continue
         links = _hyperlinks(paragraph)
         if section_level is not None:
-            references.append(
-                reference_from_text(text, path, number, [target for target, _ in links]))
+            hrefs = [target for target, _ in links]
+            lines = [" ".join(line.split()) for line in paragraph.text.split("\n")]
+            lines = [line for line in lines if line]
+            if len(lines) > 1 and all(_CITES.search(line) for line in lines):
+                # One paragraph holding several references separated by line breaks.
+                entries = [reference_from_text(line, path, number,
+                                               [t for t, label in links if label in line])
+                           for line in lines]
+                number_links_on_a_line(entries)
+                references.extend(entries)
+            else:
+                references.append(reference_from_text(text, path, number, hrefs))
             continue
         found: list[Reference] = []
         for target, _label in links:

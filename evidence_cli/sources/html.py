@@ -3,8 +3,10 @@
 The reference section is an element marked as one (`role="doc-bibliography"`, an id or class
 naming references or bibliography, citeproc's `csl-bib-body`) or what follows a heading such as
 "References", "Bibliography", "Sources", "Works cited" or "Further reading", up to the next heading
-of the same or a higher level. In it, each list item (or `doc-biblioentry`, `csl-entry`) is one
-reference; without list items, each paragraph that carries a year, a DOI or a link is one.
+of the same or a higher level or an <hr>. In it, each list item (or `doc-biblioentry`,
+`csl-entry`) is one reference; without list items, each paragraph that carries a year, a DOI or a
+link is one (each line of it, when its lines are separated by <br> and each carries a year, a DOI
+or a link).
 Outside it, each link and bare DOI/URL in the text is a reference of its own (id PATH:LINE) with
 only its DOI or URL, as in Markdown; links in navigation (`<nav>`) are not citations and are left
 out. Lines are the source lines of the elements.
@@ -48,6 +50,48 @@ def _hrefs(tag: Any) -> list[str]:
     return [str(a["href"]) for a in tag.find_all("a", href=True)]
 
 
+def _segments(paragraph: Any) -> list[tuple[int, str, list[str]]]:
+    """(line, text, hrefs) of each <br>-separated part of a paragraph."""
+    from bs4 import NavigableString, Tag
+
+    line = paragraph.sourceline or 1
+    parts: list[tuple[int, list[str], list[str]]] = [(line, [], [])]
+    for child in paragraph.children:
+        if isinstance(child, Tag) and child.name == "br":
+            parts.append((line, [], []))
+            continue
+        if isinstance(child, NavigableString):
+            content = str(child)
+            if not content.strip():
+                line += content.count("\n")
+                continue
+            if not parts[-1][1]:
+                parts[-1] = (line + content[: len(content) - len(content.lstrip())].count("\n"),
+                             [], [])
+            parts[-1][1].append(content)
+            line += content.count("\n")
+        elif isinstance(child, Tag):
+            if not parts[-1][1]:
+                parts[-1] = (child.sourceline or line, [], [])
+            parts[-1][1].append(child.get_text())
+            parts[-1][2].extend(_hrefs(child) if child.name != "a" else [str(child.get("href"))])
+            line = (child.sourceline or line) + child.get_text().count("\n")
+    return [(start, " ".join("".join(texts).split()), hrefs)
+            for start, texts, hrefs in parts if "".join(texts).strip()]
+
+
+def _paragraph_references(paragraph: Any, path: str) -> list[Reference]:
+    """One reference per paragraph, or per line when a paragraph is a <br>-separated list in
+    which every line carries a year, a DOI or a link (as CMS editors often write them)."""
+    segments = _segments(paragraph)
+    if len(segments) > 1 and all(_YEAR_OR_LINK.search(t) or h for _, t, h in segments):
+        return [reference_from_text(text, path, line, hrefs) for line, text, hrefs in segments]
+    entry = _text(paragraph)
+    if _YEAR_OR_LINK.search(entry) or _hrefs(paragraph):
+        return [reference_from_text(entry, path, paragraph.sourceline or 1, _hrefs(paragraph))]
+    return []
+
+
 def read(data: bytes, path: str) -> list[Reference]:
     from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -67,10 +111,7 @@ def read(data: bytes, path: str) -> list[Reference]:
         nonlocal section_has_items
         if not section_has_items:
             for paragraph in pending_paragraphs:
-                entry = _text(paragraph)
-                if _YEAR_OR_LINK.search(entry) or _hrefs(paragraph):
-                    references.append(reference_from_text(
-                        entry, path, paragraph.sourceline or 1, _hrefs(paragraph)))
+                references.extend(_paragraph_references(paragraph, path))
         pending_paragraphs.clear()
         section_has_items = False
 
