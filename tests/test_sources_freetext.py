@@ -7,6 +7,8 @@ tests/fixtures/crossref/works.jsonl (Hamlin et al. 2011, 10.1002/ajmg.b.31237).
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence_cli.sources.freetext import parse_reference
 
@@ -139,3 +141,21 @@ def test_url_of_a_web_page_reference() -> None:
     assert fields.year == 2022
     assert fields.title == "Depression in adults: treatment and management (NG222)"
     assert fields.authors == ["National Institute for Health and Care Excellence"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"AaBbJjSm .,;:()[]'\"“”‘’&-–0123456789", "\n", "2011",
+                                  "vol.", "no.", "pp.", "et al.", "doi:", "10.1002/x", "In: ",
+                                  "(Eds.)", "https://a.org/p", "Smith", "Journal"]),
+                max_size=60).map("".join))
+def test_never_invents_a_field(text: str) -> None:
+    """Whatever the text, every field the parser gives is written in it (pages aside, whose
+    shortened last page is expanded; authors, which drop initials)."""
+    fields = parse_reference(text)
+    flat = " ".join(text.split())
+    for name in ("title", "container", "volume", "issue"):
+        value = getattr(fields, name)
+        assert value is None or value in flat, (name, value)
+    assert fields.year is None or str(fields.year) in flat
+    assert all(name in flat for name in fields.authors)
+    assert fields.pages is None or fields.pages.split("-")[0].split("–")[0] in flat

@@ -14,6 +14,7 @@ import unicodedata
 from evidence_cli import doi as doi_rules
 from evidence_cli.models import CitedFields
 
+MAX_REFERENCE_CHARS = 3000
 _YEARS = r"(?:1[5-9]\d\d|20\d\d)"
 _URL = re.compile(r"https?://[^\s<>\"'\]\[{}|\\^`]+|\bwww\.[^\s<>\"'\]\[{}|\\^`]+", re.I)
 _DOI_EXPR = re.compile(
@@ -330,7 +331,9 @@ def parse_reference(text: str) -> CitedFields:
         if not doi_rules.is_doi_url(m.group(0))
     ]
     fields = CitedFields(doi=dois[0] if dois else None, url=urls[0] if urls else None)
-    body = _EDITION.sub("", _strip_identifiers(cleaned))
+    # No reference runs to thousands of characters: a longer text is a paragraph of prose, and
+    # bounding it bounds the regular expressions' work.
+    body = _EDITION.sub("", _strip_identifiers(cleaned[:MAX_REFERENCE_CHARS]))
     if not body:
         return fields
     for parser in (_parse_author_date, _parse_vancouver, _parse_quoted_title):
