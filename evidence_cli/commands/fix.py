@@ -25,7 +25,8 @@ def fix(
     ),
     threshold: float | None = typer.Option(
         None, "--threshold", min=0.5, max=1.0,
-        help="Confidence needed to add a DOI found by search [default: 0.9].",
+        help="Confidence needed to add a DOI found by search (default 0.9, or the "
+        "match-threshold setting).",
     ),
     crossref_url: str | None = common.CROSSREF_URL,
     mailto: str | None = common.MAILTO,
