@@ -163,3 +163,21 @@ def test_csl_item_year_keeps_month_and_day() -> None:
     edited = edit_csl_item(item, {"year": "2012", "volume": "7"})
     assert json.loads(edited) == {"id": "a", "issued": {"date-parts": [[2012, 6, 9]]},
                                   "volume": 7}
+
+
+def test_search_unavailable_changes_nothing(
+    run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, tmp_path: Path
+) -> None:
+    """Crossref's search failing (a 503 on every list query) is no licence to guess."""
+    crossref_sim.add_fault("status", times=None, match="query.bibliographic", code=503)
+    # One retry is enough to show the behaviour; the default four would only slow the test.
+    (tmp_path / "evidence.toml").write_text("max-retries = 1\n", encoding="utf-8")
+    bib = _fixed_file(tmp_path, "refs.bib", BIBTEX)
+    done = run_evidence("fix", str(bib), "--write")
+    assert done.returncode == 0, done.stderr
+    # Only the entry whose DOI could be looked up directly may change: boulkedid2011's DOI is
+    # another paper's, and with search down there is no confident replacement for it.
+    assert "hamlin2011" in done.stderr and "no confident Crossref record" in done.stderr
+    assert "boulkedid2011" in done.stderr and "no confident replacement" in done.stderr
+    assert done.stdout == ""
+    assert bib.read_text(encoding="utf-8") == BIBTEX
