@@ -294,12 +294,6 @@ def test_unreadable_inputs_exit_3_with_one_clear_line(
     assert crossref_sim.stats.requests == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a broken BibTeX entry prints bibtexparser's own logging warning (two more "
-    "lines) before evidence's message: the parser's logger is not silenced "
-    "(evidence_cli/sources/bibtex.py:77-85)",
-)
 def test_broken_bibtex_is_exactly_one_line_on_stderr(
     run_evidence: RunEvidence, tmp_path: Path
 ) -> None:
@@ -351,11 +345,6 @@ def test_plain_text_paragraphs_and_lines(run_evidence: RunEvidence, tmp_path: Pa
     assert result.returncode == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the raw text of a multi-line plain-text reference is not as written: lines are "
-    "stripped and joined with spaces (evidence_cli/sources/text.py:41-49 and :75)",
-)
 def test_plain_text_raw_keeps_a_multi_line_paragraph_as_written(
     run_evidence: RunEvidence, tmp_path: Path
 ) -> None:

@@ -307,12 +307,6 @@ def test_container_abbreviation() -> None:
     assert containers_agree("Theor Ecol", record("10.1007/s12080-013-0192-6"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: standard NLM/ISO 4 abbreviations that drop a word ('Part') or are not word "
-    "prefixes ('Jpn' for Japan) get container-mismatch: is_abbreviation needs one cited word per "
-    "significant word, each a prefix (evidence_cli/checks/fields.py:113-120)",
-)
 @pytest.mark.parametrize(
     ("cited", "doi"),
     [("Am J Med Genet B Neuropsychiatr Genet", AJMG),

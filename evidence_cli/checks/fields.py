@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -26,6 +27,8 @@ from evidence_cli.records import (
 TITLE_SIMILARITY = 90.0
 NAME_SIMILARITY = 88.0
 CONTAINER_SIMILARITY = 90.0
+# Words NLM and ISO 4 abbreviations leave out of a title ("... Genetics Part B ...").
+_SKIPPABLE = {"part", "section", "series", "ser", "sect"}
 _STOP_WORDS = {"of", "and", "the", "for", "in", "on", "a", "an", "to", "de", "des", "la", "le",
                "der", "die", "und", "y", "et"}
 
@@ -110,14 +113,39 @@ def authors_problem(cited: list[str], registered: list[str]) -> str | None:
 
 # -- container ------------------------------------------------------------------------------
 
+def _abbreviates(short: str, word: str) -> bool:
+    """ISO 4 style: same first letter, the rest in order ("ther" Therapy, "jpn" Japan)."""
+    if not short or short[0] != word[0]:
+        return False
+    position = 0
+    for letter in short:
+        position = word.find(letter, position)
+        if position < 0:
+            return False
+        position += 1
+    return True
+
+
 def is_abbreviation(short: str, full: str) -> bool:
-    """True when each word of `short` begins the next significant word of `full`, in order
-    ("J Marital Fam Ther" for "Journal of Marital and Family Therapy")."""
+    """True when the words of `short` abbreviate the significant words of `full`, in order
+    ("J Marital Fam Ther" for "Journal of Marital and Family Therapy"); NLM abbreviations may
+    drop a filler word such as "Part" ("Am J Med Genet B Neuropsychiatr Genet")."""
     short_words = plain(short).split()
     full_words = [w for w in plain(full).split() if w not in _STOP_WORDS]
-    if not short_words or len(short_words) != len(full_words):
+    if not short_words or len(short_words) > len(full_words):
         return False
-    return all(f.startswith(s) for s, f in zip(short_words, full_words, strict=True))
+
+    @functools.cache
+    def aligned(i: int, j: int) -> bool:
+        if i == len(short_words):
+            return all(w in _SKIPPABLE for w in full_words[j:])
+        if j == len(full_words):
+            return False
+        if _abbreviates(short_words[i], full_words[j]) and aligned(i + 1, j + 1):
+            return True
+        return full_words[j] in _SKIPPABLE and aligned(i, j + 1)
+
+    return aligned(0, 0)
 
 
 def containers_agree(cited: str, record: dict[str, Any]) -> bool:

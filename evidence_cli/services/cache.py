@@ -55,6 +55,12 @@ class Cache:
             self._conn.execute("PRAGMA busy_timeout = 60000")
             if not read_only:
                 self._setup()
+            elif not self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'answers'"
+            ).fetchone():
+                # An empty database (never written): every lookup is a miss.
+                self._conn.close()
+                self._conn = None
         except sqlite3.DatabaseError as error:
             raise CacheError(f"{self.path}: cannot open the cache database: {error}") from None
         except OSError as error:

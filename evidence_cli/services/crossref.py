@@ -153,7 +153,7 @@ class CrossrefClient:
             lookup = await self._lookup_work(doi)
         except Unavailable as error:
             lookup = WorkLookup(doi, "unavailable", detail=str(error))
-        if self.cache is not None and lookup.outcome != "unavailable":
+        if self.cache is not None and lookup.outcome != "unavailable" and _complete(lookup):
             ttl = (self.settings.not_found_ttl if lookup.outcome == "not-found"
                    else self.settings.record_ttl)
             self.cache.put("work", doi, lookup.cache_value(), ttl)
@@ -260,6 +260,15 @@ class CrossrefClient:
         pool = headers.get("x-api-pool", "public").lower()
         list_rate = LIST_RATE.get(pool, LIST_RATE["public"])
         self.list_pacer.set_rate(min(list_rate, limit / interval), 1.0)
+
+
+def _complete(lookup: WorkLookup) -> bool:
+    """Whether an answer is worth keeping: a record with neither title nor authors may be a
+    truncated or broken answer (seen as a fault), so it is asked again next time."""
+    record = lookup.record
+    if lookup.outcome != "found" or record is None:
+        return True
+    return bool(record.get("title") or record.get("author"))
 
 
 def _looks_like_json(response: httpx.Response) -> bool:

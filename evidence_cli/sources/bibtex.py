@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from typing import Any
 
@@ -103,7 +104,15 @@ def read(data: bytes, path: str) -> list[Reference]:
     from bibtexparser.model import DuplicateBlockKeyBlock, ParsingFailedBlock
 
     text = decode_text(data, path)
-    library = bibtexparser.parse_string(text)
+    # bibtexparser logs each broken entry as a warning; the failure is reported below as one
+    # clear line naming the file and line, so its log lines would only be noise on stderr.
+    parser_log = logging.getLogger("bibtexparser")
+    previous_level = parser_log.level
+    parser_log.setLevel(logging.CRITICAL)
+    try:
+        library = bibtexparser.parse_string(text)
+    finally:
+        parser_log.setLevel(previous_level)
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):

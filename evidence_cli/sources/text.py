@@ -27,7 +27,8 @@ def is_reference_heading(text: str) -> bool:
 
 
 def split_entries(text: str) -> list[tuple[int, str]]:
-    """(first line number, entry text) for each paragraph, or each line if all are single lines."""
+    """(first line number, entry as written) for each paragraph, or each line if all are single
+    lines; a paragraph keeps its line breaks (the report's `raw` is the text as written)."""
     lines = text.splitlines()
     blocks: list[tuple[int, list[str]]] = []
     current: list[str] = []
@@ -36,7 +37,7 @@ def split_entries(text: str) -> list[tuple[int, str]]:
         if line.strip():
             if not current:
                 start = number
-            current.append(line.strip())
+            current.append(line)
         elif current:
             blocks.append((start, current))
             current = []
@@ -45,8 +46,8 @@ def split_entries(text: str) -> list[tuple[int, str]]:
     if len(blocks) == 1 and len(blocks[0][1]) > 1:
         # A list without blank lines: one reference per line.
         first_line = blocks[0][0]
-        return [(first_line + i, line) for i, line in enumerate(blocks[0][1])]
-    return [(start, " ".join(block)) for start, block in blocks]
+        return [(first_line + i, line.strip()) for i, line in enumerate(blocks[0][1])]
+    return [(start, "\n".join(block).strip()) for start, block in blocks]
 
 
 def find_urls(text: str) -> list[str]:
@@ -138,4 +139,5 @@ def targets_in_text(text: str) -> list[str]:
 
 def read(data: bytes, path: str) -> list[Reference]:
     text = decode_text(data, path)
-    return [reference_from_text(entry, path, line) for line, entry in split_entries(text)]
+    return [reference_from_text(entry, path, line, raw=entry)
+            for line, entry in split_entries(text)]
