@@ -94,12 +94,6 @@ PERSISTENT_FAULTS = [
     pytest.param("html-200", {}, id="html-error-page-200"),
     pytest.param(
         "missing-fields", {}, id="record-missing-fields",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: a record without title, authors and dates is cached as found for 30 "
-            "days, so the citation stays unverifiable after the fault clears "
-            "(evidence_cli/services/crossref.py:156-159 caches every non-'unavailable' lookup)",
-        ),
     ),
 ]
 
@@ -232,12 +226,6 @@ def test_simulator_killed_mid_run(
     assert cached_dois(evidence_env, *dois) == set(dois)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a reference that cites only a DOI is 'ok' when the record comes back without "
-    "title, authors and dates: check_record only turns a bare record into service-unavailable "
-    "when the citation has a title or authors (evidence_cli/checks/__init__.py:16-18)",
-)
 @pytest.mark.usefixtures("short_budget")
 def test_bare_doi_with_a_record_missing_its_metadata_is_never_ok(
     run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, tmp_path: Path

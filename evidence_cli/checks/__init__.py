@@ -13,10 +13,9 @@ from evidence_cli.records import family_names, first_text
 
 def check_record(cited: CitedFields, record: dict[str, Any]) -> list[Finding]:
     """Every finding about a reference whose DOI Crossref holds."""
-    if not first_text(record.get("title")) and not family_names(record) and (
-        cited.title or cited.authors
-    ):
-        # Nothing to compare the citation with: confirming the DOI would be a guess.
+    if not first_text(record.get("title")) and not family_names(record):
+        # Nothing to compare the citation with: confirming the DOI would be a guess, even for
+        # a citation that is only a DOI (the answer may be a broken or truncated record).
         return [Finding(
             code="service-unavailable", severity=CODES["service-unavailable"].severity,
             field=None, cited=None, registered=None,
