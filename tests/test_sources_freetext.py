@@ -6,6 +6,8 @@ tests/fixtures/crossref/works.jsonl (Hamlin et al. 2011, 10.1002/ajmg.b.31237).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -153,9 +155,12 @@ def test_never_invents_a_field(text: str) -> None:
     shortened last page is expanded; authors, which drop initials)."""
     fields = parse_reference(text)
     flat = " ".join(text.split())
+    # Identifiers are cut out before the fields are read, which may join what was around them.
+    identifiers = r"https?://[^\s<>\"'\]\[{}|\\^`]+|\b10\.\d+/[^\s\"'<>{}\[\]|\\^`]+"
+    squeezed = "".join(re.sub(identifiers, "", text).split())
     for name in ("title", "container", "volume", "issue"):
         value = getattr(fields, name)
-        assert value is None or value in flat, (name, value)
+        assert value is None or "".join(value.split()) in squeezed, (name, value)
     assert fields.year is None or str(fields.year) in flat
     assert all(name in flat for name in fields.authors)
     assert fields.pages is None or fields.pages.split("-")[0].split("–")[0] in flat

@@ -133,13 +133,13 @@ def _tidy(value: str | None) -> str | None:
 def _family_names(segment: str) -> list[str]:
     """Family names from an author segment, first author first; [] when it does not look like
     a list of personal names (a corporate author is kept whole)."""
-    text = _ET_AL.sub(" ", segment).strip(" .,;")
-    text = re.sub(r"\((?:eds?|Eds?)\.?\)", "", text).strip(" .,;")
+    text = _ET_AL.sub(" ", segment).strip(" .,;:")
+    text = re.sub(r"\((?:eds?|Eds?)\.?\)", "", text).strip(" .,;:")
     if not text or re.search(r"\d", text) or len(text) > 600:
         return []
     if _CORPORATE.search(text) and "," not in text:
         return [text]  # "National Institute for Health and Care Excellence" is one author
-    parts = [p.strip(" .") for p in _AUTHOR_SPLIT.split(text) if p and p.strip(" .")]
+    parts = [p.strip(" .:") for p in _AUTHOR_SPLIT.split(text) if p and p.strip(" .:")]
     if not parts:
         return []
     # Vancouver/AMA: "Hamlin A, Liu Y, Nguyen DV"
