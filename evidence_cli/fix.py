@@ -132,8 +132,6 @@ def _bibtex_value_span(entry: str, start: int) -> tuple[int, int, str]:
         depth = 0
         for index in range(start, len(entry)):
             char = entry[index]
-            if char == "\\":
-                continue
             if char == "{":
                 depth += 1
             elif char == "}":
@@ -174,6 +172,10 @@ def edit_bibtex_entry(entry: str, values: dict[str, str]) -> str:
             match = pattern.search(entry)
             if match:
                 start, end, delimiter = _bibtex_value_span(entry, match.end())
+                after = entry[end + (1 if delimiter else 0):].lstrip()  # past the closing mark
+                if after.startswith("#"):
+                    # "A" # macro: replacing one piece would change what the rest means.
+                    raise EditError(f"field {key} is a concatenation; edit it by hand")
                 if delimiter == "" and not new.isdigit():
                     entry = f"{entry[:start]}{{{new}}}{entry[end:]}"
                 else:
@@ -366,9 +368,14 @@ EDITORS: dict[str, Callable[[str, list[EntryChanges]], str]] = {
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
+    """A unified diff as `diff -u` prints it, including the no-newline-at-end marker."""
     import difflib
 
-    return "".join(difflib.unified_diff(
+    lines = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True),
-        fromfile=f"{path}", tofile=f"{path} (fixed)",
-    ))
+        fromfile=path, tofile=path,  # so that `patch -p0 < fix.diff` applies it
+    )
+    return "".join(
+        line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n"
+        for line in lines
+    )

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 from pathlib import Path
 
-from evidence_cli.fix import edit_bibtex_entry, edit_csl_item
+import pytest
+
+from evidence_cli.fix import EditError, edit_bibtex_entry, edit_csl_item
 from evidence_cli.sources import read_inputs
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator
@@ -57,7 +60,7 @@ def test_bibtex_diff_then_write(run_evidence: RunEvidence, tmp_path: Path) -> No
     shown = run_evidence("fix", str(bib))
     assert shown.returncode == 0, shown.stderr
     diff = shown.stdout
-    assert diff.startswith(f"--- {bib}\n+++ {bib} (fixed)\n")
+    assert diff.startswith(f"--- {bib}\n+++ {bib}\n")
     assert "-  number = {6},\n" in diff and "+  number = {8},\n" in diff
     assert "-  pages = {823--828},\n" in diff and "+  pages = {923--928},\n" in diff
     assert "+  doi = {10.1002/ajmg.b.31237},\n" in diff
@@ -65,6 +68,9 @@ def test_bibtex_diff_then_write(run_evidence: RunEvidence, tmp_path: Path) -> No
     assert '+  doi = "10.1371/journal.pone.0020476"\n' in diff
     assert "mahmoudpour2021" in shown.stderr and "not changed" in shown.stderr
     assert bib.read_text(encoding="utf-8") == BIBTEX  # nothing written without --write
+    # The diff is a real patch: applied with patch(1) it gives what --write writes.
+    patched = _fixed_file(tmp_path, "patched.bib", BIBTEX)
+    subprocess.run(["patch", "--quiet", str(patched)], input=diff, text=True, check=True)
 
     written = run_evidence("fix", str(bib), "--write")
     assert written.returncode == 0, written.stderr
@@ -74,6 +80,7 @@ def test_bibtex_diff_then_write(run_evidence: RunEvidence, tmp_path: Path) -> No
     assert after.startswith("% Library exported for the June newsletter\n")
     assert BIBTEX.split("@article{mahmoudpour2021,")[1] in after  # untouched entry, byte for byte
     assert not list(tmp_path.glob(".refs.bib.*.tmp"))  # no temporary file left behind
+    assert patched.read_text(encoding="utf-8") == after
 
     # The fixed file now checks clean where it was wrong.
     done = run_evidence("check", str(bib), "--format", "json", "--no-urls")
@@ -146,6 +153,11 @@ def test_fix_refuses_documents_it_cannot_edit(run_evidence: RunEvidence) -> None
     done = run_evidence("fix", str(DOCUMENTS / "newsletter.md"))
     assert done.returncode == 2
     assert "BibTeX, RIS and CSL-JSON" in done.stderr
+
+
+def test_concatenated_bibtex_value_is_not_edited() -> None:
+    with pytest.raises(EditError, match="concatenation"):
+        edit_bibtex_entry('@article{k, title = "Sleep" # subtitle, year = 2011}', {"title": "S"})
 
 
 def test_bibtex_entry_edits_keep_formatting() -> None:
