@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -123,8 +122,6 @@ def test_offline_refresh_and_the_cache_commands(
     }
     code, offline, _ = check(run_evidence, "--offline")
     assert offline == online and code == 1
-    code, warm, _ = check(run_evidence)
-    assert warm == online
     assert crossref_sim.stats.requests == asked
     # --refresh asks again (and stores the new answers).
     code, refreshed, _ = check(run_evidence, "--refresh")
@@ -146,7 +143,6 @@ def test_offline_refresh_and_the_cache_commands(
     assert "work: 3 live, 0 expired" in info.stdout
     cleared = run_evidence("cache", "clear")
     assert cleared.returncode == 0 and f"removed {stored} cached answers" in cleared.stdout
-    assert "empty" in run_evidence("cache", "info").stdout
     code, statuses, _ = check(run_evidence, "--offline")
     assert code == 4 and set(statuses.values()) == {"unverifiable"}
 
@@ -183,18 +179,15 @@ def test_eight_processes_share_one_cache(
     # cache, not about pacing.
     crossref_sim.rate_limit = crossref_sim.polite_rate_limit = 1000
     crossref_sim.concurrency = crossref_sim.polite_concurrency = 16
-    for name in ("clean.bib", "lines.txt", "codes.bib"):
-        (tmp_path / name).write_bytes((BIB / name).read_bytes())
-    # Every process writes the answers of clean.bib and lines.txt (shared DOIs); half also
-    # write their own extra one.
+    (tmp_path / "lines.txt").write_bytes((BIB / "lines.txt").read_bytes())
+    # Every process writes the answers of lines.txt (the same three DOIs) and one of its own.
     extras = sorted(d for d in crossref_sim.dois() if d.startswith("10.7717/peerj."))[:8]
     processes = []
     for i, extra in enumerate(extras):
         (tmp_path / f"extra{i}.txt").write_text(f"doi:{extra}\n", encoding="utf-8")
-        args = ["clean.bib", "lines.txt", f"extra{i}.txt"]
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "evidence_cli", "check", *args, "--no-urls", "--format",
-             "json"],
+            [sys.executable, "-m", "evidence_cli", "check", "lines.txt", f"extra{i}.txt",
+             "--no-urls", "--format", "json"],
             cwd=tmp_path, env=evidence_env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ))
@@ -204,25 +197,13 @@ def test_eight_processes_share_one_cache(
         assert "Traceback" not in stderr
         assert process.returncode == 0, stderr
         report = json.loads(stdout)
-        statuses = [r["status"] for r in report["references"]]
-        assert statuses == ["ok"] * 5 + ["ok", "warning", "info", "ok"]
-    database_path = Path(evidence_env["EVIDENCE_CACHE_DIR"]) / CACHE_FILE
-    database = sqlite3.connect(database_path)
+        assert [r["status"] for r in report["references"]] == ["ok", "warning", "info", "ok"]
+    database = sqlite3.connect(Path(evidence_env["EVIDENCE_CACHE_DIR"]) / CACHE_FILE)
     assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    keys = [k for (k,) in database.execute("SELECT key FROM answers WHERE kind = 'work'")]
+    rows = database.execute("SELECT key, value FROM answers WHERE kind = 'work'").fetchall()
     database.close()
-    expected = {
-        CLEAN, "10.1002/ajmg.b.31237", "10.1111/2041-210x.12469", "10.7717/peerj.7347",
-        "10.1145/3448016.3452841", "10.5555/evidence-cli.concern", "10.5281/zenodo.1234567",
-        *extras,
-    }
-    assert sorted(keys) == sorted(expected)  # each answer once
-    # The shared cache now answers everything offline.
-    env = dict(evidence_env)
-    result = subprocess.run(
-        [sys.executable, "-m", "evidence_cli", "check", "clean.bib", "lines.txt", "--offline",
-         "--no-urls", "--format", "json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert os.path.getsize(database_path) > 0
+    expected = {CLEAN, "10.5555/evidence-cli.concern", "10.5281/zenodo.1234567", *extras}
+    assert sorted(key for key, _ in rows) == sorted(expected)  # each answer once
+    outcomes_by_key = {key: json.loads(value)["outcome"] for key, value in rows}
+    assert outcomes_by_key.pop("10.5281/zenodo.1234567") == "other-agency"
+    assert set(outcomes_by_key.values()) == {"found"}

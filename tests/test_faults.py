@@ -167,8 +167,8 @@ def test_transient_faults_within_the_retry_budget_end_with_the_right_verdict(
 def test_429_storm_on_every_request_then_recovery(
     run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, retry_after: float | None
 ) -> None:
-    # Every request is refused until three 429s have been sent: with two DOIs and five attempts
-    # each, both must come through with the right verdicts.
+    # Every request is refused until three 429s have been sent (the first attempts of both DOIs
+    # among them): with five attempts each, both must come through with the right verdicts.
     crossref_sim.add_fault("status", times=3, code=429, retry_after=retry_after)
     result, report = run_check(run_evidence)
     assert verdicts(report) == RIGHT
