@@ -32,6 +32,12 @@ from common import (
 )
 
 RESULTS = ROOT / "benchmarks" / "results"
+TITLES = {
+    "cold": "Cold audit against Crossref's advertised limits",
+    "warm": "Warm cache: large bibliographies on a second run",
+    "startup": "Start-up",
+    "habanero": "DOI lookups: evidence check and habanero",
+}
 
 
 def cold(doi_count: int = 300, rate: int = 50, concurrency: int = 3,
@@ -158,29 +164,76 @@ def startup(repeats: int = 15) -> list[str]:
     return lines
 
 
+def _script(*command: str) -> Callable[[], list[str]]:
+    """A benchmark that is its own script and writes its own results file."""
+
+    def run() -> list[str]:
+        subprocess.run([sys.executable, *command], cwd=ROOT, check=True)
+        return []
+
+    return run
+
+
 BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "cold": cold,
     "warm": warm,
     "startup": startup,
     "habanero": habanero,
+    "links": _script("benchmarks/links_vs_linkchecker.py"),
+    "matching": _script("-m", "benchmarks.matching_eval", "--write"),
 }
+# The order of BENCHMARKS.md; profile.md is written by hand (profiling is not repeatable).
+SECTIONS = ("cold", "habanero", "warm", "startup", "links", "matching", "profile")
+
+HEADER = """# Benchmarks
+
+Every figure below was measured on this project's machine with the command shown beside it;
+`python benchmarks/run.py` reruns them all and rewrites this file (`python benchmarks/run.py
+NAME` reruns one). Crossref is the simulator in `tests/simulator.py` (a real HTTP server on
+127.0.0.1 serving recorded Crossref records with Crossref's headers and limits); links go to local
+HTTP servers. Nothing here reaches the internet.
+
+| goal (issue) | measured | section |
+| --- | --- | --- |
+{goals}
+"""
+
+
+def assemble() -> None:
+    parts = []
+    for name in SECTIONS:
+        path = RESULTS / f"{name}.md"
+        if path.exists():
+            text = path.read_text(encoding="utf-8").strip()
+            parts.append(text.replace("\n# ", "\n## ").replace("# ", "## ", 1)
+                         if text.startswith("# ") else text)
+    goals_path = RESULTS / "goals.md"
+    goals = goals_path.read_text(encoding="utf-8").strip() if goals_path.exists() else ""
+    (ROOT / "BENCHMARKS.md").write_text(
+        HEADER.format(goals=goals) + "\n" + "\n\n".join(parts) + "\n", encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], default=[])
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, "assemble", []], default=[])
     args = parser.parse_args()
+    if args.names == ["assemble"]:
+        assemble()
+        return
     names = args.names or list(BENCHMARKS)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     for name in names:
         print(f"== {name}", flush=True)
         lines = BENCHMARKS[name]()
+        if not lines:  # a script benchmark: it wrote its own results file
+            continue
         for line in lines:
             print(line, flush=True)
-        text = (f"# {name}\n\nMeasured {stamp} on {machine()} with "
+        text = (f"# {TITLES[name]}\n\nMeasured {stamp} on {machine()} with "
                 f"`python benchmarks/run.py {name}`.\n\n" + "\n".join(f"- {x}" for x in lines))
         (RESULTS / f"{name}.md").write_text(text + "\n", encoding="utf-8")
+    assemble()
 
 
 if __name__ == "__main__":
