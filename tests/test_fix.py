@@ -193,3 +193,18 @@ def test_search_unavailable_changes_nothing(
     assert "boulkedid2011" in done.stderr and "no confident replacement" in done.stderr
     assert done.stdout == ""
     assert bib.read_text(encoding="utf-8") == BIBTEX
+
+
+def test_windows_line_endings_and_bom_are_kept(run_evidence: RunEvidence, tmp_path: Path) -> None:
+    text = (DOCUMENTS / "library-export.ris").read_text(encoding="utf-8").replace("IS  - 8",
+                                                                                 "IS  - 6")
+    original = ("\ufeff" + text).replace("\n", "\r\n").encode("utf-8")
+    ris = tmp_path / "endnote.ris"
+    ris.write_bytes(original)
+    done = run_evidence("fix", str(ris), "--write")
+    assert done.returncode == 0, done.stderr
+    after = ris.read_bytes()
+    assert after.startswith(b"\xef\xbb\xbfTY  - JOUR\r\n")
+    assert after.count(b"\r\n") == after.count(b"\n")
+    assert b"IS  - 8\r\n" in after and b"DO  - 10.1002/ajmg.b.31237\r\nER  - \r\n" in after
+    assert (tmp_path / "endnote.ris.bak").read_bytes() == original
