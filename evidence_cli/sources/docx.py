@@ -6,7 +6,8 @@ a higher level. Each non-empty paragraph in it — list items are paragraphs too
 (one per line when line breaks separate several, each with a year, DOI or link: ids PARA, PARA#2).
 Outside it, hyperlinks and bare DOIs/URLs become references of their own with only their DOI or
 URL, as in Markdown and HTML. The "line" of a reference is its paragraph number in the body
-(1-based, empty paragraphs counted), which is what Word users can navigate to.
+(1-based, empty paragraphs counted), which is what Word users can navigate to. Not read: tables,
+text boxes, and Word's own footnotes and endnotes (python-docx does not expose them).
 """
 
 from __future__ import annotations
