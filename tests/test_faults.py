@@ -236,3 +236,26 @@ def test_bare_doi_with_a_record_missing_its_metadata_is_never_ok(
     [ref] = json.loads(result.stdout)["references"]
     assert ref["status"] == "unverifiable"
     assert result.returncode == 4
+
+
+PROXY_404 = "<!DOCTYPE html><html><body><h1>404 Not Found</h1><hr>nginx</body></html>"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: any 404 is taken as Crossref's 'no such record': a proxy's HTML 404 page (not "
+    "the recorded text/plain 'Resource not found.') on the work and agency routes gives a false "
+    "doi-not-found error for a registered DOI, and caches it for a day "
+    "(evidence_cli/services/crossref.py:169-174, the 404 branches of _lookup_work)",
+)
+@pytest.mark.usefixtures("refs", "short_budget")
+def test_a_404_that_is_not_crossrefs_answer_is_not_doi_not_found(
+    run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, evidence_env: dict[str, str]
+) -> None:
+    # Matches the work route and its /agency route alike.
+    crossref_sim.add_fault("status", times=None, match="evidence-cli.clean", code=404,
+                           body=PROXY_404)
+    result, report = run_check(run_evidence)
+    assert verdicts(report)["target"] == ("unverifiable", ["service-unavailable"])
+    assert result.returncode == 4
+    assert cached_dois(evidence_env, TARGET, CONTROL) == {CONTROL}
