@@ -277,3 +277,20 @@ def test_html_br_separated_list_and_docx_line_breaks(tmp_path: Path) -> None:
     refs = read_inputs([str(note)])
     assert [r.id for r in refs] == [f"{note}:2", f"{note}:2#2"]
     assert [r.cited.pages for r in refs] == ["923-928", "e20476"]
+
+
+def test_html_footer_ends_the_reference_section(tmp_path: Path) -> None:
+    page = tmp_path / "post.html"
+    page.write_text(
+        "<html><body><article><h2>References</h2>\n"
+        "<p>Hamlin A, Liu Y. Sleep apnea in fragile X carriers. Am J Med Genet B. "
+        "2011;156(8):923-8.</p>\n</article>\n"
+        '<footer><p>© 2026 Evidence Notes <a href="https://example.org/privacy">Privacy</a>'
+        "</p></footer></body></html>\n",
+        encoding="utf-8",
+    )
+    reference, footer_link = read_inputs([str(page)])
+    assert reference.cited.year == 2011 and reference.cited.volume == "156"
+    # The footer's link is a link to check, not a citation to look up.
+    assert (footer_link.source.line, footer_link.raw) == (4, "https://example.org/privacy")
+    assert footer_link.cited.title is None

@@ -3,10 +3,10 @@
 The reference section is an element marked as one (`role="doc-bibliography"`, an id or class
 naming references or bibliography, citeproc's `csl-bib-body`) or what follows a heading such as
 "References", "Bibliography", "Sources", "Works cited" or "Further reading", up to the next heading
-of the same or a higher level or an <hr>. In it, each list item (or `doc-biblioentry`,
-`csl-entry`) is one reference; without list items, each paragraph that carries a year, a DOI or a
-link is one (each line of it, when its lines are separated by <br> and each carries a year, a DOI
-or a link).
+of the same or a higher level, an <hr> or the page's <footer>. In it, each list item (or
+`doc-biblioentry`, `csl-entry`) is one reference; without list items, each paragraph that carries
+a year, a DOI or a link is one (each line of it, when its lines are separated by <br> and each
+carries a year, a DOI or a link).
 Outside it, each link and bare DOI/URL in the text is a reference of its own (id PATH:LINE) with
 only its DOI or URL, as in Markdown; links in navigation (`<nav>`) are not citations and are left
 out. Lines are the source lines of the elements.
@@ -141,10 +141,11 @@ def read(data: bytes, path: str) -> list[Reference]:
                 section_level = level
                 section_tags.add(id(node))
             continue
-        if node.name == "hr" and section_level is not None:
-            flush_paragraphs()  # a rule ends a heading's section: what follows is a footer
+        if node.name in ("hr", "footer", "nav") and section_level is not None:
+            flush_paragraphs()  # a rule or a page footer ends a heading's section
             section_level = None
-            continue
+            if node.name == "hr":
+                continue
         parent_in_section = node.parent is not None and id(node.parent) in section_tags
         in_section = section_level is not None or parent_in_section or _is_section_container(node)
         if not in_section:
