@@ -259,3 +259,26 @@ def test_a_404_that_is_not_crossrefs_answer_is_not_doi_not_found(
     assert verdicts(report)["target"] == ("unverifiable", ["service-unavailable"])
     assert result.returncode == 4
     assert cached_dois(evidence_env, TARGET, CONTROL) == {CONTROL}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the client never checks that the record answered is the DOI asked for: another "
+    "DOI's record (a mixed-up proxy answer) gives a false doi-mismatch error with the other "
+    "work as 'registered', and is cached for 30 days (evidence_cli/services/crossref.py:166-168, "
+    "the 200 branch of _lookup_work)",
+)
+@pytest.mark.usefixtures("refs", "short_budget")
+def test_a_record_for_another_doi_is_not_taken_as_the_answer(
+    run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, evidence_env: dict[str, str]
+) -> None:
+    other = crossref_sim.record("10.1371/journal.pone.0033693")
+    body = json.dumps({"status": "ok", "message-type": "work", "message-version": "1.0.0",
+                       "message": other})
+    crossref_sim.add_fault("status", times=None, match=TARGET_PATH, code=200, body=body)
+    result, report = run_check(run_evidence)
+    target = report["references"][0]
+    assert target["registered"] is None or target["registered"]["doi"] == TARGET
+    assert verdicts(report)["target"] == ("unverifiable", ["service-unavailable"])
+    assert result.returncode == 4
+    assert cached_dois(evidence_env, TARGET, CONTROL) == {CONTROL}
