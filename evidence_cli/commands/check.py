@@ -125,7 +125,14 @@ def check(
     else:
         text = renderer(chosen)(report)
     if output is not None:
-        common.write_atomically(output, text)
+        from evidence_cli.atomic import write_atomic
+        from evidence_cli.errors import InputError
+
+        try:
+            write_atomic(output, text)
+        except OSError as error:
+            raise InputError(str(output), f"cannot write the report: {error.strerror}; check "
+                             "that the folder exists and is writable") from None
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import typer
+
+from evidence_cli.atomic import write_atomic as write_atomically  # noqa: F401 (used by commands)
 
 CROSSREF_URL = typer.Option(
     None, "--crossref-url", help="Crossref API base URL [env: EVIDENCE_CROSSREF_URL].",
@@ -25,18 +23,3 @@ OFFLINE = typer.Option(
 REFRESH = typer.Option(None, "--refresh", help="Ignore cached answers (and replace them).")
 TIMEOUT = typer.Option(None, "--timeout", help="Seconds to wait for one Crossref answer.",
                        show_default="20")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a file so a reader sees the old content or the new, never a torn one."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

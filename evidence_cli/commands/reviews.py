@@ -701,8 +701,10 @@ def table(
         sys.stdout.write(text)
         sys.stdout.flush()
         return EXIT_OK
+    from evidence_cli.atomic import write_atomic
+
     try:
-        common.write_atomically(output, text)
+        write_atomic(output, text)
     except OSError as error:
         from evidence_cli.errors import InputError
 
