@@ -184,6 +184,9 @@ def test_every_finding_code_and_the_json_contract(
     assert not any("journal.pone" in p for p in paths), paths
     assert "/works/10.5555%2Fevidence-cli.no-such-record/agency" in paths
     assert "/works/10.5281%2Fzenodo.1234567/agency" in paths
+    # Two references cite 10.1002/ajmg.b.31237: it was asked about once.
+    assert crossref_sim.stats.by_path["/works/10.1002%2Fajmg.b.31237"] == 1
+    assert crossref_sim.stats.rate_limited == 0
 
 
 def test_malformed_doi_is_reported_without_any_network_call(

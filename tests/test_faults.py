@@ -218,8 +218,9 @@ def test_simulator_killed_mid_run(
 
     crossref_sim.clear_faults()
     crossref_sim.latency = 0.0
-    crossref_sim.start()
-    result = run_evidence("check", "refs.txt", "--no-urls", "--format", "json", timeout=60)
+    crossref_sim.start()  # same port if still free; else read .url again
+    result = run_evidence("check", "refs.txt", "--no-urls", "--format", "json", "--crossref-url",
+                          crossref_sim.url, timeout=60)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [ref["status"] for ref in report["references"]] == ["ok"] * 6
