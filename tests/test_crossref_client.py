@@ -143,6 +143,47 @@ def test_offline_miss_is_unavailable_without_a_request(
     assert crossref_sim.stats.requests == 2
 
 
+def test_expired_answers_are_asked_again_online_but_serve_offline(
+    crossref_sim: CrossrefSimulator, tmp_path: Path
+) -> None:
+    with Cache(tmp_path / "cache") as cache:
+        cache.put("work", PONE, {"outcome": "not-found", "record": None, "agency": None}, -1)
+    lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE), offline=True)
+    assert lookup.outcome == "not-found"  # offline, an old answer beats none
+    assert crossref_sim.stats.requests == 0
+    lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE))
+    assert lookup.outcome == "found"  # online, an expired answer is asked again
+    assert crossref_sim.stats.requests == 1
+    assert cached(tmp_path, PONE)["outcome"] == "found"
+
+
+def test_a_failed_refresh_keeps_the_good_answer(
+    crossref_sim: CrossrefSimulator, tmp_path: Path, no_backoff: list[tuple[int, float | None]]
+) -> None:
+    with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE))
+    crossref_sim.add_fault("status", times=None, code=502)
+    lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE), refresh=True,
+                            max_retries=1)
+    assert lookup.outcome == "unavailable"
+    assert cached(tmp_path, PONE)["outcome"] == "found"
+    crossref_sim.clear_faults()
+    lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE))
+    assert lookup.outcome == "found"
+    assert crossref_sim.stats.requests == 3  # the good answer served the last lookup
+
+
+def test_agency_lookup_failure_is_unavailable_never_not_found(
+    crossref_sim: CrossrefSimulator, tmp_path: Path, no_backoff: list[tuple[int, float | None]]
+) -> None:
+    crossref_sim.add_fault("status", times=None, match="/agency", code=503)
+    doi = "10.5555/evidence-cli.no-such-record"
+    lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(doi), max_retries=2)
+    assert lookup.outcome == "unavailable"
+    assert cached(tmp_path, doi) is None
+    assert crossref_sim.stats.by_path[
+        "/works/10.5555%2Fevidence-cli.no-such-record/agency"] == 3
+
+
 def test_many_dois_at_once_each_asked_once(crossref_sim: CrossrefSimulator, tmp_path: Path
                                            ) -> None:
     dois = sorted(d for d in crossref_sim.dois() if d.startswith("10.7717/peerj."))[:10]
