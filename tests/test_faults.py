@@ -1,9 +1,9 @@
-"""Service faults end to end (issue 8, item 1): `evidence check` against a failing simulator.
+"""Service faults end to end (issue 8, item 1): `evidence check` against a failing simulator."""
 
-For each fault: the run ends (the subprocess timeout bounds it), the reference it hits is
-unverifiable with service-unavailable (never ok), exit code 4, nothing is cached for it, and a rerun
-once the fault is gone gives the right verdict. Transient faults within the retry budget end right.
-"""
+# For each fault: the run ends (the subprocess timeout bounds it), the reference it hits is
+# unverifiable with service-unavailable (never ok), exit code 4, nothing is cached for it, and a
+# rerun once the fault is gone gives the right verdict. Transient faults within the retry budget
+# end with the right verdict.
 
 from __future__ import annotations
 
