@@ -461,7 +461,7 @@ def test_retraction_marks_in_titles(title: str) -> None:
     strict=True,
     reason="BUG: a title that merely starts with a hyphenated word ('Retraction-prone', "
     "'Withdrawn-patient') is taken as a retraction mark and the clean work reported retracted: "
-    "_RETRACTION_PREFIX accepts '-' right after the word (evidence_cli/checks/normalize.py:9-11)",
+    "_RETRACTION_PREFIX accepts '-' right after the word (evidence_cli/checks/normalize.py:11-13)",
 )
 @pytest.mark.parametrize(
     "title", ["Retraction-prone journals and citation decay in biomedicine",
