@@ -86,6 +86,9 @@ async def _audit(
         # --urls-only: a reference without links was not checked at all; leave it out rather
         # than call it ok.
         references = [ref for ref in references if ref.links]
+    if not settings.check_urls:
+        # --no-urls: a reference that is only a link would not be checked at all either.
+        references = [ref for ref in references if not _link_only(ref, settings)]
     dois = _dois_to_check(references, settings)
     urls = _links_to_check(references, settings)
     tick = (lambda: on_progress(1)) if on_progress else None
@@ -96,11 +99,8 @@ async def _audit(
         results = [_assess(ref, lookups, settings) for ref in references]
         if settings.check_dois:
             await _match_missing(results, services)
-        for result in results:
-            for url in dict.fromkeys(result.reference.links):
-                verdict = verdicts.get(url)
-                if verdict is not None and verdict.finding is not None:
-                    result.findings.append(_link_finding(url, verdict.finding))
+        if settings.check_urls:
+            results = _attach_link_verdicts(results, verdicts, services, settings)
         if stats is not None:
             crossref = services.crossref.stats
             stats.crossref_requests = crossref.requests
@@ -119,6 +119,41 @@ async def _check_links(services: Services, urls: list[str], on_progress: Progres
 
     pairs = await asyncio.gather(*(one(url) for url in urls))
     return {url: verdict for url, verdict in pairs if verdict is not None}
+
+
+def _link_only(ref: Reference, settings: Settings) -> bool:
+    """A reference whose links are all there is to check (no DOI, too little text to search)."""
+    if not ref.links:
+        return False
+    return not settings.check_dois or (ref.cited.doi is None and not _worth_searching(ref))
+
+
+def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, LinkVerdict],
+                          services: Services, settings: Settings) -> list[ReferenceResult]:
+    """Link findings onto their references. A link-only reference whose links were all excluded
+    is left out (nothing about it was checked); one whose link could not be checked (offline,
+    not in the cache) is unverifiable, never ok."""
+    kept: list[ReferenceResult] = []
+    for result in results:
+        ref = result.reference
+        wanted = [url for url in dict.fromkeys(ref.links) if services.links.wants(url)]
+        link_only = _link_only(ref, settings)
+        if link_only and not wanted:
+            continue
+        for url in wanted:
+            verdict = verdicts.get(url)
+            if verdict is None:
+                if link_only:
+                    result.findings.append(_finding(
+                        "service-unavailable",
+                        f"The link {url} could not be checked: it is not in the cache "
+                        "(offline mode).",
+                        field="url", cited=url,
+                    ))
+            elif verdict.finding is not None:
+                result.findings.append(_link_finding(url, verdict.finding))
+        kept.append(result)
+    return kept
 
 
 def _link_finding(url: str, finding: Finding) -> Finding:

@@ -159,3 +159,23 @@ def test_link_verdicts_are_cached_but_transient_failures_are_not(
     _check(run_evidence, tmp_path, lines, "--allow-private", "--urls-only")
     assert len(web.requests_for("/404")) == asked_404
     assert len(web.requests_for("/503")) > asked_503
+
+
+def test_a_link_only_reference_is_never_ok_unchecked(run_evidence: RunEvidence, tmp_path: Path,
+                                                     web: LocalServer) -> None:
+    lines = [web.url("/ok"), f"doi:10.5555/evidence-cli.clean {web.url('/404')}"]
+    # Offline with nothing cached: the link-only reference is unverifiable, not ok.
+    done, report = _check(run_evidence, tmp_path, lines, "--allow-private", "--offline")
+    by_url = {ref["cited"]["url"]: ref for ref in report["references"]}
+    link_only = by_url[web.url("/ok")]
+    assert link_only["status"] == "unverifiable"
+    assert [f["code"] for f in link_only["findings"]] == ["service-unavailable"]
+    assert done.returncode == 4
+    assert web.log == []
+    # --no-urls, or every link excluded: nothing about a link-only reference is checked, so it
+    # is left out of the report rather than called ok.
+    for args in (["--no-urls"], ["--exclude", "127\\.0\\.0\\.1"]):
+        _, report = _check(run_evidence, tmp_path, lines, "--allow-private", *args)
+        assert [ref["cited"]["doi"] for ref in report["references"]] == [
+            "10.5555/evidence-cli.clean"], args
+    assert web.log == []
