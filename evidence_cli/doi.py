@@ -36,14 +36,21 @@ _TRAILING = ".,;:!?*'\""
 
 def strip_trailing_punctuation(candidate: str) -> str:
     """Drop sentence punctuation after a DOI, and a closing bracket it does not open."""
-    while candidate:
-        last = candidate[-1]
-        unopened_bracket = last == ")" and candidate.count("(") < candidate.count(")")
-        if last in _TRAILING or unopened_bracket:
-            candidate = candidate[:-1]
+    # Counted once, not per character: a line ending in a million ')' or '.' must take
+    # linear time, not hours (1 MB single-line input, tests/test_hostile_input.py).
+    opened = candidate.count("(")
+    closed = candidate.count(")")
+    end = len(candidate)
+    while end:
+        last = candidate[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last == ")" and opened < closed:
+            end -= 1
+            closed -= 1
         else:
             break
-    return candidate
+    return candidate[:end]
 
 
 def normalize(text: str) -> str:
