@@ -13,7 +13,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from evidence_cli.errors import ConfigError
+from evidence_cli.errors import ConfigError, UsageError
 from evidence_cli.settings import Settings
 
 FAIL_ON_CHOICES = ("error", "warning", "never")
@@ -50,7 +50,7 @@ def _url(value: Any) -> str:
 
 
 def _path(value: Any) -> Path:
-    return Path(_string(value))
+    return Path(_string(str(value) if isinstance(value, Path) else value))
 
 
 def _fail_on(value: Any) -> str:
@@ -189,8 +189,27 @@ def resolve_settings(
             continue
         if name not in known_fields:
             raise KeyError(name)
+        value = _validate_option(name, value)
         if name == "url_excludes":
             values[name] = [*values.get(name, []), *value]
         else:
             values[name] = value
     return Settings(**values)
+
+
+# Settings field -> (option name, validator), for values given on the command line: they get
+# the same checks as the file and the environment (a --timeout of 0 is as wrong as timeout = 0).
+_OPTION_CHECKS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    field: (key, validate) for key, (field, validate) in FILE_KEYS.items()
+    if not key.endswith("-expiry-days")
+}
+
+
+def _validate_option(name: str, value: Any) -> Any:
+    if name not in _OPTION_CHECKS:
+        return value
+    key, validate = _OPTION_CHECKS[name]
+    try:
+        return validate(value)
+    except ValueError as error:
+        raise UsageError(f"--{key}: {error} (got {value!r})") from None

@@ -428,12 +428,6 @@ def test_a_notice_itself_is_an_update_notice() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a retraction notice titled 'Retraction: <title>' is itself reported 'retracted' "
-    "(error, 'this work was retracted'): the title-prefix rule also fires on notices, which carry "
-    "update-to (evidence_cli/checks/updates.py:80)",
-)
 def test_a_notice_titled_retraction_is_not_itself_retracted() -> None:
     findings = check_updates(record("10.5555/evidence-cli.retraction-notice-2"))
     assert [(f.code, f.registered) for f in findings] == [
@@ -457,12 +451,6 @@ def test_retraction_marks_in_titles(title: str) -> None:
     assert [f.code for f in check_updates(message)] == ["retracted"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a title that merely starts with a hyphenated word ('Retraction-prone', "
-    "'Withdrawn-patient') is taken as a retraction mark and the clean work reported retracted: "
-    "_RETRACTION_PREFIX accepts '-' right after the word (evidence_cli/checks/normalize.py:11-13)",
-)
 @pytest.mark.parametrize(
     "title", ["Retraction-prone journals and citation decay in biomedicine",
               "Withdrawn-patient outcomes after intensive care discharge"],

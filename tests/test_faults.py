@@ -242,13 +242,6 @@ def test_bare_doi_with_a_record_missing_its_metadata_is_never_ok(
 PROXY_404 = "<!DOCTYPE html><html><body><h1>404 Not Found</h1><hr>nginx</body></html>"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: any 404 is taken as Crossref's 'no such record': a proxy's HTML 404 page (not "
-    "the recorded text/plain 'Resource not found.') on the work and agency routes gives a false "
-    "doi-not-found error for a registered DOI, and caches it for a day "
-    "(evidence_cli/services/crossref.py:169-174, the 404 branches of _lookup_work)",
-)
 @pytest.mark.usefixtures("refs", "short_budget")
 def test_a_404_that_is_not_crossrefs_answer_is_not_doi_not_found(
     run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, evidence_env: dict[str, str]
@@ -262,13 +255,6 @@ def test_a_404_that_is_not_crossrefs_answer_is_not_doi_not_found(
     assert cached_dois(evidence_env, TARGET, CONTROL) == {CONTROL}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the client never checks that the record answered is the DOI asked for: another "
-    "DOI's record (a mixed-up proxy answer) gives a false doi-mismatch error with the other "
-    "work as 'registered', and is cached for 30 days (evidence_cli/services/crossref.py:166-168, "
-    "the 200 branch of _lookup_work)",
-)
 @pytest.mark.usefixtures("refs", "short_budget")
 def test_a_record_for_another_doi_is_not_taken_as_the_answer(
     run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, evidence_env: dict[str, str]

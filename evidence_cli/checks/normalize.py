@@ -8,8 +8,11 @@ import re
 import unicodedata
 
 _TAG = re.compile(r"<[^>]{0,200}>")  # HTML / MathML / JATS tags inside Crossref titles
+# "RETRACTED: ...", "Retracted article. ...", "WITHDRAWN - ...": a colon, a full stop or a spaced
+# dash after the word; "Retraction-prone journals" is an ordinary title.
 _RETRACTION_PREFIX = re.compile(
-    r"^\s*(?:retracted|retraction|withdrawn|removed)\s*(?:article)?\s*[:.\-–]\s*", re.IGNORECASE
+    r"^\s*(?:retracted|retraction|withdrawn|removed)(?:\s+article)?\s*(?::|\.|\s[-–—]\s)\s*",
+    re.IGNORECASE,
 )
 _NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")

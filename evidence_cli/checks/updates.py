@@ -77,7 +77,10 @@ def check_updates(record: dict[str, Any]) -> list[Finding]:
             suggestion=f"https://doi.org/{notice}" if notice else None,
         ))
     title = first_text(record.get("title"))
-    if not any(f.code == "retracted" for f in findings) and title and has_retraction_prefix(title):
+    # A notice titled "Retraction: <title>" is not itself retracted.
+    is_notice = bool(record.get("update-to"))
+    if (not any(f.code == "retracted" for f in findings) and not is_notice and title
+            and has_retraction_prefix(title)):
         findings.append(Finding(
             code="retracted", severity=CODES["retracted"].severity, field="title", cited=None,
             registered=title,

@@ -162,15 +162,17 @@ class CrossrefClient:
 
     async def _lookup_work(self, doi: str) -> WorkLookup:
         path = f"/works/{quote(doi, safe='')}"
-        response = await self._request(path, {})
+        response = await self._request(path, {}, expect_doi=doi)
         if response.status_code == 200:
             message = _json_message(response)
             return WorkLookup(doi, "found", slim_record(message))
         if response.status_code != 404:
             raise Unavailable(f"Crossref answered HTTP {response.status_code}")
+        _require_crossref_404(response)
         # A 404 only says Crossref holds no record; the DOI may belong to DataCite, mEDRA...
         agency_response = await self._request(f"{path}/agency", {})
         if agency_response.status_code == 404:
+            _require_crossref_404(agency_response)
             return WorkLookup(doi, "not-found")
         if agency_response.status_code != 200:
             raise Unavailable(f"Crossref's agency lookup answered HTTP "
@@ -196,8 +198,8 @@ class CrossrefClient:
             return {**params, "mailto": self.settings.mailto}
         return params
 
-    async def _request(self, path: str, params: dict[str, str], *, list_query: bool = False
-                       ) -> httpx.Response:
+    async def _request(self, path: str, params: dict[str, str], *, list_query: bool = False,
+                       expect_doi: str | None = None) -> httpx.Response:
         """GET with pacing and retries; returns a definitive answer (2xx/4xx but 429) or raises.
 
         Retries 429, 5xx, timeouts, connection errors and unreadable bodies with exponential
@@ -237,6 +239,8 @@ class CrossrefClient:
                     reason = f"server error (HTTP {status})"
                 elif status == 200 and not _looks_like_json(response):
                     reason = "an answer that is not Crossref JSON"
+                elif status == 200 and expect_doi and not _answers_for(response, expect_doi):
+                    reason = "an answer about a different DOI"
                 else:
                     return response
             if attempt == self.settings.max_retries:
@@ -269,6 +273,19 @@ def _complete(lookup: WorkLookup) -> bool:
     if lookup.outcome != "found" or record is None:
         return True
     return bool(record.get("title") or record.get("author"))
+
+
+def _answers_for(response: httpx.Response, doi: str) -> bool:
+    """The record is the one asked for (a mixed-up proxy or cache could answer another DOI)."""
+    answered = response.json()["message"].get("DOI")
+    return isinstance(answered, str) and answered.lower() == doi.lower()
+
+
+def _require_crossref_404(response: httpx.Response) -> None:
+    """Only Crossref's own 404 ("Resource not found.") means it holds no record; a proxy's or a
+    gateway's 404 page says nothing about the DOI."""
+    if not response.text.strip().startswith("Resource not found"):
+        raise Unavailable("a 404 answer that is not Crossref's (a proxy or gateway error page?)")
 
 
 def _looks_like_json(response: httpx.Response) -> bool:

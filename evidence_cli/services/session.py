@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -19,7 +20,9 @@ from evidence_cli.settings import Settings
 
 def user_agent(mailto: str | None) -> str:
     """Crossref asks for a User-Agent naming the tool and a contact (the "polite pool")."""
-    contact = f"; mailto:{mailto}" if mailto else ""
+    # HTTP headers are ASCII: an internationalised address goes in percent-encoded (it is sent
+    # as is in the mailto query parameter).
+    contact = f"; mailto:{quote(mailto, safe='@.+-_!~*()')}" if mailto else ""
     return f"evidence-cli/{__version__} (+{PROJECT_URL}{contact})"
 
 
