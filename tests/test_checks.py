@@ -482,3 +482,15 @@ def test_registered_fields_of_a_recorded_record() -> None:
         "issue": "8",
         "pages": "923-928",
     }
+
+
+def test_an_unrelated_title_without_authors_is_a_doi_mismatch() -> None:
+    """With no cited authors to compare, a title sharing almost nothing with the registered one
+    means the DOI names another work; a close variant stays a title-mismatch."""
+    huntington = record("10.1111/j.1600-0404.1986.tb03253.x")
+    other = CitedFields(title="Do doctors cause or prevent cerebral edema in children with "
+                              "diabetic ketoacidosis?")
+    assert [f.code for f in check_fields(other, huntington)] == ["doi-mismatch"]
+    variant = CitedFields(title="Quantitative analysis of morphology in Huntington disease "
+                                "patients")
+    assert [f.code for f in check_fields(variant, huntington)] == ["title-mismatch"]

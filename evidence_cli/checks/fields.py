@@ -25,6 +25,7 @@ from evidence_cli.records import (
 )
 
 TITLE_SIMILARITY = 90.0
+UNRELATED_TITLE = 0.5  # token-set similarity below which two titles name different works
 NAME_SIMILARITY = 88.0
 CONTAINER_SIMILARITY = 90.0
 # Words NLM and ISO 4 abbreviations leave out of a title ("... Genetics Part B ...").
@@ -220,7 +221,11 @@ def check_fields(cited: CitedFields, record: dict[str, Any]) -> list[Finding]:
         cited.authors and registered_authors
         and not names_agree(cited.authors[0], registered_authors[0])
     )
-    if title_bad and first_author_bad:
+    # Without cited authors to compare, a title that shares almost nothing with the registered
+    # one is evidence enough that the DOI names another work.
+    unrelated_title = title_bad and not cited.authors and bool(cited.title) and \
+        title_similarity(cited.title or "", record) < UNRELATED_TITLE
+    if title_bad and (first_author_bad or unrelated_title):
         return [_finding(
             "doi-mismatch", "doi", cited.title, registered_title,
             f"The DOI names a different work: {registered_title!r} by "
