@@ -75,4 +75,8 @@ def main() -> None:
     except click_exceptions.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
+    if code == EXIT_INTERRUPTED:
+        # Typer turns Ctrl-C into a silent return of 130; say why the command stopped (what it
+        # wrote before is whole: outputs, reviews and the cache are written atomically).
+        sys.stderr.write("evidence: interrupted\n")
     sys.exit(code if isinstance(code, int) else 0)
