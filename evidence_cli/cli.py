@@ -70,7 +70,11 @@ def main() -> None:
         sys.stderr.write("evidence: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     except EvidenceError as error:
-        sys.stderr.write(f"evidence: error: {error.message}\n")
+        from evidence_cli.formats.table import inert
+
+        # Messages quote the input (a file name, a broken entry's first line): its control
+        # characters are shown as \x1b, never sent to the terminal as escape sequences.
+        sys.stderr.write(f"evidence: error: {inert(error.message)}\n")
         sys.exit(error.exit_code)
     except click_exceptions.ClickException as error:
         error.show()
