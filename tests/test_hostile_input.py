@@ -560,3 +560,17 @@ def test_csl_json_lone_surrogate_escape(run: Run, tmp_path: Path) -> None:
                     encoding="utf-8")
     result = _check(run, path)
     _assert_clean_outcome(result, path.name)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: markdown-it stops parsing at its nesting limit "
+                   "(maxNesting 20 in the commonmark preset) and what lies deeper is dropped "
+                   "without a word: a DOI in a block quote 20 levels deep is neither read nor "
+                   "refused (evidence_cli/sources/markdown.py:100)")
+def test_markdown_nested_past_the_parser_limit_is_read_or_refused() -> None:
+    data = ("> " * 20 + "See doi:10.1000/xyz for details.\n").encode("utf-8")
+    try:
+        references = read_one(data, "deep.md", "markdown")
+    except InputError as error:
+        assert error.message.startswith("deep.md:1: ")
+        return
+    assert [r.cited.doi for r in references] == ["10.1000/xyz"]
