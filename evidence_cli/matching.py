@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from evidence_cli.checks.normalize import plain
 from evidence_cli.models import CitedFields, Finding, Severity
+from evidence_cli.records import family_names, first_text, registered_years
 
 # Two passing candidates closer than this are reported as ambiguous rather than choosing one.
 AMBIGUITY_MARGIN = 0.05
@@ -34,7 +35,6 @@ _UNKNOWN = 0.5
 _WEIGHTS = {"title": 0.55, "author": 0.2, "year": 0.1, "container": 0.08, "numbers": 0.07}
 
 _TAG = re.compile(r"<[^>]+>")
-_NON_WORD = re.compile(r"[\W_]+")
 _STOP = frozenset({"of", "the", "and", "for", "in", "on", "a", "an", "part", "section", "de",
                    "la", "und", "der", "die", "des", "et", "at"})
 
@@ -51,26 +51,13 @@ class MatchOutcome:
 
 def normalize_text(text: str) -> str:
     """Lower-case, accent-free words: Crossref titles carry HTML (<i>, <scp>) and entities."""
-    value = html.unescape(_TAG.sub(" ", text))
-    value = unicodedata.normalize("NFKD", value.casefold())
-    value = "".join(ch for ch in value if not unicodedata.combining(ch))
-    value = value.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("ł", "l")
-    return " ".join(_NON_WORD.sub(" ", value).split())
+    return plain(text)
 
 
 def _ratio(a: str, b: str) -> float:
     from rapidfuzz import fuzz
 
     return float(fuzz.ratio(a, b)) / 100.0
-
-
-def _first(values: Any) -> str | None:
-    if isinstance(values, list):
-        for value in values:
-            if isinstance(value, str) and value.strip():
-                return value
-        return None
-    return values if isinstance(values, str) and values.strip() else None
 
 
 def _candidate_titles(message: dict[str, Any]) -> list[str]:
@@ -166,13 +153,7 @@ def _raw_title_similarity(raw: str, message: dict[str, Any], cited_title: str = 
 
 
 def _families(message: dict[str, Any]) -> list[str]:
-    names: list[str] = []
-    for person in message.get("author") or message.get("editor") or []:
-        if isinstance(person, dict):
-            name = person.get("family") or person.get("name")
-            if isinstance(name, str) and name.strip():
-                names.append(normalize_text(name))
-    return names
+    return [normalize_text(name) for name in family_names(message)]
 
 
 def _family_matches(cited: str, registered: str) -> bool:
@@ -208,17 +189,8 @@ def _author_score(cited: CitedFields, raw: str, message: dict[str, Any]) -> floa
     return 1.0 if f" {registered[0]} " in head else None
 
 
-def _years(message: dict[str, Any]) -> set[int]:
-    years: set[int] = set()
-    for key in ("issued", "published", "published-print", "published-online"):
-        parts = (message.get(key) or {}).get("date-parts") or []
-        if parts and parts[0] and isinstance(parts[0][0], int):
-            years.add(parts[0][0])
-    return years
-
-
 def _year_score(cited: CitedFields, message: dict[str, Any]) -> float | None:
-    years = _years(message)
+    years = registered_years(message)
     if cited.year is None or not years:
         return None
     if cited.year in years:
@@ -282,14 +254,14 @@ def _numbers_score(cited: CitedFields, message: dict[str, Any]) -> float | None:
     """Volume, issue and first page (or article number) that both sides give: the share that
     agrees (negative when two or more are given and none agrees)."""
     checks: list[bool] = []
-    volume = _first(message.get("volume"))
+    volume = first_text(message.get("volume"))
     if cited.volume and volume:
         checks.append(normalize_text(cited.volume) == normalize_text(volume))
-    issue = _first(message.get("issue"))
+    issue = first_text(message.get("issue"))
     if cited.issue and issue:
         checks.append(normalize_text(cited.issue) == normalize_text(issue))
-    page = _first(message.get("page"))
-    article = _first(message.get("article-number"))
+    page = first_text(message.get("page"))
+    article = first_text(message.get("article-number"))
     if cited.pages and (page or article):
         first = _first_page(cited.pages)
         registered = {_first_page(p) for p in (page, article) if p}

@@ -35,7 +35,9 @@ def plain(text: str) -> str:
         text = _TAG.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
-    text = strip_accents(text).casefold().replace("ß", "ss")
+    text = strip_accents(text).casefold()
+    if not text.isascii():  # letters that Unicode decomposition leaves alone
+        text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("ł", "l")
     text = _NON_WORD.sub(" ", text).replace("_", " ")
     return _SPACE.sub(" ", text).strip()
 
