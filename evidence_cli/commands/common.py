@@ -1,10 +1,8 @@
-"""Options shared by commands that talk to Crossref, and helpers for writing outputs."""
+"""Options shared by the commands that talk to Crossref."""
 
 from __future__ import annotations
 
 import typer
-
-from evidence_cli.atomic import write_atomic as write_atomically  # noqa: F401 (used by commands)
 
 CROSSREF_URL = typer.Option(
     None, "--crossref-url", help="Crossref API base URL [env: EVIDENCE_CROSSREF_URL].",

@@ -68,12 +68,14 @@ def fix(
     if not quiet:
         _report(changes, str(path), bool(diff), write)
     if write and diff:
+        from evidence_cli.atomic import write_atomic
+
         bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
         backup = path.with_name(path.name + ".bak")
         # The backup (the original bytes: decode_text proved them UTF-8) is written first: if
         # anything fails after it, the original is still there.
-        common.write_atomically(backup, data.decode("utf-8"))
-        common.write_atomically(path, bom + new_text)
+        write_atomic(backup, data.decode("utf-8"))
+        write_atomic(path, bom + new_text)
     return EXIT_OK
 
 
