@@ -31,7 +31,7 @@ from evidence_cli.services.cache import CACHE_FILE
 from evidence_cli.sources import read_one
 from tests.simulator import CrossrefSimulator
 from tests.test_hostile_input import SUFFIXES, TOKENS, _assert_read_cleanly, _docx
-from tests.test_interrupt import _answered, _cached, _dois
+from tests.test_interrupt import _answered, _cached, _dois, let_children_see_sigint
 from tests.test_kill_atomicity import (
     Outcomes,
     environment,
@@ -98,6 +98,7 @@ class SigintOutcomes:
     runs: int = 0
     exit_130: int = 0
     slowest_exit: float = 0.0
+    answers_before: list[int] = field(default_factory=list)  # cache entries at the signal
     cache_kept: int = 0
     cache_sound: int = 0
     no_partial_report: int = 0
@@ -106,6 +107,7 @@ class SigintOutcomes:
 
 def sigint_trials(runs: int, rng: random.Random) -> SigintOutcomes:
     outcomes = SigintOutcomes()
+    let_children_see_sigint()
     for run in range(runs):
         with tempfile.TemporaryDirectory() as folder, CrossrefSimulator(
                 rate_limit=1000, concurrency=4, polite_rate_limit=1000, polite_concurrency=4,
@@ -127,6 +129,7 @@ def sigint_trials(runs: int, rng: random.Random) -> SigintOutcomes:
             before = _cached(cache_dir, dois) if (cache_dir / CACHE_FILE).exists() else set()
             process.send_signal(signal.SIGINT)
             sent = time.monotonic()
+            outcomes.answers_before.append(len(before))
             try:
                 _, stderr = process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
@@ -209,7 +212,9 @@ def main(argv: list[str] | None = None) -> None:
         f"| SIGINT during `check --output` | {interrupted.runs} | exit 130 {interrupted.exit_130},"
         f" cache entries kept {interrupted.cache_kept}, cache sound {interrupted.cache_sound}, "
         f"no partial report or temp file {interrupted.no_partial_report}; slowest exit "
-        f"{interrupted.slowest_exit:.2f} s after the signal |")
+        f"{interrupted.slowest_exit:.2f} s after the signal; cache entries at the signal "
+        f"{min(interrupted.answers_before, default=0)} to "
+        f"{max(interrupted.answers_before, default=0)} of 30 |")
     for problem in interrupted.problems[:5]:
         rows.append(f"|  | | {problem!r} |")
 

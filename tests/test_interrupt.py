@@ -63,6 +63,22 @@ def _answered(sim: CrossrefSimulator) -> int:
         return sum(1 for entry in sim.stats.log if entry.status == 200)
 
 
+def let_children_see_sigint() -> None:
+    """A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+    across exec: the command would never see Ctrl-C and this test would prove nothing. A signal
+    this process handles is reset to its default in a child, so handle it here."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True)
+def _sigint_reaches_children() -> Iterator[None]:
+    previous = signal.getsignal(signal.SIGINT)
+    let_children_see_sigint()
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _start(args: list[str], tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "evidence_cli", *args], cwd=tmp_path, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
