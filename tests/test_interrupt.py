@@ -105,8 +105,11 @@ def _interrupt_after(process: subprocess.Popen[str], sim: CrossrefSimulator, ans
 
 
 def _cached(cache_dir: Path, dois: list[str]) -> set[str]:
-    with Cache(cache_dir, read_only=True) as cache:
-        return set(cache.get_many("work", dois, allow_expired=True))
+    try:
+        with Cache(cache_dir, read_only=True) as cache:
+            return set(cache.get_many("work", dois, allow_expired=True))
+    except sqlite3.OperationalError:  # polled between the file's creation and its table's
+        return set()
 
 
 def _assert_interrupted(process: subprocess.Popen[str], stderr: str) -> None:
