@@ -163,6 +163,31 @@ def test_docx_with_corrupted_bytes(valid_docx: bytes, data: st.DataObject) -> No
     _assert_read_cleanly(bytes(blob[:cut]) + tail, "docx")
 
 
+
+class _Stdin:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+@FUZZ
+@given(data=st.one_of(st.binary(max_size=1500),
+                      st.sampled_from(list(TOKENS)).flatmap(_shaped).map(str.encode)))
+def test_standard_input_is_sniffed_and_read_cleanly(data: bytes) -> None:
+    """`evidence check -`: the reader is guessed from the content, then the same contract."""
+    from evidence_cli.sources import read_inputs
+
+    saved = sys.stdin
+    sys.stdin = _Stdin(data)  # type: ignore[assignment]
+    try:
+        references = read_inputs(["-"])
+    except InputError as error:
+        assert error.path == "<stdin>" and error.message.startswith("<stdin>")
+        return
+    finally:
+        sys.stdin = saved
+    for reference in references:
+        assert reference.source.path == "<stdin>" and reference.source.line >= 1
+
 @FUZZ
 @given(text=st.text(max_size=600))
 def test_doi_and_url_extractors_never_raise(text: str) -> None:
