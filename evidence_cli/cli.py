@@ -70,7 +70,7 @@ def main() -> None:
         sys.stderr.write("evidence: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     except EvidenceError as error:
-        from evidence_cli.formats.table import inert
+        from evidence_cli.formats import inert
 
         # Messages quote the input (a file name, a broken entry's first line): its control
         # characters are shown as \x1b, never sent to the terminal as escape sequences.

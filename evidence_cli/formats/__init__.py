@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,27 @@ SUFFIX_FORMATS: dict[str, str] = {
     ".html": "html",
     ".htm": "html",
 }
+
+
+# Control characters (ESC, CSI, BEL...) in reference text must never reach a terminal raw: an
+# escape sequence in a bibliography could rewrite the screen, the title bar or the clipboard.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# JSON escapes C0 controls itself; DEL and the C1 block (0x9b is the 8-bit CSI) it writes raw.
+_C1_AS_JSON = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
+def inert(text: str, keep: str = "") -> str:
+    """Visible stand-ins for control characters (ESC shows as "\\x1b"), but those in `keep`."""
+    def shown(match: re.Match[str]) -> str:
+        char = match.group(0)
+        return char if char in keep else f"\\x{ord(char):02x}"
+
+    return _CONTROL.sub(shown, text)
+
+
+def json_safe(encoded: str) -> str:
+    """Encoded JSON with DEL and C1 controls as \\u escapes (the same data, inert on a terminal)."""
+    return encoded.translate(_C1_AS_JSON)
 
 
 def renderer(name: str) -> Callable[[dict[str, Any]], str]:

@@ -6,6 +6,8 @@ import csv
 import io
 from typing import Any
 
+from evidence_cli.formats import inert
+
 COLUMNS = ("id", "path", "line", "status", "doi", "code", "severity", "field", "cited",
            "registered", "message", "suggestion")
 
@@ -21,7 +23,9 @@ def neutralise(value: object) -> str:
     if isinstance(value, list):
         value = "; ".join(str(item) for item in value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    if text.startswith(_FORMULA_STARTS):
+        text = "'" + text
+    return inert(text, keep="\r")  # CSV quoting carries a line break inside its cell
 
 
 def rows(report: dict[str, Any]) -> list[dict[str, object]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence_cli.formats import inert
 from evidence_cli.models import UNVERIFIABLE_CODES
 from evidence_cli.progress import finding_text, summary_line
 
@@ -15,7 +16,8 @@ _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 def escape_data(value: object) -> str:
     """The toolkit's escapeData (@actions/core command.ts): % first, then CR and LF."""
-    return str(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = str(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return inert(text)  # other control characters would reach the log (a terminal) raw
 
 
 def escape_property(value: object) -> str:

@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from evidence_cli.formats import inert, json_safe
 from evidence_cli.models import UNVERIFIABLE_CODES
 from evidence_cli.progress import SUMMARY_STATUSES, summary_line
 
@@ -212,12 +213,12 @@ def json_for_script(data: Any) -> str:
 
     Without this, a reference containing `</script>` would end the block and start markup.
     """
-    text = json.dumps(data, ensure_ascii=False, indent=None)
+    text = json_safe(json.dumps(data, ensure_ascii=False, indent=None))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    return escape(inert("" if value is None else str(value)), quote=True)
 
 
 def _text(value: Any) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+from evidence_cli.formats import json_safe
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+def _compact(value: Any) -> str:
+    return json_safe(_encode(value))
 
 
 def render(report: dict[str, Any]) -> str:

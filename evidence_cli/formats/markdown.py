@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from evidence_cli.formats import inert
 from evidence_cli.progress import finding_text, summary_line
 
 # Worst first: a reader of a pull-request summary wants the problems at the top.
@@ -33,7 +34,7 @@ def escape(value: object) -> str:
     or emphasis, and `|` cannot open a new cell), and line breaks collapse to spaces (a newline
     would end the table row).
     """
-    text = _WHITESPACE_RUN.sub(" ", str(value)).strip()
+    text = inert(_WHITESPACE_RUN.sub(" ", str(value)).strip())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from evidence_cli import PROJECT_URL, __version__
 from evidence_cli.codes import CODES
+from evidence_cli.formats import json_safe
 from evidence_cli.progress import finding_text
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -136,4 +137,4 @@ def sarif_log(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(report: dict[str, Any]) -> str:
-    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(sarif_log(report), indent=2, ensure_ascii=False)) + "\n"

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import io
-import re
 import shutil
 from typing import Any
 
-# Control characters (ESC, CSI, BEL...) in reference text must never reach the terminal raw:
-# an escape sequence in a bibliography could otherwise rewrite the screen or the title bar.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from evidence_cli.formats import inert
 
 STATUS_STYLE = {
     "ok": "green",
@@ -18,11 +15,6 @@ STATUS_STYLE = {
     "unverifiable": "magenta",
     "error": "bold red",
 }
-
-
-def inert(text: str) -> str:
-    """Visible stand-ins for control characters (\\x1b shows as "\\x1b")."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
 def _findings_text(reference: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -102,12 +103,34 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError(str(path), f"cannot be read: {error.strerror}") from None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: str) -> str:
+    # A JSON "\ud800" escape (or an HTML character reference) can smuggle in a lone surrogate,
+    # which no output encoding can write: it becomes U+FFFD, the replacement character.
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def _clean(reference: Reference) -> Reference:
+    reference.raw = _without_surrogates(reference.raw)
+    reference.id = _without_surrogates(reference.id)
+    reference.links = [_without_surrogates(link) for link in reference.links]
+    cited = reference.cited
+    for name in ("doi", "title", "container", "volume", "issue", "pages", "url"):
+        value = getattr(cited, name)
+        if isinstance(value, str):
+            setattr(cited, name, _without_surrogates(value))
+    cited.authors = [_without_surrogates(name) for name in cited.authors]
+    return reference
+
+
 def read_one(data: bytes, path: str, kind: str) -> list[Reference]:
     if not reader_available(kind):
         raise InputError(path, f"{kind} input is not supported by this version")
     module = importlib.import_module(READER_MODULES[kind])
     references: list[Reference] = module.read(data, path)
-    return references
+    return [_clean(reference) for reference in references]
 
 
 def read_inputs(paths: Iterable[str]) -> list[Reference]:

@@ -89,7 +89,7 @@ def _year(item: dict[str, Any]) -> int | None:
             if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
                 try:
                     return int(parts[0][0])
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400
                     pass
             text = _string(date.get("raw")) or _string(date.get("literal"))
             match = _YEAR.search(text) if text else None
@@ -108,6 +108,12 @@ def read(data: bytes, path: str) -> list[Reference]:
         json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(path, f"is not valid JSON: {error.msg}", error.lineno) from None
+    except ValueError:  # a number past Python's 4,300-digit limit for int()
+        huge = re.search(r"\d{4300,}", text)
+        line = text.count("\n", 0, huge.start()) + 1 if huge else 1
+        raise InputError(path, "holds a number with more than 4,300 digits", line) from None
+    except RecursionError:
+        raise InputError(path, "is nested too deeply to read as JSON", 1) from None
     references: list[Reference] = []
     for start, end, item in _items(text, path):
         line = text.count("\n", 0, start) + 1

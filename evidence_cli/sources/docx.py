@@ -42,6 +42,8 @@ def check_archive(data: bytes, path: str) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise InputError(path, "is not a .docx file (not a zip archive)") from None
+    except NotImplementedError as error:  # a zip feature or version zipfile cannot read
+        raise InputError(path, f"is a zip archive this tool cannot read ({error})") from None
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:

@@ -104,7 +104,8 @@ def read(data: bytes, path: str) -> list[Reference]:
     section_level: int | None = None
     section_tags: set[int] = set()  # ids of the elements that are (inside) a section
     pending_paragraphs: list[Any] = []  # section paragraphs, used when it has no list items
-    taken: set[int] = set()
+    taken: set[int] = set()  # ids of the entry elements read as references
+    covered: set[int] = set()  # ids of the elements inside a taken entry
     section_has_items = False
 
     def flush_paragraphs() -> None:
@@ -155,7 +156,10 @@ def read(data: bytes, path: str) -> list[Reference]:
                     outside.append(ref)
             continue
         section_tags.add(id(node))
-        if any(id(parent) in taken for parent in node.parents):
+        # Inside an entry already taken? Elements come in document order, so this is known
+        # from the parent alone (walking every ancestor was quadratic in the nesting depth).
+        if node.parent is not None and (id(node.parent) in taken or id(node.parent) in covered):
+            covered.add(id(node))
             continue
         is_entry = node.name == "li" or node.get("role") == "doc-biblioentry" or (
             node.name in ("div", "p") and _ENTRY_MARK.search(" ".join(node.get("class") or [])))

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from evidence_cli.errors import InputError
 from evidence_cli.models import Reference
 from evidence_cli.sources import decode_text
 from evidence_cli.sources.text import (
@@ -92,12 +93,27 @@ def _source_lines(source: list[str], token_map: list[int] | None) -> str:
     return " ".join(line.strip() for line in source[token_map[0]: token_map[1]] if line.strip())
 
 
+# markdown-it stops parsing, without a word, where blocks nest deeper than its limit (20 in the
+# CommonMark preset). A higher limit reads real documents whole; one that reaches it is refused
+# (naming the line) rather than read in part.
+MAX_NESTING = 50
+
+
+def _refuse_truncated(tokens: list[Any], path: str) -> None:
+    for token in tokens:
+        if token.level >= MAX_NESTING - 1:
+            line = token.map[0] + 1 if token.map else None
+            raise InputError(path, "nests block quotes or lists too deeply to be read whole "
+                             f"(over {MAX_NESTING - 2} open blocks); it is not read", line)
+
+
 def read(data: bytes, path: str) -> list[Reference]:
     from markdown_it import MarkdownIt
 
     text = decode_text(data, path)
     source = text.splitlines()
-    tokens = MarkdownIt("commonmark").parse(text)
+    tokens = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).parse(text)
+    _refuse_truncated(tokens, path)
     references: list[Reference] = []
     section_level: int | None = None  # heading level of the open reference section
     item_depth = 0
