@@ -203,19 +203,27 @@ def _bibtex_add_field(entry: str, key: str, value: str) -> str:
     return f"{body},{newline}{indent}{key} = {{{value}}}{tail}"
 
 
-def edit_bibtex(text: str, changes: list[EntryChanges]) -> str:
+def _edit_entries(text: str, changes: list[EntryChanges],
+                  edit: Callable[[str, dict[str, str]], str], noun: str,
+                  opening: str = "") -> str:
+    """Apply `edit` to the text of each changed entry, found as written from the line it was
+    read at; the entries are edited from the last to the first so earlier offsets stay right."""
     spans: list[tuple[int, int, dict[str, str]]] = []
     for change in changes:
         if not change.values:
             continue
         ref = change.result.reference
         start = text.find(ref.raw, _line_offset(text, ref.source.line))
-        if start < 0:
-            raise EditError(f"entry {ref.id} not found where it was read")
+        if start < 0 or not ref.raw.startswith(opening):
+            raise EditError(f"{noun} {ref.id} not found where it was read")
         spans.append((start, start + len(ref.raw), change.values))
     for start, end, values in sorted(spans, reverse=True):
-        text = text[:start] + edit_bibtex_entry(text[start:end], values) + text[end:]
+        text = text[:start] + edit(text[start:end], values) + text[end:]
     return text
+
+
+def edit_bibtex(text: str, changes: list[EntryChanges]) -> str:
+    return _edit_entries(text, changes, edit_bibtex_entry, "entry")
 
 
 # RIS ------------------------------------------------------------------------------------------
@@ -347,17 +355,7 @@ def edit_csl_item(item_text: str, values: dict[str, str]) -> str:
 
 
 def edit_csljson(text: str, changes: list[EntryChanges]) -> str:
-    spans: list[tuple[int, int, dict[str, str]]] = []
-    for change in changes:
-        if not change.values:
-            continue
-        ref = change.result.reference
-        start = text.find(ref.raw, _line_offset(text, ref.source.line))
-        if start < 0 or not ref.raw.startswith("{"):
-            raise EditError(f"item {ref.id} not found where it was read")
-        spans.append((start, start + len(ref.raw), change.values))
-    for start, end, values in sorted(spans, reverse=True):
-        text = text[:start] + edit_csl_item(text[start:end], values) + text[end:]
+    text = _edit_entries(text, changes, edit_csl_item, "item", opening="{")
     json.loads(text)  # never write a file that no longer parses
     return text
 
