@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -578,18 +579,11 @@ def study_list(
 ) -> int:
     """List a review's studies."""
     from evidence_cli.reviews.studies import first_author_label
-    from evidence_cli.reviews.tables import is_retracted, to_plain
+    from evidence_cli.reviews.tables import is_retracted
 
     review = _store(_settings(reviews_dir)).load(slug)
-    studies = review.doc.get("studies") or []
-    if output_json:
-        typer.echo(json.dumps(to_plain(studies), ensure_ascii=False, indent=2))
-        return EXIT_OK
-    if not studies:
-        typer.echo(f"no studies in {review.path}")
-    for study in studies:
-        typer.echo(_study_line(study, first_author_label, is_retracted))
-    return EXIT_OK
+    return _print_items(review.doc.get("studies") or [], "studies", review.path, output_json,
+                        lambda study: _study_line(study, first_author_label, is_retracted))
 
 
 # --- claim --------------------------------------------------------------------------------------
@@ -648,17 +642,23 @@ def claim_list(
     reviews_dir: Path | None = REVIEWS_DIR,
 ) -> int:
     """List a review's claims and their last audit."""
+    review = _store(_settings(reviews_dir)).load(slug)
+    return _print_items(review.doc.get("claims") or [], "claims", review.path, output_json,
+                        _claim_line)
+
+
+def _print_items(items: list[Any], noun: str, path: Path, as_json: bool,
+                 line: Callable[[Any], str]) -> int:
+    """A review's studies or claims: as JSON, or one line each."""
     from evidence_cli.reviews.tables import to_plain
 
-    review = _store(_settings(reviews_dir)).load(slug)
-    claims = review.doc.get("claims") or []
-    if output_json:
-        typer.echo(json.dumps(to_plain(claims), ensure_ascii=False, indent=2))
+    if as_json:
+        typer.echo(json.dumps(to_plain(items), ensure_ascii=False, indent=2))
         return EXIT_OK
-    if not claims:
-        typer.echo(f"no claims in {review.path}")
-    for claim in claims:
-        typer.echo(_claim_line(claim))
+    if not items:
+        typer.echo(f"no {noun} in {path}")
+    for item in items:
+        typer.echo(line(item))
     return EXIT_OK
 
 
