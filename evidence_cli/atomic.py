@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -35,3 +37,18 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+    _remove_stale_temp_files(path)
+
+
+# A writer killed between creating its temp file and renaming it leaves the temp file behind
+# (seen once in 100 SIGKILLs, RELIABILITY.md). The next write of the same file removes those old
+# enough that no writer can still be using them.
+STALE_TEMP_SECONDS = 3600.0
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
