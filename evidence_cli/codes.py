@@ -85,6 +85,17 @@ CODES: dict[str, CodeInfo] = {
            "The server answered with a 5xx error after retries."),
         _c("url-redirected", _I, "The link redirects permanently.",
            "The link moved permanently; cite the final URL."),
+        _c("input-error", _E, "An entry or file could not be read.",
+           "The entry is not valid in its format (an unbalanced brace, a record without its end, "
+           "an item that is not an object), or the file cannot be read at all; the message names "
+           "the file, the line and what is wrong. The rest of the input is still checked."),
+        _c("duplicate-key", _W, "The citation key is used twice.",
+           "Another entry of the file has the same key; both are checked, but BibTeX and biber "
+           "cite only the first."),
+        _c("no-references", _W, "No reference was found in the input.",
+           "The file (or standard input) was read but holds no reference: an empty bibliography, "
+           "or a reference section whose heading is not recognised. Name the section "
+           "\"References\" or \"Bibliography\", or check the file is the one meant."),
         _c("url-refused", _W, "The link points at a private or local address.",
            "The link resolves to a loopback, private, link-local or cloud-metadata address and was "
            "not fetched (use --allow-private to check it)."),

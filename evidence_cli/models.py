@@ -31,6 +31,10 @@ UNVERIFIABLE_CODES = frozenset(
     {"service-unavailable", "no-match", "url-blocked", "url-server-error", "url-refused"}
 )
 
+# Findings a reader makes about an input that holds no reference to check (a broken entry, an
+# unreadable file, a file with nothing in it): such a "reference" is reported, never looked up.
+INPUT_PROBLEM_CODES = frozenset({"input-error", "no-references"})
+
 
 @dataclass(slots=True)
 class SourceLocation:
@@ -70,7 +74,9 @@ class Reference:
     """One cited work as read from an input, before anything was looked up.
 
     `links` holds every other URL found with the reference (for the link checker); `cited.url`
-    is the reference's own URL field.
+    is the reference's own URL field. `problems` are what the reader found wrong with the input
+    itself (a broken entry, a duplicate key, a file with no reference in it): they become the
+    reference's first findings.
     """
 
     id: str
@@ -78,6 +84,12 @@ class Reference:
     raw: str
     cited: CitedFields
     links: list[str] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+
+    @property
+    def is_input_problem(self) -> bool:
+        """True for an entry or file that could not be read as a reference: nothing to look up."""
+        return any(problem.code in INPUT_PROBLEM_CODES for problem in self.problems)
 
 
 @dataclass(slots=True)

@@ -1,7 +1,9 @@
 """Sources: read input files (or stdin) into references, each with its file and line.
 
 Every reader module defines `read(data: bytes, path: str) -> list[Reference]`, where `path` is the
-name to show in messages and reports.
+name to show in messages and reports. A reader raises InputError only for a file it cannot read at
+all; an entry it cannot read becomes a reference carrying an `input-error` problem (see
+`entry_problem`), and the rest of the file is still read.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import importlib.util
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evidence_cli.errors import InputError
-from evidence_cli.models import Reference
+from evidence_cli.models import CitedFields, Finding, Reference, SourceLocation
 
 READER_MODULES: dict[str, str] = {
     "bibtex": "evidence_cli.sources.bibtex",
@@ -125,6 +128,22 @@ def _clean(reference: Reference) -> Reference:
     return reference
 
 
+def problem(code: str, message: str) -> Finding:
+    """A finding about the input itself (input-error, duplicate-key, no-references)."""
+    from evidence_cli.codes import CODES
+
+    return Finding(code=code, severity=CODES[code].severity, message=message)
+
+
+def entry_problem(path: str, line: int, message: str, raw: str = "",
+                  key: str | None = None, code: str = "input-error") -> Reference:
+    """A reference standing for an entry (or a whole file) that could not be read: it is
+    reported with its file, line and what is wrong, and never looked up."""
+    where = f"{path}:{line}"
+    return Reference(id=key or where, source=SourceLocation(path, line), raw=raw[:2000],
+                     cited=CitedFields(), problems=[problem(code, f"{where}: {message}")])
+
+
 def read_one(data: bytes, path: str, kind: str) -> list[Reference]:
     if not reader_available(kind):
         raise InputError(path, f"{kind} input is not supported by this version")
@@ -133,27 +152,104 @@ def read_one(data: bytes, path: str, kind: str) -> list[Reference]:
     return [_clean(reference) for reference in references]
 
 
+@dataclass(slots=True)
+class Inputs:
+    """What a run read: the references (with entry and file problems among them as references
+    of their own) and the files a folder walk left out, each with the reason."""
+
+    references: list[Reference] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
 def read_inputs(paths: Iterable[str]) -> list[Reference]:
-    """Read every input in order; '-' is standard input; a folder is read recursively."""
-    references: list[Reference] = []
+    """Every reference of the inputs, in order (see `read_all`)."""
+    return read_all(paths).references
+
+
+def read_all(paths: Iterable[str], exclude: Iterable[str] = ()) -> Inputs:
+    """Read every input in order; '-' is standard input; a folder is read recursively.
+
+    A file that cannot be read becomes one `input-error` reference and the others are still
+    read; only when nothing at all could be read is its error raised (exit 3), as it is for a
+    path that does not exist.
+    """
+    inputs = Inputs()
+    failures: list[InputError] = []
+    read_something = False
     for given in paths:
         if given == "-":
             data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
             if len(data) > MAX_INPUT_BYTES:
                 raise InputError("<stdin>", f"is over the {MAX_INPUT_BYTES} byte input limit")
-            references.extend(read_one(data, "<stdin>", sniff(data)))
+            read_something |= _read_named(inputs, failures, data, "<stdin>", sniff(data))
             continue
         path = Path(given)
         if path.is_dir():
-            for file in _files_below(path):
-                references.extend(read_one(_read_bytes(file), str(file),
-                                           SUFFIX_READERS[file.suffix.lower()]))
+            read_something |= _read_folder(inputs, failures, path, list(exclude))
             continue
-        data = _read_bytes(path)
+        if not path.exists() and not path.is_symlink():
+            raise InputError(given, "no such file")
+        try:
+            data = _read_bytes(path)
+        except InputError as error:
+            failures.append(error)
+            inputs.references.append(_file_problem(error))
+            continue
         kind = SUFFIX_READERS.get(path.suffix.lower()) or sniff(data)
-        references.extend(read_one(data, given, kind))
-    _make_ids_unique(references)
-    return references
+        read_something |= _read_named(inputs, failures, data, given, kind)
+    if failures and not read_something:
+        first = failures[0]
+        if len(failures) > 1:
+            raise InputError(first.path, f"{_what(first)} (and {len(failures) - 1} more "
+                             "problems: nothing could be read)", first.line)
+        raise first
+    _make_ids_unique(inputs.references)
+    return inputs
+
+
+def _what(error: InputError) -> str:
+    """The message of an InputError without the "path:line: " it starts with."""
+    where = f"{error.path}:{error.line}: " if error.line is not None else f"{error.path}: "
+    return error.message.removeprefix(where)
+
+
+def _file_problem(error: InputError) -> Reference:
+    return entry_problem(error.path, error.line or 1, _what(error), key=error.path)
+
+
+def _read_named(inputs: Inputs, failures: list[InputError], data: bytes, path: str,
+                kind: str) -> bool:
+    """Read one input; True when something in it could be read (an empty file counts: it is
+    reported as holding no references), False when it or every entry in it is broken."""
+    try:
+        found = read_one(data, path, kind)
+    except InputError as error:
+        failures.append(error)
+        inputs.references.append(_file_problem(error))
+        return False
+    inputs.references.extend(found)
+    for ref in found:
+        for finding in ref.problems:
+            if finding.code == "input-error":
+                where = f"{ref.source.path}:{ref.source.line}: "
+                failures.append(InputError(ref.source.path,
+                                           finding.message.removeprefix(where), ref.source.line))
+    return not found or not all(ref.is_input_problem for ref in found)
+
+
+def _read_folder(inputs: Inputs, failures: list[InputError], folder: Path,
+                 exclude: list[str]) -> bool:
+    read_something = False
+    for file in _files_below(folder):
+        try:
+            data = _read_bytes(file)
+        except InputError as error:
+            failures.append(error)
+            inputs.references.append(_file_problem(error))
+            continue
+        read_something |= _read_named(inputs, failures, data, str(file),
+                                      SUFFIX_READERS[file.suffix.lower()])
+    return read_something
 
 
 def _make_ids_unique(references: list[Reference]) -> None:

@@ -1,0 +1,142 @@
+"""Readers on the shapes of real bibliographies from peer projects' test corpora (issue 12).
+
+The fixtures in tests/fixtures/peers/ are constructed, each reproducing the shape of one peer
+fixture (its README and first lines say which). Units go through `read_one`, the readers' own
+interface; the per-entry and per-file contracts go through the real command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evidence_cli.models import Reference
+from evidence_cli.sources import read_one
+from tests.conftest import RunEvidence
+
+PEERS = Path(__file__).parent / "fixtures" / "peers"
+
+
+def _read(name: str, kind: str) -> list[Reference]:
+    path = PEERS / name
+    return read_one(path.read_bytes(), str(path), kind)
+
+
+def _by_id(refs: list[Reference]) -> dict[str, Reference]:
+    return {ref.id: ref for ref in refs}
+
+
+# --- BibTeX ------------------------------------------------------------------------------------
+
+
+def test_bibtex_lines_stay_right_after_a_backslash_before_a_newline() -> None:
+    refs = _by_id(_read("tugboat-shape.bib", "bibtex"))
+    text = (PEERS / "tugboat-shape.bib").read_text(encoding="utf-8").splitlines()
+    for key in ("Doe:1990:TDF", "Roe:1991:BI", "Poe:1994:LC", "Moe:1995:MF"):
+        line = refs[key].source.line
+        assert text[line - 1].startswith("@") and key in text[line - 1], (key, line)
+
+
+def test_bibtex_tex_logos_math_and_braces_become_text() -> None:
+    refs = _by_id(_read("tugboat-shape.bib", "bibtex"))
+    assert refs["Doe:1990:TDF"].cited.title == \
+        "TeX's DVI files and how to read them with TeX tools"
+    assert refs["Roe:1991:BI"].cited.title is not None
+    assert refs["Roe:1991:BI"].cited.title.startswith("BibTeXing large bibliographies:")
+    assert refs["Poe:1994:LC"].cited.title == "The LaTeX Companion, for TeX Users Group members"
+    assert refs["Poe:1994:LC"].cited.container == "TeX Users Group"
+    assert refs["Moe:1995:MF"].cited.title == "Energy E = mc^2 and the α-helix in METAFONT"
+    assert refs["Moe:1995:MF"].cited.container == "TUGboat"
+
+
+def test_bibtex_concatenation_noopsort_and_commented_entries() -> None:
+    refs = _read("xampl-shape.bib", "bibtex")
+    by_id = _by_id(refs)
+    assert set(by_id) == {"inproceedings-full", "book-full"}  # %@BOOK{whole-set is a comment
+    assert by_id["inproceedings-full"].cited.container == \
+        "Proc. Fifteenth Annual ACM Symposium on the Theory of Computing"
+    assert by_id["inproceedings-full"].cited.year == 1983
+    assert by_id["book-full"].cited.year == 1981
+    assert not any(ref.problems for ref in refs)
+
+
+def test_bibtex_legal_but_unusual_files_are_read_whole() -> None:
+    refs = _read("legal-oddities.bib", "bibtex")
+    assert len(refs) == 5
+    first, keyless, twice, twice_again, wos = refs
+    assert first.cited.container == "Journal Two"  # the later @string wins, as in BibTeX
+    assert keyless.cited.title == "An entry without a key"
+    assert keyless.id.endswith(f":{keyless.source.line}")
+    assert (twice.cited.year, twice_again.cited.year) == (2003, 2004)
+    assert not twice.problems
+    [duplicate] = twice_again.problems
+    assert duplicate.code == "duplicate-key" and duplicate.severity == "warning"
+    assert f"also used at line {twice.source.line}" in duplicate.message
+    assert (wos.id, wos.cited.doi, wos.cited.year) == (
+        "WOS:000123456700001", "10.5555/evidence-cli.wos", 2005)
+    assert wos.cited.title == "A Web of Science record" and not wos.problems
+
+
+def test_bibtex_unbalanced_brace_loses_only_that_entry() -> None:
+    refs = _read("unbalanced.bib", "bibtex")
+    assert [ref.id for ref in refs] == ["before", "unclosed", "after1", "after2"]
+    broken = refs[1]
+    [error] = broken.problems
+    assert error.code == "input-error" and error.severity == "error"
+    assert broken.is_input_problem and broken.source.line == 10
+    assert error.message.startswith(f"{PEERS / 'unbalanced.bib'}:10: cannot read this BibTeX")
+    assert "brace" in error.message
+    assert [ref.source.line for ref in refs[2:]] == [15, 20]
+    assert [ref.cited.year for ref in refs[2:]] == [2012, 2013]
+
+
+def test_a_broken_bibtex_entry_is_a_finding_and_the_rest_is_checked(
+    run_evidence: RunEvidence, tmp_path: Path
+) -> None:
+    (tmp_path / "refs.bib").write_bytes((PEERS / "unbalanced.bib").read_bytes())
+    done = run_evidence("check", "refs.bib", "--offline", "--no-urls", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    by_id = {ref["id"]: ref for ref in report["references"]}
+    assert set(by_id) == {"before", "unclosed", "after1", "after2"}
+    [finding] = by_id["unclosed"]["findings"]
+    assert finding["code"] == "input-error" and finding["severity"] == "error"
+    assert finding["message"].startswith("refs.bib:10: cannot read this BibTeX entry")
+    assert by_id["unclosed"]["source"] == {"path": "refs.bib", "line": 10}
+    assert by_id["unclosed"]["status"] == "error"
+    assert all(by_id[key]["status"] != "error" for key in ("before", "after1", "after2"))
+
+
+def test_an_unreadable_file_among_others_is_one_finding(
+    run_evidence: RunEvidence, tmp_path: Path
+) -> None:
+    (tmp_path / "good.bib").write_text("@article{a, title = {A title of some length here}, "
+                                       "year = 2020}\n", encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes(b"M\xfcller J. A title. 2020.\n")
+    done = run_evidence("check", "latin1.txt", "good.bib", "--offline", "--no-urls",
+                        "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    [unreadable] = [ref for ref in report["references"] if ref["id"] == "latin1.txt"]
+    assert [f["code"] for f in unreadable["findings"]] == ["input-error"]
+    assert "latin1.txt:1: is not valid UTF-8" in unreadable["findings"][0]["message"]
+    assert any(ref["id"] == "a" for ref in report["references"])
+
+
+def test_nothing_readable_at_all_still_exits_3(run_evidence: RunEvidence,
+                                              tmp_path: Path) -> None:
+    (tmp_path / "only-broken.bib").write_text("@article{x,\n  title = {never closed,\n",
+                                              encoding="utf-8")
+    done = run_evidence("check", "only-broken.bib", "--offline")
+    assert done.returncode == 3
+    assert done.stderr.startswith("evidence: error: only-broken.bib:1: cannot read this BibTeX")
+    missing = run_evidence("check", "only-broken.bib", "missing.bib", "--offline")
+    assert missing.returncode == 3 and "missing.bib: no such file" in missing.stderr
+
+
+def test_bibtex_lines_do_not_drift_in_a_large_file() -> None:
+    entry = ("@article{k%d,\n  title = {Title %d with {TeX} and \\TeX\\\n more},\n"
+             "  year = 2001,\n}\n")
+    refs = read_one("".join(entry % (i, i) for i in range(2000)).encode(), "l.bib", "bibtex")
+    assert len(refs) == 2000
+    assert [ref.source.line for ref in refs[::500]] == [1, 2501, 5001, 7501]
