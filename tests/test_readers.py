@@ -140,3 +140,45 @@ def test_bibtex_lines_do_not_drift_in_a_large_file() -> None:
     refs = read_one("".join(entry % (i, i) for i in range(2000)).encode(), "l.bib", "bibtex")
     assert len(refs) == 2000
     assert [ref.source.line for ref in refs[::500]] == [1, 2501, 5001, 7501]
+
+
+# --- RIS ---------------------------------------------------------------------------------------
+
+
+def test_ris_numbered_exports_and_record_headers() -> None:
+    for name, first_line, doi in (("rispy-numbered.ris", 2, "10.5555/evidence-cli.numbered-1"),
+                                  ("rispy-record-header.ris", 5,
+                                   "10.5555/evidence-cli.header-1")):
+        refs = _read(name, "ris")
+        assert len(refs) == 2 and not any(ref.problems for ref in refs), name
+        assert (refs[0].source.line, refs[0].cited.doi, refs[0].cited.year) == \
+            (first_line, doi, 2014)
+        assert refs[1].cited.year == 2006 and refs[1].cited.authors == ["Lund"]
+
+
+def test_ris_ovid_export() -> None:
+    first, second = _read("ovid-shape.ris", "ris")
+    assert first.cited.doi == "10.5555/evidence-cli.ovid-1"
+    assert first.cited.title == "An Ovid record with a title long enough to wrap onto a second line"
+    assert (first.source.line, second.source.line) == (2, 19)
+    assert first.cited.authors == ["Okafor", "Lin"] and second.cited.year == 2020
+    assert first.raw.startswith("TY  - JOUR") and first.raw.endswith("ER  -")
+
+
+def test_ris_single_space_tags() -> None:
+    article, book = _read("zotero-single-space.ris", "ris")
+    assert article.cited.doi == "10.5555/evidence-cli.single-space"
+    assert (article.cited.title, article.cited.year, article.cited.authors) == (
+        "A record written with single-space tags", 2017, ["Costa"])
+    assert article.cited.container == "Journal of Constructed Records"
+    assert (book.source.line, book.cited.title) == (9, "A book with single-space tags")
+    assert article.raw.splitlines()[0] == "TY - JOUR"  # raw stays as written
+
+
+def test_ris_broken_record_is_one_finding() -> None:
+    data = (b"TY  - JOUR\nTI  - One\nER  - \n\nTY  - JOUR\nTI  - Two\n\n"
+            b"TY  - JOUR\nTI  - Three\nER  - \n")
+    one, two, three = read_one(data, "x.ris", "ris")
+    assert (one.cited.title, three.cited.title) == ("One", "Three")
+    assert two.source.line == 5 and [p.code for p in two.problems] == ["input-error"]
+    assert "no end (ER tag) before the next TY" in two.problems[0].message
