@@ -174,6 +174,14 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
     cited_doi = ref.cited.doi
     if not settings.check_dois or not cited_doi or ref.is_input_problem:
         return result
+    if doi_rules.is_short(cited_doi):
+        result.findings.append(_finding(
+            "doi-short",
+            f"{cited_doi!r} is a shortDOI, an alias that resolves at https://doi.org/{cited_doi} "
+            "but that Crossref cannot look up; cite the full DOI it stands for.",
+            field="doi", cited=cited_doi,
+        ))
+        return result
     if not doi_rules.is_valid(cited_doi):
         result.findings.append(_finding(
             "doi-malformed",
@@ -236,7 +244,7 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
                     "no-match",
                     "The reference has no DOI and too little text to look it up.",
                 ))
-        elif codes & {"doi-mismatch", "doi-not-found", "doi-malformed"}:
+        elif codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}:
             wanted.append(result)
     if not wanted:
         return
@@ -261,7 +269,8 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
                 right = str(outcome.record.get("DOI", "")).lower()
                 if right and right != ref.cited.doi:
                     for finding in result.findings:
-                        if finding.code in ("doi-mismatch", "doi-not-found", "doi-malformed"):
+                        if finding.code in ("doi-mismatch", "doi-not-found", "doi-malformed",
+                                            "doi-short"):
                             finding.suggestion = right
                             finding.message += f" The cited work appears to be {right}."
             continue

@@ -27,6 +27,10 @@ CODES: dict[str, CodeInfo] = {
         _c("doi-malformed", _E, "The DOI is not well formed.",
            "The cited DOI does not match Crossref's recommended DOI patterns; check for typos, "
            "spaces or a missing '10.' prefix."),
+        _c("doi-short", _W, "The DOI is a shortDOI.",
+           "A shortDOI (10/abcde) is a valid alias of a full DOI, but Crossref cannot look it up, "
+           "so the citation is unverifiable; cite the full DOI (doi.org resolves the short one). "
+           "When Crossref's search finds the work, the full DOI is suggested."),
         _c("doi-not-found", _E, "No registration agency knows the DOI.",
            "Neither Crossref nor any other DOI registration agency holds this DOI: it is wrong or "
            "was never registered."),

@@ -28,7 +28,8 @@ STATUS_ORDER = ("ok", "info", "warning", "unverifiable", "error")
 # Findings that mean "this could not be checked": they make the reference's status unverifiable
 # rather than counting as a problem with the citation itself.
 UNVERIFIABLE_CODES = frozenset(
-    {"service-unavailable", "no-match", "url-blocked", "url-server-error", "url-refused"}
+    {"service-unavailable", "no-match", "url-blocked", "url-server-error", "url-refused",
+     "doi-short"}
 )
 
 # Findings a reader makes about an input that holds no reference to check (a broken entry, an

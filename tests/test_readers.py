@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from evidence_cli.models import Reference
 from evidence_cli.sources import read_one
 from tests.conftest import RunEvidence
@@ -182,3 +184,57 @@ def test_ris_broken_record_is_one_finding() -> None:
     assert (one.cited.title, three.cited.title) == ("One", "Three")
     assert two.source.line == 5 and [p.code for p in two.problems] == ["input-error"]
     assert "no end (ER tag) before the next TY" in two.problems[0].message
+
+
+# --- DOIs --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("http://doi.acm.org/10.1145/358916.358995", "10.1145/358916.358995"),
+    ("DOI 10.1177/0956797614524581", "10.1177/0956797614524581"),
+    ("https://dx.doi.org/10.1000/182", "10.1000/182"),
+    ("https://www.doi.org/10.1000/182", "10.1000/182"),
+    ("https://hdl.handle.net/10.1000/182", "10.1000/182"),
+    ("https://doi.org/10.1000/182?utm_source=feed", "10.1000/182"),
+])
+def test_resolver_links_and_labels_are_dois(written: str, expected: str) -> None:
+    from evidence_cli import doi
+
+    assert doi.normalize(written) == expected and doi.is_valid(expected)
+    if written.startswith("http"):
+        assert doi.is_doi_url(written)
+
+
+def test_scopus_query_string_does_not_leak_into_the_doi() -> None:
+    from evidence_cli import doi
+
+    link = ("https://www.scopus.com/inward/record.uri?eid=2-s2.0-85062&doi=10.1016%2fj.jclepro"
+            ".2019.02.698&partnerID=40&md5=9a8b7c6d5e4f")
+    assert doi.find_all(link) == ["10.1016/j.jclepro.2019.02.698"]
+    [ref] = _read("scopus-shape.bib", "bibtex")
+    assert ref.cited.url is not None and ref.links == [ref.cited.url]
+    from evidence_cli.sources.text import targets_in_text
+
+    assert "10.5555/evidence-cli.scopus.2019.02.698" in targets_in_text(ref.cited.url)
+
+
+def test_short_dois_are_recognised_not_malformed() -> None:
+    from evidence_cli import doi
+
+    assert doi.is_short("10/fqd6hj") and doi.is_short(doi.normalize("https://doi.org/10/fqd6hj"))
+    assert doi.is_doi_url("https://doi.org/10/fqd6hj")
+    assert not doi.is_short("10.1000/182")
+
+
+def test_csl_json_doi_labels_links_and_short_dois(run_evidence: RunEvidence,
+                                                   tmp_path: Path) -> None:
+    refs = _by_id(_read("citeproc-doi-label.json", "csl-json"))
+    assert refs["item-1"].cited.doi == "10.1177/0956797614524581"
+    assert refs["item-2"].cited.doi == "10.1145/358916.358995"
+    (tmp_path / "items.json").write_bytes((PEERS / "citeproc-doi-label.json").read_bytes())
+    done = run_evidence("check", "items.json", "--offline", "--no-urls", "--format", "json")
+    by_id = {ref["id"]: ref for ref in json.loads(done.stdout)["references"]}
+    codes = {key: [f["code"] for f in ref["findings"]] for key, ref in by_id.items()}
+    assert not any("doi-malformed" in found for found in codes.values())
+    assert codes["item-3"][0] == "doi-short" and by_id["item-3"]["status"] == "unverifiable"
+    assert "shortDOI" in by_id["item-3"]["findings"][0]["message"]
