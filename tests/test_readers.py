@@ -238,3 +238,127 @@ def test_csl_json_doi_labels_links_and_short_dois(run_evidence: RunEvidence,
     assert not any("doi-malformed" in found for found in codes.values())
     assert codes["item-3"][0] == "doi-short" and by_id["item-3"]["status"] == "unverifiable"
     assert "shortDOI" in by_id["item-3"]["findings"][0]["message"]
+
+
+# --- Word, Markdown, text ----------------------------------------------------------------------
+
+
+def _docx_bytes(paragraphs: list[str], body_xml: str = "") -> bytes:
+    """A .docx made by python-docx: a References heading, then the given paragraphs; raw
+    paragraph XML (w:p elements) is appended to the body when given."""
+    import io
+
+    import docx
+    from lxml import etree
+
+    document = docx.Document()
+    document.add_heading("References", level=1)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if body_xml:
+        namespace = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+        body = document.element.body
+        for element in etree.fromstring(f"<root {namespace}>{body_xml}</root>"):
+            body.insert(len(body) - 1, element)  # before the section properties
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _renamed_main_part(blob: bytes) -> bytes:
+    """The same package with its main part stored as word/document2.xml (as some generators,
+    and python-docx's own test files, name it), [Content_Types].xml and the rels updated."""
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(blob))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            name = item.filename
+            if name == "word/document.xml":
+                name = "word/document2.xml"
+            elif name == "word/_rels/document.xml.rels":
+                name = "word/_rels/document2.xml.rels"
+            elif name in ("[Content_Types].xml", "_rels/.rels"):
+                data = data.replace(b"word/document.xml", b"word/document2.xml")
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_docx_whose_main_part_is_document2_xml() -> None:
+    blob = _renamed_main_part(_docx_bytes(
+        ["Smith J, Doe A. A title of a trial. J Med. 2020;12(3):1-9. doi:10.1000/xyz"]))
+    [ref] = read_one(blob, "renamed.docx", "docx")
+    assert ref.cited.doi == "10.1000/xyz" and ref.source.line == 2
+
+
+def test_docx_field_code_hyperlinks_are_read() -> None:
+    """Word, EndNote and Zotero write links as fields: HYPERLINK "url" in w:instrText (a complex
+    field) or in w:fldSimple's w:instr; the displayed text is the field's result."""
+    complex_field = (
+        '<w:p><w:r><w:t xml:space="preserve">See the registry: </w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> HYPERLINK "https://example.org/registry" '
+        '</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        '<w:r><w:t>the registry page</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        '<w:r><w:t xml:space="preserve"> (2020).</w:t></w:r></w:p>')
+    simple_field = (
+        '<w:p><w:r><w:t xml:space="preserve">Jones K. Another trial. 2019. </w:t></w:r>'
+        '<w:fldSimple w:instr=" HYPERLINK &quot;https://doi.org/10.1000/abc&quot; ">'
+        '<w:r><w:t>doi link</w:t></w:r></w:fldSimple></w:p>')
+    bookmark = ('<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>'
+                ' HYPERLINK \\l "_Ref1" </w:instrText></w:r><w:r><w:fldChar '
+                'w:fldCharType="separate"/></w:r><w:r><w:t>back to 2020</w:t></w:r><w:r>'
+                '<w:fldChar w:fldCharType="end"/></w:r></w:p>')
+    refs = read_one(_docx_bytes([], complex_field + simple_field + bookmark), "f.docx", "docx")
+    assert [ref.source.line for ref in refs] == [2, 3, 4]
+    registry, trial, back = refs
+    assert registry.links == ["https://example.org/registry"]
+    assert "the registry page" in registry.raw and "HYPERLINK" not in registry.raw
+    assert trial.cited.doi == "10.1000/abc"
+    assert back.links == []  # a link to a bookmark in the document is not a citation
+
+
+def test_docx_headings_styles_and_bold_lines_still_found() -> None:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Intro with a link https://example.org/intro")
+    document.add_paragraph().add_run("Bibliography").bold = True
+    document.add_paragraph("Doe A. A title. 2001.")
+    document.add_heading("Appendix", level=1)
+    document.add_paragraph("Not a reference 2002.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    refs = read_one(buffer.getvalue(), "b.docx", "docx")
+    assert [(ref.source.line, ref.cited.url or ref.cited.year) for ref in refs] == [
+        (1, "https://example.org/intro"), (3, 2001)]
+
+
+def test_markdown_and_html_urls_in_inline_code_are_not_checked() -> None:
+    markdown = (b"Run `curl https://api.example.org/v1/items` to list them, or read "
+                b"https://example.org/docs.\n\nAlso ``doi:10.1000/not-cited``.\n")
+    refs = read_one(markdown, "a.md", "markdown")
+    assert [ref.cited.url for ref in refs] == ["https://example.org/docs"]
+    html = (b"<p>Call <code>https://api.example.org/v1</code> or see "
+            b"https://example.org/docs.</p><pre>https://example.org/in-pre</pre>")
+    refs = read_one(html, "a.html", "html")
+    assert [ref.cited.url for ref in refs] == ["https://example.org/docs"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_files_with_a_bom_are_read(encoding: str) -> None:
+    """Windows tools ("Unicode" in Notepad, EndNote's and Word's text exports) write UTF-16
+    with a byte order mark."""
+    bom = b"\xff\xfe" if encoding == "utf-16-le" else b"\xfe\xff"
+    bib = "@article{müller,\n  title = {Ein Titel über Dinge},\n  year = 2020,\n}\n"
+    [ref] = read_one(bom + bib.encode(encoding), "u.bib", "bibtex")
+    assert (ref.id, ref.cited.title, ref.source.line) == ("müller", "Ein Titel über Dinge", 1)
+    text = "Doe A. A title. 2001. doi:10.1000/abc\n\nRoe B. Another. 2002.\n"
+    refs = read_one(bom + text.encode(encoding), "u.txt", "text")
+    assert [ref.source.line for ref in refs] == [1, 3]
+    assert refs[0].cited.doi == "10.1000/abc"

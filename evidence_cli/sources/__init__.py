@@ -70,7 +70,10 @@ def reader_available(kind: str) -> bool:
 
 
 def decode_text(data: bytes, path: str) -> str:
-    """UTF-8 text (a BOM is allowed); invalid bytes or NULs are an error naming the line."""
+    """UTF-8 text (a BOM is allowed), or UTF-16 with its BOM (as Windows tools save "Unicode"
+    text); invalid bytes or NULs are an error naming the line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode_utf16(data, path)
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise InputError(path, "contains a NUL byte: this looks like a binary file, not text", line)
@@ -80,6 +83,20 @@ def decode_text(data: bytes, path: str) -> str:
         line = data[: error.start].count(b"\n") + 1
         raise InputError(path, f"is not valid UTF-8 (byte 0x{data[error.start]:02x})", line) \
             from None
+
+
+def _decode_utf16(data: bytes, path: str) -> str:
+    try:
+        text = data.decode("utf-16")  # the BOM says which byte order, and is dropped
+    except UnicodeDecodeError as error:
+        line = data[: error.start].decode("utf-16", "replace").count("\n") + 1
+        raise InputError(path, "is not valid UTF-16 (it starts with a UTF-16 byte order mark)",
+                         line) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError(path, "contains a NUL character: this looks like a binary file, not "
+                         "text", line)
+    return text
 
 
 def _files_below(folder: Path) -> Iterator[Path]:
