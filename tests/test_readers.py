@@ -362,3 +362,11 @@ def test_utf16_files_with_a_bom_are_read(encoding: str) -> None:
     refs = read_one(bom + text.encode(encoding), "u.txt", "text")
     assert [ref.source.line for ref in refs] == [1, 3]
     assert refs[0].cited.doi == "10.1000/abc"
+
+
+def test_csl_json_item_that_is_not_an_object_is_one_finding() -> None:
+    data = b'[\n {"id": "a", "title": "T"},\n "stray",\n {"id": "b", "title": "U"}\n]\n'
+    first, stray, last = read_one(data, "x.json", "csl-json")
+    assert (first.id, last.id) == ("a", "b")
+    assert stray.source.line == 3 and [p.code for p in stray.problems] == ["input-error"]
+    assert "must be an object, not a string" in stray.problems[0].message
