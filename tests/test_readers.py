@@ -15,6 +15,7 @@ import pytest
 from evidence_cli.models import Reference
 from evidence_cli.sources import read_one
 from tests.conftest import RunEvidence
+from tests.simulator import CrossrefSimulator
 
 PEERS = Path(__file__).parent / "fixtures" / "peers"
 
@@ -370,3 +371,209 @@ def test_csl_json_item_that_is_not_an_object_is_one_finding() -> None:
     assert (first.id, last.id) == ("a", "b")
     assert stray.source.line == 3 and [p.code for p in stray.problems] == ["input-error"]
     assert "must be an object, not a string" in stray.problems[0].message
+
+
+# --- Folder runs -------------------------------------------------------------------------------
+
+
+def test_gitignore_rules() -> None:
+    from evidence_cli.sources.selection import parse_gitignore
+
+    rules = parse_gitignore("# build output\nbuild/\n*.log\n!keep.log\n/root-only.md\n"
+                            "docs/**/draft-*.md\n\\#literal.md\n")
+
+    def ignored(path: str) -> bool:
+        result = False
+        for rule in rules:
+            if rule.regex.match(path):
+                result = not rule.negated
+        return result
+
+    assert ignored("build/refs.bib") and ignored("sub/build/refs.bib")
+    assert not ignored("build")  # a folder rule: the file named build is not ignored
+    assert ignored("a.log") and ignored("deep/down/b.log") and not ignored("keep.log")
+    assert ignored("root-only.md") and not ignored("sub/root-only.md")
+    assert ignored("docs/draft-1.md") and ignored("docs/a/b/draft-2.md")
+    assert not ignored("docs/final.md") and ignored("#literal.md")
+
+
+def test_exclude_path_globs() -> None:
+    from evidence_cli.sources.selection import excluded_by
+
+    assert excluded_by(["vendor/lib/refs.bib"], ["vendor/*"]) == "vendor/*"
+    assert excluded_by(["docs/archive/old.md"], ["docs/archive"]) == "docs/archive"
+    assert excluded_by(["a/b/c.min.html"], ["*.min.html"]) == "*.min.html"
+    assert excluded_by(["docs/new.md"], ["docs/archive", "*.bib"]) is None
+
+
+def test_content_sniffing_for_folder_files() -> None:
+    from evidence_cli.sources.selection import content_skip_reason
+
+    package = b'{"name": "site", "version": "1.0.0", "dependencies": {"x": "^1"}}'
+    assert content_skip_reason("csl-json", package) == "JSON that is not CSL-JSON"
+    assert content_skip_reason("csl-json", b'[{"name": "x", "version": "1"}]') is not None
+    csl = b'[{"id": "a", "type": "article-journal", "title": "T", "issued": {}}]'
+    assert content_skip_reason("csl-json", csl) is None
+    assert content_skip_reason("csl-json", b'{"items": [{"id": "a", "title": "T"}]}') is None
+    mit = (b"MIT License\n\nCopyright (c) 2024 Jane Doe\n\nPermission is hereby granted, free "
+           b"of charge, to any person obtaining a copy\n\nTHE SOFTWARE IS PROVIDED AS IS.\n")
+    assert content_skip_reason("text", mit) is not None
+    assert content_skip_reason("text", b"requests>=2.31\npytz==2021.1\nnumpy==1.26\n")
+    refs = (b"Doe A, Roe B. A trial of things. J Med. 2020;1:1-9.\n"
+            b"Poe C. Another study of things. Lancet. 2019;2:3-4.\n")
+    assert content_skip_reason("text", refs) is None
+    report = b'{\n  "schema": "evidence-cli/check/v1",\n  "references": []\n}'
+    assert content_skip_reason("csl-json", report) == "a report written by evidence-cli"
+
+
+def _write_repository(root: Path) -> None:
+    """A small real-looking repository: docs with references, a broken .bib entry, and the files
+    a folder run must leave alone."""
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "guide.md").write_text(
+        "# Guide\n\nSee [the registry](https://example.org/registry) for details.\n\n"
+        "## References\n\n"
+        "1. Halvorsen I, García M. Metformin and cognitive decline in older adults with type 2 "
+        "diabetes: a cohort study. J Constr Clin Test Rec. 2021;42(3):401-410. "
+        "doi:10.5555/evidence-cli.clean\n", encoding="utf-8")
+    (root / "docs" / "notes.md").write_text("# Notes\n\nNothing cited here.\n", encoding="utf-8")
+    (root / "refs.bib").write_bytes((PEERS / "unbalanced.bib").read_bytes())
+    (root / "package.json").write_text('{"name": "site", "version": "1.0.0",\n'
+                                       ' "scripts": {"build": "make"}}\n', encoding="utf-8")
+    (root / "LICENSE.txt").write_text("MIT License\n\nCopyright (c) 2024 Jane Doe\n\n"
+                                      "Permission is hereby granted, free of charge.\n",
+                                      encoding="utf-8")
+    (root / "requirements.txt").write_text("requests>=2.31\npytz==2021.1\n", encoding="utf-8")
+    (root / ".gitignore").write_text("build/\nscratch.md\n", encoding="utf-8")
+    (root / "scratch.md").write_text("Draft: https://example.org/scratch\n", encoding="utf-8")
+    (root / "build").mkdir()
+    (root / "build" / "out.html").write_text('<a href="https://example.org/built">x</a>',
+                                             encoding="utf-8")
+    (root / "vendor").mkdir()
+    (root / "vendor" / "third-party.bib").write_text("@misc{v, title={Vendored}}\n",
+                                                    encoding="utf-8")
+
+
+def test_folder_run_over_a_realistic_repository(run_evidence: RunEvidence,
+                                                tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    _write_repository(root)
+    first = run_evidence("check", ".", "--offline", "--format", "json", "--output",
+                         "report.json", "--exclude-path", "vendor/*", cwd=root)
+    assert first.returncode == 1, first.stderr  # the broken entry is an error finding
+    # The second run finds the report the first one wrote, and leaves it alone.
+    (root / "report.md").write_text(
+        run_evidence("check", "refs.bib", "--offline", "--no-urls", "--format", "markdown",
+                     cwd=root).stdout, encoding="utf-8")
+    done = run_evidence("check", ".", "--offline", "--format", "json", "-v",
+                        "--exclude-path", "vendor/*", cwd=root)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    paths = {ref["source"]["path"] for ref in report["references"]}
+    assert paths == {"docs/guide.md", "refs.bib"}, paths
+    by_id = {ref["id"]: ref for ref in report["references"]}
+    assert [f["code"] for f in by_id["unclosed"]["findings"]] == ["input-error"]
+    assert {"before", "after1", "after2"} <= set(by_id)
+    guide = {ref["cited"]["doi"] or ref["cited"]["url"] for ref in report["references"]
+             if ref["source"]["path"] == "docs/guide.md"}
+    assert guide == {"10.5555/evidence-cli.clean", "https://example.org/registry"}
+    skipped = {line.split(": ", 1)[0].removeprefix("  skipped "): line.split(": ", 1)[1]
+               for line in done.stderr.splitlines() if line.startswith("  skipped ")}
+    assert skipped == {
+        "LICENSE.txt": "text that does not look like a reference list (name it to read it)",
+        "build/out.html": "ignored by git (.gitignore)",
+        "package.json": "JSON that is not CSL-JSON",
+        "report.json": "a report written by evidence-cli",
+        "report.md": "a report written by evidence-cli",
+        "requirements.txt": "text that does not look like a reference list (name it to read it)",
+        "scratch.md": "ignored by git (.gitignore)",
+        "vendor/third-party.bib": "matches --exclude-path vendor/*",
+    }, done.stderr
+    assert "Skipped 8 files:" in done.stderr
+    quiet = run_evidence("check", ".", "--offline", "--format", "json", cwd=root)
+    assert "(-v lists them)" in quiet.stderr and "  skipped " not in quiet.stderr
+
+
+def test_folder_run_checks_every_real_reference_against_crossref(
+    run_evidence: RunEvidence, tmp_path: Path, crossref_sim: CrossrefSimulator
+) -> None:
+    """Issue 12's "done when": the realistic repository, checked against the Crossref simulator
+    (links left out: no network here): the real references are checked, the broken entry is
+    reported, nothing aborts."""
+    root = tmp_path / "site"
+    _write_repository(root)
+    (root / "old-report.json").write_text(json.dumps(
+        {"schema": "evidence-cli/check/v1", "tool": {"name": "evidence-cli"},
+         "references": [{"id": "x", "cited": {"doi": "10.5555/evidence-cli.retracted"}}]}),
+        encoding="utf-8")
+    done = run_evidence("check", ".", "--no-urls", "--format", "json", cwd=root)
+    assert done.returncode == 1, done.stderr
+    by_path: dict[str, list[dict[str, object]]] = {}
+    for ref in json.loads(done.stdout)["references"]:
+        by_path.setdefault(ref["source"]["path"], []).append(ref)
+    assert set(by_path) == {"docs/guide.md", "refs.bib", "vendor/third-party.bib"}
+    [cited] = by_path["docs/guide.md"]
+    assert cited["status"] == "ok" and cited["doi"] == "10.5555/evidence-cli.clean"
+    statuses = {ref["id"]: ref["status"] for ref in by_path["refs.bib"]}
+    assert statuses["unclosed"] == "error" and len(statuses) == 4
+    assert "/works/10.5555%2Fevidence-cli.retracted" not in crossref_sim.stats.by_path
+
+
+def test_exclude_path_from_the_configuration(run_evidence: RunEvidence, tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    _write_repository(root)
+    (root / "evidence.toml").write_text('exclude-path = ["vendor/*", "refs.bib"]\n',
+                                        encoding="utf-8")
+    done = run_evidence("check", ".", "--offline", "--no-urls", "--format", "json", "-v",
+                        cwd=root)
+    paths = {ref["source"]["path"] for ref in json.loads(done.stdout)["references"]}
+    assert paths == {"docs/guide.md"}, done.stderr
+    assert "skipped refs.bib: matches --exclude-path refs.bib" in done.stderr
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "evidence.toml").write_text("exclude-path = 3\n", encoding="utf-8")
+    refused = run_evidence("check", ".", "--offline", cwd=bad)
+    assert refused.returncode == 3 and "exclude-path" in refused.stderr
+
+
+def test_folder_run_inside_a_git_work_tree(run_evidence: RunEvidence, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = tmp_path / "repo"
+    _write_repository(root)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / ".git" / "info").mkdir(parents=True, exist_ok=True)
+    (root / ".git" / "info" / "exclude").write_text("docs/notes.md\n", encoding="utf-8")
+    done = run_evidence("check", ".", "--offline", "--no-urls", "--format", "json", "-v",
+                        cwd=root)
+    assert "skipped scratch.md: ignored by git" in done.stderr
+    assert "skipped docs/notes.md: ignored by git" in done.stderr  # git's own rules count
+
+
+# --- Nothing found -----------------------------------------------------------------------------
+
+
+def test_a_named_input_without_references_is_a_warning(run_evidence: RunEvidence,
+                                                       tmp_path: Path) -> None:
+    (tmp_path / "empty.bib").write_text("% nothing yet\n", encoding="utf-8")
+    (tmp_path / "post.md").write_text("# Post\n\n## Literatur\n\n- Doe A. A title. 2001.\n",
+                                      encoding="utf-8")
+    for name in ("empty.bib", "post.md"):
+        done = run_evidence("check", name, "--offline", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        [ref] = json.loads(done.stdout)["references"]
+        assert ref["id"] == name and ref["status"] == "warning"
+        [finding] = ref["findings"]
+        assert finding["code"] == "no-references" and finding["message"].startswith(f"{name}:1:")
+        failing = run_evidence("check", name, "--offline", "--fail-on", "warning")
+        assert failing.returncode == 1, failing.stderr
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    (empty / "LICENSE.txt").write_text("MIT License\n", encoding="utf-8")
+    folder = run_evidence("check", "nothing", "--offline", "--format", "json")
+    [ref] = json.loads(folder.stdout)["references"]
+    assert ref["findings"][0]["code"] == "no-references" and "1 skipped" in \
+        ref["findings"][0]["message"]

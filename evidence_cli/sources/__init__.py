@@ -234,16 +234,24 @@ def _file_problem(error: InputError) -> Reference:
     return entry_problem(error.path, error.line or 1, _what(error), key=error.path)
 
 
+_NOTHING_FOUND = ("no reference was found in it: an empty bibliography, or a reference section "
+                  "whose heading is not recognised (name it References or Bibliography)")
+
+
 def _read_named(inputs: Inputs, failures: list[InputError], data: bytes, path: str,
-                kind: str) -> bool:
-    """Read one input; True when something in it could be read (an empty file counts: it is
-    reported as holding no references), False when it or every entry in it is broken."""
+                kind: str, named: bool = True) -> bool:
+    """Read one input; True when something in it could be read (an empty file counts: when it
+    was named, it is reported as holding no references), False when it or every entry in it is
+    broken."""
     try:
         found = read_one(data, path, kind)
     except InputError as error:
         failures.append(error)
         inputs.references.append(_file_problem(error))
         return False
+    if not found and named:
+        inputs.references.append(entry_problem(path, 1, _NOTHING_FOUND, key=path,
+                                               code="no-references"))
     inputs.references.extend(found)
     for ref in found:
         for finding in ref.problems:
@@ -256,16 +264,41 @@ def _read_named(inputs: Inputs, failures: list[InputError], data: bytes, path: s
 
 def _read_folder(inputs: Inputs, failures: list[InputError], folder: Path,
                  exclude: list[str]) -> bool:
+    """Read the files below a folder that a folder run should read (sources/selection.py says
+    which, and why the others are skipped); True when something could be read."""
+    from evidence_cli.sources.selection import content_skip_reason, excluded_by, git_ignored
+
+    files = list(_files_below(folder))
+    ignored = git_ignored(folder, files) if files else set()
+    found_before, skipped_before = len(inputs.references), len(inputs.skipped)
     read_something = False
-    for file in _files_below(folder):
+    for file in files:
+        shown = str(file)
+        if file in ignored:
+            inputs.skipped.append((shown, "ignored by git (.gitignore)"))
+            continue
+        pattern = excluded_by([file.relative_to(folder).as_posix(), file.as_posix()], exclude)
+        if pattern is not None:
+            inputs.skipped.append((shown, f"matches --exclude-path {pattern}"))
+            continue
         try:
             data = _read_bytes(file)
         except InputError as error:
             failures.append(error)
             inputs.references.append(_file_problem(error))
             continue
-        read_something |= _read_named(inputs, failures, data, str(file),
-                                      SUFFIX_READERS[file.suffix.lower()])
+        kind = SUFFIX_READERS[file.suffix.lower()]
+        reason = content_skip_reason(kind, data)
+        if reason is not None:
+            inputs.skipped.append((shown, reason))
+            continue
+        read_something |= _read_named(inputs, failures, data, shown, kind, named=False)
+    if found_before == len(inputs.references):
+        inputs.references.append(entry_problem(
+            str(folder), 1, "no reference was found in any file below this folder"
+            + (f" ({len(inputs.skipped) - skipped_before} skipped; -v lists them)"
+               if len(inputs.skipped) > skipped_before else ""),
+            key=str(folder), code="no-references"))
     return read_something
 
 
