@@ -577,3 +577,41 @@ def test_a_named_input_without_references_is_a_warning(run_evidence: RunEvidence
     [ref] = json.loads(folder.stdout)["references"]
     assert ref["findings"][0]["code"] == "no-references" and "1 skipped" in \
         ref["findings"][0]["message"]
+
+
+# --- Sniffing standard input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("content", "kind"), [
+    (b"% This file was created with JabRef 5.9.\n% Encoding: UTF-8\n\n@Article{a,\n}\n",
+     "bibtex"),
+    (b"\n\n   @book{b, title={T}}\n", "bibtex"),
+    ((PEERS / "rispy-numbered.ris").read_bytes(), "ris"),
+    ((PEERS / "rispy-record-header.ris").read_bytes(), "ris"),
+    ((PEERS / "ovid-shape.ris").read_bytes(), "ris"),
+    ((PEERS / "zotero-single-space.ris").read_bytes(), "ris"),
+    (b'[\n  {"id": "a", "title": "T"}\n]\n', "csl-json"),
+    (b'{"items": []}', "csl-json"),
+    (b"<!DOCTYPE html>\n<html><body><p>x</p></body></html>", "html"),
+    (b"<head><title>x</title></head><body>y</body>", "html"),
+    (b"Intro text.\n\n## References\n\n1. Doe A. 2001.\n", "markdown"),
+    (b"See [the trial](https://example.org/t).\n", "markdown"),
+    (b"[1] Doe A. A title. J Med. 2001;1:1-2.\n[2] Roe B. Another. 2002.\n", "text"),
+    (b"Doe A. A title. 2001.\n", "text"),
+    ("% comment\n@misc{u, title={Ü}}\n".encode("utf-16"), "bibtex"),
+])
+def test_sniffing(content: bytes, kind: str) -> None:
+    from evidence_cli.sources import sniff
+
+    assert sniff(content) == kind
+
+
+def test_jabref_bibtex_on_standard_input(run_evidence: RunEvidence) -> None:
+    bib = ("% This file was created with JabRef 5.9.\n% Encoding: UTF-8\n\n"
+           "@Article{halvorsen,\n  author = {Halvorsen, Ingrid and García, Mateo},\n"
+           "  title = {Metformin and cognitive decline in older adults with type 2 diabetes: "
+           "a cohort study},\n  doi = {10.5555/evidence-cli.clean},\n}\n\n"
+           "@Comment{jabref-meta: databaseType:bibtex;}\n")
+    done = run_evidence("check", "-", "--offline", "--format", "json", input=bib)
+    [ref] = json.loads(done.stdout)["references"]
+    assert (ref["id"], ref["source"]["line"]) == ("halvorsen", 4)

@@ -47,20 +47,35 @@ SUFFIX_READERS: dict[str, str] = {
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 
+_SNIFF_BIBTEX = re.compile(r"@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]")
+_SNIFF_RIS = re.compile(r"^TY {1,2}-", re.M)
+_SNIFF_HTML = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
+_SNIFF_MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S|\[[^\]\n]+\]\((?:https?://|<)", re.M)
+
+
 def sniff(data: bytes) -> str:
-    """Guess a reader from content, for stdin and files whose suffix says nothing."""
+    """Guess a reader from content, for stdin and files whose suffix says nothing: BibTeX after
+    `%` comments and blank lines (as JabRef writes it), RIS after record numbers or headers,
+    CSL-JSON, HTML, Markdown (a heading or a link), else plain text."""
     if data.startswith(b"PK\x03\x04"):
         return "docx"
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith(b"@"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = data[:8192].decode("utf-16", "replace")
+    else:
+        head = data[:8192].decode("utf-8", "replace")
+    head = head.lstrip("\ufeff")
+    lines = [line.strip() for line in head.splitlines()]
+    meaningful = [line for line in lines if line and not line.startswith("%")]
+    first = meaningful[0] if meaningful else ""
+    if _SNIFF_BIBTEX.match(first):
         return "bibtex"
-    if head.startswith(b"ty  -"):
+    if _SNIFF_RIS.search("\n".join(lines[:40])):
         return "ris"
-    if head.startswith((b"[", b"{")):
-        return "csl-json"
-    if head.startswith((b"<!doctype html", b"<html")):
+    if first.startswith("{") or re.match(r"\[\s*(?:[{\]]|$)", first):
+        return "csl-json"  # not "[1] Doe A. ...", a numbered reference list
+    if _SNIFF_HTML.search(head[:2048]):
         return "html"
-    if head.startswith(b"#") or b"\n#" in head:
+    if _SNIFF_MARKDOWN.search(head):
         return "markdown"
     return "text"
 
