@@ -38,6 +38,16 @@ _KEY = re.compile(r"[^\s,{}()\"#%=]*")
 _NAME = re.compile(r"[^\s=,{}()\"#%]+")
 _NUMBER = re.compile(r"\d[^\s=,{}()\"#%']*")
 _MACRO = re.compile(r"[A-Za-z_!$&*+\-./:;<>?@\[\]^`|~][^\s=,{}()\"#%']*")
+# One field in one match, for the common case: a name, '=', and one braced (no nested brace),
+# quoted, numeric or macro value, then ',' or the close; anything else takes the slow path.
+_SIMPLE_FIELD = re.compile(
+    r"[\s,]*([^\s=,{}()\"#%]+)\s*=\s*(?:\{([^{}@]*)\}|\"([^\"{}@]*)\"|(\d[^\s=,{}()\"#%']*)"
+    r"|([A-Za-z_][^\s=,{}()\"#%']*))\s*(?=[,})])")
+_FIELD_HEAD = re.compile(r"[\s,]*([^\s=,{}()\"#%]+)\s*=")
+_SPACE_OR_COMMA = re.compile(r"[\s,]*")
+_SIMPLE_BRACED = re.compile(r"\{([^{}]*)\}")
+_SIMPLE_QUOTED = re.compile(r'"([^"{}]*)"')
+_AFTER_PART = re.compile(r"\s*(#?)\s*")
 _BRACE_OR_ENTRY = re.compile(r"[{}]|\n[ \t]*@(?=[ \t]*[A-Za-z][\w-]*[ \t\r\n]*[{(])")
 _QUOTE_BRACE_OR_ENTRY = re.compile(r"[\"{}]|\n[ \t]*@(?=[ \t]*[A-Za-z][\w-]*[ \t\r\n]*[{(])")
 
@@ -119,12 +129,21 @@ class _Scanner:
         text = self.text
         parts: list[str] = []
         while True:
-            index = self._skip_space(index)
+            index = _SPACE.match(text, index).end()  # type: ignore[union-attr]
             char = text[index: index + 1]
             if char == "{":
-                part, index = self._braced(index)
+                # Most values hold no nested brace and no entry start: one regex reads them.
+                simple = _SIMPLE_BRACED.match(text, index)
+                if simple and "@" not in simple.group(1):
+                    part, index = simple.group(1), simple.end()
+                else:
+                    part, index = self._braced(index)
             elif char == '"':
-                part, index = self._quoted(index)
+                simple = _SIMPLE_QUOTED.match(text, index)
+                if simple and "@" not in simple.group(1):
+                    part, index = simple.group(1), simple.end()
+                else:
+                    part, index = self._quoted(index)
             elif number := _NUMBER.match(text, index):
                 part, index = number.group(0), number.end()
             elif macro := _MACRO.match(text, index):
@@ -135,35 +154,44 @@ class _Scanner:
                 raise _Broken(f"a field value is missing or starts with {char or 'the end'!r}",
                               index)
             parts.append(part)
-            index = self._skip_space(index)
-            if text.startswith("#", index):
-                index += 1
+            after = _AFTER_PART.match(text, index)
+            assert after is not None  # the pattern matches the empty string
+            index = after.end()
+            if after.group(1):
                 continue
-            return "".join(parts), index
+            return parts[0] if len(parts) == 1 else "".join(parts), index
 
     def _fields(self, index: int, close: str) -> tuple[dict[str, str], int]:
         """`name = value` pairs up to the closing delimiter; the first of a repeated name wins."""
         text = self.text
         fields: dict[str, str] = {}
+        macros = self.macros
         while True:
-            index = self._skip_space(index)
-            while text.startswith(",", index):
-                index = self._skip_space(index + 1)
-            if text.startswith(close, index):
-                return fields, index + 1
-            name = _NAME.match(text, index)
-            if name is None:
-                if index >= len(text):
-                    raise _Broken("the entry is never closed", index)
-                raise _Broken(f"expected a field name, found {text[index]!r}", index)
-            index = self._skip_space(name.end())
-            if not text.startswith("=", index):
-                raise _Broken(f"the field {name.group(0)!r} has no '='", index)
-            value, index = self._value(index + 1)
-            fields.setdefault(name.group(0).lower(), value)
-            index = self._skip_space(index)
+            simple = _SIMPLE_FIELD.match(text, index)
+            if simple is not None:
+                braced, quoted, number, macro = simple.group(2, 3, 4, 5)
+                value = braced if braced is not None else quoted if quoted is not None else \
+                    number if number is not None else macros.get(macro.lower(), macro)
+                fields.setdefault(simple.group(1).lower(), value)
+                index = simple.end()
+                if text.startswith(close, index) or text.startswith(",", index):
+                    continue
+            head = _FIELD_HEAD.match(text, index)
+            if head is None:
+                index = _SPACE_OR_COMMA.match(text, index).end()  # type: ignore[union-attr]
+                if text.startswith(close, index):
+                    return fields, index + 1
+                name = _NAME.match(text, index)
+                if name is None:
+                    if index >= len(text):
+                        raise _Broken("the entry is never closed", index)
+                    raise _Broken(f"expected a field name, found {text[index]!r}", index)
+                raise _Broken(f"the field {name.group(0)!r} has no '='", name.end())
+            name_text = head.group(1)
+            value, index = self._value(head.end())
+            fields.setdefault(name_text.lower(), value)
             if not (text.startswith(",", index) or text.startswith(close, index)):
-                raise _Broken(f"the field {name.group(0)!r} does not end with ',' or {close!r} "
+                raise _Broken(f"the field {name_text!r} does not end with ',' or {close!r} "
                               "(an unbalanced brace or quote in it?)", index)
 
     def scan(self) -> list[_Entry | _Broken]:

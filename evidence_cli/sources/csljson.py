@@ -117,8 +117,10 @@ def read(data: bytes, path: str) -> list[Reference]:
     except RecursionError:
         raise InputError(path, "is nested too deeply to read as JSON", 1) from None
     references: list[Reference] = []
+    line, counted = 1, 0  # lines counted up to offset `counted`: linear, not per item
     for start, end, item in _items(text, path):
-        line = text.count("\n", 0, start) + 1
+        line += text.count("\n", counted, start)
+        counted = start
         if not isinstance(item, dict):
             references.append(entry_problem(
                 path, line, "cannot read this CSL-JSON item: an item must be an object, not "
