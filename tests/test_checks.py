@@ -20,8 +20,8 @@ from evidence_cli.checks.compare import (
     titles_agree,
 )
 from evidence_cli.checks.fields import check_fields
-from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.checks.updates import check_updates
+from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.models import CitedFields, Severity
 from evidence_cli.records import registered_fields, registered_years
 
@@ -111,7 +111,8 @@ def test_title_ignores_mathml() -> None:
         "<mml:mi>H</mml:mi><mml:mi>&#x221E;</mml:mi></mml:msub></mml:math> controllers for "
         "delayed insulin dosing systems"
     ]
-    assert titles_agree("Stability of H∞ controllers for delayed insulin dosing systems", as_work(message))
+    assert titles_agree("Stability of H∞ controllers for delayed insulin dosing systems",
+                        as_work(message))
     assert not titles_agree("Metformin and cognitive decline in older adults", as_work(message))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from evidence_cli.checks.compare import (
     authors_problem,
     containers_agree,
+    first_page,
     names_agree,
     numbers_agree,
     pages_agree,
@@ -50,10 +51,33 @@ def _doi_mismatch(cited: CitedFields, work: RegisteredWork) -> Finding:
     )
 
 
-def _number_taken(value: str, others: list[str | None]) -> int:
-    """How many other cited numbers (volume, issue, a single page) are this same number."""
+def _number_taken(value: str, others: list[tuple[str | None, str | None]]) -> int:
+    """How many other cited numbers (volume, issue, a single page) are this same number and are
+    themselves cited right, so that the number in the text is theirs ("12(12)")."""
     key = simple_token(value)
-    return sum(1 for other in others if other and simple_token(other) == key)
+    return sum(1 for cited, registered in others
+               if cited and registered and simple_token(cited) == key
+               and simple_token(registered) == key)
+
+
+def _misplaced(value: str, field: str, cited: CitedFields, work: RegisteredWork) -> bool:
+    """The cited value is the registered value of another numeric field that the parse does not
+    already give it to: the parser put that field here ("156" read as the issue), so it says
+    nothing about this one."""
+    key = simple_token(value)
+    others: dict[str, tuple[str | None, list[str | None]]] = {
+        "volume": (cited.volume, [work.volume]),
+        "issue": (cited.issue, [work.issue]),
+        "pages": (first_page(cited.pages) if cited.pages else None,
+                  [first_page(p) for p in work.pages]),
+        "year": (str(cited.year) if cited.year else None, [str(y) for y in work.years]),
+    }
+    for other, (cited_value, registered_values) in others.items():
+        if other == field or (cited_value and simple_token(cited_value) == key):
+            continue
+        if any(v and simple_token(v) == key for v in registered_values):
+            return True
+    return False
 
 
 def _single_page(pages: str | None) -> str | None:
@@ -96,7 +120,7 @@ def _check_structured(cited: CitedFields, work: RegisteredWork) -> list[Finding]
         findings.append(_container_mismatch(cited.container, work))
     # A structured field may carry more than its value ("12 (3)", "Suppl 2"): the registered
     # value found in the field's own text is cited.
-    others = {"volume": [cited.issue], "issue": [cited.volume]}
+    others = {"volume": [(cited.issue, work.issue)], "issue": [(cited.volume, work.volume)]}
     for field in ("volume", "issue"):
         value: str | None = getattr(cited, field)
         registered: str | None = getattr(work, field)
@@ -134,17 +158,19 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText) -
         if problem:
             findings.append(_author_mismatch(cited, work, problem))
     if cited.year is not None and work.years and cited.year not in work.years and \
-            not text.has_year(work.years):
+            not text.has_year(work.years) and not _misplaced(str(cited.year), "year", cited, work):
         findings.append(_year_mismatch(cited.year, work))
     if cited.container and work.containers and not containers_agree(cited.container, work) \
             and not text.has_container(work) and not abbreviation_in_text(text, work):
         findings.append(_container_mismatch(cited.container, work))
-    single = _single_page(cited.pages)
-    others = {"volume": [cited.issue, single], "issue": [cited.volume, single]}
+    single = (_single_page(cited.pages), work.page or work.article_number)
+    others = {"volume": [(cited.issue, work.issue), single],
+              "issue": [(cited.volume, work.volume), single]}
     for field in ("volume", "issue"):
         value = getattr(cited, field)
         registered = getattr(work, field)
         if value and registered and not numbers_agree(value, registered) and \
+                not _misplaced(value, field, cited, work) and \
                 not text.has_number(registered, _number_taken(registered, others[field])):
             findings.append(_number_mismatch(field, value, registered))
     if cited.pages and work.pages and not pages_agree(cited.pages, work.pages) and \

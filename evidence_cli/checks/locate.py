@@ -165,19 +165,18 @@ def container_in_fields(cited: str, work: RegisteredWork) -> bool:
 
 
 def abbreviation_in_text(text: ReferenceText, work: RegisteredWork) -> bool:
-    """Some run of the text's words abbreviates a registered container name (ISO 4 / NLM)."""
+    """Some run of three or more of the text's words abbreviates a registered container name
+    (ISO 4 / NLM, or the start of a long name: "Am. J. Med. Genet. B")."""
     words = text.plain.split()
     for name in work.containers:
         significant = [w for w in plain(name).split() if w not in STOP_WORDS]
-        if not significant:
+        if len(significant) < 2:
             continue
-        size = len(significant)
-        for start in range(len(words) - 1):
-            for length in (size, size - 1):
-                if length < 2:
-                    continue
-                chunk = words[start:start + length]
-                if len(chunk) == length and chunk[0][:1] == significant[0][:1] \
-                        and is_abbreviation(" ".join(chunk), name):
+        for start, word in enumerate(words):
+            if word[:1] != significant[0][:1]:
+                continue
+            for length in range(min(len(significant), len(words) - start), 1, -1):
+                chunk = " ".join(words[start:start + length])
+                if is_abbreviation(chunk, name, truncated=True):
                     return True
     return False
