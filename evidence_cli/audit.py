@@ -96,7 +96,10 @@ async def _audit(
         lookups, verdicts = await asyncio.gather(
             services.crossref.get_works(dois), _check_links(services, urls, on_progress)
         )
-        results = [_assess(ref, lookups, settings) for ref in references]
+        # Each record is read into a RegisteredWork once, however many references cite it.
+        works = {doi: RegisteredWork.from_record(lookup.record) for doi, lookup in lookups.items()
+                 if lookup.outcome == "found" and lookup.record is not None}
+        results = [_assess(ref, lookups, works, settings) for ref in references]
         if settings.check_dois:
             await _match_missing(results, services)
         if settings.check_urls:
@@ -163,8 +166,8 @@ def _link_finding(url: str, finding: Finding) -> Finding:
                    registered=finding.registered, suggestion=finding.suggestion)
 
 
-def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
-            ) -> ReferenceResult:
+def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
+            settings: Settings) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
     result = ReferenceResult(reference=ref, doi=None, registered=None, findings=[])
     cited_doi = ref.cited.doi
@@ -179,8 +182,8 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
         return result
     lookup = lookups[cited_doi]
     result.doi = cited_doi
-    if lookup.outcome == "found" and lookup.record is not None:
-        work = RegisteredWork.from_record(lookup.record)
+    work = works.get(cited_doi)
+    if work is not None:
         result.registered = work.to_fields()
         result.findings.extend(check_record(ref.cited, work, ref.text))
     elif lookup.outcome == "not-found":
