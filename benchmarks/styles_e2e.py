@@ -23,6 +23,7 @@ the Crossref simulator (tests/simulator.py) on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import json
@@ -37,8 +38,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, CrossrefSimulator, cli_env, machine, run_cli  # noqa: E402
-from refparse_data import csl_item, kind_of, load_records, load_split, render, usable  # noqa: E402
+from common import ROOT, CrossrefSimulator, cli_env, machine, run_cli
+from refparse_data import csl_item, kind_of, load_records, load_split, render, usable
 
 RESULTS = ROOT / "benchmarks" / "results" / "styles_e2e.md"
 # The record's own notices: true of the work, not alarms about the citation.
@@ -107,10 +108,8 @@ def _with_doi(text: str, doi: str) -> str:
 def _registered_years(message: dict[str, Any]) -> set[int]:
     years = set()
     for key in ("issued", "published-print", "published-online", "published"):
-        try:
+        with contextlib.suppress(KeyError, IndexError, TypeError, ValueError):
             years.add(int(message[key]["date-parts"][0][0]))
-        except (KeyError, IndexError, TypeError, ValueError):
-            pass
     return years
 
 
@@ -130,14 +129,14 @@ def build_cases(style_count: int, seed: int = 7) -> tuple[list[Case], list[str],
             break
         try:
             render(style, csl_item(records[test_dois[0]]))
-        except Exception:  # noqa: BLE001 - a style citeproc-py cannot render is skipped
+        except Exception:
             continue
         styles.append(style)
         for doi in test_dois:
             message = records[doi]
             try:
                 text, spans = render(style, csl_item(message, doi=False))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             printed = {label for label, _, _ in spans}
             if doi in withheld:
@@ -159,7 +158,7 @@ def build_cases(style_count: int, seed: int = 7) -> tuple[list[Case], list[str],
                     continue
                 try:
                     wrong, _ = render(style, changed)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     continue
                 if wrong == clean:
                     continue
@@ -168,40 +167,63 @@ def build_cases(style_count: int, seed: int = 7) -> tuple[list[Case], list[str],
     return cases, styles, withheld
 
 
+def _check_one(style: str, cases: list[Case], sim: CrossrefSimulator, folder: Path
+               ) -> tuple[dict[str, Any], dict[int, Case]]:
+    """One style's reference list through `evidence check`; (report, line -> case)."""
+    folder.mkdir()
+    lines: dict[int, Case] = {}
+    with (folder / "references.txt").open("w", encoding="utf-8") as handle:
+        line = 1
+        for case in cases:
+            handle.write(" ".join(case.text.split()) + "\n\n")
+            lines[line] = case
+            line += 2
+    # The polite pool (a mailto): Crossref paces searches at 3/s there, 1/s without.
+    done = run_cli(["check", "references.txt", "--format", "json", "--output", "report.json",
+                    "--no-urls", "--mailto", "benchmark@example.org"],
+                   cli_env(sim, folder / "cache"), folder)
+    if done.code not in (0, 1, 4):
+        raise SystemExit(f"evidence check failed on {style} ({done.code}): {done.stderr}")
+    return json.loads((folder / "report.json").read_text(encoding="utf-8")), lines
+
+
 def run(style_count: int) -> dict[str, Any]:
+    from concurrent.futures import ThreadPoolExecutor
+
     cases, styles, withheld = build_cases(style_count)
+    by_style: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        by_style[case.style].append(case)
     with tempfile.TemporaryDirectory() as tmp, CrossrefSimulator(
-        rate_limit=200, concurrency=6, polite_rate_limit=200, polite_concurrency=6,
-        list_rate_limit=100, polite_list_rate_limit=100,
+        rate_limit=500, concurrency=50, polite_rate_limit=500, polite_concurrency=50,
+        list_rate_limit=500, polite_list_rate_limit=500,
     ) as sim:
         for doi in withheld:
             sim.remove_record(doi)
-        folder = Path(tmp)
-        lines: dict[int, Case] = {}
-        with (folder / "references.txt").open("w", encoding="utf-8") as handle:
-            line = 1
-            for case in cases:
-                text = " ".join(case.text.split())
-                handle.write(text + "\n\n")
-                lines[line] = case
-                line += 2
         started = time.perf_counter()
-        done = run_cli(["check", "references.txt", "--format", "json", "--output",
-                        "report.json", "--no-urls"], cli_env(sim, folder / "cache"), folder)
+        # One run per style, several at once: each run waits on Crossref's search pacing, not
+        # on the processor, and the verdicts are what is measured here, not the speed.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(
+                lambda style: _check_one(style, by_style[style], sim, Path(tmp) / style),
+                styles))
         seconds = time.perf_counter() - started
-        if done.code not in (0, 1, 4):
-            raise SystemExit(f"evidence check failed ({done.code}): {done.stderr}")
-        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    report = {"references": [ref for answer, _ in answers for ref in answer["references"]]}
+    lines = {}
+    for answer, style_lines in answers:
+        for ref in answer["references"]:
+            lines[id(ref)] = style_lines[ref["source"]["line"]]
     return score(report, lines, styles, seconds, len(withheld))
 
 
-def score(report: dict[str, Any], lines: dict[int, Case], styles: list[str], seconds: float,
+def score(report: dict[str, Any], cases: dict[int, Case], styles: list[str], seconds: float,
           withheld: int) -> dict[str, Any]:
+    """Tally each reference's outcome; `cases` maps id(reference dict) to its case."""
     tally: dict[str, Counter[str]] = defaultdict(Counter)
     per_style: dict[str, Counter[str]] = defaultdict(Counter)
     examples: dict[str, list[str]] = defaultdict(list)
     for ref in report["references"]:
-        case = lines[ref["source"]["line"]]
+        case = cases[id(ref)]
         codes = [f["code"] for f in ref["findings"]]
         alarms = [f["code"] for f in ref["findings"]
                   if f["severity"] in ("warning", "error") and f["code"] not in NOTICE_CODES]
@@ -248,7 +270,8 @@ def figures(result: dict[str, Any]) -> list[str]:
     suggestions = nodoi["matched"] + nodoi["wrong DOI"] + withheld["wrong DOI"]
     lines = [
         f"- {result['references']} references in {len(result['styles'])} held-out CSL styles "
-        f"({', '.join(result['styles'])}); `evidence check` took {result['seconds']:.1f} s",
+        f"({', '.join(result['styles'])}); one `evidence check` run per style, eight at once, "
+        f"{result['seconds']:.0f} s in all",
         f"- clean references with a DOI: {clean['false alarm']} false alarms of {clean_total} "
         f"({_pct(clean['false alarm'], clean_total)}); {clean['unverifiable']} unverifiable",
         f"- injected errors found under the right code: {found} of {injected_total} "
