@@ -163,3 +163,13 @@ def test_reference_text_numbers() -> None:
     assert text.has_year(frozenset({2011})) and not text.has_year(frozenset({2014}))
     assert text.has_pages(("923-928",)) and not text.has_pages(("923-929",))
     assert ReferenceText("Nature 450, 1214 (2007)").has_pages(("1214-1217",))
+
+
+def test_one_shared_surname_does_not_make_two_works_one() -> None:
+    # Another paper whose second author shares a family name with the registered second author.
+    text = ("Boettiger C, Pond B, Hastings A. Early warning signals: the charted and uncharted "
+            "territories. Theor Ecol. 2013;6(3):255-64. doi:10.1371/journal.pone.0033693")
+    assert codes(text, CitedFields(), PONE)[0] == "doi-mismatch"
+    # The registered first author leading the list is the same authorship: no doi-mismatch.
+    text = text.replace("Boettiger C, Pond B", "Sadasivan S, Pond B")
+    assert "doi-mismatch" not in codes(text, CitedFields(), PONE)

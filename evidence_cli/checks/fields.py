@@ -137,7 +137,8 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText) -
     if text.word_count < _MIN_TEXT_WORDS:
         return []
     title_found = text.has_title(work)
-    authors_found = text.authors_found(work) > 0
+    authors_found = text.has_authors(work) or bool(
+        cited.authors and work.families and names_agree(cited.authors[0], work.families[0]))
     says_something = bool(cited.title or cited.authors) or text.word_count >= _MIN_UNPARSED_WORDS
     if not title_found and not authors_found and says_something:
         # Neither the registered title nor any of its first authors is in the text: the DOI

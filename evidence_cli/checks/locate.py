@@ -117,6 +117,18 @@ class ReferenceText:
         """How many of the first registered authors are named in the text."""
         return sum(self.has_name(name) for name in work.families[:first])
 
+    def has_authors(self, work: RegisteredWork) -> bool:
+        """The registered authorship is in the text: the first author leading it, as nearly
+        every style puts it, or two of the first three authors anywhere. One shared common
+        surname elsewhere in the list ("Zhang") does not make two works one."""
+        if not work.families:
+            return False
+        lead = f" {' '.join(self.plain.split()[:4])} "
+        first = plain(work.families[0])
+        if first and f" {first} " in lead:
+            return True
+        return self.authors_found(work) >= min(2, len(work.families))
+
     def has_container(self, work: RegisteredWork) -> bool:
         """A registered container name, its short form or an abbreviation of it is in the text."""
         padded = f" {self.plain} "
