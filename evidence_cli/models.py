@@ -70,6 +70,14 @@ class CitedFields:
         return cls(**{key: data[key] for key in CITED_KEYS if key in data})
 
 
+class ReferenceForm(StrEnum):
+    """How a reference gave its fields: named by the input (BibTeX, RIS, CSL-JSON, a review's
+    citation) or parsed from free text, where the checks judge the text itself (issue #11)."""
+
+    FIELDS = "fields"
+    TEXT = "text"
+
+
 @dataclass(slots=True)
 class Reference:
     """One cited work as read from an input, before anything was looked up.
@@ -85,7 +93,14 @@ class Reference:
     raw: str
     cited: CitedFields
     links: list[str] = field(default_factory=list)
+    form: ReferenceForm = ReferenceForm.FIELDS
     problems: list[Finding] = field(default_factory=list)
+
+    @property
+    def text(self) -> str | None:
+        """The text the checks search for registered values: a free-text reference as written;
+        None for a structured one, whose fields are compared as given."""
+        return self.raw if self.form is ReferenceForm.TEXT else None
 
     @property
     def is_input_problem(self) -> bool:
