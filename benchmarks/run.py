@@ -38,6 +38,7 @@ TITLES = {
     "warm": "Warm cache: large bibliographies on a second run",
     "startup": "Start-up",
     "habanero": "DOI lookups: evidence check and habanero",
+    "readers": "Reader speed",
 }
 
 
@@ -177,6 +178,13 @@ def startup(repeats: int = 15) -> list[str]:
     return lines
 
 
+def readers() -> list[str]:
+    """Entries (or paragraphs) read per second by each reader, at two sizes (linearity)."""
+    from readers_bench import run
+
+    return run()
+
+
 def _script(*command: str) -> Callable[[], list[str]]:
     """A benchmark that is its own script and writes its own results file."""
 
@@ -192,12 +200,14 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "warm": warm,
     "startup": startup,
     "habanero": habanero,
+    "readers": readers,
     "links": _script("benchmarks/links_vs_linkchecker.py"),
     "matching": _script("-m", "benchmarks.matching_eval", "--write"),
     "styles": _script("benchmarks/styles_e2e.py", "--write"),
 }
 # The order of BENCHMARKS.md; profile.md is written by hand (profiling is not repeatable).
-SECTIONS = ("cold", "habanero", "warm", "startup", "links", "matching", "styles", "profile")
+SECTIONS = ("cold", "habanero", "warm", "startup", "readers", "links", "matching", "styles",
+            "profile")
 
 HEADER = """# Benchmarks
 

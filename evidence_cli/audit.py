@@ -58,7 +58,8 @@ def _dois_to_check(references: list[Reference], settings: Settings) -> list[str]
     if not settings.check_dois:
         return []
     return list(dict.fromkeys(
-        ref.cited.doi for ref in references if ref.cited.doi and doi_rules.is_valid(ref.cited.doi)
+        ref.cited.doi for ref in references
+        if ref.cited.doi and doi_rules.is_valid(ref.cited.doi) and not ref.is_input_problem
     ))
 
 
@@ -84,8 +85,8 @@ async def _audit(
 ) -> list[ReferenceResult]:
     if not settings.check_dois:
         # --urls-only: a reference without links was not checked at all; leave it out rather
-        # than call it ok.
-        references = [ref for ref in references if ref.links]
+        # than call it ok (an entry that could not be read is still reported).
+        references = [ref for ref in references if ref.links or ref.is_input_problem]
     if not settings.check_urls:
         # --no-urls: a reference that is only a link would not be checked at all either.
         references = [ref for ref in references if not _link_only(ref, settings)]
@@ -169,9 +170,20 @@ def _link_finding(url: str, finding: Finding) -> Finding:
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
             settings: Settings) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
-    result = ReferenceResult(reference=ref, doi=None, registered=None, findings=[])
+    # What the reader found wrong with the input comes first (copies: findings are edited later).
+    findings = [Finding(code=p.code, severity=p.severity, message=p.message, field=p.field,
+                        cited=p.cited) for p in ref.problems]
+    result = ReferenceResult(reference=ref, doi=None, registered=None, findings=findings)
     cited_doi = ref.cited.doi
-    if not settings.check_dois or not cited_doi:
+    if not settings.check_dois or not cited_doi or ref.is_input_problem:
+        return result
+    if doi_rules.is_short(cited_doi):
+        result.findings.append(_finding(
+            "doi-short",
+            f"{cited_doi!r} is a shortDOI, an alias that resolves at https://doi.org/{cited_doi} "
+            "but that Crossref cannot look up; cite the full DOI it stands for.",
+            field="doi", cited=cited_doi,
+        ))
         return result
     if not doi_rules.is_valid(cited_doi):
         result.findings.append(_finding(
@@ -226,6 +238,8 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
     for result in results:
         codes = {f.code for f in result.findings}
         ref = result.reference
+        if ref.is_input_problem:
+            continue
         if ref.cited.doi is None:
             if _worth_searching(ref):
                 wanted.append(result)
@@ -234,7 +248,7 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
                     "no-match",
                     "The reference has no DOI and too little text to look it up.",
                 ))
-        elif codes & {"doi-mismatch", "doi-not-found", "doi-malformed"}:
+        elif codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}:
             wanted.append(result)
     if not wanted:
         return
@@ -259,7 +273,8 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
                 right = str(outcome.record.get("DOI", "")).lower()
                 if right and right != ref.cited.doi:
                     for finding in result.findings:
-                        if finding.code in ("doi-mismatch", "doi-not-found", "doi-malformed"):
+                        if finding.code in ("doi-mismatch", "doi-not-found", "doi-malformed",
+                                            "doi-short"):
                             finding.suggestion = right
                             finding.message += f" The cited work appears to be {right}."
             continue

@@ -27,6 +27,10 @@ CODES: dict[str, CodeInfo] = {
         _c("doi-malformed", _E, "The DOI is not well formed.",
            "The cited DOI does not match Crossref's recommended DOI patterns; check for typos, "
            "spaces or a missing '10.' prefix."),
+        _c("doi-short", _W, "The DOI is a shortDOI.",
+           "A shortDOI (10/abcde) is a valid alias of a full DOI, but Crossref cannot look it up, "
+           "so the citation is unverifiable; cite the full DOI (doi.org resolves the short one). "
+           "When Crossref's search finds the work, the full DOI is suggested."),
         _c("doi-not-found", _E, "No registration agency knows the DOI.",
            "Neither Crossref nor any other DOI registration agency holds this DOI: it is wrong or "
            "was never registered."),
@@ -85,6 +89,17 @@ CODES: dict[str, CodeInfo] = {
            "The server answered with a 5xx error after retries."),
         _c("url-redirected", _I, "The link redirects permanently.",
            "The link moved permanently; cite the final URL."),
+        _c("input-error", _E, "An entry or file could not be read.",
+           "The entry is not valid in its format (an unbalanced brace, a record without its end, "
+           "an item that is not an object), or the file cannot be read at all; the message names "
+           "the file, the line and what is wrong. The rest of the input is still checked."),
+        _c("duplicate-key", _W, "The citation key is used twice.",
+           "Another entry of the file has the same key; both are checked, but BibTeX and biber "
+           "cite only the first."),
+        _c("no-references", _W, "No reference was found in the input.",
+           "The file (or standard input) was read but holds no reference: an empty bibliography, "
+           "or a reference section whose heading is not recognised. Name the section "
+           "\"References\" or \"Bibliography\", or check the file is the one meant."),
         _c("url-refused", _W, "The link points at a private or local address.",
            "The link resolves to a loopback, private, link-local or cloud-metadata address and was "
            "not fetched (use --allow-private to check it)."),

@@ -101,6 +101,7 @@ FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "max-retries": ("max_retries", _positive_int),
     "url-timeout": ("url_timeout", _positive_float),
     "url-exclude": ("url_excludes", _string_list),
+    "exclude-path": ("exclude_paths", _string_list),
     "allow-private": ("allow_private", _bool),
     "per-host-concurrency": ("per_host_concurrency", _positive_int),
     "match-threshold": ("match_threshold", _ratio),
@@ -190,7 +191,7 @@ def resolve_settings(
         if name not in known_fields:
             raise KeyError(name)
         value = _validate_option(name, value)
-        if name == "url_excludes":
+        if name in ("url_excludes", "exclude_paths"):
             values[name] = [*values.get(name, []), *value]
         else:
             values[name] = value

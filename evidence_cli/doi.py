@@ -20,9 +20,18 @@ _ACS_OLD = re.compile(r"^10\.1021/\w\w\d+$", re.IGNORECASE)
 _LEA_OLD = re.compile(r"^10\.1207/[\w\d]+&\d+_\d+$", re.IGNORECASE)
 _VALID = (_MODERN, _WILEY_OLD, _SICI, _ACS_OLD, _LEA_OLD)
 
+# Resolvers that put a DOI after their host: doi.org and its old names, and publishers' own
+# (ACM's doi.acm.org, IEEE's, Wiley's); hdl.handle.net resolves DOIs as the handles they are.
+_RESOLVER = (r"(?:https?://)?(?:(?:dx\.|www\.)?doi\.org|doi\.acm\.org|doi\.ieeecomputersociety\.org"
+             r"|(?:dx\.)?doi\.wiley\.com|dx\.crossref\.org|hdl\.handle\.net)/")
 _PREFIXES = re.compile(
-    r"^(?:doi\s*:\s*|(?:https?://)?(?:dx\.)?doi\.org/|info:doi/|urn:doi:)", re.IGNORECASE
+    r"^(?:doi\s*[:：]\s*|doi\s+(?=10[./])|" + _RESOLVER + r"|info:doi/|urn:doi:)", re.IGNORECASE
 )
+# A query parameter after a DOI in a link (Scopus writes `...&doi=10.1016%2fj.x.2019.02.698
+# &partnerID=40&md5=...`): `&name=` or `?name=` is never part of a DOI.
+_QUERY = re.compile(r"[?&][A-Za-z_][\w.\-]*=")
+# A shortDOI (http://shortdoi.org): `10/` and a few letters and digits, an alias of a full DOI.
+_SHORT = re.compile(r"^10/[a-z0-9]{2,16}$", re.IGNORECASE)
 # A DOI in running text: the prefix, then everything up to white space, a quote or a bracket;
 # a `<...>` group without spaces stays (SICI DOIs have one), and the slash may be percent-encoded
 # in a link (doi.org/10.1000%2Fxyz).
@@ -62,8 +71,16 @@ def normalize(text: str) -> str:
     value = text.strip()
     value = _PREFIXES.sub("", value).strip()
     value = unquote(value)
+    query = _QUERY.search(value)
+    if query:
+        value = value[: query.start()]
     value = strip_trailing_punctuation(value)
     return value.lower()
+
+
+def is_short(doi: str) -> bool:
+    """True for a shortDOI (`10/fqd6hj`): well formed, but an alias Crossref cannot look up."""
+    return bool(_SHORT.match(doi))
 
 
 def is_valid(doi: str) -> bool:
@@ -88,7 +105,7 @@ def find_all(text: str) -> list[str]:
 def looks_like_doi_attempt(text: str) -> bool:
     """True for text that tries to be a DOI (a doi: label, a resolver URL, a "10." start)."""
     value = text.strip()
-    return bool(_PREFIXES.match(value) or value.startswith("10."))
+    return bool(_PREFIXES.match(value) or value.startswith(("10.", "10/")))
 
 
 def url_of(doi: str) -> str:
@@ -96,5 +113,10 @@ def url_of(doi: str) -> str:
 
 
 def is_doi_url(url: str) -> bool:
-    """True for a doi.org / dx.doi.org link, which is a DOI to check, not a page to fetch."""
-    return bool(re.match(r"^https?://(?:dx\.)?doi\.org/10\.", url.strip(), re.IGNORECASE))
+    """True for a DOI resolver's link (doi.org, dx.doi.org, doi.acm.org, ...), which is a DOI to
+    check, not a page to fetch; a shortDOI link (doi.org/10/abc) counts."""
+    return bool(_DOI_URL.match(url.strip()))
+
+
+_DOI_URL = re.compile(r"^https?://" + _RESOLVER.removeprefix(r"(?:https?://)?") + r"10[./]",
+                      re.IGNORECASE)

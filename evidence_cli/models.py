@@ -28,8 +28,13 @@ STATUS_ORDER = ("ok", "info", "warning", "unverifiable", "error")
 # Findings that mean "this could not be checked": they make the reference's status unverifiable
 # rather than counting as a problem with the citation itself.
 UNVERIFIABLE_CODES = frozenset(
-    {"service-unavailable", "no-match", "url-blocked", "url-server-error", "url-refused"}
+    {"service-unavailable", "no-match", "url-blocked", "url-server-error", "url-refused",
+     "doi-short"}
 )
+
+# Findings a reader makes about an input that holds no reference to check (a broken entry, an
+# unreadable file, a file with nothing in it): such a "reference" is reported, never looked up.
+INPUT_PROBLEM_CODES = frozenset({"input-error", "no-references"})
 
 
 @dataclass(slots=True)
@@ -78,7 +83,9 @@ class Reference:
     """One cited work as read from an input, before anything was looked up.
 
     `links` holds every other URL found with the reference (for the link checker); `cited.url`
-    is the reference's own URL field.
+    is the reference's own URL field. `problems` are what the reader found wrong with the input
+    itself (a broken entry, a duplicate key, a file with no reference in it): they become the
+    reference's first findings.
     """
 
     id: str
@@ -87,12 +94,18 @@ class Reference:
     cited: CitedFields
     links: list[str] = field(default_factory=list)
     form: ReferenceForm = ReferenceForm.FIELDS
+    problems: list[Finding] = field(default_factory=list)
 
     @property
     def text(self) -> str | None:
         """The text the checks search for registered values: a free-text reference as written;
         None for a structured one, whose fields are compared as given."""
         return self.raw if self.form is ReferenceForm.TEXT else None
+
+    @property
+    def is_input_problem(self) -> bool:
+        """True for an entry or file that could not be read as a reference: nothing to look up."""
+        return any(problem.code in INPUT_PROBLEM_CODES for problem in self.problems)
 
 
 @dataclass(slots=True)

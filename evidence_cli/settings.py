@@ -34,6 +34,8 @@ class Settings:
     allow_private: bool = False
     per_host_concurrency: int = 2
     url_concurrency: int = 16
+    # Folder runs: files matching these globs are not read
+    exclude_paths: list[str] = field(default_factory=list)
     # Matching references without a DOI
     match_threshold: float = 0.9
     reviews_dir: Path = Path("reviews")

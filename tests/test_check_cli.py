@@ -286,7 +286,6 @@ def test_unreadable_inputs_exit_3_with_one_clear_line(
     cases = [
         (["missing.bib"], "missing.bib: no such file"),
         (["latin1.txt"], "latin1.txt:2: is not valid UTF-8"),
-        (["broken.bib"], "broken.bib:6: cannot parse this BibTeX entry"),
     ]
     for args, expected in cases:
         result = run_evidence("check", *args, "--no-urls")
@@ -297,6 +296,14 @@ def test_unreadable_inputs_exit_3_with_one_clear_line(
         [line] = result.stderr.splitlines()
         assert line.startswith(f"evidence: error: {expected}"), result.stderr
     assert crossref_sim.stats.requests == 0
+    # One broken entry is a finding on that entry (issue 12): the other entries are checked.
+    result = run_evidence("check", "broken.bib", "--no-urls", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    by_id = {ref["id"]: ref for ref in json.loads(result.stdout)["references"]}
+    assert by_id["broken"]["findings"][0]["code"] == "input-error"
+    assert by_id["broken"]["findings"][0]["message"].startswith(
+        "broken.bib:6: cannot read this BibTeX entry")
+    assert by_id["fine"]["status"] == "ok" and "after" in by_id
 
 
 # -- inputs ----------------------------------------------------------------------------------

@@ -74,6 +74,10 @@ def check(
     exclude: list[str] = typer.Option(
         [], "--exclude", help="Skip links matching this regular expression (repeatable)."
     ),
+    exclude_path: list[str] = typer.Option(
+        [], "--exclude-path", metavar="GLOB",
+        help="In folders, skip files matching this glob, e.g. 'vendor/*' (repeatable)."
+    ),
     url_timeout: float | None = typer.Option(
         None, "--url-timeout", help="Seconds to wait for a link [default: 20]."
     ),
@@ -81,13 +85,15 @@ def check(
         None, "--allow-private", help="Allow links to loopback and private addresses."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print request figures."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also list skipped files and print request figures."
+    ),
 ) -> int:
     """Check references: DOI exists, cited fields match the registered record, not retracted."""
     from evidence_cli.audit import AuditStats, audit_references, build_report, planned_lookups
     from evidence_cli.config import resolve_settings
     from evidence_cli.formats import format_for_output, renderer
-    from evidence_cli.sources import read_inputs
+    from evidence_cli.sources import read_all
 
     if no_urls and urls_only:
         raise UsageError("--no-urls and --urls-only cannot be used together")
@@ -98,6 +104,7 @@ def check(
         "offline": offline, "refresh": refresh, "timeout": timeout,
         "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
+        "exclude_paths": exclude_path or None,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
     })
     for pattern in settings.url_excludes:
@@ -109,7 +116,10 @@ def check(
     else:
         chosen = "table"
 
-    references = read_inputs(paths)
+    inputs = read_all(paths, settings.exclude_paths)
+    references = inputs.references
+    if not quiet and inputs.skipped:
+        _print_skipped(inputs.skipped, verbose)
     stats = AuditStats()
     from evidence_cli.progress import make_progress, progress_enabled
 
@@ -150,6 +160,22 @@ def check(
                 f"(429), {stats.retries} retries; cache: {settings.cache_dir}\n"
             )
     return exit_code_for(report, settings.fail_on)
+
+
+def _print_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
+    """One line saying what a folder run left out and why; -v lists every file."""
+    from collections import Counter
+
+    from evidence_cli.formats import inert
+
+    reasons = Counter(reason for _, reason in skipped)
+    counts = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+    hint = "" if verbose else " (-v lists them)"
+    noun = "file" if len(skipped) == 1 else "files"
+    sys.stderr.write(inert(f"Skipped {len(skipped)} {noun}: {counts}{hint}") + "\n")
+    if verbose:
+        for path, reason in skipped:
+            sys.stderr.write(inert(f"  skipped {path}: {reason}") + "\n")
 
 
 def _check_regex(pattern: str) -> None:

@@ -56,6 +56,9 @@ def fix(
         "match_threshold": threshold, "check_urls": False,
     })
     text = decode_text(data, str(path))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Readable for checking, but the edits and the backup are written as UTF-8.
+        raise UsageError(f"{path}: fix edits UTF-8 files; this one is UTF-16 (save it as UTF-8)")
     references = read_one(data, str(path), kind)
     results = audit_references(references, settings)
     changes = plan(results)

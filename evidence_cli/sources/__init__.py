@@ -1,7 +1,9 @@
 """Sources: read input files (or stdin) into references, each with its file and line.
 
 Every reader module defines `read(data: bytes, path: str) -> list[Reference]`, where `path` is the
-name to show in messages and reports.
+name to show in messages and reports. A reader raises InputError only for a file it cannot read at
+all; an entry it cannot read becomes a reference carrying an `input-error` problem (see
+`entry_problem`), and the rest of the file is still read.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import importlib.util
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evidence_cli.errors import InputError
-from evidence_cli.models import Reference
+from evidence_cli.models import CitedFields, Finding, Reference, SourceLocation
 
 READER_MODULES: dict[str, str] = {
     "bibtex": "evidence_cli.sources.bibtex",
@@ -44,20 +47,35 @@ SUFFIX_READERS: dict[str, str] = {
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 
+_SNIFF_BIBTEX = re.compile(r"@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]")
+_SNIFF_RIS = re.compile(r"^TY {1,2}-", re.M)
+_SNIFF_HTML = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
+_SNIFF_MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S|\[[^\]\n]+\]\((?:https?://|<)", re.M)
+
+
 def sniff(data: bytes) -> str:
-    """Guess a reader from content, for stdin and files whose suffix says nothing."""
+    """Guess a reader from content, for stdin and files whose suffix says nothing: BibTeX after
+    `%` comments and blank lines (as JabRef writes it), RIS after record numbers or headers,
+    CSL-JSON, HTML, Markdown (a heading or a link), else plain text."""
     if data.startswith(b"PK\x03\x04"):
         return "docx"
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith(b"@"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = data[:8192].decode("utf-16", "replace")
+    else:
+        head = data[:8192].decode("utf-8", "replace")
+    head = head.lstrip("\ufeff")
+    lines = [line.strip() for line in head.splitlines()]
+    meaningful = [line for line in lines if line and not line.startswith("%")]
+    first = meaningful[0] if meaningful else ""
+    if _SNIFF_BIBTEX.match(first):
         return "bibtex"
-    if head.startswith(b"ty  -"):
+    if _SNIFF_RIS.search("\n".join(lines[:40])):
         return "ris"
-    if head.startswith((b"[", b"{")):
-        return "csl-json"
-    if head.startswith((b"<!doctype html", b"<html")):
+    if first.startswith("{") or re.match(r"\[\s*(?:[{\]]|$)", first):
+        return "csl-json"  # not "[1] Doe A. ...", a numbered reference list
+    if _SNIFF_HTML.search(head[:2048]):
         return "html"
-    if head.startswith(b"#") or b"\n#" in head:
+    if _SNIFF_MARKDOWN.search(head):
         return "markdown"
     return "text"
 
@@ -67,7 +85,10 @@ def reader_available(kind: str) -> bool:
 
 
 def decode_text(data: bytes, path: str) -> str:
-    """UTF-8 text (a BOM is allowed); invalid bytes or NULs are an error naming the line."""
+    """UTF-8 text (a BOM is allowed), or UTF-16 with its BOM (as Windows tools save "Unicode"
+    text); invalid bytes or NULs are an error naming the line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode_utf16(data, path)
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise InputError(path, "contains a NUL byte: this looks like a binary file, not text", line)
@@ -77,6 +98,20 @@ def decode_text(data: bytes, path: str) -> str:
         line = data[: error.start].count(b"\n") + 1
         raise InputError(path, f"is not valid UTF-8 (byte 0x{data[error.start]:02x})", line) \
             from None
+
+
+def _decode_utf16(data: bytes, path: str) -> str:
+    try:
+        text = data.decode("utf-16")  # the BOM says which byte order, and is dropped
+    except UnicodeDecodeError as error:
+        line = data[: error.start].decode("utf-16", "replace").count("\n") + 1
+        raise InputError(path, "is not valid UTF-16 (it starts with a UTF-16 byte order mark)",
+                         line) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError(path, "contains a NUL character: this looks like a binary file, not "
+                         "text", line)
+    return text
 
 
 def _files_below(folder: Path) -> Iterator[Path]:
@@ -125,6 +160,22 @@ def _clean(reference: Reference) -> Reference:
     return reference
 
 
+def problem(code: str, message: str) -> Finding:
+    """A finding about the input itself (input-error, duplicate-key, no-references)."""
+    from evidence_cli.codes import CODES
+
+    return Finding(code=code, severity=CODES[code].severity, message=message)
+
+
+def entry_problem(path: str, line: int, message: str, raw: str = "",
+                  key: str | None = None, code: str = "input-error") -> Reference:
+    """A reference standing for an entry (or a whole file) that could not be read: it is
+    reported with its file, line and what is wrong, and never looked up."""
+    where = f"{path}:{line}"
+    return Reference(id=key or where, source=SourceLocation(path, line), raw=raw[:2000],
+                     cited=CitedFields(), problems=[problem(code, f"{where}: {message}")])
+
+
 def read_one(data: bytes, path: str, kind: str) -> list[Reference]:
     if not reader_available(kind):
         raise InputError(path, f"{kind} input is not supported by this version")
@@ -133,27 +184,137 @@ def read_one(data: bytes, path: str, kind: str) -> list[Reference]:
     return [_clean(reference) for reference in references]
 
 
+@dataclass(slots=True)
+class Inputs:
+    """What a run read: the references (with entry and file problems among them as references
+    of their own) and the files a folder walk left out, each with the reason."""
+
+    references: list[Reference] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
 def read_inputs(paths: Iterable[str]) -> list[Reference]:
-    """Read every input in order; '-' is standard input; a folder is read recursively."""
-    references: list[Reference] = []
+    """Every reference of the inputs, in order (see `read_all`)."""
+    return read_all(paths).references
+
+
+def read_all(paths: Iterable[str], exclude: Iterable[str] = ()) -> Inputs:
+    """Read every input in order; '-' is standard input; a folder is read recursively.
+
+    A file that cannot be read becomes one `input-error` reference and the others are still
+    read; only when nothing at all could be read is its error raised (exit 3), as it is for a
+    path that does not exist.
+    """
+    inputs = Inputs()
+    failures: list[InputError] = []
+    read_something = False
     for given in paths:
         if given == "-":
             data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
             if len(data) > MAX_INPUT_BYTES:
                 raise InputError("<stdin>", f"is over the {MAX_INPUT_BYTES} byte input limit")
-            references.extend(read_one(data, "<stdin>", sniff(data)))
+            read_something |= _read_named(inputs, failures, data, "<stdin>", sniff(data))
             continue
         path = Path(given)
         if path.is_dir():
-            for file in _files_below(path):
-                references.extend(read_one(_read_bytes(file), str(file),
-                                           SUFFIX_READERS[file.suffix.lower()]))
+            read_something |= _read_folder(inputs, failures, path, list(exclude))
             continue
-        data = _read_bytes(path)
+        if not path.exists() and not path.is_symlink():
+            raise InputError(given, "no such file")
+        try:
+            data = _read_bytes(path)
+        except InputError as error:
+            failures.append(error)
+            inputs.references.append(_file_problem(error))
+            continue
         kind = SUFFIX_READERS.get(path.suffix.lower()) or sniff(data)
-        references.extend(read_one(data, given, kind))
-    _make_ids_unique(references)
-    return references
+        read_something |= _read_named(inputs, failures, data, given, kind)
+    if failures and not read_something:
+        first = failures[0]
+        if len(failures) > 1:
+            raise InputError(first.path, f"{_what(first)} (and {len(failures) - 1} more "
+                             "problems: nothing could be read)", first.line)
+        raise first
+    _make_ids_unique(inputs.references)
+    return inputs
+
+
+def _what(error: InputError) -> str:
+    """The message of an InputError without the "path:line: " it starts with."""
+    where = f"{error.path}:{error.line}: " if error.line is not None else f"{error.path}: "
+    return error.message.removeprefix(where)
+
+
+def _file_problem(error: InputError) -> Reference:
+    return entry_problem(error.path, error.line or 1, _what(error), key=error.path)
+
+
+_NOTHING_FOUND = ("no reference was found in it: an empty bibliography, or a reference section "
+                  "whose heading is not recognised (name it References or Bibliography)")
+
+
+def _read_named(inputs: Inputs, failures: list[InputError], data: bytes, path: str,
+                kind: str, named: bool = True) -> bool:
+    """Read one input; True when something in it could be read (an empty file counts: when it
+    was named, it is reported as holding no references), False when it or every entry in it is
+    broken."""
+    try:
+        found = read_one(data, path, kind)
+    except InputError as error:
+        failures.append(error)
+        inputs.references.append(_file_problem(error))
+        return False
+    if not found and named:
+        inputs.references.append(entry_problem(path, 1, _NOTHING_FOUND, key=path,
+                                               code="no-references"))
+    inputs.references.extend(found)
+    for ref in found:
+        for finding in ref.problems:
+            if finding.code == "input-error":
+                where = f"{ref.source.path}:{ref.source.line}: "
+                failures.append(InputError(ref.source.path,
+                                           finding.message.removeprefix(where), ref.source.line))
+    return not found or not all(ref.is_input_problem for ref in found)
+
+
+def _read_folder(inputs: Inputs, failures: list[InputError], folder: Path,
+                 exclude: list[str]) -> bool:
+    """Read the files below a folder that a folder run should read (sources/selection.py says
+    which, and why the others are skipped); True when something could be read."""
+    from evidence_cli.sources.selection import content_skip_reason, excluded_by, git_ignored
+
+    files = list(_files_below(folder))
+    ignored = git_ignored(folder, files) if files else set()
+    found_before, skipped_before = len(inputs.references), len(inputs.skipped)
+    read_something = False
+    for file in files:
+        shown = str(file)
+        if file in ignored:
+            inputs.skipped.append((shown, "ignored by git (.gitignore)"))
+            continue
+        pattern = excluded_by([file.relative_to(folder).as_posix(), file.as_posix()], exclude)
+        if pattern is not None:
+            inputs.skipped.append((shown, f"matches --exclude-path {pattern}"))
+            continue
+        try:
+            data = _read_bytes(file)
+        except InputError as error:
+            failures.append(error)
+            inputs.references.append(_file_problem(error))
+            continue
+        kind = SUFFIX_READERS[file.suffix.lower()]
+        reason = content_skip_reason(kind, data)
+        if reason is not None:
+            inputs.skipped.append((shown, reason))
+            continue
+        read_something |= _read_named(inputs, failures, data, shown, kind, named=False)
+    if found_before == len(inputs.references):
+        inputs.references.append(entry_problem(
+            str(folder), 1, "no reference was found in any file below this folder"
+            + (f" ({len(inputs.skipped) - skipped_before} skipped; -v lists them)"
+               if len(inputs.skipped) > skipped_before else ""),
+            key=str(folder), code="no-references"))
+    return read_something
 
 
 def _make_ids_unique(references: list[Reference]) -> None:

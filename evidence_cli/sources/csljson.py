@@ -10,8 +10,10 @@ from typing import Any
 from evidence_cli import doi as doi_rules
 from evidence_cli.errors import InputError
 from evidence_cli.models import CitedFields, Reference, SourceLocation
-from evidence_cli.sources import decode_text
+from evidence_cli.sources import decode_text, entry_problem
 
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "true or false", type(None): "null"}
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
 
@@ -115,10 +117,16 @@ def read(data: bytes, path: str) -> list[Reference]:
     except RecursionError:
         raise InputError(path, "is nested too deeply to read as JSON", 1) from None
     references: list[Reference] = []
+    line, counted = 1, 0  # lines counted up to offset `counted`: linear, not per item
     for start, end, item in _items(text, path):
-        line = text.count("\n", 0, start) + 1
+        line += text.count("\n", counted, start)
+        counted = start
         if not isinstance(item, dict):
-            raise InputError(path, "a CSL-JSON item must be an object", line)
+            references.append(entry_problem(
+                path, line, "cannot read this CSL-JSON item: an item must be an object, not "
+                f"{_JSON_KINDS.get(type(item), 'a value')}; it is not checked",
+                raw=text[start:end]))
+            continue
         doi_text = _string(item.get("DOI"))
         url = _string(item.get("URL"))
         if not doi_text and url and doi_rules.is_doi_url(url):

@@ -121,7 +121,8 @@ def read(data: bytes, path: str) -> list[Reference]:
             parent = node.parent
             if (
                 isinstance(parent, Tag) and parent.name != "a" and id(parent) not in section_tags
-                and section_level is None and not parent.find_parent(["a", "nav"])
+                and section_level is None and parent.name not in ("code", "pre", "kbd", "samp")
+                and not parent.find_parent(["a", "nav", "code", "pre"])
                 and type(node) is NavigableString  # not a comment, doctype or CDATA
             ):
                 line = parent.sourceline or 1

@@ -74,9 +74,9 @@ def _flatten(token: Any) -> _Inline:
             continue
         if kind == "image":
             continue
-        content = child.content if kind in ("text", "code_inline", "html_inline") else ""
-        if kind == "html_inline":
-            content = ""  # raw tags are not reference text
+        content = child.content if kind == "text" else ""
+        # Raw tags are not reference text, and inline code (`https://example.org/api`) is a
+        # literal, not a link to check.
         if content:
             parts.append(content)
             lines[-1] += content

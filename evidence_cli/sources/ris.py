@@ -8,37 +8,56 @@ from typing import Any
 from evidence_cli import doi as doi_rules
 from evidence_cli.errors import InputError
 from evidence_cli.models import CitedFields, Reference, SourceLocation
-from evidence_cli.sources import decode_text
+from evidence_cli.sources import decode_text, entry_problem
 
-_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+# A tag line: two characters, one or two spaces (Zotero and Ovid accept one), a hyphen.
+_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: ?(.*))?$")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
 # Where each exporter puts the journal or book: full names before abbreviations.
 _CONTAINER_KEYS = ("secondary_title", "alternate_title3", "journal_name", "alternate_title1",
                    "alternate_title2", "tertiary_title")
 
 
-def _chunks(text: str, path: str) -> list[tuple[int, str]]:
-    """(line of the TY tag, the record's text from TY to ER) for each record, in order."""
-    chunks: list[tuple[int, str]] = []
+def _chunks(text: str) -> list[tuple[int, str, str, str | None]]:
+    """(line of the TY tag, the record's text from TY to ER with each tag line rewritten in the
+    standard `XX  - value` form, the text as written, what is wrong with it or None) for each
+    record, in order.
+
+    Lines outside records are skipped, as rispy and Zotero skip them: the numbers (`1.`),
+    `Record #1 of 2` headers and provider lines that EndNote, Ovid and databases write between
+    records. Tagged lines outside a record (no TY before them) are a broken record.
+    """
+    chunks: list[tuple[int, str, str, str | None]] = []
     start: int | None = None
+    headless = False
     lines: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.rstrip()
-        tag = _TAG.match(stripped.lstrip("\ufeff"))
+    source = text.splitlines()
+
+    def add(end: int, problem: str | None) -> None:
+        assert start is not None
+        written = "\n".join(source[start - 1: end]).lstrip("\ufeff")
+        chunks.append((start, "\n".join(lines) + "\n", written, problem))
+
+    for number, line in enumerate(source, start=1):
+        stripped = line.rstrip().lstrip("\ufeff")
+        tag = _TAG.match(stripped)
         if tag and tag.group(1) == "TY":
             if start is not None:
-                raise InputError(path, "RIS record has no end (ER tag) before the next TY", start)
-            start, lines = number, []
-        if start is not None:
-            lines.append(stripped.lstrip("\ufeff"))
-            if tag and tag.group(1) == "ER":
-                chunks.append((start, "\n".join(lines) + "\n"))
-                start = None
-        elif stripped.strip():
-            raise InputError(path, f"text outside an RIS record (no TY tag before it): "
-                             f"{stripped.strip()[:60]}", number)
+                add(number - 1, "the record has no end (ER tag) before the next TY"
+                    if not headless else "the record has no TY tag")
+            start, lines, headless = number, [], False
+        elif tag and start is None and tag.group(1) != "ER":
+            start, lines, headless = number, [], True
+        if start is None:
+            continue
+        lines.append(f"{tag.group(1)}  - {tag.group(2) or ''}".rstrip() + " " if tag
+                     else stripped)
+        if tag and tag.group(1) == "ER":
+            add(number, "the record has no TY tag" if headless else None)
+            start = None
     if start is not None:
-        raise InputError(path, "RIS record has no end (ER tag)", start)
+        add(len(source), "the record has no TY tag" if headless else
+            "the record has no end (ER tag)")
     return chunks
 
 
@@ -76,17 +95,25 @@ def read(data: bytes, path: str) -> list[Reference]:
     import rispy
 
     text = decode_text(data, path)
-    chunks = _chunks(text, path)
+    chunks = _chunks(text)
     if not chunks and text.strip():
         raise InputError(path, "no RIS record found (records start with 'TY  - ')", 1)
     references: list[Reference] = []
-    for line, chunk in chunks:
+    for line, chunk, written, broken in chunks:
+        if broken is not None:
+            references.append(entry_problem(path, line, f"cannot read this RIS record: {broken}"
+                                            "; it is not checked", raw=written.strip()))
+            continue
         try:
             records = rispy.loads(chunk)
         except Exception as error:  # rispy raises plain IOError/ValueError on bad records
-            raise InputError(path, f"cannot parse this RIS record: {error}", line) from None
+            references.append(entry_problem(path, line, f"cannot read this RIS record: {error}",
+                                            raw=written.strip()))
+            continue
         if len(records) != 1:
-            raise InputError(path, "cannot parse this RIS record", line)
+            references.append(entry_problem(path, line, "cannot read this RIS record",
+                                            raw=written.strip()))
+            continue
         record = records[0]
         doi_text = _text(record, "doi")
         urls = [u for u in record.get("urls") or [] if isinstance(u, str) and u.strip()]
@@ -109,7 +136,7 @@ def read(data: bytes, path: str) -> list[Reference]:
         references.append(Reference(
             id=_text(record, "id") or f"{path}:{line}",
             source=SourceLocation(path, line),
-            raw=chunk.strip(),
+            raw=written.strip(),
             cited=cited,
             links=page_urls,
         ))

@@ -76,7 +76,11 @@ def reference_from_text(
     cited = parse_reference(body)
     # The first DOI-looking string is kept even when malformed, so that it is reported as such.
     dois = doi_rules.find_all(body)
-    urls = [u for u in find_urls(body) if not doi_rules.is_doi_url(u)]
+    found_urls = find_urls(body)
+    # A shortDOI link (doi.org/10/abc) has no "10.prefix" for find_all to see.
+    dois += [doi for doi in (doi_rules.normalize(u) for u in found_urls
+                             if doi_rules.is_doi_url(u)) if doi not in dois]
+    urls = [u for u in found_urls if not doi_rules.is_doi_url(u)]
     for href in hrefs or []:
         if doi_rules.is_doi_url(href):
             if not dois:
