@@ -1,0 +1,167 @@
+"""`evidence study data|meta|grade|sof`: outcome data, pooled effects, plots and GRADE tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from evidence_cli.commands.reviews import REVIEWS_DIR, SLUG, _settings, _store, study_app
+from evidence_cli.errors import EXIT_OK, EvidenceError, InputError, UsageError
+
+# Exit code when there is nothing to pool (fewer than two studies with data for the outcome):
+# the review is readable and the command was right, but the answer is "no number", which a
+# script must not mistake for a result.
+EXIT_NOT_POOLABLE = 1
+
+# Which option sets each field of a `data` entry, so an error names what the user typed.
+OPTION_OF = {
+    "intervention.events": "--events", "intervention.total": "--events",
+    "control.events": "--control-events", "control.total": "--control-events",
+    "intervention.mean": "--mean", "intervention.sd": "--sd", "intervention.n": "--n",
+    "control.mean": "--control-mean", "control.sd": "--control-sd", "control.n": "--control-n",
+    "measure": "--effect", "value": "--effect", "ci_low": "--effect", "ci_high": "--effect",
+    "se": "--se", "outcome": "--outcome",
+}
+
+
+class NotPoolableError(EvidenceError):
+    """Fewer than two studies can be pooled for the outcome: a message, not a number."""
+
+    exit_code = EXIT_NOT_POOLABLE
+
+
+def _option_error(option: str, error: ValueError) -> UsageError:
+    message = str(error)
+    return UsageError(message if message.startswith("--") else f"{option}: {message}")
+
+
+def _data_entry(outcome: str, events: str | None, control_events: str | None,
+                continuous: dict[str, str | None], effect: str | None, se: str | None,
+                note: str | None) -> dict[str, Any]:
+    """The `data` entry the options describe; bad values raise UsageError naming the option."""
+    from evidence_cli.reviews import outcome_data as od
+
+    given_binary = events is not None or control_events is not None
+    given_continuous = any(value is not None for value in continuous.values())
+    given_effect = effect is not None or se is not None
+    if sum((given_binary, given_continuous, given_effect)) != 1:
+        raise UsageError("give one kind of data: --events A/N --control-events C/M, or "
+                         "--mean --sd --n --control-mean --control-sd --control-n, or "
+                         "--effect 'SMD -0.85 [-1.40, -0.30]' (or --effect 'OR 2.1' --se 0.3)")
+    entry: dict[str, Any] = {"outcome": " ".join(outcome.split())}
+    try:
+        if given_binary:
+            if events is None or control_events is None:
+                raise UsageError("binary data needs both --events A/N and --control-events C/M")
+            entry["type"] = "binary"
+            entry["intervention"] = od.parse_count_pair(events, "--events")
+            entry["control"] = od.parse_count_pair(control_events, "--control-events")
+        elif given_continuous:
+            missing = [option for option, value in continuous.items() if value is None]
+            if missing:
+                raise UsageError(f"continuous data needs {', '.join(missing)} as well")
+            entry["type"] = "continuous"
+            for arm, prefix in (("intervention", "--"), ("control", "--control-")):
+                entry[arm] = {key: od.parse_number(str(continuous[f"{prefix}{key}"]),
+                                                   f"{prefix}{key}")
+                              for key in ("mean", "sd", "n")}
+        else:
+            if effect is None:
+                raise UsageError("--se goes with --effect 'MEASURE VALUE'")
+            entry["type"] = "effect"
+            entry.update(od.parse_reported_effect(effect, se))
+    except ValueError as error:
+        raise _option_error("--effect", error) from None
+    if note is not None and note.strip():
+        entry["note"] = note.strip()
+    problems: list[str] = []
+    od.check_entry(entry, lambda field, message: problems.append(
+        f"{OPTION_OF.get(field, field)} ({field}): {message}"))
+    if problems:
+        raise UsageError("; ".join(problems))
+    return entry
+
+
+@study_app.command("data")
+def study_data(
+    slug: str = SLUG,
+    study_id: str = typer.Argument(..., help="The study's id."),
+    outcome: str = typer.Option(..., "--outcome", help="The outcome's name (matched "
+                                "case-insensitively), e.g. Tuberculosis."),
+    events: str | None = typer.Option(None, "--events", help="Intervention arm: EVENTS/TOTAL, "
+                                      "e.g. 4/123."),
+    control_events: str | None = typer.Option(None, "--control-events", help="Control arm: "
+                                              "EVENTS/TOTAL."),
+    mean: str | None = typer.Option(None, "--mean", help="Intervention arm: mean."),
+    sd: str | None = typer.Option(None, "--sd", help="Intervention arm: standard deviation."),
+    n: str | None = typer.Option(None, "--n", help="Intervention arm: participants."),
+    control_mean: str | None = typer.Option(None, "--control-mean", help="Control arm: mean."),
+    control_sd: str | None = typer.Option(None, "--control-sd", help="Control arm: SD."),
+    control_n: str | None = typer.Option(None, "--control-n", help="Control arm: "
+                                         "participants."),
+    effect: str | None = typer.Option(None, "--effect", help="A reported effect with its 95% "
+                                      "CI, e.g. 'SMD -0.85 [-1.40, -0.30]' or 'OR 2.82 (95% CI "
+                                      "1.18-6.75)'."),
+    se: str | None = typer.Option(None, "--se", help="The reported effect's standard error "
+                                  "(log scale for OR, RR, HR), instead of a CI."),
+    note: str | None = typer.Option(None, "--note", help="Where the numbers come from."),
+    remove: bool = typer.Option(False, "--remove", help="Remove the outcome's data instead."),
+    reviews_dir: Path | None = REVIEWS_DIR,
+) -> int:
+    """Add or replace a study's data for one outcome (what `evidence meta` pools)."""
+    from evidence_cli.reviews import outcome_data as od
+    from evidence_cli.reviews.studies import find_study
+
+    continuous = {"--mean": mean, "--sd": sd, "--n": n, "--control-mean": control_mean,
+                  "--control-sd": control_sd, "--control-n": control_n}
+    if not outcome.strip():
+        raise UsageError("--outcome cannot be empty")
+    entry = None if remove else _data_entry(outcome, events, control_events, continuous,
+                                            effect, se, note)
+    store = _store(_settings(reviews_dir))
+    with store.edit(slug) as review:
+        studies = review.doc.get("studies") or []
+        index = find_study(studies, study_id)
+        if index is None:
+            raise UsageError(f"review '{slug}' has no study '{study_id}'")
+        study = studies[index]
+        data = study.get("data")
+        position = od.find_entry(data, outcome)
+        if entry is None:
+            if position is None:
+                raise UsageError(f"study '{study_id}' has no data for outcome '{outcome}'")
+            del data[position]
+            if not data:
+                del study["data"]
+            action = "removed"
+        elif data is None:
+            _insert_data(study, [entry])
+            action = "added"
+        elif position is None:
+            data.append(entry)
+            action = "added"
+        else:
+            data[position] = entry
+            action = "replaced"
+    typer.echo(f"{action} {study_id}'s data for '{outcome.strip()}' in {review.path}")
+    return EXIT_OK
+
+
+def _insert_data(study: Any, data: list[dict[str, Any]]) -> None:
+    """Put `data` where the schema lists it (after effect), keeping the other keys in order."""
+    from evidence_cli.reviews.schema import STUDY_KEYS
+
+    after = STUDY_KEYS[STUDY_KEYS.index("data") + 1:]
+    keys = list(study.keys())
+    position = next((i for i, key in enumerate(keys) if key in after), len(keys))
+    if hasattr(study, "insert"):
+        study.insert(position, "data", data)
+    else:
+        study["data"] = data
+
+
+def register(app: typer.Typer) -> None:
+    """`study data` is registered on the study group when this module is imported."""
