@@ -163,5 +163,100 @@ def _insert_data(study: Any, data: list[dict[str, Any]]) -> None:
         study["data"] = data
 
 
+META_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".csv": "csv",
+                 ".html": "html", ".htm": "html", ".tex": "latex", ".txt": "table"}
+
+
+def _write(path: Path, content: str | bytes) -> None:
+    from evidence_cli.atomic import write_atomic
+
+    try:
+        write_atomic(path, content)
+    except OSError as error:
+        raise InputError(str(path), f"cannot write: {error.strerror}") from None
+    typer.echo(f"wrote {path}", err=True)
+
+
+def _choose_format(output_format: str | None, output: Path | None, formats: tuple[str, ...],
+                   suffixes: dict[str, str], default: str) -> str:
+    if output_format is not None:
+        chosen = output_format.lower()
+    elif output is not None:
+        chosen = suffixes.get(output.suffix.lower(), default)
+    else:
+        chosen = default
+    if chosen not in formats:
+        raise UsageError(f"--format must be one of {', '.join(formats)} (got {output_format!r})")
+    return chosen
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        _write(output, text)
+
+
+def meta(
+    slug: str = SLUG,
+    outcome: str = typer.Option(..., "--outcome", help="The outcome to pool (as in the studies' "
+                                "data entries, case-insensitive)."),
+    measure: str | None = typer.Option(None, "--measure", help="RR, OR, RD (counts), SMD, MD "
+                                       "(means), ZCOR (r), HR (reported) [default: the one "
+                                       "most studies' data give: RR for counts, SMD for means]."),
+    method: str = typer.Option("REML", "--method", help="τ² estimator: REML, DL, PM, ML, or FE "
+                               "(fixed effect)."),
+    hksj: bool = typer.Option(False, "--hksj", help="Hartung–Knapp–Sidik–Jonkman CI and test "
+                              "(t with k−1 df; metafor's test=\"knha\")."),
+    include_flagged: bool = typer.Option(False, "--include-flagged", help="Keep studies whose "
+                                         "audit found a retraction or could not verify them."),
+    output_format: str | None = typer.Option(None, "--format", "-f", help="table, json, "
+                                             "markdown, csv, html or latex (default: table, or "
+                                             "from --output's suffix)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    forest: Path | None = typer.Option(None, "--forest", help="Write a forest plot (.svg, .png "
+                                       "or .pdf)."),
+    funnel: Path | None = typer.Option(None, "--funnel", help="Write a funnel plot (.svg, .png "
+                                       "or .pdf)."),
+    reviews_dir: Path | None = REVIEWS_DIR,
+) -> int:
+    """Pool one outcome's data across a review's studies (random effects by default)."""
+    from evidence_cli.synthesis import effects, outcomes, pooling, report
+
+    chosen = _choose_format(output_format, output, report.FORMATS, META_SUFFIXES, "table")
+    try:
+        chosen_method = pooling.parse_method(method)
+        chosen_measure = effects.parse_measure(measure) if measure is not None else None
+    except ValueError as error:
+        raise UsageError(f"{'--method' if 'method' in str(error) else '--measure'}: "
+                         f"{error}") from None
+    for option, path in (("--forest", forest), ("--funnel", funnel)):
+        if path is not None:
+            from evidence_cli.synthesis.plots import plot_format
+
+            try:
+                plot_format(path)
+            except ValueError as error:
+                raise UsageError(f"{option}: {error}") from None
+    review = _store(_settings(reviews_dir)).load(slug)
+    try:
+        data = outcomes.collect(review.doc, outcome, chosen_measure, include_flagged)
+        result = outcomes.meta_analyse(data, chosen_method, hksj)
+    except outcomes.NoData as error:
+        raise NotPoolableError(str(error)) from None
+    except ArithmeticError as error:
+        raise NotPoolableError(f"outcome '{outcome}': {error}") from None
+    _emit(report.render(result, chosen, slug), output)
+    if forest is not None or funnel is not None:
+        from evidence_cli.synthesis import plots
+
+        for path, kind in ((forest, "forest"), (funnel, "funnel")):
+            if path is not None:
+                _write(path, plots.render(result, path, kind))
+    return EXIT_OK
+
+
 def register(app: typer.Typer) -> None:
     """`study data` is registered on the study group when this module is imported."""
+    app.command("meta")(meta)
