@@ -257,6 +257,153 @@ def meta(
     return EXIT_OK
 
 
+def _rating(domain: str, text: str, reason: str | None) -> dict[str, str]:
+    """`RATING[: REASON]` for one GRADE domain (a lone --reason applies when no ': ' is given)."""
+    from evidence_cli.reviews import grading
+
+    rating, _, inline = text.partition(":")
+    rating = grading.normalise_rating(rating)
+    option = "--" + domain.replace("_", "-")
+    if rating not in grading.choices(domain):
+        raise UsageError(f"{option}: expected one of: {', '.join(grading.choices(domain))}, "
+                         f"optionally followed by ': reason' (got {text!r})")
+    node = {"rating": rating}
+    why = inline.strip() or (reason.strip() if reason else "")
+    if why:
+        node["reason"] = why
+    for _, message in grading.check_rating(domain, node):
+        raise UsageError(f"{option}: {message} (write '{rating}: why', or add --reason)")
+    return node
+
+
+def grade(
+    slug: str = SLUG,
+    outcome: str = typer.Option(..., "--outcome", help="The outcome being rated."),
+    start: str | None = typer.Option(None, "--start", help="Starting certainty: high "
+                                     "(randomised trials) or low (observational) [default: "
+                                     "high when every study with data is an rct, else low]."),
+    risk_of_bias: str | None = typer.Option(None, "--risk-of-bias", help="not serious, serious "
+                                            "or very serious, optionally ': reason'."),
+    inconsistency: str | None = typer.Option(None, "--inconsistency", help="As --risk-of-bias."),
+    indirectness: str | None = typer.Option(None, "--indirectness", help="As --risk-of-bias."),
+    imprecision: str | None = typer.Option(None, "--imprecision", help="As --risk-of-bias."),
+    publication_bias: str | None = typer.Option(None, "--publication-bias",
+                                                help="As --risk-of-bias."),
+    large_effect: str | None = typer.Option(None, "--large-effect", help="no, large or very "
+                                            "large, optionally ': reason' (rates up)."),
+    dose_response: str | None = typer.Option(None, "--dose-response", help="no or yes (rates "
+                                             "up)."),
+    plausible_confounding: str | None = typer.Option(None, "--plausible-confounding",
+                                                     help="no or yes: confounding would have "
+                                                     "reduced the effect (rates up)."),
+    reason: str | None = typer.Option(None, "--reason", help="The reason, when one domain is "
+                                      "rated in this command."),
+    assumed_risk: str | None = typer.Option(None, "--assumed-risk", help="Control risk for the "
+                                            "summary of findings, e.g. 0.05 [default: the "
+                                            "control arms' pooled risk]."),
+    note: str | None = typer.Option(None, "--note", help="A comment shown in the table."),
+    reviews_dir: Path | None = REVIEWS_DIR,
+) -> int:
+    """Rate the certainty of an outcome's evidence with GRADE (stored in the review)."""
+    from evidence_cli.reviews import grading
+    from evidence_cli.reviews.outcome_data import find_entry, outcome_key
+
+    given = {"risk_of_bias": risk_of_bias, "inconsistency": inconsistency,
+             "indirectness": indirectness, "imprecision": imprecision,
+             "publication_bias": publication_bias, "large_effect": large_effect,
+             "dose_response": dose_response, "plausible_confounding": plausible_confounding}
+    rated = {domain: text for domain, text in given.items() if text is not None}
+    if reason is not None and len(rated) != 1:
+        raise UsageError("--reason goes with exactly one rated domain; write several as "
+                         "--inconsistency 'serious: why'")
+    changes = {domain: _rating(domain, text, reason) for domain, text in rated.items()}
+    if start is not None and start.strip().lower() not in grading.STARTS:
+        raise UsageError(f"--start: expected high or low (got {start!r})")
+    risk = None
+    if assumed_risk is not None:
+        try:
+            risk = float(assumed_risk)
+        except ValueError:
+            risk = -1.0
+        if not 0 < risk < 1:
+            raise UsageError(f"--assumed-risk: expected a proportion between 0 and 1, e.g. 0.05 "
+                             f"(got {assumed_risk!r})")
+    name = " ".join(outcome.split())
+    if not name:
+        raise UsageError("--outcome cannot be empty")
+    store = _store(_settings(reviews_dir))
+    with store.edit(slug) as review:
+        doc = review.doc
+        if doc.get("grade") is None:
+            doc["grade"] = []
+        entries = doc["grade"]
+        index = find_entry(entries, name)
+        if index is None:
+            entries.append({"outcome": name})
+            index = len(entries) - 1
+        entry = entries[index]
+        if start is not None:
+            entry["start"] = start.strip().lower()
+        for domain in (*grading.DOWN_DOMAINS, *grading.UP_DOMAINS):
+            if domain in changes:
+                entry[domain] = changes[domain]
+        if risk is not None:
+            entry["assumed_risk"] = risk
+        if note is not None:
+            if note.strip():
+                entry["note"] = note.strip()
+            else:
+                entry.pop("note", None)
+        snapshot = dict(entry)
+        key = outcome_key(name)
+        studies = [s for s in doc.get("studies") or []
+                   if any(outcome_key(str(d.get("outcome", ""))) == key
+                          for d in s.get("data") or [])]
+    all_rct = bool(studies) and all(s.get("design") == "rct" for s in studies)
+    judgement = grading.judge(snapshot, "high" if all_rct else "low")
+    typer.echo(f"{name}: certainty {judgement.certainty.label} {judgement.certainty.symbols} "
+               f"(starting {judgement.start})")
+    for line in judgement.reasons:
+        typer.echo(f"  {line}")
+    return EXIT_OK
+
+
+SOF_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".html": "html",
+                ".htm": "html", ".json": "json", ".tex": "latex"}
+
+
+def sof(
+    slug: str = SLUG,
+    output_format: str | None = typer.Option(None, "--format", "-f", help="markdown, csv, "
+                                             "html, json or latex (default: markdown, or from "
+                                             "--output's suffix)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    method: str = typer.Option("REML", "--method", help="τ² estimator for the pooled effects."),
+    hksj: bool = typer.Option(False, "--hksj", help="Hartung–Knapp–Sidik–Jonkman intervals."),
+    include_flagged: bool = typer.Option(False, "--include-flagged", help="Keep studies the "
+                                         "audit flagged (retracted, unverifiable)."),
+    reviews_dir: Path | None = REVIEWS_DIR,
+) -> int:
+    """Summary of findings (GRADEpro-like): each outcome's effect and certainty."""
+    from evidence_cli.synthesis import outcomes, pooling
+    from evidence_cli.synthesis import sof as sof_table
+
+    chosen = _choose_format(output_format, output, sof_table.FORMATS, SOF_SUFFIXES, "markdown")
+    try:
+        chosen_method = pooling.parse_method(method)
+    except ValueError as error:
+        raise UsageError(f"--method: {error}") from None
+    review = _store(_settings(reviews_dir)).load(slug)
+    try:
+        rows = sof_table.build(review.doc, chosen_method, hksj, include_flagged)
+    except outcomes.NoData as error:
+        raise NotPoolableError(str(error)) from None
+    _emit(sof_table.render(review.doc, rows, chosen), output)
+    return EXIT_OK
+
+
 def register(app: typer.Typer) -> None:
     """`study data` is registered on the study group when this module is imported."""
     app.command("meta")(meta)
+    app.command("grade")(grade)
+    app.command("sof")(sof)
