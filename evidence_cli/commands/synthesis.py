@@ -144,6 +144,7 @@ def study_data(
             data.append(entry)
             action = "added"
         else:
+            entry["outcome"] = data[position].get("outcome")  # the name as first written
             data[position] = entry
             action = "replaced"
     typer.echo(f"{action} {study_id}'s data for '{outcome.strip()}' in {review.path}")
