@@ -307,7 +307,7 @@ def grade(
 ) -> int:
     """Rate the certainty of an outcome's evidence with GRADE (stored in the review)."""
     from evidence_cli.reviews import grading
-    from evidence_cli.reviews.outcome_data import find_entry, outcome_key
+    from evidence_cli.reviews.outcome_data import find_entry
 
     given = {"risk_of_bias": risk_of_bias, "inconsistency": inconsistency,
              "indirectness": indirectness, "imprecision": imprecision,
@@ -333,6 +333,15 @@ def grade(
     if not name:
         raise UsageError("--outcome cannot be empty")
     store = _store(_settings(reviews_dir))
+    if not changes and start is None and risk is None and note is None:
+        # Nothing to change: show the outcome's rating without rewriting the file.
+        doc = store.load(slug).doc
+        index = find_entry(doc.get("grade") or [], name)
+        if index is None:
+            raise UsageError(f"review '{slug}' has no GRADE rating for '{name}'; rate a domain, "
+                             "e.g. --risk-of-bias 'serious: why'")
+        _show_judgement(doc, name, dict(doc["grade"][index]))
+        return EXIT_OK
     with store.edit(slug) as review:
         doc = review.doc
         if doc.get("grade") is None:
@@ -356,17 +365,23 @@ def grade(
             else:
                 entry.pop("note", None)
         snapshot = dict(entry)
-        key = outcome_key(name)
-        studies = [s for s in doc.get("studies") or []
-                   if any(outcome_key(str(d.get("outcome", ""))) == key
-                          for d in s.get("data") or [])]
+    _show_judgement(doc, name, snapshot)
+    return EXIT_OK
+
+
+def _show_judgement(doc: Any, name: str, entry: dict[str, Any]) -> None:
+    from evidence_cli.reviews import grading
+    from evidence_cli.reviews.outcome_data import outcome_key
+
+    key = outcome_key(name)
+    studies = [s for s in doc.get("studies") or []
+               if any(outcome_key(str(d.get("outcome", ""))) == key for d in s.get("data") or [])]
     all_rct = bool(studies) and all(s.get("design") == "rct" for s in studies)
-    judgement = grading.judge(snapshot, "high" if all_rct else "low")
+    judgement = grading.judge(entry, "high" if all_rct else "low")
     typer.echo(f"{name}: certainty {judgement.certainty.label} {judgement.certainty.symbols} "
                f"(starting {judgement.start})")
     for line in judgement.reasons:
         typer.echo(f"  {line}")
-    return EXIT_OK
 
 
 SOF_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".html": "html",

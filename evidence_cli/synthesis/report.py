@@ -133,7 +133,7 @@ def summary_lines(result: MetaResult) -> list[str]:
         f"Outcome: {data.outcome}; {m.label}; {method}",
         f"Pooled {name} {shown(m, fit.estimate)} {interval(m, fit.ci_low[0], fit.ci_high[0])}, "
         f"{stat}, {_p(fit.pval[0])}; k = {fit.k} studies"
-        + (f", {participants(data.rows)} participants" if participants(data.rows) else ""),
+        + (f", {participants(data.rows):,} participants" if participants(data.rows) else ""),
     ]
     if m.is_ratio or m is Measure.ZCOR:
         scale = "log" if m.is_ratio else "Fisher's z"
