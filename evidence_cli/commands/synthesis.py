@@ -191,7 +191,11 @@ def _choose_format(output_format: str | None, output: Path | None, formats: tupl
     return chosen
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, is_json: bool) -> None:
+    """Print or write a report; control characters from the review never reach a terminal."""
+    from evidence_cli.formats import inert, json_safe
+
+    text = json_safe(text) if is_json else inert(text, keep="\n\t")
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -248,7 +252,7 @@ def meta(
         raise NotPoolableError(str(error)) from None
     except ArithmeticError as error:
         raise NotPoolableError(f"outcome '{outcome}': {error}") from None
-    _emit(report.render(result, chosen, slug), output)
+    _emit(report.render(result, chosen, slug), output, chosen == "json")
     if forest is not None or funnel is not None:
         from evidence_cli.synthesis import plots
 
@@ -414,7 +418,7 @@ def sof(
         rows = sof_table.build(review.doc, chosen_method, hksj, include_flagged)
     except outcomes.NoData as error:
         raise NotPoolableError(str(error)) from None
-    _emit(sof_table.render(review.doc, rows, chosen), output)
+    _emit(sof_table.render(review.doc, rows, chosen), output, chosen == "json")
     return EXIT_OK
 
 

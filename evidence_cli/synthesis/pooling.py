@@ -256,7 +256,8 @@ def fit(yi: Sequence[float], vi: Sequence[float], method: Method = Method.REML, 
         vb = vb * float(((resid ** 2) * w).sum()) / (k - p)
         df = k - p
     se = np.sqrt(np.diag(vb))
-    stat = b / se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = b / se  # identical effects under HKSJ give SE 0, as in metafor
     crit = _critical(level, df)
     pval = np.array([_two_sided_p(float(z), df) for z in stat])
     q = _q(y, v, x, 0.0)
@@ -375,9 +376,17 @@ class Analysis:
 
 def analyse(ids: Sequence[str], yi: Sequence[float], vi: Sequence[float],
             method: Method = Method.REML, hksj: bool = False) -> Analysis:
-    """Fit, τ² interval, prediction interval, Egger's test (k ≥ 3) and leave-one-out (k ≥ 3)."""
+    """Fit, τ² interval, prediction interval, Egger's test and leave-one-out (k ≥ 3 for both).
+
+    Egger's test is left out (None) when the studies' standard errors are all equal.
+    """
     result = fit(yi, vi, method, hksj=hksj)
     tau2_ci = None if method is Method.FE else tau2_interval(yi, vi)
-    egger = egger_test(yi, vi, method, hksj) if len(yi) >= 3 else None
+    egger = None
+    if len(yi) >= 3 and len(set(vi)) > 1:  # equal SEs leave nothing to regress on
+        try:
+            egger = egger_test(yi, vi, method, hksj)
+        except (ArithmeticError, ValueError):
+            egger = None  # numpy's LinAlgError is a ValueError: a design with no information
     loo = leave_one_out(ids, yi, vi, method, hksj) if len(yi) >= 3 else []
     return Analysis(result, tau2_ci, prediction_interval(result), egger, loo)

@@ -127,7 +127,8 @@ def summary_lines(result: MetaResult) -> list[str]:
     fit, analysis, data = result.analysis.fit, result.analysis, result.data
     m = result.measure
     name = measure_name(m)
-    stat = f"t({fit.df}) = {fit.stat[0]:.2f}" if fit.df is not None else f"z = {fit.stat[0]:.2f}"
+    value = format_number(fit.stat[0], 2)
+    stat = f"t({fit.df}) = {value}" if fit.df is not None else f"z = {value}"
     method = result.method.label + (", Hartung–Knapp–Sidik–Jonkman CI" if result.hksj else "")
     lines = [
         f"Outcome: {data.outcome}; {m.label}; {method}",
@@ -150,8 +151,8 @@ def summary_lines(result: MetaResult) -> list[str]:
                  f"Q({fit.q_df}) = {fit.q:.2f}, {_p(fit.q_pval)}")
     if analysis.egger is not None:
         egger = analysis.egger
-        stat = f"t({egger.df}) = {egger.stat:.2f}" if egger.df is not None \
-            else f"z = {egger.stat:.2f}"
+        value = format_number(egger.stat, 2)
+        stat = f"t({egger.df}) = {value}" if egger.df is not None else f"z = {value}"
         lines.append(f"Egger's regression test: {stat}, {_p(egger.pval)}. {_egger_note(fit.k)}")
     for left in data.excluded:
         lines.append(f"Excluded: {left.label} ({left.id}): {left.reason} "
