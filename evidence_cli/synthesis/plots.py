@@ -52,6 +52,11 @@ def _ticks(measure: Measure, low: float, high: float) -> tuple[list[float], list
     return None
 
 
+def _fit(label: str, width: int = 38) -> str:
+    """A study label that fits its column (about 38 characters at 9 pt)."""
+    return label if len(label) <= width else label[:width - 1].rstrip() + "…"
+
+
 def forest_figure(result: MetaResult) -> Any:
     """A forest plot: a row per study (point sized by weight, CI bar, weight, effect and CI),
     the pooled diamond, the prediction interval, the line of no effect, and heterogeneity."""
@@ -99,7 +104,7 @@ def forest_figure(result: MetaResult) -> Any:
         marker = ax.plot([row.yi], [y], marker="s", markersize=size, color=STUDY_COLOUR,
                          linestyle="none")[0]
         marker.set_gid(f"study-point-{index}")
-        column(0.02, y, row.label, gid=f"study-label-{index}")
+        column(0.02, y, _fit(row.label), gid=f"study-label-{index}")
         column(0.76, y, f"{weight:.1f}%", ha="right", gid=f"study-weight-{index}")
         column(0.98, y, f"{shown(m, row.yi)} {interval(m, low, high)}", ha="right",
                gid=f"study-effect-{index}")
