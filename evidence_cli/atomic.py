@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically: temp file in the same directory, fsync, rename."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Replace `path` with `text` atomically: temp file in the same directory, fsync, rename.
+
+    Bytes (a PNG or PDF plot) are written as they are; text as UTF-8.
+    """
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
@@ -20,8 +23,9 @@ def write_atomic(path: Path, text: str) -> None:
         mode = 0o666 & ~umask
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, mode)

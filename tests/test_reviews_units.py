@@ -162,7 +162,7 @@ def test_schema_errors_name_line_and_field() -> None:
     )
     assert _problems(text) == [
         "r.yaml:3: colour: unknown field (allowed: slug, title, question, created, updated, "
-        "caveats, notes, studies, claims)",
+        "caveats, notes, studies, claims, grade)",
         "r.yaml:7: studies[0].citation.doi: not a well-formed DOI (got 'not-a-doi')",
         "r.yaml:8: studies[0].citation.year: expected a four-digit year (got 'twenty')",
         "r.yaml:10: studies[0].effect: value (0.5) lies outside its interval [0.9, 1.2]",

@@ -10,6 +10,7 @@ from typing import Any
 
 from evidence_cli import doi as doi_rules
 from evidence_cli.models import STATUS_ORDER
+from evidence_cli.reviews import grading, outcome_data
 from evidence_cli.reviews.effect import canonical_measure
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -24,11 +25,11 @@ RISK_OF_BIAS_LEVELS = ("low", "some concerns", "high")
 CLAIM_STATUSES = ("ok", "flagged")
 
 REVIEW_KEYS = ("slug", "title", "question", "created", "updated", "caveats", "notes", "studies",
-               "claims")
+               "claims", "grade")
 QUESTION_KEYS = ("text", "population", "intervention", "comparator", "outcome")
 STUDY_KEYS = ("id", "citation", "design", "setting", "country", "population", "intervention",
-              "comparator", "outcomes", "effect", "follow_up", "risk_of_bias", "caveats", "notes",
-              "audit")
+              "comparator", "outcomes", "effect", "data", "follow_up", "risk_of_bias", "caveats",
+              "notes", "audit")
 CITATION_KEYS = ("doi", "authors", "year", "title", "container", "volume", "issue", "pages", "url")
 POPULATION_KEYS = ("description", "n", "age", "sex")
 OUTCOME_KEYS = ("name", "instrument", "timepoint")
@@ -193,6 +194,8 @@ class _Checker:
                 for index, claim in enumerate(claims):
                     self.claim(claim, f"claims[{index}]", _item_line(claims, index, line),
                                claim_ids)
+        if doc.get("grade") is not None:
+            self.grade(doc["grade"], "grade", _key_line(doc, "grade", 1))
 
     def slug(self, value: Any, field: str, line: int | None) -> None:
         if not isinstance(value, str) or not SLUG_PATTERN.match(value):
@@ -224,7 +227,8 @@ class _Checker:
             "citation": self.citation, "design": self.choice(DESIGNS), "setting": self.text,
             "country": self.text, "population": self.population,
             "intervention": self.text, "comparator": self.text, "outcomes": self.outcomes,
-            "effect": self.effect, "follow_up": self.text, "risk_of_bias": self.risk_of_bias,
+            "effect": self.effect, "data": self.data, "follow_up": self.text,
+            "risk_of_bias": self.risk_of_bias,
             "caveats": self.text_list, "notes": self.text, "audit": self.audit,
         })
 
@@ -311,6 +315,69 @@ class _Checker:
             elif value is not None and not low <= value <= high:
                 self.fail(node_line(node) or line, field,
                           f"value ({value}) lies outside its interval [{low}, {high}]")
+
+    def data(self, value: Any, field: str, line: int | None) -> None:
+        """Outcome data for pooling: one entry per outcome (binary, continuous or effect)."""
+        if not isinstance(value, list):
+            self.fail(line, field, f"expected a list of outcome data, got {_kind(value)}")
+            return
+        seen: set[str] = set()
+        for index, entry in enumerate(value):
+            entry_field, entry_line = f"{field}[{index}]", _item_line(value, index, line)
+            if not self.mapping(entry, entry_field, entry_line, outcome_data.DATA_KEYS,
+                                required=("outcome", "type")):
+                continue
+
+            def report(key: str, message: str, node: Any = entry, at: str = entry_field,
+                       fallback: int | None = entry_line) -> None:
+                top = key.split(".", 1)[0]
+                self.fail(_key_line(node, top, fallback), _join(at, key), message)
+
+            if entry.get("type") is not None:
+                outcome_data.check_entry(entry, report)
+            name = entry.get("outcome")
+            if isinstance(name, str) and name.strip():
+                key = outcome_data.outcome_key(name)
+                if key in seen:
+                    self.fail(_key_line(entry, "outcome", entry_line),
+                              _join(entry_field, "outcome"),
+                              f"a second entry for outcome '{name}' (one per outcome)")
+                seen.add(key)
+
+    def grade(self, value: Any, field: str, line: int | None) -> None:
+        """GRADE ratings, one entry per outcome."""
+        if not isinstance(value, list):
+            self.fail(line, field, f"expected a list of GRADE ratings, got {_kind(value)}")
+            return
+        seen: set[str] = set()
+        for index, entry in enumerate(value):
+            entry_field, entry_line = f"{field}[{index}]", _item_line(value, index, line)
+            if not self.mapping(entry, entry_field, entry_line, grading.GRADE_KEYS,
+                                required=("outcome",)):
+                continue
+            self.each(entry, entry_field, entry_line, {
+                "outcome": self.text, "start": self.choice(grading.STARTS), "note": self.text,
+            })
+            for domain in (*grading.DOWN_DOMAINS, *grading.UP_DOMAINS):
+                if entry.get(domain) is None:
+                    continue
+                at = _key_line(entry, domain, entry_line)
+                for suffix, message in grading.check_rating(domain, entry[domain]):
+                    self.fail(at, _join(entry_field, domain) + suffix, message)
+            risk = entry.get("assumed_risk")
+            if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float)
+                                     or not 0 < risk < 1):
+                self.fail(_key_line(entry, "assumed_risk", entry_line),
+                          _join(entry_field, "assumed_risk"),
+                          f"expected a proportion between 0 and 1, e.g. 0.05 (got {risk!r})")
+            name = entry.get("outcome")
+            if isinstance(name, str) and name.strip():
+                key = outcome_data.outcome_key(name)
+                if key in seen:
+                    self.fail(_key_line(entry, "outcome", entry_line),
+                              _join(entry_field, "outcome"),
+                              f"a second GRADE entry for outcome '{name}'")
+                seen.add(key)
 
     def p_value(self, value: Any, field: str, line: int | None) -> None:
         if isinstance(value, str) and re.match(r"^[<≤]\s*(?:0?\.\d+|1(?:\.0*)?)$", value.strip()):

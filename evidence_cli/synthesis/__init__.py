@@ -1,0 +1,1 @@
+"""Evidence synthesis: effect sizes, pooling, plots and GRADE certainty for review outcomes."""
