@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence_cli import __version__
+from evidence_cli import __version__, identifier_audit
 from evidence_cli import doi as doi_rules
 from evidence_cli.checks import check_record
 from evidence_cli.codes import CODES
@@ -57,9 +57,8 @@ def audit_references(
 def _dois_to_check(references: list[Reference], settings: Settings) -> list[str]:
     if not settings.check_dois:
         return []
-    return list(dict.fromkeys(
-        ref.cited.doi for ref in references if ref.cited.doi and doi_rules.is_valid(ref.cited.doi)
-    ))
+    dois = (identifier_audit.doi_to_look_up(ref) for ref in references)
+    return list(dict.fromkeys(doi for doi in dois if doi and doi_rules.is_valid(doi)))
 
 
 def _links_to_check(references: list[Reference], settings: Settings) -> list[str]:
@@ -96,8 +95,12 @@ async def _audit(
         lookups, verdicts = await asyncio.gather(
             services.crossref.get_works(dois), _check_links(services, urls, on_progress)
         )
+        articles = (await identifier_audit.gather_lookups(references, lookups, services)
+                    if settings.check_dois else {})
         results = [_assess(ref, lookups, settings) for ref in references]
         if settings.check_dois:
+            for result in results:
+                identifier_audit.assess(result, lookups, articles)
             await _match_missing(results, services)
         if settings.check_urls:
             results = _attach_link_verdicts(results, verdicts, services, settings)
@@ -106,6 +109,8 @@ async def _audit(
             stats.crossref_requests = crossref.requests
             stats.rate_limited = crossref.rate_limited
             stats.retries = crossref.retries
+            stats.extra["pubmed_requests"] = services.pubmed.stats.requests
+            stats.extra["datacite_requests"] = services.datacite.stats.requests
     return results
 
 
@@ -125,7 +130,8 @@ def _link_only(ref: Reference, settings: Settings) -> bool:
     """A reference whose links are all there is to check (no DOI, too little text to search)."""
     if not ref.links:
         return False
-    return not settings.check_dois or (ref.cited.doi is None and not _worth_searching(ref))
+    return not settings.check_dois or (ref.cited.doi is None and not _worth_searching(ref)
+                                       and not identifier_audit.has_other_id(ref))
 
 
 def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, LinkVerdict],
@@ -199,7 +205,8 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
     else:
         result.findings.append(_finding(
             "service-unavailable",
-            f"Crossref could not be asked about {cited_doi}: {lookup.detail}.",
+            f"{lookup.agency or 'Crossref'} could not be asked about {cited_doi}: "
+            f"{lookup.detail}.",
             field="doi", cited=cited_doi,
         ))
     return result
@@ -223,6 +230,8 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         codes = {f.code for f in result.findings}
         ref = result.reference
         if ref.cited.doi is None:
+            if identifier_audit.has_other_id(ref):
+                continue  # looked up by its PMID or arXiv id instead
             if _worth_searching(ref):
                 wanted.append(result)
             elif not ref.links:

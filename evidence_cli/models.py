@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 CITED_KEYS = ("doi", "title", "authors", "year", "container", "volume", "issue", "pages", "url")
-# Identifiers besides the DOI: in a report only when present, so reports without them read as before.
+# Identifiers besides the DOI: in a report only when present (reports without them read as before).
 ID_KEYS = ("pmid", "pmcid", "arxiv")
 
 

@@ -30,6 +30,9 @@ def fix(
     ),
     crossref_url: str | None = common.CROSSREF_URL,
     mailto: str | None = common.MAILTO,
+    ncbi_url: str | None = common.NCBI_URL,
+    ncbi_api_key: str | None = common.NCBI_API_KEY,
+    datacite_url: str | None = common.DATACITE_URL,
     cache_dir: Path | None = common.CACHE_DIR,
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
@@ -54,6 +57,7 @@ def fix(
         "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
         "offline": offline, "refresh": refresh, "timeout": timeout,
         "match_threshold": threshold, "check_urls": False,
+        "ncbi_url": ncbi_url, "ncbi_api_key": ncbi_api_key, "datacite_url": datacite_url,
     })
     text = decode_text(data, str(path))
     references = read_one(data, str(path), kind)
