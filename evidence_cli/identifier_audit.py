@@ -67,10 +67,9 @@ async def resolve_datacite(lookups: dict[str, WorkLookup], services: Services) -
         if answer.outcome == "found" and answer.record is not None:
             lookups[doi] = WorkLookup(doi, "found", answer.record, agency="DataCite")
         elif answer.outcome == "not-found":
-            lookups[doi] = WorkLookup(
-                doi, "unavailable", agency="DataCite",
-                detail="doi.org lists DataCite as its agency, but DataCite's API holds no record "
-                       "for it (a draft or just-registered DOI?)")
+            # doi.org names DataCite, but its API holds no record (a draft or just-registered
+            # DOI): the answer stays "registered elsewhere, metadata not compared".
+            continue
         else:
             lookups[doi] = WorkLookup(doi, "unavailable", agency="DataCite",
                                       detail=str(answer.detail))
