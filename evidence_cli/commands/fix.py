@@ -28,6 +28,11 @@ def fix(
         help="Confidence needed to add a DOI found by search (default 0.9, or the "
         "match-threshold setting).",
     ),
+    prefer_published: bool = typer.Option(
+        False, "--prefer-published",
+        help="Replace a cited preprint's DOI with its published version's, when its record "
+        "names one (published-version-available).",
+    ),
     crossref_url: str | None = common.CROSSREF_URL,
     mailto: str | None = common.MAILTO,
     ncbi_url: str | None = common.NCBI_URL,
@@ -62,7 +67,7 @@ def fix(
     text = decode_text(data, str(path))
     references = read_one(data, str(path), kind)
     results = audit_references(references, settings)
-    changes = plan(results)
+    changes = plan(results, prefer_published=prefer_published)
     try:
         new_text = EDITORS[kind](text, changes)
     except EditError as error:
