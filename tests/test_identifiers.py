@@ -371,3 +371,40 @@ def test_crossref_preprint_relation_and_fix_prefer_published(
     assert "doi={10.1371/journal.pone.0033693}" in text  # the preprint's DOI replaced
     assert "doi = {10.1371/journal.pone.0033693}" in text  # added beside the arXiv eprint
     assert "10.1101/2011.12.01.000001" not in text and "eprint={1112.0001}" in text
+
+
+# -- reviews ------------------------------------------------------------------------------------
+
+def test_study_add_pmid_fills_citation_and_refuses_retracted(
+    run_evidence: RunEvidence, evidence_env: dict[str, str], eutils_sim: EUtilsSimulator,
+) -> None:
+    from ruamel.yaml import YAML
+
+    made = run_evidence("review", "new", "act", "--title", "Telomeres", "--question", "Do they?")
+    assert made.returncode == 0, made.stderr
+    path = Path(evidence_env["EVIDENCE_REVIEWS_DIR"]) / "act.yaml"
+    added = run_evidence("study", "add", "act", "--pmid", "PMID: 27797938", "--design", "cohort")
+    assert added.returncode == 0, added.stderr
+    [study] = YAML(typ="safe").load(path.read_text(encoding="utf-8"))["studies"]
+    citation = study["citation"]
+    assert study["id"] == "bao2017"
+    assert citation["title"].startswith("Leucocyte telomere length")
+    assert citation["doi"] == "10.1136/gutjnl-2016-312510"  # from the ArticleIdList
+    assert (citation["pmid"], citation["pmcid"]) == ("27797938", "PMC5442267")
+    assert (citation["volume"], citation["issue"], citation["year"]) == ("66", "6", 2017)
+    assert run_evidence("review", "validate", "act").returncode == 0
+    again = run_evidence("study", "add", "act", "--pmid", "27797938")
+    assert again.returncode == 2 and "already in review" in again.stderr
+
+    before = path.read_bytes()
+    refused = run_evidence("study", "add", "act", "--pmid", "39990001")
+    assert refused.returncode == 1 and "retracted" in refused.stderr
+    assert "39990002" in refused.stderr and path.read_bytes() == before
+    missing = run_evidence("study", "add", "act", "--pmid", "39999999")
+    assert missing.returncode == 1 and "PubMed holds no record" in missing.stderr
+    bad = run_evidence("study", "add", "act", "--pmid", "12ab")
+    assert bad.returncode == 2 and "--pmid" in bad.stderr
+    kept = run_evidence("study", "add", "act", "--pmid", "39990001", "--allow-retracted")
+    assert kept.returncode == 0, kept.stderr
+    studies = YAML(typ="safe").load(path.read_text(encoding="utf-8"))["studies"]
+    assert any("Retracted" in c for c in studies[1]["caveats"])

@@ -105,6 +105,16 @@ def lookup_works(settings: Settings, dois: list[str]) -> dict[str, WorkLookup]:
     return asyncio.run(run())
 
 
+def lookup_articles(settings: Settings, pmids: list[str]) -> dict[str, Any]:
+    """Look PMIDs up in PubMed (cache-aware), from synchronous code."""
+
+    async def run() -> dict[str, Any]:
+        async with open_services(settings) as services:
+            return dict(await services.pubmed.get_articles(pmids))
+
+    return asyncio.run(run())
+
+
 def search_works(settings: Settings, queries: list[str]) -> list[list[dict[str, Any]] | None]:
     """Bibliographic searches (cache-aware), from synchronous code; None where unavailable."""
 
