@@ -248,6 +248,7 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         services.crossref.search(search_text(r.reference.cited, r.reference.raw))
         for r in wanted
     ))
+    unmatched: list[ReferenceResult] = []
     for result, candidates in zip(wanted, answers, strict=True):
         ref = result.reference
         if candidates is None:
@@ -269,6 +270,11 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
                             finding.message += f" The cited work appears to be {right}."
             continue
         _apply_match(result, outcome)
+        if outcome.kind == "none":
+            unmatched.append(result)
+    # Last resort for a reference without a DOI: PubMed, with the same validation.
+    if services.settings.pubmed_search:
+        await identifier_audit.match_in_pubmed(unmatched, services, threshold)
 
 
 def _worth_searching(ref: Reference) -> bool:

@@ -94,6 +94,7 @@ FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "crossref-url": ("crossref_url", _url),
     "ncbi-url": ("ncbi_url", _url),
     "datacite-url": ("datacite_url", _url),
+    "pubmed-search": ("pubmed_search", _bool),
     "fail-on": ("fail_on", _fail_on),
     "cache-dir": ("cache_dir", _path),
     "record-expiry-days": ("record_ttl", _days),

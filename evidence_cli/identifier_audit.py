@@ -8,6 +8,7 @@ lookups after Crossref's (PubMed and DataCite), and the findings per reference.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from evidence_cli import doi as doi_rules
@@ -16,7 +17,7 @@ from evidence_cli.checks.normalize import title_key
 from evidence_cli.checks.notices import check_pubmed_record
 from evidence_cli.checks.versions import check_versions
 from evidence_cli.codes import CODES
-from evidence_cli.models import Finding, Reference, ReferenceResult
+from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult
 from evidence_cli.records import first_text, registered_fields
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.pubmed import ArticleLookup
@@ -39,7 +40,7 @@ def doi_to_look_up(ref: Reference) -> str | None:
 def has_other_id(ref: Reference) -> bool:
     """The reference names its work by a PMID or an arXiv id: it is looked up by that, not
     searched for."""
-    return bool(ref.cited.pmid or ref.cited.arxiv)
+    return bool(ref.cited.pmid or ref.cited.arxiv or ref.cited.pmcid)
 
 
 def _pmid(ref: Reference) -> str | None:
@@ -47,12 +48,39 @@ def _pmid(ref: Reference) -> str | None:
     return pmid if pmid and identifiers.is_valid_pmid(pmid) else None
 
 
+def _pmcid_only(ref: Reference) -> str | None:
+    """A well-formed PMCID cited without a PMID (it is looked up through ESearch)."""
+    pmcid = ref.cited.pmcid
+    if ref.cited.pmid or not pmcid or not identifiers.is_valid_pmcid(pmcid):
+        return None
+    return pmcid
+
+
+# PMCID -> the PMID ESearch found for it ("" when it found none); filled by look_up.
+PMCID_KEY = "pmcid:"
+
+
 async def look_up(references: list[Reference], services: Services) -> dict[str, ArticleLookup]:
-    """PubMed records for the cited PMIDs (batched)."""
+    """PubMed records for the cited PMIDs (batched), and for PMCIDs cited without a PMID (each
+    resolved to its PMID with ESearch first). A PMCID's answer is kept under "pmcid:PMC..."."""
     pmids = [pmid for pmid in (_pmid(ref) for ref in references) if pmid]
-    if not pmids:
-        return {}
-    return await services.pubmed.get_articles(pmids)
+    pmcids = list(dict.fromkeys(p for p in (_pmcid_only(ref) for ref in references) if p))
+    found = await asyncio.gather(*(services.pubmed.search(f"{p}[pmcid]", 2) for p in pmcids))
+    resolved: dict[str, str | None] = {}
+    for pmcid, ids in zip(pmcids, found, strict=True):
+        resolved[pmcid] = None if ids is None else (ids[0] if len(ids) == 1 else "")
+    wanted = [*pmids, *(p for p in resolved.values() if p)]
+    articles = await services.pubmed.get_articles(wanted) if wanted else {}
+    for pmcid, pmid in resolved.items():
+        key = PMCID_KEY + pmcid
+        if pmid is None:
+            articles[key] = ArticleLookup(pmcid, "unavailable",
+                                          detail="PubMed's search could not be asked")
+        elif not pmid:
+            articles[key] = ArticleLookup(pmcid, "not-found")
+        else:
+            articles[key] = articles[pmid]
+    return articles
 
 
 async def resolve_datacite(lookups: dict[str, WorkLookup], services: Services) -> None:
@@ -97,6 +125,22 @@ def assess(result: ReferenceResult, lookups: dict[str, WorkLookup],
     pmid = _pmid(ref)
     if pmid is not None and pmid in articles:
         _assess_pmid(result, pmid, articles[pmid], doi_lookup)
+    pmcid = _pmcid_only(ref)
+    if pmcid is not None and PMCID_KEY + pmcid in articles:
+        lookup = articles[PMCID_KEY + pmcid]
+        if lookup.outcome == "not-found":
+            result.findings.append(_finding(
+                "pmid-not-found",
+                f"PubMed holds no record for {pmcid}: it is mistyped or was never assigned.",
+                field="pmcid", cited=pmcid,
+            ))
+        elif lookup.outcome != "found":
+            result.findings.append(_finding(
+                "service-unavailable", f"PubMed could not be asked about {pmcid}: {lookup.detail}.",
+                field="pmcid", cited=pmcid,
+            ))
+        else:
+            _assess_pmid(result, lookup.pmid, lookup, doi_lookup)
 
 
 def _malformed(result: ReferenceResult) -> None:
@@ -223,3 +267,62 @@ def _conflict(result: ReferenceResult, pmid: str, record: dict[str, Any],
             registered={"pmcid": listed_pmcid},
         )
     return None
+
+
+# -- matching through PubMed ---------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_TERM_STOP = frozenset({"the", "and", "for", "with", "from", "that", "this", "into", "between",
+                        "among", "after", "before", "during", "versus", "over", "under"})
+MAX_TITLE_WORDS = 8
+
+
+def pubmed_term(cited: CitedFields) -> str | None:
+    """An ESearch query from the parsed fields: title words, first author, year; None when the
+    reference lacks any of them (a vaguer query would only invite wrong candidates)."""
+    if not cited.title or not cited.authors or not cited.year:
+        return None
+    words = [w.lower() for w in _WORD.findall(cited.title) if w.lower() not in _TERM_STOP]
+    family = _WORD.findall(cited.authors[0])
+    if len(words) < 3 or not family:
+        return None
+    clauses = [f"{w}[ti]" for w in dict.fromkeys(words[:MAX_TITLE_WORDS])]
+    clauses += [f"{family[-1].lower()}[au]", f"{cited.year}[dp]"]
+    return " AND ".join(clauses)
+
+
+async def match_in_pubmed(results: list[ReferenceResult], services: Services,
+                          threshold: float) -> None:
+    """For references Crossref's search found no convincing record for: ESearch PubMed with the
+    parsed fields and validate the candidates exactly as Crossref's (matching.choose). A clear
+    winner replaces `no-match` with `doi-suggested` (naming the PMID) and is field-checked;
+    anything less leaves the reference as it was. Never a guess."""
+    from evidence_cli import matching
+
+    wanted = [(r, term) for r in results if (term := pubmed_term(r.reference.cited))]
+    if not wanted:
+        return
+    id_lists = await asyncio.gather(*(services.pubmed.search(term) for _, term in wanted))
+    ids = list(dict.fromkeys(i for found in id_lists if found for i in found))
+    articles = await services.pubmed.get_articles(ids) if ids else {}
+    for (result, _), found in zip(wanted, id_lists, strict=True):
+        candidates = [articles[i].record for i in found or []
+                      if i in articles and articles[i].record is not None]
+        ref = result.reference
+        outcome = matching.choose(ref.cited, ref.raw, [c for c in candidates if c], threshold)
+        if outcome.kind != "matched" or outcome.record is None:
+            continue
+        record = outcome.record
+        pmid = (record.get("pubmed") or {}).get("pmid")
+        doi = str(record.get("DOI") or "").lower()
+        result.findings = [f for f in result.findings if f.code != "no-match"]
+        result.findings.append(_finding(
+            "doi-suggested",
+            f"The reference gives no DOI; PubMed holds a record that matches it (PMID {pmid}, "
+            f"confidence {outcome.confidence:.2f}): {doi}",
+            field="doi", registered=doi, suggestion=doi,
+        ))
+        result.doi = doi
+        result.registered = registered_fields(record)
+        result.registered.pmid = pmid
+        result.findings.extend(check_pubmed_record(ref.cited, record))

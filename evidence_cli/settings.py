@@ -46,6 +46,8 @@ class Settings:
     ncbi_url: str = DEFAULT_NCBI_URL
     ncbi_api_key: str | None = field(default=None, repr=False)
     datacite_url: str = DEFAULT_DATACITE_URL
+    # Search PubMed for a reference Crossref's search found no convincing record for.
+    pubmed_search: bool = True
 
 
 def env_str(name: str) -> str | None:

@@ -6,8 +6,9 @@ Biopython's test data) and the constructed retraction/erratum/concern records in
 Routes, as eutils.ncbi.nlm.nih.gov/entrez/eutils answers them:
 - GET /efetch.fcgi?db=pubmed&retmode=xml&id=1,2,3 -> 200 text/xml PubmedArticleSet holding the
   known ids (unknown ids are left out; an answer with none is an empty set); no id -> 400.
-- GET /esearch.fcgi?db=pubmed&term=... -> 200 text/xml eSearchResult; terms "N[pmid]",
-  "PMCn[pmcid]" and "10.x/y[doi]" are answered from the held records, anything else finds nothing.
+- GET /esearch.fcgi?db=pubmed&term=... -> 200 text/xml eSearchResult (the shape of the recorded
+  esearch1.xml); clauses "N[pmid]", "PMCn[pmcid]", "10.x/y[doi]", "word[ti]", "family[au]",
+  "year[dp]" joined by AND are answered from the held records; any other term finds nothing.
 - More than 3 requests per second (10 with an api_key parameter) -> 429 application/json
   {"error":"API rate limit exceeded",...}, the answer NCBI documents.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.apisim import ApiSimulator, Reply
@@ -91,15 +93,34 @@ class EUtilsSimulator(ApiSimulator):
         return Reply(404, "text/html", b"<html><body>Not Found</body></html>")
 
     def _search(self, term: str) -> list[str]:
-        match = re.fullmatch(r"\s*(.+?)\s*\[(pmid|pmcid|doi)\]\s*", term, re.I)
-        if not match:
+        """Clauses "VALUE[FIELD]" joined by AND; fields pmid, pmcid, doi, ti (a title word),
+        au (an author's family name), dp (the publication year)."""
+        clauses = [c.strip() for c in re.split(r"\s+AND\s+", term) if c.strip()]
+        parsed = [re.fullmatch(r"(.+?)\s*\[(pmid|pmcid|doi|ti|au|dp)\]", c, re.I)
+                  for c in clauses]
+        if not parsed or any(m is None for m in parsed):
             return []
-        value, field = match.group(1).lower(), match.group(2).lower()
-        found = []
-        for pmid, xml in self.articles.items():
-            text = xml.decode("utf-8", "replace").lower()
-            if (field == "pmid" and pmid == value) or (
-                field == "pmcid" and f'idtype="pmc">{value}<' in text) or (
-                field == "doi" and f'idtype="doi">{value}<' in text):
-                found.append(pmid)
-        return found
+        wanted = [(m.group(1).strip().lower(), m.group(2).lower()) for m in parsed if m]
+        return [pmid for pmid, xml in self.articles.items()
+                if all(_matches(pmid, xml, value, name) for value, name in wanted)]
+
+
+def _matches(pmid: str, xml: bytes, value: str, field: str) -> bool:
+    root = ET.fromstring(xml)
+    if field == "pmid":
+        return pmid == value
+    if field in ("pmcid", "doi"):
+        kind = "pmc" if field == "pmcid" else "doi"
+        return any((e.text or "").strip().lower() == value
+                   for e in root.iterfind("PubmedData/ArticleIdList/ArticleId")
+                   if e.get("IdType") == kind)
+    article = root.find("MedlineCitation/Article")
+    if article is None:
+        return False
+    if field == "ti":
+        title = "".join(article.find("ArticleTitle").itertext()).lower()  # type: ignore[union-attr]
+        return value in re.findall(r"[^\W_]+", title)
+    if field == "au":
+        names = article.iterfind("AuthorList/Author/LastName")
+        return any((e.text or "").lower() == value for e in names)
+    return article.findtext("Journal/JournalIssue/PubDate/Year") == value

@@ -72,6 +72,10 @@ def check(
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
     timeout: float | None = common.TIMEOUT,
+    no_pubmed_search: bool = typer.Option(
+        False, "--no-pubmed-search",
+        help="Do not search PubMed for references Crossref's search could not match.",
+    ),
     no_urls: bool = typer.Option(False, "--no-urls", help="Skip link checks."),
     urls_only: bool = typer.Option(False, "--urls-only", help="Check links only, not DOIs."),
     exclude: list[str] = typer.Option(
@@ -103,6 +107,7 @@ def check(
         "url_excludes": exclude or None, "allow_private": allow_private,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
         "ncbi_url": ncbi_url, "ncbi_api_key": ncbi_api_key, "datacite_url": datacite_url,
+        "pubmed_search": False if no_pubmed_search else None,
     })
     for pattern in settings.url_excludes:
         _check_regex(pattern)
