@@ -377,8 +377,12 @@ def test_crossref_preprint_relation_and_fix_prefer_published(
 
 def test_study_add_pmid_fills_citation_and_refuses_retracted(
     run_evidence: RunEvidence, evidence_env: dict[str, str], eutils_sim: EUtilsSimulator,
+    crossref_sim: CrossrefSimulator,
 ) -> None:
     from ruamel.yaml import YAML
+
+    # Crossref holds the article's DOI too (a record CONSTRUCTED from the PubMed one).
+    crossref_sim.add_record(_crossref_copy("27797938", "pubmed4.xml"))
 
     made = run_evidence("review", "new", "act", "--title", "Telomeres", "--question", "Do they?")
     assert made.returncode == 0, made.stderr
@@ -405,6 +409,12 @@ def test_study_add_pmid_fills_citation_and_refuses_retracted(
     assert kept.returncode == 0, kept.stderr
     studies = YAML(typ="safe").load(path.read_text(encoding="utf-8"))["studies"]
     assert any("Retracted" in c for c in studies[1]["caveats"])
+    # review audit checks the study's PMID against PubMed too: the retraction is flagged.
+    audited = run_evidence("review", "audit", "act", "--json")
+    assert audited.returncode == 1, audited.stderr
+    report = json.loads(audited.stdout)
+    statuses = {ref["id"]: ref["status"] for ref in report["report"]["references"]}
+    assert statuses["bao2017"] == "ok" and "error" in statuses.values()
 
 
 def test_pmcid_alone_and_matching_through_pubmed(

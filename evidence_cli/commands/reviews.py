@@ -255,9 +255,13 @@ def review_audit(
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
     timeout: float | None = common.TIMEOUT,
+    ncbi_url: str | None = common.NCBI_URL,
+    ncbi_api_key: str | None = common.NCBI_API_KEY,
+    datacite_url: str | None = common.DATACITE_URL,
     reviews_dir: Path | None = REVIEWS_DIR,
 ) -> int:
-    """Check every study's citation against Crossref, store the result, and flag claims."""
+    """Check every study's citation against Crossref (and PubMed, DataCite), store the result,
+    and flag claims."""
     from evidence_cli.audit import audit_references, build_report
     from evidence_cli.reviews import auditing
     from evidence_cli.reviews.tables import to_plain
@@ -266,7 +270,8 @@ def review_audit(
         raise UsageError(f"--fail-on must be error, warning or never (got {fail_on!r})")
     settings = _settings(
         reviews_dir, crossref_url=crossref_url, mailto=mailto, cache_dir=cache_dir,
-        offline=offline, refresh=refresh, timeout=timeout, fail_on=fail_on,
+        offline=offline, refresh=refresh, timeout=timeout, fail_on=fail_on, ncbi_url=ncbi_url,
+        ncbi_api_key=ncbi_api_key, datacite_url=datacite_url,
     )
     store = _store(settings)
     review = store.load(slug)
