@@ -23,6 +23,8 @@ from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.pubmed import ArticleLookup
 from evidence_cli.services.session import Services
 
+ARXIV_PREFIX = "10.48550/"  # arXiv's DataCite DOIs
+
 
 def _finding(code: str, message: str, **fields: Any) -> Finding:
     return Finding(code=code, severity=CODES[code].severity, message=message, **fields)
@@ -119,6 +121,11 @@ def assess(result: ReferenceResult, lookups: dict[str, WorkLookup],
     looked_up = doi_to_look_up(ref)
     if looked_up and result.doi is None and doi_rules.is_valid(looked_up) and not cited.doi:
         _assess_arxiv_doi(result, looked_up, lookups)
+    if (result.doi or "").startswith(ARXIV_PREFIX) and cited.container and \
+            re.search(r"\b(?:arxiv|corr)\b", cited.container, re.IGNORECASE):
+        # "arXiv preprint arXiv:2101.00001", "ArXiv e-prints", "CoRR": how BibTeX exports name
+        # arXiv as a journal; DataCite says "arXiv". Not a different container.
+        result.findings = [f for f in result.findings if f.code != "container-mismatch"]
     doi_lookup = lookups.get(result.doi or "") if result.doi else None
     if doi_lookup is not None and doi_lookup.outcome == "found" and doi_lookup.record:
         result.findings.extend(check_versions(doi_lookup.record))

@@ -355,9 +355,9 @@ def test_crossref_preprint_relation_and_fix_prefer_published(
     })
     bib = """@misc{preprint, title={Methylphenidate exposure induces dopamine neuron loss in mice},
   author={Sadasivan, Shankar}, year={2011}, doi={10.1101/2011.12.01.000001}}
-@misc{arxiv, title={Methylphenidate Exposure Induces Dopamine Neuron Loss and Activation of
+@article{arxiv, title={Methylphenidate Exposure Induces Dopamine Neuron Loss and Activation of
   Microglia in the Basal Ganglia of Mice}, author={Sadasivan, Shankar}, year={2011},
-  eprint={1112.0001}, archivePrefix={arXiv}}
+  journal={arXiv preprint arXiv:1112.0001}, eprint={1112.0001}, archivePrefix={arXiv}}
 """
     _, refs, _ = check(run_evidence, tmp_path, "refs.bib", bib)
     for ref in refs:
