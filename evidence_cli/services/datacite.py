@@ -107,7 +107,7 @@ class DataCiteClient:
                     sent()
             except httpx.TimeoutException:
                 reason = f"no answer within {self.settings.timeout:g} s"
-            except httpx.TransportError as error:
+            except httpx.HTTPError as error:  # transport, decoding, protocol errors
                 reason = f"connection failed ({type(error).__name__})"
             except _TooLarge:
                 reason = f"an answer over {MAX_BODY_BYTES} bytes"
