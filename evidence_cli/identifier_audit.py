@@ -40,9 +40,12 @@ def doi_to_look_up(ref: Reference) -> str | None:
 
 
 def has_other_id(ref: Reference) -> bool:
-    """The reference names its work by a PMID or an arXiv id: it is looked up by that, not
-    searched for."""
-    return bool(ref.cited.pmid or ref.cited.arxiv or ref.cited.pmcid)
+    """The reference names its work by a well-formed PMID, PMCID or arXiv id: it is looked up by
+    that, not searched for (a malformed one is reported, and the work still searched for)."""
+    cited = ref.cited
+    return bool((cited.pmid and identifiers.is_valid_pmid(cited.pmid))
+                or (cited.pmcid and identifiers.is_valid_pmcid(cited.pmcid))
+                or (cited.arxiv and identifiers.is_valid_arxiv(cited.arxiv)))
 
 
 def _pmid(ref: Reference) -> str | None:
