@@ -40,6 +40,9 @@ CODES: dict[str, CodeInfo] = {
         _c("pmid-not-found", _E, "PubMed holds no record for the PMID.",
            "NCBI E-utilities return no PubMed record for the cited PMID: it is mistyped or was "
            "never assigned."),
+        _c("pmid-mismatch", _E, "The PMID names a different work.",
+           "Both the title and the authors of the PubMed record disagree with the citation: the "
+           "PMID most likely belongs to another paper."),
         _c("arxiv-malformed", _E, "The arXiv id is not well formed.",
            "An arXiv id looks like 2101.00001 (v2) or hep-th/9901001; the cited one does not, so "
            "it was not looked up."),

@@ -247,7 +247,7 @@ def _conflict(result: ReferenceResult, pmid: str, record: dict[str, Any],
     pubmed = record.get("pubmed") or {}
     listed_doi = str(record.get("DOI") or "").lower() or None
     cited_doi = cited.doi if cited.doi and doi_rules.is_valid(cited.doi) else None
-    agrees = not any(f.code in ("title-mismatch", "author-mismatch", "doi-mismatch")
+    agrees = not any(f.code in ("title-mismatch", "author-mismatch", "pmid-mismatch")
                      for f in checked)
     if cited_doi and listed_doi and doi_rules.normalize(listed_doi) != cited_doi:
         doi_record = doi_lookup.record if doi_lookup and doi_lookup.outcome == "found" else None

@@ -194,6 +194,8 @@ def test_other_pubmed_notices(run_evidence: RunEvidence, tmp_path: Path) -> None
   author={Takahashi, Ken}, year={2019}, pmid={39990005}}
 @article{notice, title={Retraction notice}, year={2022}, pmid={39990002}}
 @misc{badarxiv, title={A preprint}, eprint={2113.99999}, archivePrefix={arXiv}}
+@article{wrongpmid, title={Statin withdrawal and cardiovascular events in the elderly},
+  author={Takahashi, Ken}, year={2019}, pmid={27797938}}
 """
     _, refs, _ = check(run_evidence, tmp_path, "refs.bib", bib)
     found = {ref["id"]: ref for ref in refs}
@@ -202,7 +204,10 @@ def test_other_pubmed_notices(run_evidence: RunEvidence, tmp_path: Path) -> None
     assert codes(found["concern"]) == ["expression-of-concern"]
     assert "39990006" in found["concern"]["findings"][0]["message"]
     assert "update-notice" in codes(found["notice"])
-    assert codes(found["badarxiv"]) == ["arxiv-malformed"]
+    assert codes(found["badarxiv"])[0] == "arxiv-malformed"  # (then searched for: no-match)
+    [wrong] = found["wrongpmid"]["findings"]
+    assert wrong["code"] == "pmid-mismatch" and wrong["severity"] == "error"
+    assert wrong["message"].startswith("PMID 27797938 names a different work")
 
 
 def _crossref_copy(pmid: str, xml_name: str, **changes: Any) -> dict[str, Any]:

@@ -79,7 +79,19 @@ def check_pubmed_notices(record: dict[str, Any]) -> list[Finding]:
 def check_pubmed_record(cited: Any, record: dict[str, Any]) -> list[Finding]:
     """Field checks against a PubMed record, then PubMed's notices (one "retracted" at most)."""
     notices = check_pubmed_notices(record)
-    findings = check_record(cited, record)
+    findings = [_as_pmid_mismatch(f, record) for f in check_record(cited, record)]
     if any(f.code == "retracted" for f in notices):
         findings = [f for f in findings if f.code != "retracted"]
     return [*findings, *notices]
+
+
+def _as_pmid_mismatch(finding: Finding, record: dict[str, Any]) -> Finding:
+    """The field checks say "the DOI names a different work"; against PubMed it is the PMID."""
+    if finding.code != "doi-mismatch":
+        return finding
+    pmid = (record.get("pubmed") or {}).get("pmid")
+    message = finding.message.replace("The DOI names a different work",
+                                      f"PMID {pmid} names a different work", 1)
+    return Finding(code="pmid-mismatch", severity=CODES["pmid-mismatch"].severity,
+                   message=message, field="pmid", cited=finding.cited,
+                   registered=finding.registered, suggestion=finding.suggestion)
