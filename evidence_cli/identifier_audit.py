@@ -186,7 +186,8 @@ def _assess_arxiv_doi(result: ReferenceResult, doi: str, lookups: dict[str, Work
     if lookup.outcome == "found" and lookup.record is not None:
         result.doi = doi
         result.registered = registered_fields(lookup.record)
-        result.findings.extend(check_record(result.reference.cited, lookup.record))
+        result.findings.extend(check_record(result.reference.cited, lookup.record,
+                                            result.reference.text))
     elif lookup.outcome == "not-found":
         result.findings.append(_finding(
             "doi-not-found",
@@ -219,7 +220,7 @@ def _assess_pmid(result: ReferenceResult, pmid: str, lookup: ArticleLookup,
         ))
         return
     record = lookup.record
-    checked = check_pubmed_record(cited, record)
+    checked = check_pubmed_record(cited, record, result.reference.text)
     conflict = _conflict(result, pmid, record, doi_lookup, checked)
     if conflict is not None:
         # The PMID names another work than the DOI: its fields say nothing about this citation.
@@ -307,7 +308,7 @@ async def match_in_pubmed(results: list[ReferenceResult], services: Services,
     parsed fields and validate the candidates exactly as Crossref's (matching.choose). A clear
     winner replaces `no-match` with `doi-suggested` (naming the PMID) and is field-checked;
     anything less leaves the reference as it was. Never a guess."""
-    from evidence_cli import matching
+    from evidence_cli.checks import matching
 
     wanted = [(r, term) for r in results if (term := pubmed_term(r.reference.cited))]
     if not wanted:
@@ -335,4 +336,4 @@ async def match_in_pubmed(results: list[ReferenceResult], services: Services,
         result.doi = doi
         result.registered = registered_fields(record)
         result.registered.pmid = pmid
-        result.findings.extend(check_pubmed_record(ref.cited, record))
+        result.findings.extend(check_pubmed_record(ref.cited, record, ref.text))

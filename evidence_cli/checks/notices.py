@@ -76,10 +76,11 @@ def check_pubmed_notices(record: dict[str, Any]) -> list[Finding]:
     return findings
 
 
-def check_pubmed_record(cited: Any, record: dict[str, Any]) -> list[Finding]:
+def check_pubmed_record(cited: Any, record: dict[str, Any], text: str | None = None
+                        ) -> list[Finding]:
     """Field checks against a PubMed record, then PubMed's notices (one "retracted" at most)."""
     notices = check_pubmed_notices(record)
-    findings = [_as_pmid_mismatch(f, record) for f in check_record(cited, record)]
+    findings = [_as_pmid_mismatch(f, record) for f in check_record(cited, record, text)]
     if any(f.code == "retracted" for f in notices):
         findings = [f for f in findings if f.code != "retracted"]
     return [*findings, *notices]
