@@ -81,7 +81,23 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> Run:
     return Run(seconds, done.returncode, max(after, before) / 1024, done.stdout, done.stderr)
 
 
+_OTHER_SIMULATORS: list[Any] = []
+
+
+def _other_service_urls() -> dict[str, str]:
+    """Local PubMed and DataCite simulators (started once): a benchmark never asks NCBI or
+    DataCite themselves."""
+    if not _OTHER_SIMULATORS:
+        from tests.datacite_simulator import DataCiteSimulator
+        from tests.eutils_simulator import EUtilsSimulator
+
+        _OTHER_SIMULATORS.extend([EUtilsSimulator().start(), DataCiteSimulator().start()])
+    eutils, datacite = _OTHER_SIMULATORS
+    return {"EVIDENCE_NCBI_URL": eutils.url, "EVIDENCE_DATACITE_URL": datacite.url}
+
+
 def cli_env(sim: CrossrefSimulator, cache_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCE_")}
     env.update(EVIDENCE_CROSSREF_URL=sim.url, EVIDENCE_CACHE_DIR=str(cache_dir))
+    env.update(_other_service_urls())
     return env

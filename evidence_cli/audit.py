@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence_cli import __version__
+from evidence_cli import __version__, identifier_audit
 from evidence_cli import doi as doi_rules
 from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
@@ -57,10 +57,9 @@ def audit_references(
 def _dois_to_check(references: list[Reference], settings: Settings) -> list[str]:
     if not settings.check_dois:
         return []
-    return list(dict.fromkeys(
-        ref.cited.doi for ref in references
-        if ref.cited.doi and doi_rules.is_valid(ref.cited.doi) and not ref.is_input_problem
-    ))
+    dois = (identifier_audit.doi_to_look_up(ref) for ref in references
+            if not ref.is_input_problem)
+    return list(dict.fromkeys(doi for doi in dois if doi and doi_rules.is_valid(doi)))
 
 
 def _links_to_check(references: list[Reference], settings: Settings) -> list[str]:
@@ -97,11 +96,16 @@ async def _audit(
         lookups, verdicts = await asyncio.gather(
             services.crossref.get_works(dois), _check_links(services, urls, on_progress)
         )
-        # Each record is read into a RegisteredWork once, however many references cite it.
+        articles = (await identifier_audit.gather_lookups(references, lookups, services)
+                    if settings.check_dois else {})
+        # Each record is read into a RegisteredWork once, however many references cite it
+        # (after the DataCite answers have replaced Crossref's "another agency" ones).
         works = {doi: RegisteredWork.from_record(lookup.record) for doi, lookup in lookups.items()
                  if lookup.outcome == "found" and lookup.record is not None}
         results = [_assess(ref, lookups, works, settings) for ref in references]
         if settings.check_dois:
+            for result in results:
+                identifier_audit.assess(result, lookups, articles)
             await _match_missing(results, services)
         if settings.check_urls:
             results = _attach_link_verdicts(results, verdicts, services, settings)
@@ -110,6 +114,8 @@ async def _audit(
             stats.crossref_requests = crossref.requests
             stats.rate_limited = crossref.rate_limited
             stats.retries = crossref.retries
+            stats.extra["pubmed_requests"] = services.pubmed.stats.requests
+            stats.extra["datacite_requests"] = services.datacite.stats.requests
     return results
 
 
@@ -129,7 +135,8 @@ def _link_only(ref: Reference, settings: Settings) -> bool:
     """A reference whose links are all there is to check (no DOI, too little text to search)."""
     if not ref.links:
         return False
-    return not settings.check_dois or (ref.cited.doi is None and not _worth_searching(ref))
+    return not settings.check_dois or (ref.cited.doi is None and not _worth_searching(ref)
+                                       and not identifier_audit.has_other_id(ref))
 
 
 def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, LinkVerdict],
@@ -215,7 +222,8 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
     else:
         result.findings.append(_finding(
             "service-unavailable",
-            f"Crossref could not be asked about {cited_doi}: {lookup.detail}.",
+            f"{lookup.agency or 'Crossref'} could not be asked about {cited_doi}: "
+            f"{lookup.detail}.",
             field="doi", cited=cited_doi,
         ))
     return result
@@ -241,6 +249,8 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         if ref.is_input_problem:
             continue
         if ref.cited.doi is None:
+            if identifier_audit.has_other_id(ref):
+                continue  # looked up by its PMID or arXiv id instead
             if _worth_searching(ref):
                 wanted.append(result)
             elif not ref.links:
@@ -257,6 +267,7 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         services.crossref.search(search_text(r.reference.cited, r.reference.raw))
         for r in wanted
     ))
+    unmatched: list[ReferenceResult] = []
     for result, candidates in zip(wanted, answers, strict=True):
         ref = result.reference
         if candidates is None:
@@ -279,6 +290,11 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
                             finding.message += f" The cited work appears to be {right}."
             continue
         _apply_match(result, outcome)
+        if outcome.kind == "none":
+            unmatched.append(result)
+    # Last resort for a reference without a DOI: PubMed, with the same validation.
+    if services.settings.pubmed_search:
+        await identifier_audit.match_in_pubmed(unmatched, services, threshold)
 
 
 def _worth_searching(ref: Reference) -> bool:

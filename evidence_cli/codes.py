@@ -35,8 +35,27 @@ CODES: dict[str, CodeInfo] = {
            "Neither Crossref nor any other DOI registration agency holds this DOI: it is wrong or "
            "was never registered."),
         _c("doi-other-agency", _I, "The DOI is registered with another agency.",
-           "The DOI exists but is held by another registration agency (DataCite, mEDRA, ...), so "
-           "Crossref cannot check its metadata."),
+           "The DOI exists but is held by a registration agency with no open metadata API "
+           "(mEDRA, JaLC, KISTI, CNKI, ...), so its metadata cannot be checked. DataCite DOIs are "
+           "checked against DataCite."),
+        _c("pmid-malformed", _E, "The PubMed or PubMed Central id is not well formed.",
+           "A PMID is a number (PMID: 33675048), a PMCID is PMC and a number (PMC7613024); the "
+           "cited one is neither, so it was not looked up."),
+        _c("pmid-not-found", _E, "PubMed holds no record for the PMID.",
+           "NCBI E-utilities return no PubMed record for the cited PMID: it is mistyped or was "
+           "never assigned."),
+        _c("pmid-mismatch", _E, "The PMID names a different work.",
+           "Both the title and the authors of the PubMed record disagree with the citation: the "
+           "PMID most likely belongs to another paper."),
+        _c("arxiv-malformed", _E, "The arXiv id is not well formed.",
+           "An arXiv id looks like 2101.00001 (v2) or hep-th/9901001; the cited one does not, so "
+           "it was not looked up."),
+        _c("id-conflict", _E, "The cited identifiers name different works.",
+           "The cited DOI and the cited PMID (or PMCID) belong to different records; the finding "
+           "says which is which."),
+        _c("published-version-available", _W, "A published version of the cited preprint exists.",
+           "The cited preprint's record links a published (journal) version; cite that one "
+           "(`evidence fix --prefer-published` replaces the DOI)."),
         _c("doi-mismatch", _E, "The DOI names a different work.",
            "Both the title and the authors of the registered work disagree with the citation: the "
            "DOI most likely belongs to another paper."),

@@ -92,6 +92,9 @@ def _days(value: Any) -> float:
 FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "mailto": ("mailto", _string),
     "crossref-url": ("crossref_url", _url),
+    "ncbi-url": ("ncbi_url", _url),
+    "datacite-url": ("datacite_url", _url),
+    "pubmed-search": ("pubmed_search", _bool),
     "fail-on": ("fail_on", _fail_on),
     "cache-dir": ("cache_dir", _path),
     "record-expiry-days": ("record_ttl", _days),
@@ -112,6 +115,8 @@ FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 ENV_KEYS: dict[str, str] = {
     "EVIDENCE_MAILTO": "mailto",
     "EVIDENCE_CROSSREF_URL": "crossref-url",
+    "EVIDENCE_NCBI_URL": "ncbi-url",
+    "EVIDENCE_DATACITE_URL": "datacite-url",
     "EVIDENCE_FAIL_ON": "fail-on",
     "EVIDENCE_CACHE_DIR": "cache-dir",
     "EVIDENCE_REVIEWS_DIR": "reviews-dir",
@@ -185,6 +190,9 @@ def resolve_settings(
     token = environ.get("EVIDENCE_CROSSREF_PLUS_TOKEN")
     if token:
         values["crossref_plus_token"] = token.strip()
+    ncbi_key = environ.get("EVIDENCE_NCBI_API_KEY")
+    if ncbi_key and ncbi_key.strip():
+        values["ncbi_api_key"] = ncbi_key.strip()
     for name, value in cli.items():
         if value is None:
             continue

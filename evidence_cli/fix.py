@@ -56,12 +56,25 @@ def _text_value(value: Any) -> str | None:
     return text if text and "<" not in text else None
 
 
-def plan(results: list[ReferenceResult]) -> list[EntryChanges]:
-    """The changes the audit results justify, entry by entry (entries with none are left out)."""
+def plan(results: list[ReferenceResult], *, prefer_published: bool = False
+         ) -> list[EntryChanges]:
+    """The changes the audit results justify, entry by entry (entries with none are left out).
+
+    With `prefer_published`, a cited preprint whose record names one published version gets
+    that version's DOI (`published-version-available`), and nothing else is changed.
+    """
     planned: list[EntryChanges] = []
     for result in results:
         codes = {f.code for f in result.findings}
         changes = EntryChanges(result)
+        published = next((f.suggestion for f in result.findings
+                          if f.code == "published-version-available" and f.suggestion), None)
+        if prefer_published and published and doi_rules.is_valid(published):
+            changes.values["doi"] = published
+            changes.left.append("other fields still describe the preprint: check them against "
+                                "the published version (run fix again)")
+            planned.append(changes)
+            continue
         if codes & _HANDS_OFF:
             changes.left.append("no confident Crossref record; left as it is")
             planned.append(changes)

@@ -7,6 +7,8 @@ from enum import StrEnum
 from typing import Any
 
 CITED_KEYS = ("doi", "title", "authors", "year", "container", "volume", "issue", "pages", "url")
+# Identifiers besides the DOI: in a report only when present (reports without them read as before).
+ID_KEYS = ("pmid", "pmcid", "arxiv")
 
 
 class Severity(StrEnum):
@@ -61,13 +63,19 @@ class CitedFields:
     issue: str | None = None
     pages: str | None = None
     url: str | None = None
+    # Other identifiers (evidence_cli/identifiers.py): as written when malformed, else normalised.
+    pmid: str | None = None
+    pmcid: str | None = None
+    arxiv: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in CITED_KEYS}
+        values = {key: getattr(self, key) for key in CITED_KEYS}
+        values.update({key: getattr(self, key) for key in ID_KEYS if getattr(self, key)})
+        return values
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CitedFields:
-        return cls(**{key: data[key] for key in CITED_KEYS if key in data})
+        return cls(**{key: data[key] for key in (*CITED_KEYS, *ID_KEYS) if key in data})
 
 
 class ReferenceForm(StrEnum):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CROSSREF_URL = "https://api.crossref.org"
+DEFAULT_NCBI_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+DEFAULT_DATACITE_URL = "https://api.datacite.org"
 
 
 @dataclass(slots=True)
@@ -41,6 +43,13 @@ class Settings:
     reviews_dir: Path = Path("reviews")
     # A Crossref Metadata Plus token: sent as a header, never shown, cached or logged.
     crossref_plus_token: str | None = field(default=None, repr=False)
+    # PubMed (NCBI E-utilities) and DataCite. The NCBI API key is sent as a query parameter and
+    # never shown, cached or logged, like the token.
+    ncbi_url: str = DEFAULT_NCBI_URL
+    ncbi_api_key: str | None = field(default=None, repr=False)
+    datacite_url: str = DEFAULT_DATACITE_URL
+    # Search PubMed for a reference Crossref's search found no convincing record for.
+    pubmed_search: bool = True
 
 
 def env_str(name: str) -> str | None:

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.datacite_simulator import DataCiteSimulator
+from tests.eutils_simulator import EUtilsSimulator
 from tests.simulator import CrossrefSimulator
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
 # Variables that would make a test depend on the machine running it: a mailto changes the pool,
 # the GitHub ones switch on CI-specific output.
-_UNSET = ("EVIDENCE_MAILTO", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS")
+_UNSET = ("EVIDENCE_MAILTO", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS", "EVIDENCE_NCBI_API_KEY")
 
 RunEvidence = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -45,7 +47,21 @@ def crossref_sim() -> Iterator[CrossrefSimulator]:
 
 
 @pytest.fixture
-def evidence_env(tmp_path: Path, crossref_sim: CrossrefSimulator) -> dict[str, str]:
+def eutils_sim() -> Iterator[EUtilsSimulator]:
+    """A started E-utilities (PubMed) simulator with NCBI's limits (3/s, 10/s with a key)."""
+    with EUtilsSimulator() as sim:
+        yield sim  # type: ignore[misc]
+
+
+@pytest.fixture
+def datacite_sim() -> Iterator[DataCiteSimulator]:
+    with DataCiteSimulator() as sim:
+        yield sim  # type: ignore[misc]
+
+
+@pytest.fixture
+def evidence_env(tmp_path: Path, crossref_sim: CrossrefSimulator, eutils_sim: EUtilsSimulator,
+                 datacite_sim: DataCiteSimulator) -> dict[str, str]:
     """os.environ pointed at the simulator, with a fresh cache and reviews directory."""
     env = dict(os.environ)
     for name in _UNSET:
@@ -55,6 +71,8 @@ def evidence_env(tmp_path: Path, crossref_sim: CrossrefSimulator) -> dict[str, s
     cache_dir.mkdir()
     reviews_dir.mkdir()
     env["EVIDENCE_CROSSREF_URL"] = crossref_sim.url
+    env["EVIDENCE_NCBI_URL"] = eutils_sim.url
+    env["EVIDENCE_DATACITE_URL"] = datacite_sim.url
     env["EVIDENCE_CACHE_DIR"] = str(cache_dir)
     env["EVIDENCE_REVIEWS_DIR"] = str(reviews_dir)
     return env

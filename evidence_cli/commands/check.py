@@ -65,10 +65,17 @@ def check(
     ),
     crossref_url: str | None = common.CROSSREF_URL,
     mailto: str | None = common.MAILTO,
+    ncbi_url: str | None = common.NCBI_URL,
+    ncbi_api_key: str | None = common.NCBI_API_KEY,
+    datacite_url: str | None = common.DATACITE_URL,
     cache_dir: Path | None = common.CACHE_DIR,
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
     timeout: float | None = common.TIMEOUT,
+    no_pubmed_search: bool = typer.Option(
+        False, "--no-pubmed-search",
+        help="Do not search PubMed for references Crossref's search could not match.",
+    ),
     no_urls: bool = typer.Option(False, "--no-urls", help="Skip link checks."),
     urls_only: bool = typer.Option(False, "--urls-only", help="Check links only, not DOIs."),
     exclude: list[str] = typer.Option(
@@ -106,6 +113,8 @@ def check(
         "url_excludes": exclude or None, "allow_private": allow_private,
         "exclude_paths": exclude_path or None,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
+        "ncbi_url": ncbi_url, "ncbi_api_key": ncbi_api_key, "datacite_url": datacite_url,
+        "pubmed_search": False if no_pubmed_search else None,
     })
     for pattern in settings.url_excludes:
         _check_regex(pattern)
@@ -157,7 +166,9 @@ def check(
         if verbose:
             sys.stderr.write(
                 f"Crossref: {stats.crossref_requests} requests, {stats.rate_limited} rate-limited "
-                f"(429), {stats.retries} retries; cache: {settings.cache_dir}\n"
+                f"(429), {stats.retries} retries; PubMed: {stats.extra.get('pubmed_requests', 0)} "
+                f"requests; DataCite: {stats.extra.get('datacite_requests', 0)} requests; "
+                f"cache: {settings.cache_dir}\n"
             )
     return exit_code_for(report, settings.fail_on)
 

@@ -18,6 +18,19 @@ CACHE_DIR = typer.Option(
 OFFLINE = typer.Option(
     None, "--offline", help="Answer from the cache only; a miss is unverifiable, never ok.",
 )
+NCBI_URL = typer.Option(
+    None, "--ncbi-url", help="NCBI E-utilities base URL, for PMIDs [env: EVIDENCE_NCBI_URL].",
+    show_default="https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+)
+NCBI_API_KEY = typer.Option(
+    None, "--ncbi-api-key",
+    help="NCBI API key: 10 PubMed requests/s instead of 3; never cached or shown "
+    "[env: EVIDENCE_NCBI_API_KEY].",
+)
+DATACITE_URL = typer.Option(
+    None, "--datacite-url", help="DataCite REST API base URL [env: EVIDENCE_DATACITE_URL].",
+    show_default="https://api.datacite.org",
+)
 REFRESH = typer.Option(None, "--refresh", help="Ignore cached answers (and replace them).")
 TIMEOUT = typer.Option(None, "--timeout", help="Seconds to wait for one Crossref answer.",
                        show_default="20")

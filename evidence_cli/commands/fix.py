@@ -28,8 +28,16 @@ def fix(
         help="Confidence needed to add a DOI found by search (default 0.9, or the "
         "match-threshold setting).",
     ),
+    prefer_published: bool = typer.Option(
+        False, "--prefer-published",
+        help="Replace a cited preprint's DOI with its published version's, when its record "
+        "names one (published-version-available).",
+    ),
     crossref_url: str | None = common.CROSSREF_URL,
     mailto: str | None = common.MAILTO,
+    ncbi_url: str | None = common.NCBI_URL,
+    ncbi_api_key: str | None = common.NCBI_API_KEY,
+    datacite_url: str | None = common.DATACITE_URL,
     cache_dir: Path | None = common.CACHE_DIR,
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
@@ -54,6 +62,7 @@ def fix(
         "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
         "offline": offline, "refresh": refresh, "timeout": timeout,
         "match_threshold": threshold, "check_urls": False,
+        "ncbi_url": ncbi_url, "ncbi_api_key": ncbi_api_key, "datacite_url": datacite_url,
     })
     text = decode_text(data, str(path))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -61,7 +70,7 @@ def fix(
         raise UsageError(f"{path}: fix edits UTF-8 files; this one is UTF-16 (save it as UTF-8)")
     references = read_one(data, str(path), kind)
     results = audit_references(references, settings)
-    changes = plan(results)
+    changes = plan(results, prefer_published=prefer_published)
     try:
         new_text = EDITORS[kind](text, changes)
     except EditError as error:

@@ -255,9 +255,13 @@ def review_audit(
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
     timeout: float | None = common.TIMEOUT,
+    ncbi_url: str | None = common.NCBI_URL,
+    ncbi_api_key: str | None = common.NCBI_API_KEY,
+    datacite_url: str | None = common.DATACITE_URL,
     reviews_dir: Path | None = REVIEWS_DIR,
 ) -> int:
-    """Check every study's citation against Crossref, store the result, and flag claims."""
+    """Check every study's citation against Crossref (and PubMed, DataCite), store the result,
+    and flag claims."""
     from evidence_cli.audit import audit_references, build_report
     from evidence_cli.reviews import auditing
     from evidence_cli.reviews.tables import to_plain
@@ -266,7 +270,8 @@ def review_audit(
         raise UsageError(f"--fail-on must be error, warning or never (got {fail_on!r})")
     settings = _settings(
         reviews_dir, crossref_url=crossref_url, mailto=mailto, cache_dir=cache_dir,
-        offline=offline, refresh=refresh, timeout=timeout, fail_on=fail_on,
+        offline=offline, refresh=refresh, timeout=timeout, fail_on=fail_on, ncbi_url=ncbi_url,
+        ncbi_api_key=ncbi_api_key, datacite_url=datacite_url,
     )
     store = _store(settings)
     review = store.load(slug)
@@ -333,6 +338,10 @@ def study_add(
     slug: str = SLUG,
     doi: str | None = typer.Option(None, "--doi", help="The study's DOI; the citation is filled "
                                    "from Crossref."),
+    pmid: str | None = typer.Option(None, "--pmid", help="The study's PubMed id; the citation "
+                                    "(and DOI) is filled from PubMed."),
+    allow_retracted: bool = typer.Option(False, "--allow-retracted", help="Add a study PubMed "
+                                         "records as retracted (a caveat records it)."),
     unverified: bool = typer.Option(False, "--unverified", help="Add the study even when "
                                     "Crossref cannot confirm the DOI (a caveat records it)."),
     study_id: str | None = typer.Option(None, "--id", help="Citation key [default: "
@@ -373,9 +382,12 @@ def study_add(
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
     timeout: float | None = common.TIMEOUT,
+    ncbi_url: str | None = common.NCBI_URL,
+    ncbi_api_key: str | None = common.NCBI_API_KEY,
     reviews_dir: Path | None = REVIEWS_DIR,
 ) -> int:
-    """Add a study; with --doi the citation comes from Crossref (unknown DOIs are refused)."""
+    """Add a study; with --doi the citation comes from Crossref, with --pmid from PubMed (unknown
+    ids and retracted works are refused)."""
     from evidence_cli.reviews import studies as st
     from evidence_cli.reviews.effect import parse_effect
     from evidence_cli.reviews.schema import STUDY_KEYS
@@ -395,8 +407,12 @@ def study_add(
     if "url" in manual and not manual["url"].startswith(("http://", "https://")):
         raise UsageError(f"--url: expected an http:// or https:// URL (got {url!r})")
     cited_doi = _parsed("--doi", st.parse_doi, doi) if doi is not None else None
-    if cited_doi is None and not (manual.get("title") or manual.get("url")):
-        raise UsageError("give --doi, or describe the citation with --title (and --author, "
+    cited_pmid = _parsed("--pmid", st.parse_pmid, pmid) if pmid is not None else None
+    if cited_doi is not None and cited_pmid is not None:
+        raise UsageError("give --doi or --pmid, not both")
+    if cited_doi is None and cited_pmid is None and not (manual.get("title") or manual.get("url")):
+        raise UsageError("give --doi or --pmid, or describe the citation with --title (and "
+                         "--author, "
                          "--year, --container, --url ...)")
     study: dict[str, Any] = {}
     if study_id is not None:
@@ -430,13 +446,20 @@ def study_add(
 
     settings = _settings(
         reviews_dir, crossref_url=crossref_url, mailto=mailto, cache_dir=cache_dir,
-        offline=offline, refresh=refresh, timeout=timeout,
+        offline=offline, refresh=refresh, timeout=timeout, ncbi_url=ncbi_url,
+        ncbi_api_key=ncbi_api_key,
     )
     store = _store(settings)
     store.load(slug)  # fail before the network when the review is missing or broken
 
     citation: dict[str, Any] = {}
-    if cited_doi is not None:
+    if cited_pmid is not None:
+        citation, pmid_caveats = _citation_for_pmid(settings, cited_pmid, unverified,
+                                                    allow_retracted)
+        caveats.extend(pmid_caveats)
+        if citation.get("doi"):
+            cited_doi = str(citation["doi"])
+    elif cited_doi is not None:
         citation, caveat_text = _citation_for_doi(settings, cited_doi, unverified)
         if caveat_text:
             caveats.append(caveat_text)
@@ -457,6 +480,11 @@ def study_add(
                 if other_doi and st.parse_doi(str(other_doi)) == cited_doi:
                     raise UsageError(f"{cited_doi} is already in review '{slug}' as study "
                                      f"'{other.get('id')}'")
+        if cited_pmid is not None:
+            for other in existing:
+                if str((other.get("citation") or {}).get("pmid") or "") == cited_pmid:
+                    raise UsageError(f"PMID {cited_pmid} is already in review '{slug}' as "
+                                     f"study '{other.get('id')}'")
         if "id" in study:
             if study["id"] in taken:
                 raise UsageError(f"review '{slug}' already has a study with id '{study['id']}'")
@@ -466,6 +494,7 @@ def study_add(
         existing.append(ordered)
     shown = st.first_author_label(citation.get("authors") or []) or citation.get("title", "")
     where = f", doi:{cited_doi}" if cited_doi else ""
+    where += f", pmid:{cited_pmid}" if cited_pmid else ""
     typer.echo(f"added {ordered['id']} to {review.path}: {shown} {citation.get('year', 'n.d.')}"
                f"{where}")
     return EXIT_OK
@@ -501,6 +530,63 @@ def _citation_for_doi(
                            "study with --unverified")
     return {"doi": cited_doi}, (f"Unverified: Crossref could not be asked about the DOI when the "
                                 f"study was added ({_today()}).")
+
+
+def _citation_for_pmid(
+    settings: Settings, pmid: str, unverified: bool, allow_retracted: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """The citation PubMed holds for a PMID (its DOI from the ArticleIdList), and caveats.
+
+    A work PubMed (or Crossref, for its DOI) records as retracted is refused unless
+    --allow-retracted, which records the retraction as a caveat.
+    """
+    from evidence_cli.checks.notices import check_pubmed_notices
+    from evidence_cli.checks.updates import check_updates
+    from evidence_cli.records import registered_fields
+    from evidence_cli.reviews.studies import citation_from_fields, retraction_in
+    from evidence_cli.services.session import lookup_articles, lookup_works
+
+    lookup = lookup_articles(settings, [pmid])[pmid]
+    if lookup.outcome == "not-found":
+        if not unverified:
+            raise RefusedError(f"PubMed holds no record for PMID {pmid}: check it, or add the "
+                               "study anyway with --unverified")
+        return {"pmid": pmid, "title": f"PMID {pmid}"}, [
+            f"Unverified: PubMed held no record for PMID {pmid} when the study was added "
+            f"({_today()})."]
+    if lookup.outcome != "found" or lookup.record is None:
+        if not unverified:
+            raise ServiceError(f"PubMed could not be asked about PMID {pmid} "
+                               f"({lookup.detail or 'unavailable'}); try again later, or add the "
+                               "study with --unverified")
+        return {"pmid": pmid, "title": f"PMID {pmid}"}, [
+            f"Unverified: PubMed could not be asked about the PMID when the study was added "
+            f"({_today()})."]
+    record = lookup.record
+    findings = check_pubmed_notices(record)
+    doi = str(record.get("DOI") or "").lower() or None
+    if doi:
+        # The same refusal as --doi: Crossref may know of a retraction PubMed does not show yet.
+        crossref = lookup_works(settings, [doi]).get(doi)
+        if crossref is not None and crossref.outcome == "found" and crossref.record:
+            findings.extend(check_updates(crossref.record))
+    retraction = retraction_in(findings)
+    caveats: list[str] = []
+    if retraction is not None:
+        if not allow_retracted:
+            raise RefusedError(f"PMID {pmid} is retracted: {retraction.message} Add it anyway "
+                               "with --allow-retracted.")
+        caveats.append(f"Retracted: {retraction.message} (added with --allow-retracted, "
+                       f"{_today()}).")
+    citation = citation_from_fields(registered_fields(record))
+    citation.pop("url", None)
+    citation["pmid"] = pmid
+    pmcid = (record.get("pubmed") or {}).get("pmcid")
+    if pmcid:
+        citation["pmcid"] = pmcid
+    if doi:
+        citation["doi"] = doi
+    return citation, caveats
 
 
 @study_app.command("edit")

@@ -37,6 +37,8 @@ def reference_of(study: Mapping[str, Any], path: str, line: int) -> Reference:
         issue=_text(citation.get("issue")),
         pages=_text(citation.get("pages")),
         url=_text(citation.get("url")),
+        pmid=_text(citation.get("pmid")),
+        pmcid=_text(citation.get("pmcid")),
     )
     raw_parts = [
         "; ".join(cited.authors), f"({cited.year})" if cited.year else "", cited.title or "",

@@ -30,7 +30,8 @@ QUESTION_KEYS = ("text", "population", "intervention", "comparator", "outcome")
 STUDY_KEYS = ("id", "citation", "design", "setting", "country", "population", "intervention",
               "comparator", "outcomes", "effect", "data", "follow_up", "risk_of_bias", "caveats",
               "notes", "audit")
-CITATION_KEYS = ("doi", "authors", "year", "title", "container", "volume", "issue", "pages", "url")
+CITATION_KEYS = ("doi", "authors", "year", "title", "container", "volume", "issue", "pages", "url",
+                 "pmid", "pmcid")
 POPULATION_KEYS = ("description", "n", "age", "sex")
 OUTCOME_KEYS = ("name", "instrument", "timepoint")
 EFFECT_KEYS = ("label", "measure", "value", "ci_low", "ci_high", "p", "text")
@@ -240,7 +241,8 @@ class _Checker:
         self.each(node, field, line, {
             "doi": self.doi, "authors": self.text_list, "year": self.year, "title": self.text,
             "container": self.text, "volume": self.text_or_number, "issue": self.text_or_number,
-            "pages": self.text_or_number, "url": self.url,
+            "pages": self.text_or_number, "url": self.url, "pmid": self.text_or_number,
+            "pmcid": self.text,
         })
 
     def doi(self, value: Any, field: str, line: int | None) -> None:

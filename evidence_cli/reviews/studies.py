@@ -130,6 +130,22 @@ def parse_doi(text: str) -> str:
     return value
 
 
+def parse_pmid(text: str) -> str:
+    from evidence_cli import identifiers
+
+    value = identifiers.normalize_pmid(text)
+    if not identifiers.is_valid_pmid(value):
+        raise ValueError(f"not a well-formed PMID (got {text!r}); a PMID is a number, "
+                         "e.g. 33675048")
+    return value
+
+
+def retraction_in(findings: Iterable[Any]) -> Any | None:
+    """The `retracted` finding among a record's findings (Crossref's updates or PubMed's
+    notices), or None: a retracted work is not added to a review as evidence unless asked."""
+    return next((f for f in findings if getattr(f, "code", None) == "retracted"), None)
+
+
 def parse_id(text: str) -> str:
     if not ID_PATTERN.match(text):
         raise ValueError(f"invalid id {text!r}: letters, digits and . _ : -, no spaces")

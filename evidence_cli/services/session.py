@@ -14,7 +14,9 @@ import httpx
 from evidence_cli import PROJECT_URL, __version__
 from evidence_cli.services.cache import Cache
 from evidence_cli.services.crossref import CrossrefClient, WorkLookup
+from evidence_cli.services.datacite import DataCiteClient
 from evidence_cli.services.links import LinkChecker
+from evidence_cli.services.pubmed import PubMedClient
 from evidence_cli.settings import Settings
 
 
@@ -49,6 +51,8 @@ class Services:
     crossref: CrossrefClient
     links: LinkChecker
     settings: Settings
+    pubmed: PubMedClient
+    datacite: DataCiteClient
 
 
 @asynccontextmanager
@@ -78,7 +82,15 @@ async def open_services(
                 offline=settings.offline,
                 cache_ttl=settings.url_ttl,
             )
-            yield Services(http, cache, crossref, links, settings)
+            # PubMed and DataCite get no Crossref token header: their own client sends only
+            # what each service needs.
+            async with httpx.AsyncClient(
+                headers={"User-Agent": user_agent(settings.mailto)}, timeout=settings.timeout,
+                limits=limits,
+            ) as other_http:
+                pubmed = PubMedClient(other_http, settings, cache)
+                datacite = DataCiteClient(other_http, settings, cache)
+                yield Services(http, cache, crossref, links, settings, pubmed, datacite)
     finally:
         cache.close()
 
@@ -89,6 +101,16 @@ def lookup_works(settings: Settings, dois: list[str]) -> dict[str, WorkLookup]:
     async def run() -> dict[str, WorkLookup]:
         async with open_services(settings) as services:
             return await services.crossref.get_works(dois)
+
+    return asyncio.run(run())
+
+
+def lookup_articles(settings: Settings, pmids: list[str]) -> dict[str, Any]:
+    """Look PMIDs up in PubMed (cache-aware), from synchronous code."""
+
+    async def run() -> dict[str, Any]:
+        async with open_services(settings) as services:
+            return dict(await services.pubmed.get_articles(pmids))
 
     return asyncio.run(run())
 

@@ -152,7 +152,8 @@ def _clean(reference: Reference) -> Reference:
     reference.id = _without_surrogates(reference.id)
     reference.links = [_without_surrogates(link) for link in reference.links]
     cited = reference.cited
-    for name in ("doi", "title", "container", "volume", "issue", "pages", "url"):
+    for name in ("doi", "title", "container", "volume", "issue", "pages", "url", "pmid", "pmcid",
+                 "arxiv"):
         value = getattr(cited, name)
         if isinstance(value, str):
             setattr(cited, name, _without_surrogates(value))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evidence_cli import doi as doi_rules
+from evidence_cli import identifiers
 from evidence_cli.models import CitedFields, Reference, SourceLocation
 from evidence_cli.sources import decode_text, entry_problem, problem
 
@@ -467,6 +468,11 @@ def _reference(entry: _Entry, text: str, path: str, line: int) -> Reference:
     )
     if cited.doi is None and cited.url and doi_rules.is_doi_url(cited.url):
         cited.doi = doi_rules.normalize(cited.url)  # a doi.org link is a DOI to check
+    identifiers.apply(cited, identifiers.from_fields(
+        pmid=_field(fields, "pmid", latex=False), pmcid=_field(fields, "pmcid", latex=False),
+        eprint=_field(fields, "eprint", latex=False),
+        archive_prefix=_field(fields, "archiveprefix", "eprinttype", latex=False),
+        urls=[cited.url or ""], notes=[_field(fields, "note") or ""]))
     links = [cited.url] if cited.url and not doi_rules.is_doi_url(cited.url) else []
     return Reference(
         id=entry.key or f"{path}:{line}",

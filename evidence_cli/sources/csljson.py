@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from evidence_cli import doi as doi_rules
+from evidence_cli import identifiers
 from evidence_cli.errors import InputError
 from evidence_cli.models import CitedFields, Reference, SourceLocation
 from evidence_cli.sources import decode_text, entry_problem
@@ -142,6 +143,10 @@ def read(data: bytes, path: str) -> list[Reference]:
             pages=_string(item.get("page")),
             url=url if url and not doi_rules.is_doi_url(url) else None,
         )
+        identifiers.apply(cited, identifiers.from_fields(
+            pmid=_string(item.get("PMID")), pmcid=_string(item.get("PMCID")),
+            eprint=_string(item.get("number")) if item.get("type") == "article" else None,
+            urls=[url or ""], notes=[_string(item.get("note")) or ""]))
         key = _string(item.get("id"))
         references.append(Reference(
             id=key or f"{path}:{line}",

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from evidence_cli import doi as doi_rules
+from evidence_cli import identifiers
 from evidence_cli.errors import InputError
 from evidence_cli.models import CitedFields, Reference, SourceLocation
 from evidence_cli.sources import decode_text, entry_problem
@@ -133,6 +134,11 @@ def read(data: bytes, path: str) -> list[Reference]:
             pages=_pages(record),
             url=page_urls[0] if page_urls else None,
         )
+        identifiers.apply(cited, identifiers.from_fields(
+            pmid=identifiers.pmid_from_ris(_text(record, "accession_number"),
+                                           _text(record, "custom2")),
+            pmcid=identifiers.pmcid_from_ris(_text(record, "custom1"), _text(record, "custom2")),
+            urls=urls, notes=[_text(record, "notes", "note") or ""]))
         references.append(Reference(
             id=_text(record, "id") or f"{path}:{line}",
             source=SourceLocation(path, line),

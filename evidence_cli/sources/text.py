@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from evidence_cli import doi as doi_rules
+from evidence_cli import identifiers
 from evidence_cli.models import CitedFields, Reference, ReferenceForm, SourceLocation
 from evidence_cli.sources import decode_text
 
@@ -89,6 +90,7 @@ def reference_from_text(
             urls.append(href)
     cited.doi = dois[0] if dois else None
     cited.url = urls[0] if urls else None
+    identifiers.apply(cited, identifiers.find_in_text(body, hrefs or []))
     return Reference(
         id=f"{path}:{line}",
         source=SourceLocation(path, line),
