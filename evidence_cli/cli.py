@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evidence_cli.commands.cache",
     "evidence_cli.commands.reviews",
     "evidence_cli.commands.fix",
+    "evidence_cli.commands.snapshot",
 )
 
 

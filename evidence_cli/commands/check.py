@@ -69,6 +69,9 @@ def check(
     offline: bool | None = common.OFFLINE,
     refresh: bool | None = common.REFRESH,
     timeout: float | None = common.TIMEOUT,
+    snapshot: Path | None = typer.Option(
+        None, "--snapshot", help="A local Crossref snapshot folder (evidence snapshot build) to "
+        "answer from first [env: EVIDENCE_SNAPSHOT]."),
     no_urls: bool = typer.Option(False, "--no-urls", help="Skip link checks."),
     urls_only: bool = typer.Option(False, "--urls-only", help="Check links only, not DOIs."),
     exclude: list[str] = typer.Option(
@@ -95,7 +98,7 @@ def check(
         _check_regex(pattern)
     settings = resolve_settings({
         "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
-        "offline": offline, "refresh": refresh, "timeout": timeout,
+        "offline": offline, "refresh": refresh, "timeout": timeout, "snapshot": snapshot,
         "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
@@ -109,6 +112,11 @@ def check(
     else:
         chosen = "table"
 
+    snapshot_info = None
+    if settings.snapshot is not None:
+        from evidence_cli.services.snapshot import describe
+
+        snapshot_info = describe(settings.snapshot)  # a bad folder fails here, before any work
     references = read_inputs(paths)
     stats = AuditStats()
     from evidence_cli.progress import make_progress, progress_enabled
@@ -117,7 +125,7 @@ def check(
     with make_progress(planned_lookups(references, settings), show_progress) as advance:
         results = audit_references(references, settings, on_progress=lambda n: advance(n),
                                    stats=stats)
-    report = build_report(results)
+    report = build_report(results, snapshot=snapshot_info)
     if chosen == "table":
         from evidence_cli.formats.table import render as render_table
 

@@ -1,0 +1,179 @@
+"""Crossref answered from a local snapshot: the Crossref client's interface, the API behind it.
+
+A DOI the snapshot holds is answered from its record (the same slimmed record the API path
+caches, so the checks see the same fields). A DOI it does not hold is never called missing on the
+snapshot's word: it goes to the API (cache first; offline, it is unverifiable), which also tells
+a DataCite DOI from an unregistered one. Bibliographic search runs on the snapshot's FTS5 index;
+only when that finds nothing at all is the API asked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from evidence_cli import snapshot as layout
+from evidence_cli.services.crossref import NOT_IN_CACHE, ClientStats, CrossrefClient, WorkLookup
+from evidence_cli.settings import Settings
+
+_TOKEN = re.compile(r"\w+")
+# Search terms: the rarest few of the query (a term in more than this share of the works adds
+# almost nothing to BM25 and makes the query scan a long posting list).
+MAX_TERMS = 24
+COMMON_SHARE = 0.05
+MIN_TERMS = 3
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as FTS5's unicode61 tokenizer with remove_diacritics 2."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def query_terms(text: str) -> list[str]:
+    return list(dict.fromkeys(t for t in _TOKEN.findall(fold(text)) if len(t) > 1 or t.isdigit()))
+
+
+class Snapshot:
+    """Read access to a snapshot folder: records by DOI and bibliographic search."""
+
+    def __init__(self, path: Path) -> None:
+        import duckdb
+
+        from evidence_cli.snapshot.build import read_manifest
+
+        self.path = path
+        self.manifest = read_manifest(path)
+        self.buckets = int(self.manifest.get("works_buckets", 1))
+        self.works = int(self.manifest.get("counts", {}).get("works", 0))
+        self._conn = duckdb.connect(":memory:")
+        self._conn.execute("SET threads = 2")
+        self._lock = threading.Lock()
+        search = path / layout.SEARCH
+        self._search: sqlite3.Connection | None = (
+            sqlite3.connect(f"file:{search}?mode=ro", uri=True, check_same_thread=False)
+            if search.exists() else None)
+
+    @property
+    def date(self) -> str | None:
+        """The day the snapshot's data are as of (after `snapshot update`, that day)."""
+        value = self.manifest.get("updated_through") or self.manifest.get("date")
+        return str(value) if value else None
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._search is not None:
+            self._search.close()
+
+    def _bucket_file(self, bucket: int) -> str:
+        return str(self.path / "works" / f"b-{bucket:04d}.parquet").replace("'", "''")
+
+    def records(self, dois: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The held records of these DOIs (lower-case keys), one small query per bucket."""
+        from evidence_cli.snapshot.build import doi_hash
+
+        by_bucket: dict[int, list[str]] = {}
+        for doi in dict.fromkeys(d.lower() for d in dois):
+            by_bucket.setdefault(doi_hash(doi) % self.buckets, []).append(doi)
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            for bucket, wanted in by_bucket.items():
+                rows = self._conn.execute(
+                    f"SELECT doi, record FROM read_parquet('{self._bucket_file(bucket)}') "
+                    "WHERE doi IN (SELECT unnest(?::VARCHAR[]))", [wanted]).fetchall()
+                for doi, record in rows:
+                    found[doi] = json.loads(record)
+        return found
+
+    def search(self, text: str, rows: int = 5) -> list[dict[str, Any]]:
+        """The best `rows` records for a free-text reference (BM25, titles weighted 3:1)."""
+        if self._search is None:
+            return []
+        terms = query_terms(text)[:200]
+        if not terms:
+            return []
+        with self._lock:
+            marks = ",".join("?" * len(terms))
+            frequency = dict(self._search.execute(
+                f"SELECT term, doc FROM vocab WHERE term IN ({marks})", terms).fetchall())
+            known = sorted((t for t in terms if t in frequency), key=lambda t: frequency[t])
+            if not known:
+                return []
+            cap = max(COMMON_SHARE * self.works, 1)
+            chosen = [t for t in known if frequency[t] <= cap][:MAX_TERMS]
+            if len(chosen) < MIN_TERMS:
+                chosen = known[:MIN_TERMS]
+            match = " OR ".join(f'"{t}"' for t in chosen)
+            hits = [doi for (doi,) in self._search.execute(
+                "SELECT docs.doi FROM fts JOIN docs ON docs.id = fts.rowid "
+                "WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?", (match, rows))]
+        records = self.records(hits)
+        return [records[doi] for doi in hits if doi in records]
+
+
+def describe(path: Path) -> dict[str, Any]:
+    """What the report says about the snapshot used: its date, folder and source."""
+    from evidence_cli.snapshot.build import read_manifest
+
+    manifest = read_manifest(path)
+    return {"date": manifest.get("updated_through") or manifest.get("date"),
+            "path": str(path), "source": manifest.get("source")}
+
+
+class SnapshotClient:
+    """The CrossrefClient interface (get_work, get_works, search, stats) over a snapshot."""
+
+    def __init__(self, snapshot: Snapshot, api: CrossrefClient, settings: Settings, *,
+                 on_lookup: Callable[[], None] | None = None) -> None:
+        self.snapshot = snapshot
+        self.api = api
+        self.settings = settings
+        self.on_lookup = on_lookup
+        self.local_lookups = 0
+        self.local_searches = 0
+
+    @property
+    def stats(self) -> ClientStats:
+        return self.api.stats
+
+    async def get_work(self, doi: str) -> WorkLookup:
+        return (await self.get_works([doi]))[doi]
+
+    async def get_works(self, dois: Iterable[str]) -> dict[str, WorkLookup]:
+        wanted = list(dict.fromkeys(dois))
+        held = self.snapshot.records(wanted)
+        results: dict[str, WorkLookup] = {}
+        for doi in wanted:
+            record = held.get(doi.lower())
+            if record is not None:
+                results[doi] = WorkLookup(doi, "found", record)
+                self.local_lookups += 1
+                if self.on_lookup is not None:
+                    self.on_lookup()
+        missing = [doi for doi in wanted if doi not in results]
+        if missing:
+            for doi, lookup in (await self.api.get_works(missing)).items():
+                if lookup.outcome == "unavailable" and lookup.detail == NOT_IN_CACHE:
+                    lookup.detail = (f"not in the snapshot of {self.snapshot.date} nor in the "
+                                     "cache (offline mode)")
+                results[doi] = lookup
+        return results
+
+    async def search(self, bibliographic: str, rows: int = 5) -> list[dict[str, Any]] | None:
+        candidates = self.snapshot.search(bibliographic, rows)
+        self.local_searches += 1
+        if candidates:
+            return candidates
+        # Nothing in the snapshot shares a word with the reference: the work may be newer.
+        return await self.api.search(bibliographic, rows)
+
+
+def open_snapshot_client(path: Path, api: CrossrefClient, settings: Settings,
+                         on_lookup: Callable[[], None] | None) -> SnapshotClient:
+    return SnapshotClient(Snapshot(path), api, settings, on_lookup=on_lookup)

@@ -1,0 +1,16 @@
+"""A local Crossref snapshot: Parquet tables built from the public data file, and audits over it."""
+
+# The layout of a snapshot folder (see build.py):
+#   manifest.json       source, snapshot date, counts, format version
+#   works.parquet       one row per DOI, sorted by DOI; `record` holds the API's work record
+#   references.parquet  one row per reference of every work (citing DOI, cited DOI, text)
+#   retractions.parquet retraction/withdrawal notices, from `updated-by` and from `update-to`
+#   search.sqlite3      an SQLite FTS5 index for bibliographic search without a DOI
+#   parts/              per-input Parquet parts and done.txt: what a resumed build skips
+MANIFEST = "manifest.json"
+WORKS = "works.parquet"
+REFERENCES = "references.parquet"
+RETRACTIONS = "retractions.parquet"
+SEARCH = "search.sqlite3"
+PARTS = "parts"
+FORMAT = "evidence-cli/snapshot/v1"
