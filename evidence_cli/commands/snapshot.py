@@ -46,7 +46,7 @@ def build(
     _check_date(date)
     with make_progress(input_bytes(sources), progress_enabled(quiet),
                        "Reading the data file (bytes)") as advance:
-        manifest = run_build(sources, out, source_label=source, date=date,
+        manifest = run_build(sources, out, source=source, date=date,
                              memory_limit=memory_limit, on_progress=lambda n: advance(n))
     if not quiet:
         counts = manifest["counts"]
@@ -67,7 +67,7 @@ def update(
     timeout: float | None = common.TIMEOUT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
-    """Add the works changed since the snapshot's date, through the API (filter=from-update-date)."""
+    """Add the works changed since the snapshot's date, through the API (from-update-date)."""
     from evidence_cli.config import resolve_settings
     from evidence_cli.snapshot.update import update as run_update
 

@@ -69,14 +69,14 @@ async def open_services(
         async with httpx.AsyncClient(
             headers=headers, timeout=settings.timeout, limits=limits
         ) as http:
-            crossref: CrossrefClient | SnapshotClient = CrossrefClient(
-                http, settings, cache, on_lookup=on_lookup)
+            api = CrossrefClient(http, settings, cache, on_lookup=on_lookup)
+            crossref: CrossrefClient | SnapshotClient = api
             if settings.snapshot is not None:
                 from evidence_cli.services.snapshot import open_snapshot_client
 
                 # The API client stays behind it for what the snapshot does not hold.
-                crossref = snapshot = open_snapshot_client(
-                    settings.snapshot, crossref, settings, on_lookup)
+                crossref = snapshot = open_snapshot_client(settings.snapshot, api, settings,
+                                                           on_lookup)
             links = LinkChecker(
                 http,
                 timeout=settings.url_timeout,

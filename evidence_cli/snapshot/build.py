@@ -144,7 +144,7 @@ def _jsonl_units(path: Path) -> Iterator[Unit]:
 def _tar_units(path: Path) -> Iterator[Unit]:
     """The data files in a tar, read in one pass (the tar is streamed, never unpacked)."""
     try:
-        archive = tarfile.open(path, mode="r|*")
+        archive = tarfile.open(path, mode="r|*")  # noqa: SIM115 (closed by the with below)
     except (tarfile.TarError, OSError) as error:
         raise InputError(str(path), f"not a readable tar file: {error}") from None
     with archive:
@@ -433,7 +433,7 @@ def build(
     sources: list[Path],
     out: Path,
     *,
-    source_label: str | None = None,
+    source: str | None = None,
     date: str | None = None,
     memory_limit: str = "1GB",
     on_progress: Callable[[int], None] | None = None,
@@ -452,7 +452,7 @@ def build(
             stats.units += 1
         if on_progress is not None:
             on_progress(unit.size)
-    label = source_label or ", ".join(str(s) for s in sources)
+    label = source or ", ".join(str(s) for s in sources)
     manifest = finalize(out, source=label, date=date, memory_limit=memory_limit)
     stats.seconds = time.perf_counter() - started
     manifest["build"] = {"units_read": stats.units, "units_skipped": stats.skipped_units,
@@ -589,7 +589,7 @@ def _build_search(conn: Any, out: Path) -> None:
         db.execute("PRAGMA synchronous = OFF")
         db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, doi TEXT NOT NULL)")
         db.execute("CREATE VIRTUAL TABLE fts USING fts5(title, rest, content='', "
-                   "tokenize='unicode61 remove_diacritics 2', detail='column')")
+                   "tokenize='unicode61 remove_diacritics 2')")
         db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row')")
         reader = conn.sql(
             "SELECT doi, search_title, search_rest FROM works").to_arrow_reader(50_000)

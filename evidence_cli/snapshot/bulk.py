@@ -35,12 +35,12 @@ def run_duckdb(snapshot: Path, out: Path, *, memory_limit: str = "1GB") -> dict[
             # The report reads the written tables, as the Spark job does.
             conn.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{target}')")
 
-        def query(sql: str) -> list[dict[str, Any]]:
+        def ask(sql: str) -> list[dict[str, Any]]:
             cursor = conn.execute(sql)
             columns = [d[0] for d in cursor.description]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
-        return spark_job.write_report(out, "duckdb", str(snapshot), query)
+        return spark_job.write_report(out, "duckdb", str(snapshot), ask)
     finally:
         conn.close()
 

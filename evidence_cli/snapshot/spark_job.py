@@ -11,6 +11,7 @@ alike) over three views — works, refs, retractions — and write the same tabl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -98,17 +99,17 @@ def write_report(out: Path, engine: str, snapshot: str, query: Query) -> dict[st
     summary["missing_by_status"] = {row["status"]: row["n"] for row in query(STATUS)}
     top = query(TOP_JOURNALS)
     manifest: dict[str, Any] = {}
-    try:
+    with contextlib.suppress(OSError, ValueError):
         manifest = json.loads((Path(snapshot) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    result = {"engine": engine, "snapshot": {"path": snapshot, "date": manifest.get(
-        "updated_through") or manifest.get("date"), "source": manifest.get("source")},
+    date = manifest.get("updated_through") or manifest.get("date")
+    result: dict[str, Any] = {
+        "engine": engine, "snapshot": {"path": snapshot, "date": date,
+                                       "source": manifest.get("source")},
         "summary": summary, "top_journals": top}
     lines = [
         "# Bulk reference audit", "",
-        f"Snapshot: {snapshot} (data as of {result['snapshot']['date']}; source: "
-        f"{result['snapshot']['source']}). Engine: {engine}.", "",
+        f"Snapshot: {snapshot} (data as of {date}; source: {manifest.get('source')}). "
+        f"Engine: {engine}.", "",
         f"- references: {summary['refs']:,} in {summary['citing_works']:,} citing works; "
         f"{summary['refs_with_doi']:,} give a DOI",
         f"- cited DOIs not in the snapshot: {summary['missing']:,} "
@@ -172,10 +173,10 @@ def run_spark(snapshot: Path, out: Path, *, master: str | None = None) -> dict[s
             spark.sql(query).coalesce(1).write.mode("overwrite").parquet(str(out / name))
             spark.read.parquet(str(out / name)).createOrReplaceTempView(name)
 
-        def query(sql: str) -> list[dict[str, Any]]:
+        def ask(sql: str) -> list[dict[str, Any]]:
             return [row.asDict() for row in spark.sql(sql).collect()]
 
-        return write_report(out, "spark", str(snapshot), query)
+        return write_report(out, "spark", str(snapshot), ask)
     finally:
         spark.stop()
 
