@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -36,6 +37,8 @@ def build(
                                     "YYYY-MM-DD [default: the newest deposit date seen]."),
     memory_limit: str = typer.Option("1GB", "--memory-limit",
                                      help="DuckDB's memory while merging (it spills past it)."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes "
+                                    "reading input files [default: the CPU count, at most 4]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Read the data file into works, references, retractions and a search index."""
@@ -47,7 +50,8 @@ def build(
     with make_progress(input_bytes(sources), progress_enabled(quiet),
                        "Reading the data file (bytes)") as advance:
         manifest = run_build(sources, out, source=source, date=date,
-                             memory_limit=memory_limit, on_progress=lambda n: advance(n))
+                             memory_limit=memory_limit, on_progress=lambda n: advance(n),
+                             jobs=jobs or min(4, os.cpu_count() or 1))
     if not quiet:
         counts = manifest["counts"]
         sys.stderr.write(

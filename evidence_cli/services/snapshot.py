@@ -1,9 +1,10 @@
 """Crossref answered from a local snapshot: the Crossref client's interface, the API behind it.
 
 A DOI the snapshot holds is answered from its record (the same slimmed record the API path
-caches, so the checks see the same fields). A DOI it does not hold is never called missing on the
-snapshot's word: it goes to the API (cache first; offline, it is unverifiable), which also tells
-a DataCite DOI from an unregistered one. Bibliographic search runs on the snapshot's FTS5 index;
+caches, so the checks see the same fields), read from the snapshot's SQLite index (a B-tree
+keyed by DOI: ~0.1 ms a lookup, where a DuckDB query on the Parquet table costs ~5 ms). A DOI it
+does not hold is never called missing on the snapshot's word: it goes to the API (cache first;
+offline, it is unverifiable), which also tells a DataCite DOI from an unregistered one. Bibliographic search runs on the snapshot's FTS5 index;
 only when that finds nothing at all is the API asked.
 """
 
@@ -14,11 +15,13 @@ import re
 import sqlite3
 import threading
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from evidence_cli import snapshot as layout
+from evidence_cli.errors import InputError
 from evidence_cli.services.crossref import NOT_IN_CACHE, ClientStats, CrossrefClient, WorkLookup
 from evidence_cli.settings import Settings
 
@@ -28,6 +31,7 @@ _TOKEN = re.compile(r"\w+")
 MAX_TERMS = 24
 COMMON_SHARE = 0.05
 MIN_TERMS = 3
+_CHUNK = 500  # DOIs per query (SQLite's host-parameter limit is far above)
 
 
 def fold(text: str) -> str:
@@ -44,21 +48,18 @@ class Snapshot:
     """Read access to a snapshot folder: records by DOI and bibliographic search."""
 
     def __init__(self, path: Path) -> None:
-        import duckdb
-
         from evidence_cli.snapshot.build import read_manifest
 
         self.path = path
         self.manifest = read_manifest(path)
-        self.buckets = int(self.manifest.get("works_buckets", 1))
         self.works = int(self.manifest.get("counts", {}).get("works", 0))
-        self._conn = duckdb.connect(":memory:")
-        self._conn.execute("SET threads = 2")
+        index = path / layout.SEARCH
+        if not index.exists():
+            raise InputError(str(path), f"the snapshot has no {layout.SEARCH}: build it again")
+        # Read-only; the audit asks from one thread at a time (the lock), but that thread may
+        # not be the one that opened it.
+        self._db = sqlite3.connect(f"file:{index}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
-        search = path / layout.SEARCH
-        self._search: sqlite3.Connection | None = (
-            sqlite3.connect(f"file:{search}?mode=ro", uri=True, check_same_thread=False)
-            if search.exists() else None)
 
     @property
     def date(self) -> str | None:
@@ -67,40 +68,29 @@ class Snapshot:
         return str(value) if value else None
 
     def close(self) -> None:
-        self._conn.close()
-        if self._search is not None:
-            self._search.close()
-
-    def _bucket_file(self, bucket: int) -> str:
-        return str(self.path / "works" / f"b-{bucket:04d}.parquet").replace("'", "''")
+        self._db.close()
 
     def records(self, dois: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The held records of these DOIs (lower-case keys), one small query per bucket."""
-        from evidence_cli.snapshot.build import doi_hash
-
-        by_bucket: dict[int, list[str]] = {}
-        for doi in dict.fromkeys(d.lower() for d in dois):
-            by_bucket.setdefault(doi_hash(doi) % self.buckets, []).append(doi)
+        """The held records of these DOIs (lower-case keys)."""
+        wanted = list(dict.fromkeys(d.lower() for d in dois))
         found: dict[str, dict[str, Any]] = {}
         with self._lock:
-            for bucket, wanted in by_bucket.items():
-                rows = self._conn.execute(
-                    f"SELECT doi, record FROM read_parquet('{self._bucket_file(bucket)}') "
-                    "WHERE doi IN (SELECT unnest(?::VARCHAR[]))", [wanted]).fetchall()
-                for doi, record in rows:
-                    found[doi] = json.loads(record)
+            for first in range(0, len(wanted), _CHUNK):
+                chunk = wanted[first:first + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for doi, record in self._db.execute(
+                        f"SELECT doi, record FROM docs WHERE doi IN ({marks})", chunk):
+                    found[doi] = json.loads(zlib.decompress(record))
         return found
 
     def search(self, text: str, rows: int = 5) -> list[dict[str, Any]]:
         """The best `rows` records for a free-text reference (BM25, titles weighted 3:1)."""
-        if self._search is None:
-            return []
         terms = query_terms(text)[:200]
         if not terms:
             return []
         with self._lock:
             marks = ",".join("?" * len(terms))
-            frequency = dict(self._search.execute(
+            frequency = dict(self._db.execute(
                 f"SELECT term, doc FROM vocab WHERE term IN ({marks})", terms).fetchall())
             known = sorted((t for t in terms if t in frequency), key=lambda t: frequency[t])
             if not known:
@@ -110,11 +100,10 @@ class Snapshot:
             if len(chosen) < MIN_TERMS:
                 chosen = known[:MIN_TERMS]
             match = " OR ".join(f'"{t}"' for t in chosen)
-            hits = [doi for (doi,) in self._search.execute(
-                "SELECT docs.doi FROM fts JOIN docs ON docs.id = fts.rowid "
-                "WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?", (match, rows))]
-        records = self.records(hits)
-        return [records[doi] for doi in hits if doi in records]
+            hits = self._db.execute(
+                "SELECT docs.record FROM fts JOIN docs ON docs.id = fts.rowid "
+                "WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?", (match, rows)).fetchall()
+        return [json.loads(zlib.decompress(record)) for (record,) in hits]
 
 
 def describe(path: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import io
 import json
 import os
 import tarfile
@@ -43,11 +44,23 @@ SUFFIXES = (".json.gz", ".jsonl.gz", ".json", ".jsonl")
 
 @dataclass(slots=True)
 class Unit:
-    """One resumable piece of input: its key, its size in input bytes, and its works."""
+    """One resumable piece of input: its key, its size in input bytes, and where its bytes are:
+    a file (`path`) or bytes to load now (`load`: a tar member must be read before the stream
+    moves on; a JSONL chunk has been read already)."""
 
     key: str
     size: int
-    works: Callable[[], Iterator[dict[str, Any]]]
+    name: str
+    path: Path | None = None
+    load: Callable[[], bytes] | None = None
+
+
+def unit_works(name: str, path: Path | None, data: bytes | None) -> Iterator[dict[str, Any]]:
+    if path is not None:
+        with path.open("rb") as handle:
+            yield from _member_works(handle, name)
+    else:
+        yield from _member_works(io.BytesIO(data or b""), name)
 
 
 def _works_in(obj: Any) -> Iterator[dict[str, Any]]:
@@ -110,11 +123,7 @@ def _member_works(handle: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
 
 
 def _file_unit(path: Path) -> Unit:
-    def works() -> Iterator[dict[str, Any]]:
-        with path.open("rb") as handle:
-            yield from _member_works(handle, str(path))
-
-    return Unit(f"file:{path.resolve()}", path.stat().st_size, works)
+    return Unit(f"file:{path.resolve()}", path.stat().st_size, str(path), path=path)
 
 
 def _jsonl_units(path: Path) -> Iterator[Unit]:
@@ -131,13 +140,11 @@ def _jsonl_units(path: Path) -> Iterator[Unit]:
             if not lines:
                 return
             size = handle.tell() - start
-            first = chunk * JSONL_CHUNK
-
-            def works(lines: list[bytes] = lines, first: int = first) -> Iterator[dict[str, Any]]:
-                for offset, line in enumerate(lines, 1):
-                    yield from _works_in(_parse(line, str(path), first + offset))
-
-            yield Unit(f"jsonl:{path.resolve()}:{chunk}", size, works)
+            data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+            # Line numbers in errors count from the chunk's first line.
+            name = f"{path} (lines from {chunk * JSONL_CHUNK + 1}).jsonl"
+            yield Unit(f"jsonl:{path.resolve()}:{chunk}", size, name,
+                       load=lambda data=data: data)  # type: ignore[misc]
             chunk += 1
 
 
@@ -155,13 +162,12 @@ def _tar_units(path: Path) -> Iterator[Unit]:
                 handle = archive.extractfile(member)
                 if handle is None:
                     continue
-                name = f"{path}:{member.name}"
-
-                def works(handle: IO[bytes] = handle, name: str = name
-                          ) -> Iterator[dict[str, Any]]:
-                    yield from _member_works(handle, name)
-
-                yield Unit(f"tar:{path.resolve()}:{member.name}", member.size, works)
+                if member.size > MAX_UNIT_BYTES:
+                    raise InputError(f"{path}:{member.name}", "a member larger than "
+                                     f"{MAX_UNIT_BYTES >> 20} MB")
+                yield Unit(f"tar:{path.resolve()}:{member.name}", member.size,
+                           f"{path}:{member.name}",
+                           load=lambda handle=handle: handle.read())  # type: ignore[misc]
         except tarfile.TarError as error:
             raise InputError(str(path), f"damaged tar file: {error}") from None
 
@@ -261,15 +267,11 @@ def doi_hash(doi: str) -> int:
 
 @dataclass(slots=True)
 class Rows:
-    """Column buffers for the three tables of one unit."""
+    """Row buffers for the three tables of one unit (tuples in the schemas' column order)."""
 
-    works: dict[str, list[Any]] = field(default_factory=dict)
-    refs: dict[str, list[Any]] = field(default_factory=dict)
-    notices: dict[str, list[Any]] = field(default_factory=dict)
-
-    def add(self, table: dict[str, list[Any]], **values: Any) -> None:
-        for key, value in values.items():
-            table.setdefault(key, []).append(value)
+    works: list[tuple[Any, ...]] = field(default_factory=list)
+    refs: list[tuple[Any, ...]] = field(default_factory=list)
+    notices: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def add_work(rows: Rows, work: dict[str, Any], seq: int) -> None:
@@ -281,29 +283,27 @@ def add_work(rows: Rows, work: dict[str, Any], seq: int) -> None:
     indexed = work.get("indexed") or {}
     version = indexed.get("timestamp") if isinstance(indexed, dict) else None
     title, rest = search_fields(work)
-    rows.add(
-        rows.works, doi=doi, h=doi_hash(doi), seq=seq,
-        version=version if isinstance(version, int) else 0,
-        type=_first(work.get("type")), title=_first(work.get("title")),
-        container=_first(work.get("container-title")), prefix=doi.split("/", 1)[0],
-        issued=issued, issued_precision=precision, deposited=deposited,
-        search_title=title, search_rest=rest,
-        record=json.dumps(slim_record(work), ensure_ascii=False, separators=(",", ":")),
-    )
+    rows.works.append((
+        doi, doi_hash(doi), seq, version if isinstance(version, int) else 0,
+        _first(work.get("type")), _first(work.get("title")), _first(work.get("container-title")),
+        doi.split("/", 1)[0], issued, precision, deposited, title, rest,
+        json.dumps(slim_record(work), ensure_ascii=False, separators=(",", ":")),
+    ))
+    append = rows.refs.append
     for ordinal, ref in enumerate(work.get("reference") or []):
         if not isinstance(ref, dict):
             continue
         cited = ref.get("DOI")
         text = ref.get("unstructured")
-        rows.add(
-            rows.refs, citing_doi=doi, seq=seq, ordinal=ordinal,
-            key=str(ref.get("key"))[:200] if ref.get("key") is not None else None,
-            cited_doi=cited.strip().lower() if isinstance(cited, str) and cited.strip() else None,
-            unstructured=text[:MAX_TEXT] if isinstance(text, str) else None,
-            year=str(ref.get("year"))[:20] if ref.get("year") is not None else None,
-            journal=_first(ref.get("journal-title")),
-            article_title=_first(ref.get("article-title")),
-        )
+        key, year = ref.get("key"), ref.get("year")
+        append((
+            doi, seq, ordinal, str(key)[:200] if key is not None else None,
+            cited.strip().lower() if isinstance(cited, str) and cited.strip() else None,
+            text[:MAX_TEXT] if isinstance(text, str) else None,
+            str(year)[:20] if year is not None else None,
+            _first(ref.get("journal-title")) if "journal-title" in ref else None,
+            _first(ref.get("article-title")) if "article-title" in ref else None,
+        ))
     # Notices both ways: a retracted work lists them in updated-by; a notice names its target in
     # update-to (the snapshot may hold the notice before the target's record shows it).
     for entries, is_notice in ((work.get("updated-by"), False), (work.get("update-to"), True)):
@@ -315,12 +315,11 @@ def add_work(rows: Rows, work: dict[str, Any], seq: int) -> None:
                 continue
             other = other.strip().lower()
             date, date_precision = date_of(update.get("updated"))
-            rows.add(
-                rows.notices, source_doi=doi, seq=seq,
-                doi=other if is_notice else doi, notice_doi=doi if is_notice else other,
-                type=_kind(update), label=_first(update.get("label")),
-                source=_first(update.get("source")), date=date, date_precision=date_precision,
-            )
+            rows.notices.append((
+                doi, seq, other if is_notice else doi, doi if is_notice else other,
+                _kind(update), _first(update.get("label")), _first(update.get("source")),
+                date, date_precision,
+            ))
 
 
 # -- writing parts --------------------------------------------------------------------------
@@ -368,8 +367,11 @@ class _PartWriter:
 
         for kind, table in (("w", rows.works), ("r", rows.refs), ("x", rows.notices)):
             if table:
-                self.writers[kind].write_table(
-                    pa.Table.from_pydict(table, schema=self.schemas[kind]))
+                schema = self.schemas[kind]
+                columns = [pa.array(column, type=column_type.type)
+                           for column, column_type in zip(zip(*table, strict=True), schema,
+                                                          strict=True)]
+                self.writers[kind].write_table(pa.Table.from_arrays(columns, schema=schema))
 
     def commit(self) -> None:
         for kind, writer in self.writers.items():
@@ -392,8 +394,10 @@ class BuildStats:
     seconds: float = 0.0
 
 
-def write_unit(parts: Path, key: str, works: Iterable[dict[str, Any]], seq: int) -> int:
-    """Write one unit's parts and mark it done; returns the number of records."""
+def write_unit(parts: Path, key: str, works: Iterable[dict[str, Any]], seq: int, *,
+               mark: bool = True) -> int:
+    """Write one unit's parts and (unless `mark` is false) mark it done; returns the number of
+    records."""
     writer = _PartWriter(parts, key)
     count = 0
     rows = Rows()
@@ -409,8 +413,15 @@ def write_unit(parts: Path, key: str, works: Iterable[dict[str, Any]], seq: int)
     except BaseException:
         writer.abort()
         raise
-    _mark_done(parts, key)
+    if mark:
+        _mark_done(parts, key)
     return count
+
+
+def _unit_job(parts: Path, key: str, name: str, path: Path | None, data: bytes | None,
+              seq: int) -> int:
+    """One unit in a worker process (the parent marks it done when it returns)."""
+    return write_unit(parts, key, unit_works(name, path, data), seq, mark=False)
 
 
 def _done_keys(parts: Path) -> set[str]:
@@ -436,22 +447,30 @@ def build(
     source: str | None = None,
     date: str | None = None,
     memory_limit: str = "1GB",
+    jobs: int = 1,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Read every unit not yet done into parts, then merge them into the tables; the manifest."""
+    """Read every unit not yet done into parts (in `jobs` processes), then merge them into the
+    tables; returns the manifest."""
     parts = out / layout.PARTS
     parts.mkdir(parents=True, exist_ok=True)
     done = _done_keys(parts)
     stats = BuildStats()
     started = time.perf_counter()
-    for unit in iter_units(sources):
-        if unit.key in done:
-            stats.skipped_units += 1
-        else:
-            stats.records += write_unit(parts, unit.key, unit.works(), time.time_ns())
-            stats.units += 1
-        if on_progress is not None:
-            on_progress(unit.size)
+    progress = on_progress or (lambda size: None)
+    if jobs <= 1:
+        for unit in iter_units(sources):
+            if unit.key in done:
+                stats.skipped_units += 1
+            else:
+                data = unit.load() if unit.load is not None else None
+                stats.records += write_unit(parts, unit.key,
+                                            unit_works(unit.name, unit.path, data),
+                                            time.time_ns())
+                stats.units += 1
+            progress(unit.size)
+    else:
+        _build_parallel(sources, parts, done, stats, jobs, progress)
     label = source or ", ".join(str(s) for s in sources)
     manifest = finalize(out, source=label, date=date, memory_limit=memory_limit)
     stats.seconds = time.perf_counter() - started
@@ -459,6 +478,45 @@ def build(
                          "records_read": stats.records, "seconds": round(stats.seconds, 2)}
     write_manifest(out, manifest)
     return manifest
+
+
+def _build_parallel(sources: list[Path], parts: Path, done: set[str], stats: BuildStats,
+                    jobs: int, progress: Callable[[int], None]) -> None:
+    """Units in worker processes, at most 2 x jobs in flight (memory stays bounded)."""
+    import concurrent.futures as futures
+    import multiprocessing
+
+    pending: dict[futures.Future[int], Unit] = {}
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB
+
+    def settle(wait_all: bool) -> None:
+        finished, _ = futures.wait(pending, return_when=(
+            futures.ALL_COMPLETED if wait_all else futures.FIRST_COMPLETED))
+        for future in finished:
+            unit = pending.pop(future)
+            stats.records += future.result()  # a failed unit raises here
+            _mark_done(parts, unit.key)
+            stats.units += 1
+            progress(unit.size)
+
+    with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        try:
+            for unit in iter_units(sources):
+                if unit.key in done:
+                    stats.skipped_units += 1
+                    progress(unit.size)
+                    continue
+                data = unit.load() if unit.load is not None else None
+                pending[pool.submit(_unit_job, parts, unit.key, unit.name, unit.path, data,
+                                    time.time_ns())] = unit
+                if len(pending) >= 2 * jobs:
+                    settle(False)
+            while pending:
+                settle(False)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
 
 
 # -- merging --------------------------------------------------------------------------------
@@ -477,7 +535,8 @@ def _connect(out: Path, memory_limit: str) -> Any:
 
 
 def buckets_for(count: int) -> int:
-    """Works buckets: about 50,000 works each (a lookup reads one small file), a power of 2."""
+    """Works files: about 50,000 works each, a power of 2 (engines read them in parallel; the
+    DOI -> record lookups of `check --snapshot` use the SQLite index instead)."""
     buckets = 1
     while buckets * 50_000 < count and buckets < 4096:
         buckets *= 2
@@ -576,7 +635,7 @@ def _swap(staging: Path, final: Path) -> None:
 
 
 def _build_search(conn: Any, out: Path) -> None:
-    """An SQLite FTS5 index over titles (one column) and the other searchable fields."""
+    """The lookup index: DOI -> compressed record, and FTS5 over titles and the other fields."""
     import sqlite3
 
     target = out / layout.SEARCH
@@ -587,21 +646,25 @@ def _build_search(conn: Any, out: Path) -> None:
     try:
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, doi TEXT NOT NULL)")
+        db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, doi TEXT NOT NULL UNIQUE, "
+                   "record BLOB NOT NULL)")
         db.execute("CREATE VIRTUAL TABLE fts USING fts5(title, rest, content='', "
                    "tokenize='unicode61 remove_diacritics 2')")
         db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row')")
         reader = conn.sql(
-            "SELECT doi, search_title, search_rest FROM works").to_arrow_reader(50_000)
+            "SELECT doi, search_title, search_rest, record FROM works ORDER BY doi"
+        ).to_arrow_reader(50_000)
         next_id = 1
         db.execute("BEGIN")
         for batch in reader:
             dois = batch.column(0).to_pylist()
             titles = batch.column(1).to_pylist()
             rests = batch.column(2).to_pylist()
+            records = [zlib.compress(r.encode("utf-8"), 1) for r in batch.column(3).to_pylist()]
             ids = range(next_id, next_id + len(dois))
             next_id += len(dois)
-            db.executemany("INSERT INTO docs VALUES (?, ?)", zip(ids, dois, strict=True))
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
+                           zip(ids, dois, records, strict=True))
             db.executemany("INSERT INTO fts (rowid, title, rest) VALUES (?, ?, ?)",
                            zip(ids, titles, rests, strict=True))
         db.execute("COMMIT")
