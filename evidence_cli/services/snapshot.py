@@ -4,8 +4,9 @@ A DOI the snapshot holds is answered from its record (the same slimmed record th
 caches, so the checks see the same fields), read from the snapshot's SQLite index (a B-tree
 keyed by DOI: ~0.1 ms a lookup, where a DuckDB query on the Parquet table costs ~5 ms). A DOI it
 does not hold is never called missing on the snapshot's word: it goes to the API (cache first;
-offline, it is unverifiable), which also tells a DataCite DOI from an unregistered one. Bibliographic search runs on the snapshot's FTS5 index;
-only when that finds nothing at all is the API asked.
+offline, it is unverifiable), which also tells a DataCite DOI from an unregistered one.
+Bibliographic search runs on the snapshot's FTS5 index; only when that finds nothing at all is
+the API asked.
 """
 
 from __future__ import annotations

@@ -155,8 +155,10 @@ def run_spark(snapshot: Path, out: Path, *, master: str | None = None) -> dict[s
     # spark-submit names the master; run from the CLI, the job runs in local mode.
     if master:
         builder = builder.master(master)
-    spark = (builder.config("spark.sql.shuffle.partitions", os.environ.get(
-                 "EVIDENCE_SPARK_PARTITIONS", "8"))
+    # Local mode has a core or two: a few shuffle partitions, not Spark's default of 200.
+    local = (master or "").startswith("local")
+    partitions = os.environ.get("EVIDENCE_SPARK_PARTITIONS", "2" if local else "200")
+    spark = (builder.config("spark.sql.shuffle.partitions", partitions)
              .config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
              .getOrCreate())
