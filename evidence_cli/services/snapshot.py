@@ -85,14 +85,22 @@ class Snapshot:
         return found
 
     def search(self, text: str, rows: int = 5) -> list[dict[str, Any]]:
-        """The best `rows` records for a free-text reference (BM25, titles weighted 3:1)."""
+        """The best `rows` records for a free-text reference.
+
+        Ranking every work that shares a word with the reference (BM25 over an OR query) costs
+        time in proportion to the postings of its words: 11 searches a CPU-second on 200,000
+        works. So the query narrows: works holding all of the reference's six rarest words,
+        then all of its three rarest (an intersection, driven by the rarest word), and only
+        when both find nothing, any of its rarest words; each ranked by BM25 with titles
+        weighted 3:1. Matching validates the candidates as ever. A mistyped word is in no
+        work, so it is never among the words asked for."""
         terms = query_terms(text)[:200]
         if not terms:
             return []
         with self._lock:
             marks = ",".join("?" * len(terms))
             frequency = dict(self._db.execute(
-                f"SELECT term, doc FROM vocab WHERE term IN ({marks})", terms).fetchall())
+                f"SELECT term, docs FROM terms WHERE term IN ({marks})", terms).fetchall())
             known = sorted((t for t in terms if t in frequency), key=lambda t: frequency[t])
             if not known:
                 return []
@@ -100,11 +108,31 @@ class Snapshot:
             chosen = [t for t in known if frequency[t] <= cap][:MAX_TERMS]
             if len(chosen) < MIN_TERMS:
                 chosen = known[:MIN_TERMS]
-            match = " OR ".join(f'"{t}"' for t in chosen)
-            hits = self._db.execute(
-                "SELECT docs.record FROM fts JOIN docs ON docs.id = fts.rowid "
-                "WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?", (match, rows)).fetchall()
-        return [json.loads(zlib.decompress(record)) for (record,) in hits]
+            ids: list[int] = []
+            for match, fallback in _narrowing(chosen):
+                if fallback and ids:
+                    break
+                for (doc_id,) in self._db.execute(
+                        "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) "
+                        "LIMIT ?", (match, rows)):
+                    if doc_id not in ids:
+                        ids.append(doc_id)
+                if len(ids) >= rows:
+                    break
+            ids = ids[:rows]
+            marks = ",".join("?" * len(ids))
+            stored = dict(self._db.execute(
+                f"SELECT id, record FROM docs WHERE id IN ({marks})", ids).fetchall())
+        return [json.loads(zlib.decompress(stored[i])) for i in ids if i in stored]
+
+
+def _narrowing(terms: list[str]) -> list[tuple[str, bool]]:
+    """FTS5 queries, narrowest first, each with whether it is the fallback (run only when the
+    others found nothing): all of the 6 rarest terms, all of the 3 rarest, any of the 6."""
+    quoted = [f'"{t}"' for t in terms]
+    queries = [(" AND ".join(quoted[:6]), False), (" AND ".join(quoted[:3]), False),
+               (" OR ".join(quoted[:6]), True)]
+    return list(dict.fromkeys(queries))
 
 
 def describe(path: Path) -> dict[str, Any]:

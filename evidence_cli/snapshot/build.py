@@ -656,6 +656,15 @@ def _swap(staging: Path, final: Path) -> None:
     _clear(old)
 
 
+def add_term_table(db: Any) -> None:
+    """How many works hold each term, keyed by term: fts5vocab answers `term IN (...)` by
+    scanning the whole vocabulary (27 ms on 200,000 works), this table in microseconds."""
+    db.execute("DROP TABLE IF EXISTS terms")
+    db.execute("CREATE TABLE terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID")
+    db.execute("INSERT INTO terms SELECT term, doc FROM vocab")
+    db.commit()
+
+
 def _build_search(conn: Any, out: Path) -> None:
     """The lookup index: DOI -> compressed record, and FTS5 over titles and the other fields."""
     import sqlite3
@@ -695,6 +704,7 @@ def _build_search(conn: Any, out: Path) -> None:
                            zip(ids, titles, rests, strict=True))
         db.execute("COMMIT")
         db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+        add_term_table(db)
         if db.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
             raise InputError(str(target), "the index written is damaged; build again")
     finally:
