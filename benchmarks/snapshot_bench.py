@@ -20,8 +20,8 @@ import argparse
 import datetime
 import gzip
 import json
+import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -128,28 +128,41 @@ def generate(folder: Path, works: int, refs_per_work: int, seed: int = 18) -> di
     return counts
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 LAST_CPU = [0.0]
+_LAUNCHER = """
+import json, os, subprocess, sys
+command = json.loads(sys.argv[1])
+child = subprocess.Popen(command, stdout=int(os.environ["OUT_FD"]),
+                         stderr=int(os.environ["ERR_FD"]), close_fds=False)
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+                  "cpu": usage.ru_utime + usage.ru_stime}))
+"""
 
 
 def _child(command: list[str], cwd: Path | None = None) -> tuple[float, float, str, str]:
     """Run a child; (seconds, peak RSS MB of it and its children, stdout, stderr). Its CPU
     seconds (user + system, children included) are left in LAST_CPU: on a machine shared with
     other work, wall time says more about the neighbours than about the code."""
-    cpu = _cpu()
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    out, err = process.communicate()
+    # Linux carries the parent's resident size into a child's ru_maxrss (at exec), and this
+    # process holds hundreds of MB: a small launcher process starts the command and reports
+    # its own child's peak RSS and CPU (wait4: the command and its reaped descendants).
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        launcher = subprocess.run([sys.executable, "-c", _LAUNCHER, json.dumps(command)],
+                                  cwd=cwd, stdout=subprocess.PIPE, text=True,
+                                  pass_fds=(out_file.fileno(), err_file.fileno()),
+                                  env={**os.environ, "OUT_FD": str(out_file.fileno()),
+                                       "ERR_FD": str(err_file.fileno())})
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     seconds = time.perf_counter() - start
-    LAST_CPU[0] = _cpu() - cpu
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    if process.returncode not in (0, 1, 4):
-        raise SystemExit(f"{command} failed ({process.returncode}):\n{err[-3000:]}")
+    usage = json.loads(launcher.stdout)
+    LAST_CPU[0] = usage["cpu"]
+    peak = usage["maxrss_kb"] / 1024
+    if usage["code"] not in (0, 1, 4):
+        raise SystemExit(f"{command} failed ({usage['code']}):\n{err[-3000:]}")
     return seconds, peak, out, err
 
 
@@ -213,14 +226,15 @@ def searches(snapshot: Path, works: int, rng: random.Random, count: int = 500
 
 
 def audit_bibliography(snapshot: Path, path: Path, works: int, count: int,
-                       rng: random.Random) -> None:
+                       rng: random.Random, distinct: int | None = None) -> None:
     """BibTeX of `count` references citing generated works by DOI, as they are registered (the
     warm-cache benchmark's format, so the two figures compare)."""
     from evidence_cli.services.snapshot import Snapshot
 
     snap = Snapshot(snapshot)
     try:
-        records = snap.records(f"10.5555/synthetic.{rng.randrange(works)}" for _ in range(count))
+        records = snap.records(f"10.5555/synthetic.{rng.randrange(works)}"
+                               for _ in range(distinct or count))
     finally:
         snap.close()
     write_bibliography(path, list(records.values()), count)
@@ -233,6 +247,8 @@ def main() -> None:
     parser.add_argument("--audit", type=int, default=50_000)
     parser.add_argument("--folder", type=Path, help="Keep the generated files here.")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="Reuse the snapshot in --folder: skip generating and building.")
     args = parser.parse_args()
     rng = random.Random(7)
     temp = tempfile.mkdtemp(prefix="snapshot-bench-")
@@ -241,73 +257,91 @@ def main() -> None:
     lines: list[str] = []
     try:
         data, snapshot = folder / "data", folder / "snapshot"
-        shutil.rmtree(snapshot, ignore_errors=True)
-        start = time.perf_counter()
-        counts = generate(data, args.works, args.refs_per_work)
-        generated = time.perf_counter() - start
-        lines.append(f"Generated {counts['works']:,} works (+{counts['retracted']:,} "
-                     f"retraction notices) and {counts['references']:,} references in "
-                     f"{len(list(data.iterdir()))} files, {_mb(_size(data))} gzipped, in "
-                     f"{generated:.0f} s")
-        records = counts["works"] + counts["retracted"]
-        seconds, peak, _, err = _child([
-            *python, "snapshot", "build", str(data), "--out", str(snapshot), "--jobs", "2",
-            "--source",
-            f"synthetic: {counts['works']:,} generated works from the recorded records "
-            "(benchmarks/snapshot_bench.py)", "--date", "2026-01-28"])
-        lines.append(f"Build (`--jobs 2`): {seconds:.1f} s wall, {records / seconds:,.0f} "
-                     f"records/s; {LAST_CPU[0]:.1f} CPU-s ({records / LAST_CPU[0]:,.0f} records "
-                     f"per CPU-second); peak RSS {peak:.0f} MB; {err.strip()}")
-        lines.append(f"Size on disk: {_mb(_size(snapshot, skip='parts'))} (works "
-                     f"{_mb(_size(snapshot / 'works'))}, references "
-                     f"{_mb((snapshot / 'references.parquet').stat().st_size)}, lookup and "
-                     "search index "
-                     f"{_mb((snapshot / 'index.sqlite3').stat().st_size)}); resumable parts "
-                     f"{_mb(_size(snapshot / 'parts'))} more (may be deleted once built)")
-        batched, single, batched_cpu = lookups(snapshot, args.works, rng)
-        lines.append(f"DOI lookups: {batched:,.0f}/s wall ({batched_cpu:,.0f} per CPU-second) "
-                     f"in batches of 5,000, how the audit asks; {single:,.0f}/s one at a time")
-        rate, first, rate_cpu = searches(snapshot, args.works, rng)
-        lines.append(f"Searches: {rate:,.0f}/s wall ({rate_cpu:,.0f} per CPU-second; 500 "
-                     f"reference texts: first author, year, title, journal); the generated "
-                     f"work ranked first for {first:.0%}")
+        if not args.measure_only:
+            lines += build_figures(data, snapshot, args, python)
+        measure(snapshot, folder, args, python, rng, lines)
+    finally:
+        if args.folder is None:
+            shutil.rmtree(temp, ignore_errors=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = (f"python benchmarks/snapshot_bench.py --works {args.works} --refs-per-work "
+               f"{args.refs_per_work}" + (" --measure-only" if args.measure_only else ""))
+    text = ("# Local Crossref snapshot (issue 18)\n\n"
+            f"Measured {stamp} on {machine()} with `{command}` (a synthetic snapshot: generated "
+            "from the recorded records, not real data).\n\n"
+            + "\n".join(f"- {line}" for line in lines) + "\n")
+    for line in lines:
+        print(line, flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    target = RESULTS / ("snapshot-measure.md" if args.measure_only else "snapshot.md")
+    target.write_text(text, encoding="utf-8")
+
+
+def build_figures(data: Path, snapshot: Path, args: argparse.Namespace, python: list[str]
+                  ) -> list[str]:
+    lines: list[str] = []
+    shutil.rmtree(snapshot, ignore_errors=True)
+    start = time.perf_counter()
+    counts = generate(data, args.works, args.refs_per_work)
+    generated = time.perf_counter() - start
+    lines.append(f"Generated {counts['works']:,} works (+{counts['retracted']:,} "
+                 f"retraction notices) and {counts['references']:,} references in "
+                 f"{len(list(data.iterdir()))} files, {_mb(_size(data))} gzipped, in "
+                 f"{generated:.0f} s")
+    records = counts["works"] + counts["retracted"]
+    seconds, peak, _, err = _child([
+        *python, "snapshot", "build", str(data), "--out", str(snapshot), "--jobs", "2",
+        "--source",
+        f"synthetic: {counts['works']:,} generated works from the recorded records "
+        "(benchmarks/snapshot_bench.py)", "--date", "2026-01-28"])
+    lines.append(f"Build (`--jobs 2`): {seconds:.1f} s wall, {records / seconds:,.0f} "
+                 f"records/s; {LAST_CPU[0]:.1f} CPU-s ({records / LAST_CPU[0]:,.0f} records "
+                 f"per CPU-second); peak RSS {peak:.0f} MB; {err.strip()}")
+    lines.append(f"Size on disk: {_mb(_size(snapshot, skip='parts'))} (works "
+                 f"{_mb(_size(snapshot / 'works'))}, references "
+                 f"{_mb((snapshot / 'references.parquet').stat().st_size)}, lookup and "
+                 "search index "
+                 f"{_mb((snapshot / 'index.sqlite3').stat().st_size)}); resumable parts "
+                 f"{_mb(_size(snapshot / 'parts'))} more (may be deleted once built)")
+    return lines
+
+
+def measure(snapshot: Path, folder: Path, args: argparse.Namespace, python: list[str],
+            rng: random.Random, lines: list[str]) -> None:
+    batched, single, batched_cpu = lookups(snapshot, args.works, rng)
+    lines.append(f"DOI lookups: {batched:,.0f}/s wall ({batched_cpu:,.0f} per CPU-second) "
+                 f"in batches of 5,000, how the audit asks; {single:,.0f}/s one at a time")
+    rate, first, rate_cpu = searches(snapshot, args.works, rng)
+    lines.append(f"Searches: {rate:,.0f}/s wall ({rate_cpu:,.0f} per CPU-second; 500 "
+                 f"reference texts: first author, year, title, journal); the generated "
+                 f"work ranked first for {first:.0%}")
+    for distinct in (None, 408):
         bib = folder / "refs.bib"
-        audit_bibliography(snapshot, bib, args.works, args.audit, rng)
+        audit_bibliography(snapshot, bib, args.works, args.audit, rng, distinct)
         check = [*python, "check", str(bib), "--snapshot", str(snapshot), "--offline",
                  "--no-urls", "-f", "json", "-o", str(folder / "report.json"), "--cache-dir",
                  str(folder / "cache")]
         _child(check)  # the first run reads the files into the page cache
         seconds, peak, _, err = _child(check)
         report = json.loads((folder / "report.json").read_text())
-        lines.append(f"Warm audit of {args.audit:,} references (BibTeX) through --snapshot "
-                     f"--offline: {seconds:.2f} s wall, {LAST_CPU[0]:.1f} CPU-s, peak RSS "
-                     f"{peak:.0f} MB ({err.strip()})")
-        engines = ["duckdb"] if args.no_spark else ["duckdb", "spark"]
-        for engine in engines:
-            seconds, peak, _, err = _child([*python, "bulk", str(snapshot), "--out",
-                                            str(folder / f"bulk-{engine}"), "--engine", engine,
-                                            "-q"])
-            summary = json.loads((folder / f"bulk-{engine}" / "summary.json").read_text())
-            figures = summary["summary"]
-            lines.append(f"Bulk audit, {engine}: {seconds:.1f} s wall, {LAST_CPU[0]:.1f} CPU-s "
-                         f"(JVM included for Spark), peak RSS so far {peak:.0f} MB; "
-                         f"{figures['refs']:,} references, "
-                         f"{figures['missing']:,} cited DOIs not in the snapshot, "
-                         f"{figures['retracted']:,} citations of retracted works")
-        assert report["snapshot"]["date"] == "2026-01-28"
-    finally:
-        if args.folder is None:
-            shutil.rmtree(temp, ignore_errors=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = (f"python benchmarks/snapshot_bench.py --works {args.works} --refs-per-work "
-               f"{args.refs_per_work}")
-    text = (f"# Local Crossref snapshot (issue 18)\n\nMeasured {stamp} on {machine()} with "
-            f"`{command}` (a synthetic snapshot: generated from the recorded records, not real "
-            "data).\n\n" + "\n".join(f"- {line}" for line in lines) + "\n")
-    for line in lines:
-        print(line, flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "snapshot.md").write_text(text, encoding="utf-8")
+        mix = (f"{distinct} distinct works, as the warm-cache benchmark cycles"
+               if distinct else "random works, ~90% distinct")
+        lines.append(f"Warm audit of {args.audit:,} references (BibTeX; {mix}) through "
+                     f"--snapshot --offline: {seconds:.2f} s wall, {LAST_CPU[0]:.1f} CPU-s, "
+                     f"peak RSS {peak:.0f} MB ({err.strip()})")
+    engines = ["duckdb"] if args.no_spark else ["duckdb", "spark"]
+    for engine in engines:
+        seconds, peak, _, err = _child([*python, "bulk", str(snapshot), "--out",
+                                        str(folder / f"bulk-{engine}"), "--engine", engine,
+                                        "-q"])
+        summary = json.loads((folder / f"bulk-{engine}" / "summary.json").read_text())
+        figures = summary["summary"]
+        lines.append(f"Bulk audit, {engine}: {seconds:.1f} s wall, {LAST_CPU[0]:.1f} CPU-s "
+                     f"(children included), peak RSS {peak:.0f} MB; "
+                     f"{figures['refs']:,} references, "
+                     f"{figures['missing']:,} cited DOIs not in the snapshot, "
+                     f"{figures['retracted']:,} citations of retracted works")
+    assert report["snapshot"]["date"] == "2026-01-28"
 
 
 if __name__ == "__main__":
