@@ -204,10 +204,13 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "links": _script("benchmarks/links_vs_linkchecker.py"),
     "matching": _script("-m", "benchmarks.matching_eval", "--write"),
     "styles": _script("benchmarks/styles_e2e.py", "--write"),
+    # A synthetic snapshot of 200,000 works / ~2M references: 10 to 20 minutes on this machine.
+    "snapshot": _script("benchmarks/snapshot_bench.py", "--works", "200000"),
 }
-# The order of BENCHMARKS.md; profile.md is written by hand (profiling is not repeatable).
+# The order of BENCHMARKS.md; profile.md and snapshot-scale.md are written by hand (profiling
+# is not repeatable; the scale is arithmetic on the snapshot figures).
 SECTIONS = ("cold", "habanero", "warm", "startup", "readers", "links", "matching", "styles",
-            "profile")
+            "snapshot", "snapshot-scale", "profile")
 
 HEADER = """# Benchmarks
 

@@ -317,11 +317,16 @@ def _apply_match(result: ReferenceResult, outcome: Any) -> None:
         result.findings.extend(check_record(result.reference.cited, work, result.reference.text))
 
 
-def build_report(results: list[ReferenceResult]) -> dict[str, Any]:
-    """The JSON report (schema evidence-cli/check/v1): the contract CI jobs read."""
-    return {
+def build_report(results: list[ReferenceResult], *, snapshot: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+    """The JSON report (schema evidence-cli/check/v1): the contract CI jobs read. `snapshot`
+    (date, path, source) is added as a top-level key only when a local snapshot answered."""
+    report: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "evidence-cli", "version": __version__},
         "summary": summarize(results),
         "references": [result.to_dict() for result in results],
     }
+    if snapshot is not None:
+        report["snapshot"] = snapshot
+    return report

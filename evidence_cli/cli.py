@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evidence_cli.commands.reviews",
     "evidence_cli.commands.fix",
     "evidence_cli.commands.synthesis",
+    "evidence_cli.commands.snapshot",
 )
 
 

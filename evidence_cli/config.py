@@ -109,6 +109,7 @@ FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "per-host-concurrency": ("per_host_concurrency", _positive_int),
     "match-threshold": ("match_threshold", _ratio),
     "reviews-dir": ("reviews_dir", _path),
+    "snapshot": ("snapshot", _path),
 }
 
 # Environment variable -> file key (validated the same way).
@@ -120,6 +121,7 @@ ENV_KEYS: dict[str, str] = {
     "EVIDENCE_FAIL_ON": "fail-on",
     "EVIDENCE_CACHE_DIR": "cache-dir",
     "EVIDENCE_REVIEWS_DIR": "reviews-dir",
+    "EVIDENCE_SNAPSHOT": "snapshot",
     "EVIDENCE_TIMEOUT": "timeout",
     "EVIDENCE_URL_TIMEOUT": "url-timeout",
 }

@@ -41,6 +41,8 @@ class Settings:
     # Matching references without a DOI
     match_threshold: float = 0.9
     reviews_dir: Path = Path("reviews")
+    # A local Crossref snapshot folder (evidence snapshot build): answers DOIs and searches first.
+    snapshot: Path | None = None
     # A Crossref Metadata Plus token: sent as a header, never shown, cached or logged.
     crossref_plus_token: str | None = field(default=None, repr=False)
     # PubMed (NCBI E-utilities) and DataCite. The NCBI API key is sent as a query parameter and

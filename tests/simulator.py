@@ -8,7 +8,10 @@ exchanges.json), the public/polite rate and concurrency pools, and injectable fa
         httpx.get(f"{sim.url}/works/10.1371/journal.pone.0033693")
 
 Routes: GET /works/{doi} (work or 404 "Resource not found."), GET /works/{doi}/agency, and
-GET /works?query.bibliographic=...&rows=N (also query=, query.<field>=; offset=; filter= ignored).
+GET /works?query.bibliographic=...&rows=N (also query=, query.<field>=; offset=), and
+GET /works?filter=from-update-date:YYYY-MM-DD&rows=N&cursor=* (records deposited on or after the
+day, by DOI, paged with Crossref's deep-paging cursor: each page carries `next-cursor`, the page
+after the last is empty). Other filters are ignored.
 
 Test hooks: add_record(message), set_agency(prefix, name), add_fault(kind, times=1, match=None,
 **params) / clear_faults(), wake_sleepers(), in_flight(pool), reset_stats(), reset_limits(),
@@ -684,10 +687,28 @@ class CrossrefSimulator:
                 }
                 return _failure(headers, failure), None
         rows, offset = int(rows_text), int(offset_text)
+        since = _from_update_date(values.get("filter", ""))
+        if "filter" in values and since is None and "from-update-date" in values["filter"]:
+            failure = {"type": "date-not-valid", "value": values["filter"],
+                       "message": "Filter from-update-date must be a date (YYYY, YYYY-MM or "
+                       "YYYY-MM-DD)."}
+            return _failure(headers, failure), None
+        cursor = values.get("cursor")
+        if cursor is not None:
+            offset = _cursor_offset(cursor)
+            if offset is None:
+                failure = {"type": "cursor-not-valid", "value": cursor,
+                           "message": "Cursor is not valid or has expired."}
+                return _failure(headers, failure), None
         # query= and every query.<field>= are searched together, like a bibliographic query.
         terms = " ".join(v for k, v in params if k == "query" or k.startswith("query."))
         with self._lock:
-            if terms.strip():
+            if since is not None:
+                changed = sorted((e for e in self._index.entries.values()
+                                  if _deposited(e.message) >= since), key=lambda e: e.doi)
+                total = len(changed)
+                hits = [(entry, 1.0) for entry in changed[offset : offset + rows]]
+            elif terms.strip():
                 total, hits = self._index.search(terms, rows, offset)
             else:
                 everything = list(self._index.entries.values())
@@ -700,11 +721,46 @@ class CrossrefSimulator:
             "items-per-page": rows,
             "query": {"start-index": offset, "search-terms": terms or None},
         }
+        if cursor is not None:
+            head["next-cursor"] = _make_cursor(offset + len(hits))
         message = json.dumps(head, ensure_ascii=False)[:-1].encode() + b',"items":[' + items + b"]}"
         body = _envelope("work-list", message)
         return _Response(200, [("content-type", JSON_TYPE), *headers], body), [
             entry for entry, _ in hits
         ]
+
+
+def _from_update_date(filters: str) -> tuple[int, ...] | None:
+    """The day of a from-update-date filter as (y, m, d), or None when there is none."""
+    for part in filters.split(","):
+        name, _, value = part.partition(":")
+        if name.strip() == "from-update-date":
+            match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", value.strip())
+            if match is None:
+                return None
+            return tuple(int(g) if g else 1 for g in match.groups())
+    return None
+
+
+def _deposited(message: dict[str, Any]) -> tuple[int, ...]:
+    """When a record's metadata last changed (Crossref's update date is the deposit date)."""
+    try:
+        parts = [int(p) for p in message["deposited"]["date-parts"][0]]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return (0, 0, 0)
+    return tuple([*parts, 1, 1][:3])
+
+
+def _make_cursor(offset: int) -> str:
+    # Crossref's cursors are opaque tokens; this one just carries the next offset.
+    return f"sim-cursor-{offset}"
+
+
+def _cursor_offset(cursor: str) -> int | None:
+    if cursor == "*":
+        return 0
+    text = cursor.removeprefix("sim-cursor-")
+    return int(text) if text != cursor and text.isdigit() else None
 
 
 def _envelope(message_type: str, message: bytes) -> bytes:

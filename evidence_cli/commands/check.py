@@ -76,6 +76,9 @@ def check(
         False, "--no-pubmed-search",
         help="Do not search PubMed for references Crossref's search could not match.",
     ),
+    snapshot: Path | None = typer.Option(
+        None, "--snapshot", help="A local Crossref snapshot folder (evidence snapshot build) to "
+        "answer from first [env: EVIDENCE_SNAPSHOT]."),
     no_urls: bool = typer.Option(False, "--no-urls", help="Skip link checks."),
     urls_only: bool = typer.Option(False, "--urls-only", help="Check links only, not DOIs."),
     exclude: list[str] = typer.Option(
@@ -108,7 +111,7 @@ def check(
         _check_regex(pattern)
     settings = resolve_settings({
         "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
-        "offline": offline, "refresh": refresh, "timeout": timeout,
+        "offline": offline, "refresh": refresh, "timeout": timeout, "snapshot": snapshot,
         "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
         "exclude_paths": exclude_path or None,
@@ -125,6 +128,11 @@ def check(
     else:
         chosen = "table"
 
+    snapshot_info = None
+    if settings.snapshot is not None:
+        from evidence_cli.services.snapshot import describe
+
+        snapshot_info = describe(settings.snapshot)  # a bad folder fails here, before any work
     inputs = read_all(paths, settings.exclude_paths)
     references = inputs.references
     if not quiet and inputs.skipped:
@@ -136,7 +144,7 @@ def check(
     with make_progress(planned_lookups(references, settings), show_progress) as advance:
         results = audit_references(references, settings, on_progress=lambda n: advance(n),
                                    stats=stats)
-    report = build_report(results)
+    report = build_report(results, snapshot=snapshot_info)
     if chosen == "table":
         from evidence_cli.formats.table import render as render_table
 

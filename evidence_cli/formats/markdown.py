@@ -110,6 +110,10 @@ def render(
     parts = [f"## {title}", "", f"**{summary_line(summary)}**", ""]
     if report.get("references"):
         parts += [table(report, max_bytes=max_bytes), ""]
+    snapshot = report.get("snapshot")
+    if isinstance(snapshot, dict):
+        parts += [f"Answered from the Crossref snapshot of {escape(snapshot.get('date'))} "
+                  f"({escape(snapshot.get('path'))}) and the API for newer DOIs.", ""]
     tool = report.get("tool") or {}
     if tool.get("name"):
         parts += [f"<sub>{escape(tool['name'])} {escape(tool.get('version', ''))}</sub>", ""]

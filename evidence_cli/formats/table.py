@@ -54,4 +54,8 @@ def render(report: dict[str, Any], *, color: bool = False, width: int | None = N
     console = Console(file=buffer, force_terminal=color, no_color=not color,
                       width=width, highlight=False, emoji=False)
     console.print(table)
+    snapshot = report.get("snapshot")
+    if isinstance(snapshot, dict):
+        console.print(Text(inert(f"Answered from the Crossref snapshot of {snapshot.get('date')} "
+                                 f"({snapshot.get('path')}) and the API for newer DOIs.")))
     return buffer.getvalue()

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -18,6 +18,9 @@ from evidence_cli.services.datacite import DataCiteClient
 from evidence_cli.services.links import LinkChecker
 from evidence_cli.services.pubmed import PubMedClient
 from evidence_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from evidence_cli.services.snapshot import SnapshotClient
 
 
 def user_agent(mailto: str | None) -> str:
@@ -48,7 +51,7 @@ class KindCache:
 class Services:
     http: httpx.AsyncClient
     cache: Cache
-    crossref: CrossrefClient
+    crossref: CrossrefClient | SnapshotClient
     links: LinkChecker
     settings: Settings
     pubmed: PubMedClient
@@ -65,11 +68,19 @@ async def open_services(
         headers["Crossref-Plus-API-Token"] = f"Bearer {settings.crossref_plus_token}"
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     cache = Cache(settings.cache_dir, read_only=settings.offline)
+    snapshot: SnapshotClient | None = None
     try:
         async with httpx.AsyncClient(
             headers=headers, timeout=settings.timeout, limits=limits
         ) as http:
-            crossref = CrossrefClient(http, settings, cache, on_lookup=on_lookup)
+            api = CrossrefClient(http, settings, cache, on_lookup=on_lookup)
+            crossref: CrossrefClient | SnapshotClient = api
+            if settings.snapshot is not None:
+                from evidence_cli.services.snapshot import open_snapshot_client
+
+                # The API client stays behind it for what the snapshot does not hold.
+                crossref = snapshot = open_snapshot_client(settings.snapshot, api, settings,
+                                                           on_lookup)
             links = LinkChecker(
                 http,
                 timeout=settings.url_timeout,
@@ -92,6 +103,8 @@ async def open_services(
                 datacite = DataCiteClient(other_http, settings, cache)
                 yield Services(http, cache, crossref, links, settings, pubmed, datacite)
     finally:
+        if snapshot is not None:
+            snapshot.snapshot.close()
         cache.close()
 
 

@@ -1,0 +1,18 @@
+"""A local Crossref snapshot: Parquet tables built from the public data file, and audits over it."""
+
+# The layout of a snapshot folder (see build.py):
+#   manifest.json       source, snapshot date, counts, format version
+#   works.parquet       one row per DOI, sorted by DOI; `record` holds the API's work record
+#   references.parquet  one row per reference of every work (citing DOI, cited DOI, text)
+#   retractions.parquet retraction/withdrawal notices, from `updated-by` and from `update-to`
+#   index.sqlite3       the lookup index: DOI -> record (an SQLite B-tree; a DuckDB query on
+#                       Parquet costs ~5 ms, far too slow for one reference at a time) and an
+#                       FTS5 index for bibliographic search without a DOI
+#   parts/              per-input Parquet parts and done.txt: what a resumed build skips
+MANIFEST = "manifest.json"
+WORKS = "works.parquet"
+REFERENCES = "references.parquet"
+RETRACTIONS = "retractions.parquet"
+SEARCH = "index.sqlite3"
+PARTS = "parts"
+FORMAT = "evidence-cli/snapshot/v1"
