@@ -100,12 +100,18 @@ async def _audit(
         if settings.check_dois:
             await _match_missing(results, services)
         if settings.check_urls:
+            verdicts = _without_network(verdicts, services)
             results = _attach_link_verdicts(results, verdicts, services, settings)
+        if services.crossref.no_network is not None:
+            from evidence_cli.notices import warn
+
+            warn(services.crossref.no_network)
         if stats is not None:
             crossref = services.crossref.stats
             stats.crossref_requests = crossref.requests
             stats.rate_limited = crossref.rate_limited
             stats.retries = crossref.retries
+            stats.extra["notes"] = list(crossref.notes)
     return results
 
 
@@ -119,6 +125,36 @@ async def _check_links(services: Services, urls: list[str], on_progress: Progres
 
     pairs = await asyncio.gather(*(one(url) for url in urls))
     return {url: verdict for url, verdict in pairs if verdict is not None}
+
+
+def _without_network(verdicts: dict[str, LinkVerdict], services: Services
+                     ) -> dict[str, LinkVerdict]:
+    """With no network at all, a link that "cannot be reached" was not checked: unverifiable.
+
+    No network means: no link's host answered, and the hosts that failed did so because names do
+    not resolve or there is no route — while Crossref could not be reached either, or (when it
+    was not asked) at least two hosts failed that way. One misspelt host on a working network
+    stays url-unreachable."""
+    links = services.links
+    if links.answered_hosts or not links.offline_reasons:
+        return verdicts
+    crossref_down = services.crossref.no_network is not None or (
+        services.crossref.stats.answers == 0 and services.crossref.stats.failures > 0)
+    if not crossref_down and len(links.offline_reasons) < 2:
+        return verdicts
+    reason = next(iter(links.offline_reasons.values()))
+    changed = dict(verdicts)
+    for url, verdict in verdicts.items():
+        if verdict.finding is not None and verdict.finding.code == "url-unreachable":
+            finding = _finding(
+                "service-unavailable",
+                f"The link {url} could not be checked: there seems to be no network ({reason}); "
+                "rerun when online, or use --offline to answer from the cache.",
+                field="url", cited=url,
+            )
+            changed[url] = LinkVerdict(url=url, finding=finding, final_url=verdict.final_url,
+                                       status=None, cacheable=False)
+    return changed
 
 
 def _link_only(ref: Reference, settings: Settings) -> bool:
@@ -180,8 +216,20 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
     lookup = lookups[cited_doi]
     result.doi = cited_doi
     if lookup.outcome == "found" and lookup.record is not None:
-        result.registered = registered_fields(lookup.record)
-        result.findings.extend(check_record(ref.cited, lookup.record))
+        try:
+            registered = registered_fields(lookup.record)
+            findings = check_record(ref.cited, lookup.record)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
+            # The client refuses ill-typed records; this is the last guard for a shape it did
+            # not foresee: a record that cannot be read is no verdict at all.
+            result.findings.append(_finding(
+                "service-unavailable",
+                f"Crossref's record for {cited_doi} could not be read (malformed fields).",
+                field="doi", cited=cited_doi,
+            ))
+            return result
+        result.registered = registered
+        result.findings.extend(findings)
     elif lookup.outcome == "not-found":
         result.findings.append(_finding(
             "doi-not-found",

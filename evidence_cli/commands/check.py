@@ -149,6 +149,8 @@ def check(
                 f"Crossref: {stats.crossref_requests} requests, {stats.rate_limited} rate-limited "
                 f"(429), {stats.retries} retries; cache: {settings.cache_dir}\n"
             )
+            for note in stats.extra.get("notes", []):
+                sys.stderr.write(f"Crossref: {note}\n")
     return exit_code_for(report, settings.fail_on)
 
 
