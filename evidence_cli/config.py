@@ -147,14 +147,23 @@ def find_config_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+# A configuration file is a few hundred bytes; a pyproject.toml a few kilobytes.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    from evidence_cli.errors import InputError
+    from evidence_cli.sources.safe_read import read_capped
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = read_capped(path, MAX_CONFIG_BYTES)
+        return tomllib.loads(data.decode("utf-8"))
+    except InputError as error:
+        raise ConfigError(error.message) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
 
 
 def _apply(values: dict[str, Any], key: str, raw: Any, origin: str,

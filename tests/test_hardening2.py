@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from evidence_cli.services.cache import Cache
+from evidence_cli.services.cache import CACHE_FILE, Cache
 from evidence_cli.services.crossref import cache_origin_key
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator, _Handler
@@ -339,3 +339,292 @@ def test_no_network_at_all_is_detected_early_with_a_hint(
     codes = {f["code"] for ref in report["references"] for f in ref["findings"]}
     assert codes == {"service-unavailable"}  # links too: not url-unreachable errors
     assert "no network" in result.stderr and "--offline" in result.stderr
+
+
+# -- (2) files and repositories ----------------------------------------------------------------
+
+WRONG_TITLE_BIB = REFS_BIB.replace("volume = {42}", "volume = {41}")  # volume-mismatch: fixable
+
+
+def _fix_env(evidence_env: dict[str, str]) -> dict[str, str]:
+    return evidence_env
+
+
+def test_bibtex_quoted_field_cannot_be_broken_out_of() -> None:
+    import bibtexparser
+
+    from evidence_cli.fix import edit_bibtex_entry
+
+    hostile = 'Real title" , url = "http://evil.example/phish'
+    for entry in ('@article{a,\n  title = "Old title",\n  year = 2020\n}',
+                  '@article{a,\n  title = {Old title},\n  year = 2020\n}'):
+        edited = edit_bibtex_entry(entry, {"title": hostile})
+        (parsed,) = bibtexparser.parse_string(edited).entries
+        assert set(parsed.fields_dict) == {"title", "year"}, edited  # no url field injected
+        assert "evil.example" in parsed["title"]
+    # An ordinary title with quotes stays valid BibTeX in a quoted field.
+    edited = edit_bibtex_entry('@article{a,\n  title = "Old"\n}', {"title": 'The "best" trial'})
+    (parsed,) = bibtexparser.parse_string(edited).entries
+    assert parsed["title"] == 'The {"}best{"} trial'
+
+
+def test_fix_write_on_a_cr_only_ris_keeps_every_tag(
+        run_evidence: RunEvidence, tmp_path: Path) -> None:
+    ris = ("TY  - JOUR\rTI  - Metformin and cognitive decline in older adults with type 2 "
+           "diabetes: a cohort study\rAU  - Halvorsen, Ingrid\rAU  - García, Mateo\rPY  - 2021\r"
+           "T2  - J Constr Clin Test Rec\rVL  - 41\rIS  - 3\rSP  - 401\rEP  - 410\r"
+           f"DO  - {CLEAN}\rER  - \r")
+    path = tmp_path / "refs.ris"
+    path.write_bytes(ris.encode())
+    done = run_evidence("fix", "refs.ris", "--write")
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0, done.stderr
+    text = path.read_bytes().decode()
+    assert "\n" not in text  # still CR-only
+    lines = text.split("\r")
+    assert "VL  - 42" in lines, lines
+    assert "IS  - 3" in lines  # the next tag was not swallowed
+
+
+def test_fix_write_through_a_symlink_fixes_the_target(
+        run_evidence: RunEvidence, tmp_path: Path) -> None:
+    real = tmp_path / "library" / "refs.bib"
+    real.parent.mkdir()
+    real.write_text(WRONG_TITLE_BIB, encoding="utf-8")
+    (tmp_path / "refs.bib").symlink_to(real)
+    done = run_evidence("fix", "refs.bib", "--write")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "refs.bib").is_symlink()  # the link is still a link...
+    assert "volume = {42}" in real.read_text(encoding="utf-8")  # ...and its target is fixed
+    assert (real.parent / "refs.bib.bak").read_text(encoding="utf-8") == WRONG_TITLE_BIB
+
+
+@pytest.mark.parametrize("case", ["read-only", "another-user"])
+def test_fix_write_refuses_a_file_the_user_could_not_write(
+        run_evidence: RunEvidence, tmp_path: Path, case: str) -> None:
+    import os
+
+    path = tmp_path / "refs.bib"
+    path.write_text(WRONG_TITLE_BIB, encoding="utf-8")
+    if case == "read-only":
+        path.chmod(0o444)
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("giving a file to another user needs root")
+        os.chown(path, 54321, 54321)
+    before = path.stat()
+    done = run_evidence("fix", "refs.bib", "--write")
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 3, done.stderr
+    assert ("read-only" if case == "read-only" else "another user") in done.stderr
+    after = path.stat()
+    assert (after.st_ino, after.st_uid, after.st_mode) == (before.st_ino, before.st_uid,
+                                                            before.st_mode)
+    assert path.read_text(encoding="utf-8") == WRONG_TITLE_BIB
+    assert not (tmp_path / "refs.bib.bak").exists()
+
+
+@pytest.mark.parametrize("case", ["dev-zero", "link-to-dev-zero", "fifo-without-writer"])
+def test_non_regular_inputs_are_refused_without_reading_or_hanging(
+        run_evidence: RunEvidence, tmp_path: Path, case: str) -> None:
+    import os
+
+    if case == "dev-zero":
+        name = "/dev/zero"
+    elif case == "link-to-dev-zero":
+        (tmp_path / "refs.txt").symlink_to("/dev/zero")
+        name = "refs.txt"
+    else:
+        os.mkfifo(tmp_path / "refs.bib")
+        name = "refs.bib"
+    for command in (("check", name, "--offline"), ("fix", name, "--offline")):
+        done = run_evidence(*command, timeout=60)
+        assert "Traceback" not in done.stderr
+        assert done.returncode == 3, (command, done.stderr)
+        assert "not a regular file" in done.stderr
+        assert "standard input with -" in done.stderr
+
+
+def test_every_input_read_is_capped_whatever_size_is_reported(tmp_path: Path) -> None:
+    from evidence_cli.errors import InputError
+    from evidence_cli.sources.safe_read import read_capped
+
+    # /proc files report a size of 0 and are regular: the cap holds on the bytes actually read.
+    with pytest.raises(InputError, match="over the 10 byte input limit"):
+        read_capped("/proc/self/maps", 10)
+    (tmp_path / "small.txt").write_bytes(b"0123456789")
+    assert read_capped(tmp_path / "small.txt", 10) == b"0123456789"
+
+
+def test_a_folder_run_does_not_follow_links_out_of_the_folder(
+        run_evidence: RunEvidence, tmp_path: Path) -> None:
+    secret = tmp_path / "secret-config"
+    secret.write_text("[credential]\n  token = hunter2-credential doi:10.5555/evidence-cli.x\n",
+                      encoding="utf-8")
+    tree = tmp_path / "paper"
+    tree.mkdir()
+    (tree / "refs.txt").write_text(f"doi:{CLEAN}\n", encoding="utf-8")
+    (tree / "notes.txt").symlink_to(secret)
+    (tree / "inside.txt").symlink_to(tree / "refs.txt")  # a link within the folder is fine
+    for fmt in ("json", "markdown", "html", "github", "table"):
+        done = run_evidence("check", "paper", "--offline", "--format", fmt)
+        assert "Traceback" not in done.stderr
+        assert "hunter2" not in done.stdout + done.stderr, fmt
+        assert "skipped: a symbolic link to a file outside paper" in done.stderr
+    report = json.loads(run_evidence("check", "paper", "--offline", "--format", "json").stdout)
+    assert sorted(Path(r["source"]["path"]).name for r in report["references"]) == [
+        "inside.txt", "refs.txt"]
+
+
+def _docx_with_entity(tmp_path: Path) -> Path:
+    import io
+    import zipfile
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading("References", 1)
+    document.add_paragraph("Smith J (2020) Alpha study. doi:10.1234/abc.1")
+    document.add_paragraph("Jones K (2021) Beta study. doi:10.1234/abc.2")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE w:document [<!ENTITY x "ex">]>', 1)
+                data = data.replace(b"Smith J", b"&x; Smith J", 1)
+            target.writestr(item.filename, data)
+    path = tmp_path / "paper.docx"
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def test_a_word_entity_reference_is_refused_not_read_as_nothing(
+        run_evidence: RunEvidence, tmp_path: Path) -> None:
+    _docx_with_entity(tmp_path)
+    done = run_evidence("check", "paper.docx", "--offline", "--format", "json")
+    assert "Traceback" not in done.stderr
+    # Before: everything after &x; was dropped silently (0 references, exit 0).
+    assert done.returncode == 3, done.stdout
+    assert "declares XML entities" in done.stderr
+
+
+def _damage(cache_file: Path, how: str) -> None:
+    import sqlite3
+
+    if how == "garbage":
+        cache_file.write_bytes(b"\x89garbage, not SQLite\x00" * 400)
+        return
+    if how == "truncated":
+        data = cache_file.read_bytes()
+        cache_file.write_bytes(data[: len(data) // 2 + 7])
+        return
+    database = sqlite3.connect(cache_file)
+    database.execute("PRAGMA journal_mode = DELETE")
+    if how == "wrong-schema":
+        database.execute("DROP TABLE answers")
+        database.execute("CREATE TABLE answers (kind TEXT, other TEXT)")
+    else:
+        value = {"invalid-json": "{not json", "list-value": "[1, 2]",
+                 "wrong-record": json.dumps({"outcome": "found", "record": {"title": 5}})}[how]
+        database.execute("UPDATE answers SET value = ?", (value,))
+    database.commit()
+    database.close()
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "wrong-schema", "invalid-json",
+                                 "list-value", "wrong-record"])
+def test_a_corrupted_cache_is_a_miss_with_a_hint(
+        run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, refs: Path,
+        evidence_env: dict[str, str], how: str) -> None:
+    result, report = check(run_evidence)
+    assert only(report)["status"] == "ok"
+    cache_file = Path(evidence_env["EVIDENCE_CACHE_DIR"]) / CACHE_FILE
+    _damage(cache_file, how)
+    result, report = check(run_evidence, "--offline")  # a miss, never a traceback or a wrong ok
+    assert result.returncode == 4 and only(report)["status"] == "unverifiable"
+    assert "evidence cache clear" in result.stderr
+    info = run_evidence("cache", "info")
+    assert "Traceback" not in info.stderr and info.returncode == 0, info.stderr
+    result, report = check(run_evidence)  # online: asked again
+    assert only(report)["status"] == "ok", result.stderr
+    cleared = run_evidence("cache", "clear")
+    assert "Traceback" not in cleared.stderr and cleared.returncode == 0, cleared.stderr
+    result, report = check(run_evidence)
+    assert only(report)["status"] == "ok" and "damaged" not in result.stderr
+
+
+def test_a_cache_folder_that_cannot_be_written_is_one_line_exit_3(
+        run_evidence: RunEvidence, refs: Path, evidence_env: dict[str, str]) -> None:
+    env = {**evidence_env, "EVIDENCE_CACHE_DIR": "/proc/self/evidence-cache"}  # read-only fs
+    result = run_evidence("check", "refs.bib", "--no-urls", env=env)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 3
+    assert result.stderr.startswith("evidence: error: /proc/self/evidence-cache: cannot")
+
+
+def _review(run_evidence: RunEvidence) -> None:
+    done = run_evidence("review", "new", "r1", "--title", "A review", "--question", "Does it?")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("case", ["symlinked-lock", "lock-is-a-folder"])
+def test_a_lock_that_cannot_be_taken_is_one_line_exit_3(
+        run_evidence: RunEvidence, tmp_path: Path, evidence_env: dict[str, str],
+        case: str) -> None:
+    _review(run_evidence)
+    reviews = Path(evidence_env["EVIDENCE_REVIEWS_DIR"])
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    lock = reviews / "r1.yaml.lock"
+    if lock.exists():
+        lock.unlink()
+    if case == "symlinked-lock":
+        lock.symlink_to(victim)
+    else:
+        lock.mkdir()
+    before = (reviews / "r1.yaml").read_bytes()
+    done = run_evidence("study", "add", "r1", "--title", "A study", "--year", "2020")
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 3, done.stderr
+    assert "lock" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert (reviews / "r1.yaml").read_bytes() == before
+
+
+def test_cache_info_leaves_the_database_untouched(
+        run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, refs: Path,
+        evidence_env: dict[str, str]) -> None:
+    import sqlite3
+
+    check(run_evidence)
+    cache_file = Path(evidence_env["EVIDENCE_CACHE_DIR"]) / CACHE_FILE
+    database = sqlite3.connect(cache_file)
+    database.execute("PRAGMA journal_mode = DELETE")  # as a committed example cache is
+    database.close()
+    before = cache_file.read_bytes()
+    info = run_evidence("cache", "info")
+    assert info.returncode == 0 and "work: 1 live" in info.stdout, info.stderr
+    assert cache_file.read_bytes() == before  # not switched to WAL
+    assert sorted(p.name for p in cache_file.parent.iterdir()) == [CACHE_FILE]
+    # And with no cache at all, looking creates nothing.
+    env = {**evidence_env, "EVIDENCE_CACHE_DIR": str(refs.parent / "no-cache-here")}
+    assert run_evidence("cache", "info", env=env).returncode == 0
+    assert not (refs.parent / "no-cache-here").exists()
+
+
+def test_filelock_is_a_version_without_cve_2025_68146() -> None:
+    import importlib.metadata
+    import re
+    import tomllib
+
+    def parts(version: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+
+    assert parts(importlib.metadata.version("filelock")) >= (3, 20, 1)
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    (pin,) = [d for d in project["project"]["dependencies"] if d.startswith("filelock")]
+    assert parts(pin.split(">=")[1]) >= (3, 20, 1)

@@ -53,6 +53,11 @@ def json_safe(encoded: str) -> str:
     return encoded.translate(_C1_AS_JSON)
 
 
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """"1 entry", "2 entries": a number with its noun in the right form."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
 def renderer(name: str) -> Callable[[dict[str, Any]], str]:
     module = importlib.import_module(FORMAT_MODULES[name])
     render: Callable[[dict[str, Any]], str] = module.render

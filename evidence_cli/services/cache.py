@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS answers (
     PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 """
+_COLUMNS = {"kind", "key", "value", "stored_at", "expires_at"}
 # SQLite's IN (...) takes at most 32766 host parameters in recent builds; stay well below.
 _CHUNK = 500
 
@@ -81,6 +82,8 @@ class Cache:
                 # An empty database (never written): every lookup is a miss.
                 self._conn.close()
                 self._conn = None
+            else:
+                self._check_columns()
         except sqlite3.Error as error:
             if not _is_damage(error):
                 raise self._unusable(error) from None
@@ -110,6 +113,14 @@ class Cache:
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute(_SCHEMA)
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        """A table named answers with other columns is not this cache (a wrong-shape file)."""
+        assert self._conn is not None
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(answers)")}
+        if columns != _COLUMNS:
+            raise sqlite3.DatabaseError("the answers table has other columns")
 
     def close(self) -> None:
         if self._conn is not None:
