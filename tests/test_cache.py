@@ -199,7 +199,13 @@ def test_eight_processes_share_one_cache(
             cwd=tmp_path, env=evidence_env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ))
-    outcomes = [p.communicate(timeout=120) for p in processes]
+    try:
+        outcomes = [p.communicate(timeout=120) for p in processes]
+    finally:  # a timeout above must not leave the others running (issue 14)
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     for process, (stdout, stderr) in zip(processes, outcomes, strict=True):
         assert "database is locked" not in stderr
         assert "Traceback" not in stderr

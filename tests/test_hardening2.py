@@ -628,3 +628,257 @@ def test_filelock_is_a_version_without_cve_2025_68146() -> None:
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     (pin,) = [d for d in project["project"]["dependencies"] if d.startswith("filelock")]
     assert parts(pin.split(">=")[1]) >= (3, 20, 1)
+
+
+# -- (3) output that a terminal or a CI runner executes -----------------------------------------
+
+HOSTILE = ("Title\x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07 with\x9b2J a \u202eevil\u202c "
+           "override\x07")
+RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c")
+
+
+def _no_raw_controls(text: str, what: str) -> None:
+    for char in RAW:
+        assert char not in text, (what, repr(char))
+
+
+def test_review_commands_print_no_raw_terminal_controls(
+        run_evidence: RunEvidence) -> None:
+    _review(run_evidence)
+    added = run_evidence("study", "add", "r1", "--id", "s1", "--title", HOSTILE,
+                         "--author", "Evil\x1b]0;title\x07, A", "--year", "2020",
+                         "--container", "J\x9b31m", "--note", "n\u202eote")
+    assert added.returncode == 0, added.stderr
+    outputs = {"study add": added}
+    outputs["study list"] = run_evidence("study", "list", "r1")
+    outputs["study list --json"] = run_evidence("study", "list", "r1", "--json")
+    outputs["review show"] = run_evidence("review", "show", "r1")
+    outputs["review show --json"] = run_evidence("review", "show", "r1", "--json")
+    for fmt in ("markdown", "csv", "html", "latex", "json"):
+        outputs[f"table {fmt}"] = run_evidence("table", "r1", "--format", fmt)
+    run_evidence("table", "r1", "--format", "markdown", "--output", "table.md")
+    for what, result in outputs.items():
+        assert result.returncode == 0, (what, result.stderr)
+        _no_raw_controls(result.stdout + result.stderr, what)
+        assert "\\x1b" in result.stdout or "\\u001b" in result.stdout, what
+    # JSON stays valid JSON, with the same data.
+    shown = json.loads(outputs["review show --json"].stdout)
+    assert shown["studies"][0]["citation"]["title"] == HOSTILE
+    assert json.loads(outputs["table json"].stdout)
+
+
+def test_check_reports_print_no_raw_controls_in_any_format(
+        run_evidence: RunEvidence, tmp_path: Path) -> None:
+    (tmp_path / "refs.bib").write_text(
+        f"@article{{a,\n  title = {{{HOSTILE}}},\n  year = {{2020}},\n"
+        f"  doi = {{{CLEAN}}}\n}}\n", encoding="utf-8")
+    for fmt in ("junit", "json", "sarif", "markdown", "html", "csv", "github", "table"):
+        result = run_evidence("check", "refs.bib", "--offline", "--format", fmt)
+        assert "Traceback" not in result.stderr
+        _no_raw_controls(result.stdout + result.stderr, fmt)
+    report = json.loads(run_evidence("check", "refs.bib", "--offline", "--format",
+                                     "json").stdout)
+    assert "\u202e" in report["references"][0]["raw"]  # the data is kept, only escaped
+
+
+def _workflow_commands(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.lstrip().startswith("::")]
+
+
+def test_no_output_line_starts_a_workflow_command_but_ours(
+        run_evidence: RunEvidence, tmp_path: Path) -> None:
+    injected = "::error file=.github/workflows/x.yml,line=1::pwned"
+    (tmp_path / "refs.bib").write_text(
+        "@article{a,\n  title = {A real title},\n  year = {2020},\n"
+        f"  note = {{see\n{injected}\n  ::add-mask::x}},\n  doi = {{{CLEAN}}}\n}}\n",
+        encoding="utf-8")
+    for fmt in ("html", "csv", "markdown", "table", "json", "junit", "sarif"):
+        result = run_evidence("check", "refs.bib", "--offline", "--format", fmt)
+        assert _workflow_commands(result.stdout + result.stderr) == [], fmt
+    github = run_evidence("check", "refs.bib", "--offline", "--format", "github").stdout
+    assert _workflow_commands(github)  # our own annotations are still there
+    assert not any("pwned" in line.split("::", 2)[1] for line in _workflow_commands(github))
+    _review(run_evidence)
+    assert run_evidence("study", "add", "r1", "--title", f"A study\n{injected}",
+                        "--year", "2020").returncode == 0
+    for fmt in ("csv", "markdown", "html", "latex"):
+        table = run_evidence("table", "r1", "--format", fmt, "--columns", "id,title")
+        assert table.returncode == 0 and "pwned" in table.stdout, table.stderr
+        assert _workflow_commands(table.stdout) == [], fmt
+    assert _workflow_commands(run_evidence("review", "show", "r1").stdout) == []
+
+
+def test_review_audit_merges_under_the_lock_against_the_current_file(
+        run_evidence: RunEvidence, crossref_sim: CrossrefSimulator,
+        evidence_env: dict[str, str], tmp_path: Path) -> None:
+    import sys
+    import time
+
+    _review(run_evidence)
+    assert run_evidence("study", "add", "r1", "--doi", CLEAN, "--id", "s1").returncode == 0
+    assert run_evidence("claim", "add", "r1", "It works", "--study", "s1").returncode == 0
+    # The audit's lookup of s1 hangs until released; meanwhile another process adds s2 and a
+    # claim resting on it.
+    crossref_sim.add_fault("timeout", times=1, match=CLEAN_PATH, seconds=120)
+    env = {**evidence_env, "EVIDENCE_CACHE_DIR": str(tmp_path / "fresh-cache")}
+    audit = subprocess.Popen(
+        [sys.executable, "-m", "evidence_cli", "review", "audit", "r1", "--json"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while crossref_sim.stats.by_path[CLEAN_PATH] < 2:  # 1: study add's; 2: the audit's
+            assert audit.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        assert run_evidence("study", "add", "r1", "--id", "s2", "--title", "Another study",
+                            "--year", "2021").returncode == 0
+        assert run_evidence("claim", "add", "r1", "It works too", "--study", "s2",
+                            "--study", "s1").returncode == 0
+        crossref_sim.wake_sleepers()
+        stdout, stderr = audit.communicate(timeout=60)
+    finally:
+        if audit.poll() is None:
+            audit.kill()
+            audit.communicate()
+    assert "Traceback" not in stderr
+    result = json.loads(stdout)
+    problems = [p for claim in result["claims"] for p in claim["problems"]]
+    assert not any("is not in the review" in p for p in problems), problems
+    shown = json.loads(run_evidence("review", "show", "r1", "--json").stdout)
+    stored = [p for c in shown["claims"] for p in (c.get("audit") or {}).get("problems", [])]
+    assert not any("is not in the review" in p for p in stored), stored
+    assert {s["id"] for s in shown["studies"]} == {"s1", "s2"}
+
+
+# -- (4) what a user meets first ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("doi", "code"), [("10.5555/evidence-cli.retracted-publisher",
+                                            "retracted"),
+                                           ("10.5555/evidence-cli.concern",
+                                            "expression-of-concern")])
+def test_study_add_refuses_retracted_or_concerned_dois_unless_allowed(
+        run_evidence: RunEvidence, crossref_sim: CrossrefSimulator,
+        evidence_env: dict[str, str], doi: str, code: str) -> None:
+    _review(run_evidence)
+    review = Path(evidence_env["EVIDENCE_REVIEWS_DIR"]) / "r1.yaml"
+    before = review.read_bytes()
+    refused = run_evidence("study", "add", "r1", "--doi", doi)
+    assert refused.returncode == 1, refused.stderr
+    assert "--allow-retracted" in refused.stderr
+    assert review.read_bytes() == before
+    allowed = run_evidence("study", "add", "r1", "--doi", doi, "--allow-retracted")
+    assert allowed.returncode == 0, allowed.stderr
+    (study,) = json.loads(run_evidence("review", "show", "r1", "--json").stdout)["studies"]
+    assert code in study["audit"]["findings"]
+    assert any("--allow-retracted" in caveat for caveat in study["caveats"])
+    if code == "retracted":
+        assert "RETRACTED" in run_evidence("study", "list", "r1").stdout
+
+
+def test_fix_says_it_could_not_check_and_exits_4(
+        run_evidence: RunEvidence, refs: Path, evidence_env: dict[str, str]) -> None:
+    env = {**evidence_env, "EVIDENCE_CROSSREF_URL": "http://127.0.0.1:9"}  # nothing listens
+    (refs.parent / "evidence.toml").write_text("max-retries = 1\n", encoding="utf-8")
+    done = run_evidence("fix", "refs.bib", env=env)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 4, done.stderr
+    assert "Could not check 1 entry" in done.stderr
+
+
+def test_config_paths_resolve_against_the_config_file(
+        run_evidence: RunEvidence, crossref_sim: CrossrefSimulator,
+        evidence_env: dict[str, str], tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "chapters").mkdir(parents=True)
+    (project / "evidence.toml").write_text('cache-dir = "build/cache"\nreviews-dir = "revs"\n',
+                                           encoding="utf-8")
+    (project / "chapters" / "refs.bib").write_text(REFS_BIB, encoding="utf-8")
+    env = {k: v for k, v in evidence_env.items()
+           if k not in ("EVIDENCE_CACHE_DIR", "EVIDENCE_REVIEWS_DIR")}
+    done = run_evidence("check", "refs.bib", "--no-urls", cwd=project / "chapters", env=env)
+    assert done.returncode == 0, done.stderr
+    assert (project / "build" / "cache" / CACHE_FILE).is_file()
+    assert not (project / "chapters" / "build").exists()
+    made = run_evidence("review", "new", "r1", "--title", "T", cwd=project / "chapters", env=env)
+    assert made.returncode == 0, made.stderr
+    assert (project / "revs" / "r1.yaml").is_file()
+
+
+def test_without_a_config_the_cache_goes_to_the_user_cache_folder(
+        run_evidence: RunEvidence, crossref_sim: CrossrefSimulator,
+        evidence_env: dict[str, str], tmp_path: Path) -> None:
+    work = tmp_path / "anywhere"
+    work.mkdir()
+    (work / "refs.bib").write_text(REFS_BIB, encoding="utf-8")
+    env = {k: v for k, v in evidence_env.items() if k != "EVIDENCE_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")  # platformdirs' folder on Linux
+    done = run_evidence("check", "refs.bib", "--no-urls", cwd=work, env=env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["refs.bib"]  # no ./cache littered
+    assert (tmp_path / "user-cache" / "evidence-cli" / CACHE_FILE).is_file()
+
+
+def test_json_sarif_and_readme_agree_on_the_unverifiable_codes(
+        run_evidence: RunEvidence, tmp_path: Path) -> None:
+    import re
+
+    from evidence_cli.codes import CODES
+    from evidence_cli.models import UNVERIFIABLE_CODES
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    (tmp_path / "refs.bib").write_text(REFS_BIB, encoding="utf-8")
+    report = json.loads(run_evidence("check", "refs.bib", "--offline", "--no-urls",
+                                     "--format", "json").stdout)
+    sarif = json.loads(run_evidence("check", "refs.bib", "--offline", "--no-urls",
+                                    "--format", "sarif").stdout)
+    (finding,) = only(report)["findings"]
+    assert (finding["code"], finding["severity"]) == ("service-unavailable", "warning")
+    assert only(report)["status"] == "unverifiable"
+    assert sarif["runs"][0]["results"][0]["level"] == "warning"
+    for code in UNVERIFIABLE_CODES:
+        row = re.search(rf"^\| `{re.escape(code)}` \| (\w+) \|", readme, flags=re.M)
+        assert row and row.group(1) == CODES[code].severity.value == "warning", code
+
+
+@pytest.mark.parametrize("name", ["report.txt", "report.yaml", "report.pdf", "report"])
+def test_unknown_output_suffixes_are_usage_errors(
+        run_evidence: RunEvidence, refs: Path, evidence_env: dict[str, str], name: str) -> None:
+    done = run_evidence("check", "refs.bib", "--offline", "--output", name)
+    assert done.returncode == 2, done.stderr
+    assert "names no report format" in done.stderr
+    assert not (refs.parent / name).exists()
+    _review(run_evidence)
+    table = run_evidence("table", "r1", "-o", name.replace("report", "table"))
+    assert table.returncode == 2 and "names no table format" in table.stderr
+    # Said explicitly, any name is fine; .markdown is Markdown.
+    assert run_evidence("check", "refs.bib", "--offline", "-f", "json", "-o", name
+                        ).returncode == 4
+    assert run_evidence("check", "refs.bib", "--offline", "-o", "r.markdown").returncode == 4
+    assert (refs.parent / "r.markdown").read_text(encoding="utf-8").startswith("#")
+
+
+def test_help_shows_no_python_internals(run_evidence: RunEvidence) -> None:
+    for command in (("check",), ("fix",), ("study", "add"), ("table",), ("review", "audit"),
+                    ("cache", "info")):
+        shown = run_evidence(*command, "--help")
+        assert shown.returncode == 0, shown.stderr
+        for internal in ("<list[", "<str>", "<float>", "<int>", "<path>", "{paths}", "{path}",
+                         "{slug}"):
+            assert internal not in shown.stdout, (command, internal)
+    bad = run_evidence("check", "refs.bib", "--format", "pdf")
+    assert bad.returncode == 2 and "Value error" not in bad.stderr
+    assert "'pdf' is not one of" in bad.stderr
+
+
+def test_counts_are_said_with_the_right_plural(
+        run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, tmp_path: Path,
+        evidence_env: dict[str, str]) -> None:
+    (tmp_path / "refs.bib").write_text(REFS_BIB.replace("volume = {42}", "volume = {41}"),
+                                       encoding="utf-8")
+    assert "1 entry would change" in run_evidence("fix", "refs.bib").stderr
+    _review(run_evidence)
+    assert run_evidence("study", "add", "r1", "--doi", CLEAN, "--id", "s1").returncode == 0
+    assert run_evidence("claim", "add", "r1", "It works", "--study", "s1").returncode == 0
+    assert "1 study  1 claim " in run_evidence("review", "list").stdout
+    audit = run_evidence("review", "audit", "r1")
+    assert "1 study: " in audit.stderr and "0 of 1 claim flagged" in audit.stderr

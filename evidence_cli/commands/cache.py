@@ -48,7 +48,9 @@ def clear(
     """Remove cached answers (all of them, or only expired ones)."""
     with _cache(cache_dir) as cache:
         removed = cache.clear(expired_only=expired)
-    typer.echo(f"removed {removed} cached answers")
+    from evidence_cli.formats import count
+
+    typer.echo(f"removed {count(removed, 'cached answer')}")
     return 0
 
 
