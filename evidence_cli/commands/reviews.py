@@ -118,7 +118,7 @@ def review_list(
 ) -> int:
     """List the reviews in the reviews folder."""
     store = _store(_settings(reviews_dir))
-    entries = []
+    entries: list[dict[str, Any]] = []
     for slug in store.slugs():
         try:
             review = store.read(slug)
