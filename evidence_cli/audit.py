@@ -100,15 +100,21 @@ async def _audit(
                     if settings.check_dois else {})
         # Each record is read into a RegisteredWork once, however many references cite it
         # (after the DataCite answers have replaced Crossref's "another agency" ones).
-        works = {doi: RegisteredWork.from_record(lookup.record) for doi, lookup in lookups.items()
-                 if lookup.outcome == "found" and lookup.record is not None}
+        works = {doi: work for doi, lookup in lookups.items()
+                 if lookup.outcome == "found" and lookup.record is not None
+                 and (work := _read_work(lookup.record)) is not None}
         results = [_assess(ref, lookups, works, settings) for ref in references]
         if settings.check_dois:
             for result in results:
                 identifier_audit.assess(result, lookups, articles)
             await _match_missing(results, services)
         if settings.check_urls:
+            verdicts = _without_network(verdicts, services)
             results = _attach_link_verdicts(results, verdicts, services, settings)
+        if services.crossref.no_network is not None:
+            from evidence_cli.notices import warn
+
+            warn(services.crossref.no_network)
         if stats is not None:
             crossref = services.crossref.stats
             stats.crossref_requests = crossref.requests
@@ -116,6 +122,7 @@ async def _audit(
             stats.retries = crossref.retries
             stats.extra["pubmed_requests"] = services.pubmed.stats.requests
             stats.extra["datacite_requests"] = services.datacite.stats.requests
+            stats.extra["notes"] = list(crossref.notes)
     return results
 
 
@@ -129,6 +136,36 @@ async def _check_links(services: Services, urls: list[str], on_progress: Progres
 
     pairs = await asyncio.gather(*(one(url) for url in urls))
     return {url: verdict for url, verdict in pairs if verdict is not None}
+
+
+def _without_network(verdicts: dict[str, LinkVerdict], services: Services
+                     ) -> dict[str, LinkVerdict]:
+    """With no network at all, a link that "cannot be reached" was not checked: unverifiable.
+
+    No network means: no link's host answered, and the hosts that failed did so because names do
+    not resolve or there is no route — while Crossref could not be reached either, or (when it
+    was not asked) at least two hosts failed that way. One misspelt host on a working network
+    stays url-unreachable."""
+    links = services.links
+    if links.answered_hosts or not links.offline_reasons:
+        return verdicts
+    crossref_down = services.crossref.no_network is not None or (
+        services.crossref.stats.answers == 0 and services.crossref.stats.failures > 0)
+    if not crossref_down and len(links.offline_reasons) < 2:
+        return verdicts
+    reason = next(iter(links.offline_reasons.values()))
+    changed = dict(verdicts)
+    for url, verdict in verdicts.items():
+        if verdict.finding is not None and verdict.finding.code == "url-unreachable":
+            finding = _finding(
+                "service-unavailable",
+                f"The link {url} could not be checked: there seems to be no network ({reason}); "
+                "rerun when online, or use --offline to answer from the cache.",
+                field="url", cited=url,
+            )
+            changed[url] = LinkVerdict(url=url, finding=finding, final_url=verdict.final_url,
+                                       status=None, cacheable=False)
+    return changed
 
 
 def _link_only(ref: Reference, settings: Settings) -> bool:
@@ -174,6 +211,17 @@ def _link_finding(url: str, finding: Finding) -> Finding:
                    registered=finding.registered, suggestion=finding.suggestion)
 
 
+_UNREADABLE = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
+
+
+def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
+    """The record read once for the checks; None when its shape defeats the reader."""
+    try:
+        return RegisteredWork.from_record(record)
+    except _UNREADABLE:
+        return None
+
+
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
             settings: Settings) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
@@ -202,9 +250,23 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
     lookup = lookups[cited_doi]
     result.doi = cited_doi
     work = works.get(cited_doi)
-    if work is not None:
-        result.registered = work.to_fields()
-        result.findings.extend(check_record(ref.cited, work, ref.text))
+    if lookup.outcome == "found" and lookup.record is not None:
+        try:
+            if work is None:
+                raise ValueError("the record could not be read")
+            registered = work.to_fields()
+            findings = check_record(ref.cited, work, ref.text)
+        except _UNREADABLE:
+            # The client refuses ill-typed records; this is the last guard for a shape it did
+            # not foresee: a record that cannot be read is no verdict at all.
+            result.findings.append(_finding(
+                "service-unavailable",
+                f"Crossref's record for {cited_doi} could not be read (malformed fields).",
+                field="doi", cited=cited_doi,
+            ))
+            return result
+        result.registered = registered
+        result.findings.extend(findings)
     elif lookup.outcome == "not-found":
         result.findings.append(_finding(
             "doi-not-found",

@@ -53,6 +53,54 @@ def root(
     """Check that the studies you cite are real, correctly cited, still standing."""
 
 
+# Type labels for help, as a user would say them (typer 0.2x shows Python's: <str>, <list[str]>,
+# and {paths}... in the usage line).
+_TYPE_WORDS = {"str": "TEXT", "float": "NUMBER", "int": "INTEGER", "path": "PATH",
+               "bool": "BOOLEAN"}
+
+
+def _plain_help() -> None:
+    """Help text without Python internals: option types as words, arguments in capitals."""
+    import re
+
+    try:
+        from typer.core import TyperArgument, TyperOption
+    except ImportError:  # pragma: no cover - other typer versions
+        return
+
+    def word(label: str) -> str:
+        inner = label.strip("<>")
+        inner = re.sub(r"^list\[(.*)\]$", r"\1", inner)
+        if "|" in inner:
+            return f"[{inner}]"
+        return _TYPE_WORDS.get(inner.lower(), inner.upper())
+
+    if hasattr(TyperOption, "display_type"):
+        original = TyperOption.display_type
+
+        def option_type(self: TyperOption, ctx: typer.Context) -> str:
+            return word(original(self, ctx))
+
+        TyperOption.display_type = option_type  # type: ignore[method-assign,assignment]
+    if hasattr(TyperArgument, "display_type"):
+        def no_type(self: TyperArgument, ctx: typer.Context) -> str:
+            return ""
+
+        TyperArgument.display_type = no_type  # type: ignore[method-assign,assignment]
+    if hasattr(TyperArgument, "_usage_display_name"):
+        def usage_name(self: TyperArgument) -> str:
+            name = str(self.display_name_raw).upper()
+            name = name if self.required else f"[{name}]"
+            return name + ("..." if self.nargs != 1 else "")
+
+        TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+    if hasattr(TyperArgument, "_rich_display_name"):
+        def display_name(self: TyperArgument) -> str:
+            return str(self.display_name_raw).upper() + ("..." if self.nargs != 1 else "")
+
+        TyperArgument._rich_display_name = display_name  # type: ignore[method-assign]
+
+
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
@@ -60,10 +108,20 @@ def _register_commands() -> None:
 
 def main() -> None:
     """Entry point: domain errors become one clear line and an exit code, never a traceback."""
+    from evidence_cli.output import neutralised
+
+    with neutralised():
+        _main()
+
+
+def _main() -> None:
     _register_commands()
+    _plain_help()
     try:
         code = app(standalone_mode=False)
     except click_exceptions.UsageError as error:
+        # Typer's validation says "Value error, ..." (pydantic's words): drop the jargon.
+        error.message = error.message.replace("Value error, ", "")
         error.show()
         sys.exit(EXIT_USAGE)
     except typer.Abort:

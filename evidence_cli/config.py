@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_cli.errors import ConfigError, UsageError
-from evidence_cli.settings import Settings
+from evidence_cli.settings import DEFAULT_CROSSREF_URL, Settings
 
 FAIL_ON_CHOICES = ("error", "warning", "never")
 
@@ -110,7 +110,16 @@ FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "match-threshold": ("match_threshold", _ratio),
     "reviews-dir": ("reviews_dir", _path),
     "snapshot": ("snapshot", _path),
+    "max-response-bytes": ("max_response_bytes", _positive_int),
+    "request-timeout": ("request_timeout", _positive_float),
+    "retry-budget": ("retry_budget", _positive_float),
+    "run-timeout": ("run_timeout", _positive_float),
 }
+# Keys naming folders: a relative value in a file means relative to that file's folder, so a
+# run from a subfolder uses the same cache and reviews rather than creating new ones there.
+PATH_KEYS = ("cache-dir", "reviews-dir")
+# Where the cache goes when nothing names it: the user's cache folder, not the current folder.
+APP_NAME = "evidence-cli"
 
 # Environment variable -> file key (validated the same way).
 ENV_KEYS: dict[str, str] = {
@@ -146,25 +155,60 @@ def find_config_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+# A configuration file is a few hundred bytes; a pyproject.toml a few kilobytes.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    from evidence_cli.errors import InputError
+    from evidence_cli.sources.safe_read import read_capped
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = read_capped(path, MAX_CONFIG_BYTES)
+        return tomllib.loads(data.decode("utf-8"))
+    except InputError as error:
+        raise ConfigError(error.message) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
 
 
-def _apply(values: dict[str, Any], key: str, raw: Any, origin: str) -> None:
+def _apply(values: dict[str, Any], key: str, raw: Any, origin: str,
+           base: Path | None = None) -> None:
     if key not in FILE_KEYS:
         known = ", ".join(sorted(FILE_KEYS))
         raise ConfigError(f"{origin}: unknown key '{key}' (known keys: {known})")
     field_name, validate = FILE_KEYS[key]
     try:
-        values[field_name] = validate(raw)
+        value = validate(raw)
     except ValueError as error:
         raise ConfigError(f"{origin}: bad value for '{key}': {error} (got {raw!r})") from None
+    if base is not None and key in PATH_KEYS and not value.is_absolute():
+        value = base / value
+    values[field_name] = value
+
+
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def _token_notice(url: str, origin: str) -> str | None:
+    """Why the Metadata Plus token must not go to `url`, or None when it may.
+
+    The token goes only over https, and only to a Crossref URL the user chose (the default, the
+    command line, the environment): a config file is part of the checked repository, and a pull
+    request could point it at any host."""
+    if not url.startswith("https://"):
+        return (f"the Crossref Plus token is not sent to {url}: it goes only over https; the "
+                "lookups run without it")
+    if origin == "file":
+        return (f"the Crossref Plus token is not sent to {url}, which a config file chose: "
+                "give the URL with --crossref-url or EVIDENCE_CROSSREF_URL to send it there; "
+                "the lookups run without it")
+    return None
 
 
 def resolve_settings(
@@ -180,14 +224,21 @@ def resolve_settings(
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     found = find_config_file((cwd or Path.cwd()).resolve())
+    url_origin = "default"
     if found is not None:
         path, table = found
         for key, raw in table.items():
-            _apply(values, key, raw, f"{path}")
+            _apply(values, key, raw, f"{path}", base=path.parent)
+        if "crossref_url" in values:
+            url_origin = "file"
+    if "cache_dir" not in values:
+        values["cache_dir"] = default_cache_dir()
     for env_name, key in ENV_KEYS.items():
         raw = environ.get(env_name)
         if raw:
             _apply(values, key, raw, f"environment variable {env_name}")
+            if key == "crossref-url":
+                url_origin = "environment"
     known_fields = {f.name for f in fields(Settings)}
     token = environ.get("EVIDENCE_CROSSREF_PLUS_TOKEN")
     if token:
@@ -205,6 +256,16 @@ def resolve_settings(
             values[name] = [*values.get(name, []), *value]
         else:
             values[name] = value
+        if name == "crossref_url":
+            url_origin = "command line"
+    if values.get("crossref_plus_token"):
+        notice = _token_notice(values.get("crossref_url", DEFAULT_CROSSREF_URL), url_origin)
+        if notice is not None:
+            from evidence_cli.notices import warn
+
+            del values["crossref_plus_token"]
+            values["notices"] = [notice]
+            warn(notice)
     return Settings(**values)
 
 

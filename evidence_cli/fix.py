@@ -116,7 +116,11 @@ class EditError(Exception):
 
 
 def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
+    if "\r\n" in text:
+        return "\r\n"
+    # A CR-only file (old Mac tools write RIS so): the new lines must end the same way, or the
+    # edited line swallows the next tag.
+    return "\r" if "\r" in text and "\n" not in text else "\n"
 
 
 def _line_offset(text: str, line: int) -> int:
@@ -169,11 +173,22 @@ def _bibtex_value_span(entry: str, start: int) -> tuple[int, int, str]:
     return match.start(), match.end(), ""
 
 
-def _bibtex_escape(value: str, name: str) -> str:
+def _bibtex_escape(value: str, name: str, delimiter: str = "{") -> str:
+    """A value fit to write between the field's own delimiters.
+
+    Braces are dropped (they must balance inside a braced value; a title's capitalisation is
+    the style's business). Between double quotes a `"` would end the value — and what follows
+    would be read as new fields (`url = "http://evil.example"`): it is written `{"}`, BibTeX's
+    own way of quoting it, the only braces added. A backslash could start a command that eats
+    the closing delimiter; it is dropped too (Crossref's titles are plain text).
+    """
     if name == "pages":
         value = re.sub(r"\s*[-–—]+\s*", "--", value)
-    # Braces must balance inside a braced value; a title's capitalisation is the style's business.
-    return value.replace("{", "").replace("}", "")
+    value = value.replace("{", "").replace("}", "").replace("\\", "")
+    value = " ".join(value.split())  # one line: a line break could start a new field
+    if delimiter == '"':
+        value = value.replace('"', '{"}')
+    return value
 
 
 def edit_bibtex_entry(entry: str, values: dict[str, str]) -> str:
@@ -192,6 +207,7 @@ def edit_bibtex_entry(entry: str, values: dict[str, str]) -> str:
                 if delimiter == "" and not new.isdigit():
                     entry = f"{entry[:start]}{{{new}}}{entry[end:]}"
                 else:
+                    new = _bibtex_escape(value, name, delimiter)
                     entry = f"{entry[:start]}{new}{entry[end:]}"
                 break
         else:
@@ -245,7 +261,7 @@ _RIS_TAGS = {
     "doi": ("DO",), "title": ("TI", "T1"), "year": ("PY", "Y1"),
     "container": ("T2", "JF", "JO", "J2", "JA"), "volume": ("VL",), "issue": ("IS",),
 }
-_RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -( ?)(.*?)(\r?\n)?$", re.S)
+_RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -( ?)(.*?)(\r\n|\r|\n)?$", re.S)
 
 
 def _ris_set(lines: list[str], first: int, end: int, tag: str, value: str,
@@ -286,6 +302,7 @@ def edit_ris(text: str, changes: list[EntryChanges]) -> str:
         if end is None:
             raise EditError(f"record {change.result.reference.id} has no ER line")
         for name, value in change.values.items():
+            value = " ".join(value.split())  # a line break in a value would start a new tag
             if name == "pages":
                 parts = re.split(r"\s*[-–—]+\s*", value, maxsplit=1)
                 end += _ris_set(lines, first, end, "SP", parts[0], newline)

@@ -58,7 +58,10 @@ def make_progress(
         TimeElapsedColumn,
     )
 
-    console = Console(stderr=True)
+    from evidence_cli.output import raw
+
+    # The bar draws with escape sequences of its own: it writes under the neutralised stderr.
+    console = Console(file=raw(sys.stderr))
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

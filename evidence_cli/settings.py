@@ -24,6 +24,14 @@ class Settings:
     # Seconds to wait for one Crossref answer, and how many times to retry a failed request.
     timeout: float = 20.0
     max_retries: int = 4
+    # Bounds a hostile or broken server cannot stretch: bytes read for one answer (on the wire
+    # and once decompressed), seconds for one whole request (a trickled body never ends
+    # otherwise), seconds of waiting between the attempts of one lookup, and the whole run's
+    # Crossref time; past the last, what is left is unverifiable.
+    max_response_bytes: int = 20 * 1024 * 1024
+    request_timeout: float = 60.0
+    retry_budget: float = 120.0
+    run_timeout: float = 4 * 3600.0
     # Cache lifetimes, in seconds: a found record rarely changes; a 404 may be registered soon.
     record_ttl: float = 30 * 86400
     not_found_ttl: float = 86400
@@ -52,6 +60,8 @@ class Settings:
     datacite_url: str = DEFAULT_DATACITE_URL
     # Search PubMed for a reference Crossref's search found no convincing record for.
     pubmed_search: bool = True
+    # Said once on stderr by the command (a token withheld, say); never contains the token.
+    notices: list[str] = field(default_factory=list)
 
 
 def env_str(name: str) -> str | None:

@@ -32,6 +32,7 @@ import json
 import math
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -87,6 +88,7 @@ FAULT_KINDS = frozenset(
         "truncated-json",
         "html-200",
         "missing-fields",
+        "custom",
     }
 )
 # Parameters the single-work routes accept; Crossref rejects anything else with a 400.
@@ -375,8 +377,11 @@ class CrossrefSimulator:
         retry_after: float | None = None,
         load_fixtures: bool = True,
         records: Iterable[dict[str, Any]] = (),
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        # A server-side TLS context (tests make one with trustme): the simulator serves https.
+        self.tls = tls
         self.rate_limit = rate_limit
         self.concurrency = concurrency
         self.polite_rate_limit = polite_rate_limit
@@ -423,7 +428,7 @@ class CrossrefSimulator:
     @property
     def url(self) -> str:
         """Base URL, e.g. http://127.0.0.1:40123 (no trailing slash)."""
-        return f"http://{self.host}:{self._port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self._port}"
 
     @property
     def running(self) -> bool:
@@ -444,6 +449,8 @@ class CrossrefSimulator:
                 raise
             server = _Server((self.host, 0), _Handler)
         server.simulator = self
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         self._port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
@@ -535,7 +542,10 @@ class CrossrefSimulator:
         fail as `kind`; times=None: until clear_faults(). Faults apply in the order added, after
         the rate/concurrency check. Kinds and params:
           status (code, retry_after=None, body=None), timeout (seconds: sleep, then answer),
-          reset, reset-mid-body, malformed-json, truncated-json, html-200, missing-fields."""
+          reset, reset-mid-body, malformed-json, truncated-json, html-200, missing-fields,
+          custom (hostile answers: code=200, body=b"" or a callable (normal body -> body),
+          headers=[(name, value)...] added, pool_headers=True to keep the x-rate-limit-*
+          headers, trickle=None or seconds to wait before each `chunk` bytes (chunk=1))."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
         if kind == "status" and "code" not in params:
@@ -858,6 +868,22 @@ def _fault_response(
     return normal
 
 
+def _custom_response(fault: _Fault, normal: _Response, headers: list[tuple[str, str]]
+                     ) -> _Response:
+    """A hostile answer built from the fault's params (see add_fault)."""
+    params = fault.params
+    body = params.get("body", b"")
+    if callable(body):
+        body = body(normal.body)
+    elif isinstance(body, str):
+        body = body.encode()
+    head = [("content-type", params.get("content_type", JSON_TYPE))]
+    if params.get("pool_headers", True):
+        head.extend(headers)
+    head.extend(params.get("headers", []))
+    return _Response(int(params.get("code", 200)), head, body)
+
+
 def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
@@ -959,6 +985,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
                 return 0
             response, entries = sim._answer(path, params, pool)
+            if fault is not None and fault.kind == "custom":
+                sim._release(pool)
+                released = True
+                return self._write(_custom_response(fault, response, headers),
+                                   trickle=fault.params.get("trickle"),
+                                   chunk=int(fault.params.get("chunk", 1)))
             if fault is not None:
                 response = _fault_response(fault, response, entries, headers)
             # Release the slot before the client can see the answer: a client that waits for
@@ -972,7 +1004,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not released:
                 sim._release(pool)
 
-    def _write(self, response: _Response, *, cut: bool = False) -> int:
+    def _write(self, response: _Response, *, cut: bool = False, trickle: float | None = None,
+               chunk: int = 1) -> int:
         lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
         lines.append(f"date: {self.date_time_string()}")
         lines.extend(f"{name}: {value}" for name, value in response.headers)
@@ -982,7 +1015,19 @@ class _Handler(BaseHTTPRequestHandler):
         body = response.body[: len(response.body) // 2] if cut else response.body
         self._log(response.status)
         try:
-            self.wfile.write(head + body)
+            if trickle is not None:
+                # A few bytes at a time, each after a pause: every read is quick, the answer
+                # never ends in any useful time. Stops when the client goes or the server stops.
+                self.wfile.write(head)
+                sim = self.server.simulator
+                for start in range(0, len(body), chunk):
+                    if sim._server is not self.server:
+                        break
+                    sim._sleep(trickle)
+                    self.wfile.write(body[start : start + chunk])
+                    self.wfile.flush()
+            else:
+                self.wfile.write(head + body)
             self.wfile.flush()
         except OSError:
             self.close_connection = True

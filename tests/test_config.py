@@ -47,7 +47,8 @@ match-threshold = 0.8
     assert settings.mailto == "editor@example.org"
     assert settings.crossref_url == "http://127.0.0.1:9"  # trailing slash dropped
     assert settings.fail_on == "warning"
-    assert settings.cache_dir == Path("build/evidence-cache")
+    # A relative folder in a file is relative to that file's folder.
+    assert settings.cache_dir == tmp_path.resolve() / "build/evidence-cache"
     assert settings.record_ttl == 2 * 86400
     assert settings.url_excludes == ["^https://example\\.org/"]
     assert settings.match_threshold == 0.8
@@ -95,7 +96,7 @@ def test_paths_from_file_are_overridden_by_environment(tmp_path: Path) -> None:
     _write(tmp_path / "evidence.toml", 'cache-dir = "file-cache"\nreviews-dir = "file-reviews"\n')
     settings = _resolve(tmp_path, environ={"EVIDENCE_CACHE_DIR": "/tmp/env-cache"})
     assert settings.cache_dir == Path("/tmp/env-cache")
-    assert settings.reviews_dir == Path("file-reviews")
+    assert settings.reviews_dir == tmp_path.resolve() / "file-reviews"
 
 
 def test_pyproject_evidence_must_be_a_table(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from evidence_cli.services.crossref import (
     WorkLookup,
     _backoff,
     _retry_after,
+    cache_origin_key,
 )
 from evidence_cli.services.ratelimit import Pacer, RateLimiter, Stamp, parse_interval
 from evidence_cli.services.session import user_agent
@@ -63,9 +64,10 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float | None]
     return calls
 
 
-def cached(tmp_path: Path, doi: str) -> Any:
+def cached(tmp_path: Path, doi: str, sim: CrossrefSimulator) -> Any:
+    # Answers are keyed by the service that gave them (here the simulator's URL).
     with Cache(tmp_path / "cache", read_only=True) as cache:
-        return cache.get("work", doi, allow_expired=True)
+        return cache.get("work", cache_origin_key(sim.url, doi), allow_expired=True)
 
 
 # -- lookups --------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ def test_found_record_is_slimmed_and_cached(crossref_sim: CrossrefSimulator, tmp
     assert "reference" not in lookup.record  # heavy fields are not kept
     assert lookup.record["updated-by"][0]["type"] == "correction"
     assert [e.path for e in crossref_sim.stats.log] == ["/works/10.1371%2Fjournal.pone.0033693"]
-    assert cached(tmp_path, PONE)["outcome"] == "found"
+    assert cached(tmp_path, PONE, crossref_sim)["outcome"] == "found"
     assert client.stats.requests == 1 and client.stats.retries == 0
 
 
@@ -108,7 +110,8 @@ def test_not_found_asks_the_agency_then_caches_briefly(
         "/works/10.5555%2Fevidence-cli.no-such-record",
         "/works/10.5555%2Fevidence-cli.no-such-record/agency",
     ]
-    assert cached(tmp_path, doi) == {"outcome": "not-found", "record": None, "agency": None}
+    assert cached(tmp_path, doi, crossref_sim) == {"outcome": "not-found", "record": None,
+                                                   "agency": None}
 
 
 @pytest.mark.parametrize(("prefix", "agency"), [("10.5281", "DataCite"), ("10.3280", "mEDRA")])
@@ -126,7 +129,7 @@ def test_crossref_doi_without_a_record_is_unavailable_never_not_found(
     doi = "10.1126/science.169.3946.635"
     lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(doi), max_retries=1)
     assert lookup.outcome == "unavailable"
-    assert cached(tmp_path, doi) is None
+    assert cached(tmp_path, doi, crossref_sim) is None
 
 
 def test_offline_miss_is_unavailable_without_a_request(
@@ -147,14 +150,15 @@ def test_expired_answers_are_asked_again_online_but_serve_offline(
     crossref_sim: CrossrefSimulator, tmp_path: Path
 ) -> None:
     with Cache(tmp_path / "cache") as cache:
-        cache.put("work", PONE, {"outcome": "not-found", "record": None, "agency": None}, -1)
+        cache.put("work", cache_origin_key(crossref_sim.url, PONE),
+                  {"outcome": "not-found", "record": None, "agency": None}, -1)
     lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE), offline=True)
     assert lookup.outcome == "not-found"  # offline, an old answer beats none
     assert crossref_sim.stats.requests == 0
     lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE))
     assert lookup.outcome == "found"  # online, an expired answer is asked again
     assert crossref_sim.stats.requests == 1
-    assert cached(tmp_path, PONE)["outcome"] == "found"
+    assert cached(tmp_path, PONE, crossref_sim)["outcome"] == "found"
 
 
 def test_a_failed_refresh_keeps_the_good_answer(
@@ -165,7 +169,7 @@ def test_a_failed_refresh_keeps_the_good_answer(
     lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE), refresh=True,
                             max_retries=1)
     assert lookup.outcome == "unavailable"
-    assert cached(tmp_path, PONE)["outcome"] == "found"
+    assert cached(tmp_path, PONE, crossref_sim)["outcome"] == "found"
     crossref_sim.clear_faults()
     lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(PONE))
     assert lookup.outcome == "found"
@@ -179,7 +183,7 @@ def test_agency_lookup_failure_is_unavailable_never_not_found(
     doi = "10.5555/evidence-cli.no-such-record"
     lookup, _ = with_client(crossref_sim, tmp_path, lambda c: c.get_work(doi), max_retries=2)
     assert lookup.outcome == "unavailable"
-    assert cached(tmp_path, doi) is None
+    assert cached(tmp_path, doi, crossref_sim) is None
     assert crossref_sim.stats.by_path[
         "/works/10.5555%2Fevidence-cli.no-such-record/agency"] == 3
 
@@ -206,7 +210,7 @@ def test_retries_are_bounded(crossref_sim: CrossrefSimulator, tmp_path: Path,
     assert crossref_sim.stats.requests == 4
     assert [attempt for attempt, _ in no_backoff] == [0, 1, 2]
     assert (client.stats.retries, client.stats.failures) == (3, 1)
-    assert cached(tmp_path, PONE) is None
+    assert cached(tmp_path, PONE, crossref_sim) is None
 
 
 def test_retry_after_is_honoured(crossref_sim: CrossrefSimulator, tmp_path: Path,
@@ -250,7 +254,9 @@ def test_retry_after_header_forms() -> None:
     assert _retry_after(answer("2")) == 2.0
     assert _retry_after(answer("0.2")) == 0.2
     assert _retry_after(answer("-5")) == 0.0
-    assert _retry_after(answer("86400")) == RETRY_AFTER_CAP
+    # Not capped here: a wait over RETRY_AFTER_CAP ends the retries at once (_request).
+    assert _retry_after(answer("86400")) == 86400.0 > RETRY_AFTER_CAP
+    assert _retry_after(answer("nan")) is None
     assert _retry_after(answer("soon")) is None
     in_ten = email.utils.formatdate(time.time() + 10, usegmt=True)
     assert 5 < (_retry_after(answer(in_ten)) or 0) <= 10

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from evidence_cli.services.cache import Cache
+from evidence_cli.services.crossref import cache_origin_key
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator
 
@@ -57,8 +58,12 @@ def verdicts(report: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
 
 
 def cached_dois(evidence_env: dict[str, str], *dois: str) -> set[str]:
+    # Answers are keyed by the service that gave them (here the simulator's URL).
+    origin = evidence_env["EVIDENCE_CROSSREF_URL"]
     with Cache(Path(evidence_env["EVIDENCE_CACHE_DIR"]), read_only=True) as cache:
-        return set(cache.get_many("work", dois, allow_expired=True))
+        found = cache.get_many("work", [cache_origin_key(origin, d) for d in dois],
+                               allow_expired=True)
+    return {doi for doi in dois if cache_origin_key(origin, doi) in found}
 
 
 def requests_for(sim: CrossrefSimulator, path: str) -> int:

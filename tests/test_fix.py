@@ -186,7 +186,9 @@ def test_search_unavailable_changes_nothing(
     (tmp_path / "evidence.toml").write_text("max-retries = 1\n", encoding="utf-8")
     bib = _fixed_file(tmp_path, "refs.bib", BIBTEX)
     done = run_evidence("fix", str(bib), "--write")
-    assert done.returncode == 0, done.stderr
+    # Exit 4 (issue 14): an entry could not be checked, so "done" would claim too much.
+    assert done.returncode == 4, done.stderr
+    assert "Could not check " in done.stderr
     # Only the entry whose DOI could be looked up directly may change: boulkedid2011's DOI is
     # another paper's, and with search down there is no confident replacement for it.
     assert "hamlin2011" in done.stderr and "no confident Crossref record" in done.stderr

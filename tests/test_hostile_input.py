@@ -387,8 +387,10 @@ def test_100000_nested_divs_inside_a_reference_section(run: Run, tmp_path: Path)
     path.write_text("<html><body><h2>References</h2><ul><li>" + "<div>" * depth
                     + "Smith J. A title. 2020. doi:10.1000/xyz" + "</div>" * depth
                     + "</li></ul></body></html>", encoding="utf-8")
-    # The same depth outside a section takes about 3 s end to end; 10 s is a generous bound.
-    result = _check(run, path, timeout=10)
+    # It took 5-10 s on a busy machine, so a fixed 10 s bound failed there (issue 14): the
+    # timeout only stops a hang. The quadratic slowdown this once had (no answer in minutes)
+    # would still show; its timing is watched by benchmarks/reliability.py, not by the suite.
+    result = _check(run, path, timeout=600)
     report = _assert_clean_outcome(result, path.name)
     assert [r["doi"] for r in report["references"]] == ["10.1000/xyz"]
 
@@ -475,9 +477,9 @@ def test_docx_xml_entities_are_never_expanded(run: Run, tmp_path: Path, valid_do
     assert "Traceback" not in result.stderr
     assert "lollol" not in result.stdout + result.stderr
     assert "root:" not in result.stdout + result.stderr
-    if case == "billion-laughs":  # an undefined entity to python-docx's parser: refused
+    if case == "billion-laughs":  # a DTD: refused before python-docx parses (issue 14)
         assert result.returncode == 3
-        assert result.stderr.startswith(f"evidence: error: {path.name}: cannot be opened")
+        assert result.stderr.startswith(f"evidence: error: {path.name}: declares XML entities")
     else:  # left unexpanded (python-docx's parser resolves no entities): the file is never read
         _assert_clean_outcome(result, path.name)
 

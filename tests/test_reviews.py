@@ -435,11 +435,17 @@ def test_sixteen_concurrent_adds_lose_no_update(evidence_env: dict[str, str], ne
         )
         for index, doi in enumerate(dois)
     ]
-    outcomes = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "") for p in processes]
-    for process in processes:
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
+    try:
+        outcomes = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "")
+                    for p in processes]
+    finally:  # a timeout above must not leave the others running (issue 14)
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            for stream in (process.stdout, process.stderr):
+                if stream:
+                    stream.close()
     assert all(code == 0 for code, _ in outcomes), outcomes
     studies = _load(new_review)["studies"]
     assert sorted(s["citation"]["doi"] for s in studies) == sorted(dois)
@@ -454,7 +460,9 @@ def test_sixteen_concurrent_adds_lose_no_update(evidence_env: dict[str, str], ne
 def test_review_audit_stores_results_and_flags_claims(run_evidence: RunEvidence,
                                                      new_review: Path) -> None:
     _ok(run_evidence("study", "add", "act", "--doi", CLEAN, "--id", "clean"))
-    _ok(run_evidence("study", "add", "act", "--doi", RETRACTED, "--id", "gone"))
+    # A retracted DOI is refused without --allow-retracted (issue 14, tests/test_hardening2.py).
+    _ok(run_evidence("study", "add", "act", "--doi", RETRACTED, "--id", "gone",
+                     "--allow-retracted"))
     _ok(run_evidence("study", "add", "act", "--doi", SADASIVAN, "--id", "fixed"))
     _ok(run_evidence("claim", "add", "act", "Stands", "--study", "clean", "--study", "fixed"))
     _ok(run_evidence("claim", "add", "act", "Rests on a retracted study", "--study", "gone",

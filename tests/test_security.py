@@ -309,9 +309,9 @@ def test_crossref_plus_token_goes_to_crossref_only(
                               "report.json", env=env)
         links = list(site.log)
     assert result.returncode in (0, 1, 4), result.stderr
-    # It did reach Crossref, as the documented header...
-    assert header_log and all(
-        h.get("crossref-plus-api-token") == f"Bearer {TOKEN}" for h in header_log)
+    # The simulator speaks plain http: since issue 14 the token goes only over https (to a host
+    # the user chose; tests/test_hardening2.py checks it does go there)...
+    assert header_log and not any("crossref-plus-api-token" in h for h in header_log)
     # ...and the sites the references link to were asked, without it.
     assert links, "the links were not checked: the test would prove nothing"
     for request in links:

@@ -608,8 +608,19 @@ def test_standalone_server() -> None:
         assert response.status_code == 200
         assert response.headers["x-rate-limit-limit"] == "50"
     finally:
+        # Whatever failed above, the simulator never outlives the test (issue 14: a failure
+        # here used to leave it running).
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            if process.stdout is not None:
+                process.stdout.close()
+    assert code == 0
 
 
 def test_requested_port_in_use_is_an_error_not_another_port(

@@ -16,21 +16,24 @@ cache_app = typer.Typer(help="Inspect or clear the cache of Crossref and link an
                         no_args_is_help=True)
 
 
-def _cache(cache_dir: Path | None) -> Cache:
+def _cache(cache_dir: Path | None, *, read_only: bool = False) -> Cache:
     from evidence_cli.config import resolve_settings
     from evidence_cli.services.cache import Cache
 
     settings = resolve_settings({"cache_dir": cache_dir})
-    return Cache(settings.cache_dir)
+    return Cache(settings.cache_dir, read_only=read_only)
 
 
 @cache_app.command("info")
 def info(cache_dir: Path | None = common.CACHE_DIR) -> int:
     """Show where the cache is, its size and its entries by kind."""
-    with _cache(cache_dir) as cache:
+    # Read-only: looking must not change the file (nor create the folder).
+    with _cache(cache_dir, read_only=True) as cache:
         details = cache.info()
     typer.echo(f"cache: {details['path']} ({details['bytes']:,} bytes)")
-    if not details["entries"]:
+    if details.get("problem"):
+        typer.echo(f"  damaged ({details['problem']}): run `evidence cache clear`")
+    elif not details["entries"]:
         typer.echo("  empty")
     for kind, counts in details["entries"].items():
         typer.echo(f"  {kind}: {counts['live']} live, {counts['expired']} expired")
@@ -45,7 +48,9 @@ def clear(
     """Remove cached answers (all of them, or only expired ones)."""
     with _cache(cache_dir) as cache:
         removed = cache.clear(expired_only=expired)
-    typer.echo(f"removed {removed} cached answers")
+    from evidence_cli.formats import count
+
+    typer.echo(f"removed {count(removed, 'cached answer')}")
     return 0
 
 

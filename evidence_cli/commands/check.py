@@ -124,7 +124,14 @@ def check(
     if output_format is not None:
         chosen = output_format.value
     elif output is not None:
-        chosen = format_for_output(output) or "json"
+        implied = format_for_output(output)
+        if implied is None:
+            from evidence_cli.formats import SUFFIX_FORMATS
+
+            known = " ".join(sorted(SUFFIX_FORMATS))
+            raise UsageError(f"--output {output}: the suffix {output.suffix or '(none)'!s} names "
+                             f"no report format; use one of {known}, or say which with --format")
+        chosen = implied
     else:
         chosen = "table"
 
@@ -145,12 +152,16 @@ def check(
         results = audit_references(references, settings, on_progress=lambda n: advance(n),
                                    stats=stats)
     report = build_report(results, snapshot=snapshot_info)
+    from evidence_cli.formats import neutral
+
     if chosen == "table":
         from evidence_cli.formats.table import render as render_table
 
-        text = render_table(report, color=output is None and sys.stdout.isatty())
+        # The table shows reference text inert already; its colours are its own escapes.
+        text = neutral(render_table(report, color=output is None and sys.stdout.isatty()),
+                       controls=False)
     else:
-        text = renderer(chosen)(report)
+        text = neutral(renderer(chosen)(report), commands=chosen == "github")
     if output is not None:
         from evidence_cli.atomic import write_atomic
         from evidence_cli.errors import InputError
@@ -161,7 +172,9 @@ def check(
             raise InputError(str(output), f"cannot write the report: {error.strerror}; check "
                              "that the folder exists and is writable") from None
     else:
-        sys.stdout.write(text)
+        from evidence_cli.output import write_trusted
+
+        write_trusted(sys.stdout, text)
         sys.stdout.flush()
     if chosen == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         from evidence_cli.formats.github import write_step_summary
@@ -178,6 +191,8 @@ def check(
                 f"requests; DataCite: {stats.extra.get('datacite_requests', 0)} requests; "
                 f"cache: {settings.cache_dir}\n"
             )
+            for note in stats.extra.get("notes", []):
+                sys.stderr.write(f"Crossref: {note}\n")
     return exit_code_for(report, settings.fail_on)
 
 

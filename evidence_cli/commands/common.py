@@ -13,7 +13,8 @@ MAILTO = typer.Option(
     help="Your e-mail, sent to Crossref for its polite pool [env: EVIDENCE_MAILTO].",
 )
 CACHE_DIR = typer.Option(
-    None, "--cache-dir", help="Cache folder [env: EVIDENCE_CACHE_DIR].", show_default="./cache",
+    None, "--cache-dir", help="Cache folder [env: EVIDENCE_CACHE_DIR; default: cache-dir in the "
+    "config file (relative to it), else your user cache folder].",
 )
 OFFLINE = typer.Option(
     None, "--offline", help="Answer from the cache only; a miss is unverifiable, never ok.",

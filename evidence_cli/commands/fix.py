@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from evidence_cli.commands import common
-from evidence_cli.errors import EXIT_OK, InputError, UsageError
+from evidence_cli.errors import EXIT_OK, EXIT_UNVERIFIABLE, InputError, UsageError
 
 if TYPE_CHECKING:
     from evidence_cli.fix import EntryChanges
@@ -58,6 +58,8 @@ def fix(
     kind = SUFFIX_READERS.get(path.suffix.lower()) or sniff(data)
     if kind not in FIXABLE_KINDS:
         raise UsageError(f"{path}: fix edits BibTeX, RIS and CSL-JSON files, not {kind}")
+    # Before any lookup: a file that will not be written is refused at once.
+    target = _writable_target(path) if write else path
     settings = resolve_settings({
         "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
         "offline": offline, "refresh": refresh, "timeout": timeout,
@@ -77,33 +79,78 @@ def fix(
         raise InputError(str(path), f"cannot be edited safely: {error}") from None
     diff = unified_diff(text, new_text, str(path))
     sys.stdout.write(diff)
+    # Entries Crossref could not be asked about were not checked: "nothing to change" would be
+    # a verdict nobody made (exit 4, like check).
+    unchecked = sum(1 for r in results if any(f.code == "service-unavailable"
+                                              for f in r.findings))
     if not quiet:
-        _report(changes, str(path), bool(diff), write)
+        _report(changes, str(path), bool(diff), write, unchecked)
     if write and diff:
         from evidence_cli.atomic import write_atomic
 
         bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
-        backup = path.with_name(path.name + ".bak")
+        backup = target.with_name(target.name + ".bak")
         # The backup (the original bytes: decode_text proved them UTF-8) is written first: if
-        # anything fails after it, the original is still there.
-        write_atomic(backup, data.decode("utf-8"))
-        write_atomic(path, bom + new_text)
-    return EXIT_OK
+        # anything fails after it, the original is still there. Both go beside the file a
+        # symbolic link points at, which is the file that gets fixed.
+        try:
+            write_atomic(backup, data.decode("utf-8"))
+            write_atomic(target, bom + new_text)
+        except OSError as error:
+            raise InputError(str(path), f"cannot be written: {error.strerror or error}") \
+                from None
+    return EXIT_UNVERIFIABLE if unchecked else EXIT_OK
 
 
-def _report(changes: list[EntryChanges], path: str, changed: bool, write: bool) -> None:
+def _writable_target(path: Path) -> Path:
+    """The file --write replaces: the target of a symbolic link, and only one the user may
+    write. The write is a rename over the file, which a read-only file or another user's would
+    not stop by itself; refusing keeps both as they are."""
+    import os
+    import stat
+
+    target = path.resolve()
+    try:
+        info = target.stat()
+    except OSError as error:
+        raise InputError(str(path), f"cannot be written: {error.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(str(path), "is not a regular file: fix --write cannot replace it")
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise InputError(str(path), "belongs to another user: fix --write would replace it "
+                         "with a file of yours; refusing (copy it, or run as its owner)")
+    if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+        raise InputError(str(path), "is read-only: refusing to replace it; make it writable "
+                         "first if it should be fixed")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise InputError(str(path), f"cannot be replaced: its folder {target.parent} is not "
+                         "writable")
+    return target
+
+
+def _report(changes: list[EntryChanges], path: str, changed: bool, write: bool,
+            unchecked: int = 0) -> None:
+    from evidence_cli.formats import count
+
     lines: list[str] = []
     edited = [c for c in changes if c.values]
     for change in changes:
         ref = change.result.reference
         for note in change.left:
             lines.append(f"{ref.id} ({path}:{ref.source.line}): not changed: {note}")
+    if unchecked:
+        lines.append(f"Could not check {count(unchecked, 'entry', 'entries')} in {path} "
+                     "(Crossref could not be asked, or --offline found no answer): they were "
+                     "not changed.")
     if not changed:
-        lines.append(f"Nothing to change in {path}.")
+        among = " among the entries checked" if unchecked else ""
+        lines.append(f"Nothing to change in {path}{among}.")
     elif write:
-        lines.append(f"{len(edited)} entries changed in {path}; the original is in {path}.bak.")
+        lines.append(f"{count(len(edited), 'entry', 'entries')} changed in {path}; the original "
+                     f"is in {path}.bak.")
     else:
-        lines.append(f"{len(edited)} entries would change; run with --write to apply.")
+        lines.append(f"{count(len(edited), 'entry', 'entries')} would change; run with --write "
+                     "to apply.")
     sys.stderr.write("\n".join(lines) + "\n")
 
 

@@ -13,6 +13,7 @@ import typer
 
 from evidence_cli.commands import common
 from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EvidenceError, ServiceError, UsageError
+from evidence_cli.formats import count
 
 if TYPE_CHECKING:
     from evidence_cli.reviews.store import ReviewStore
@@ -117,7 +118,7 @@ def review_list(
 ) -> int:
     """List the reviews in the reviews folder."""
     store = _store(_settings(reviews_dir))
-    entries = []
+    entries: list[dict[str, Any]] = []
     for slug in store.slugs():
         try:
             review = store.read(slug)
@@ -141,8 +142,8 @@ def review_list(
             typer.echo(f"{entry['slug']}  UNREADABLE  {entry['problem']}")
         else:
             flag = "" if entry["valid"] else "  (INVALID: run `evidence review validate`)"
-            typer.echo(f"{entry['slug']}  {entry['studies']} studies  {entry['claims']} claims  "
-                       f"{entry['title']}{flag}")
+            typer.echo(f"{entry['slug']}  {count(entry['studies'], 'study', 'studies')}  "
+                       f"{count(entry['claims'], 'claim')}  {entry['title']}{flag}")
     return EXIT_OK
 
 
@@ -286,12 +287,14 @@ def review_audit(
     with store.edit(slug) as current:
         for study in current.doc.get("studies") or []:
             entry = audited.get(study.get("id"))
-            if entry is None:
+            if entry is not None:
+                ref, result = entry
+                now = auditing.reference_of(study, ref.source.path, ref.source.line)
+            if entry is None or now.cited != ref.cited:
+                # Added or edited while we were checking: it is in the review, but this audit
+                # did not check it (its stored audit, if any, is left as it was).
+                statuses[str(study.get("id"))] = ("unverifiable", [])
                 continue
-            ref, result = entry
-            now = auditing.reference_of(study, ref.source.path, ref.source.line)
-            if now.cited != ref.cited:
-                continue  # edited while we were checking: its old audit no longer applies
             study["audit"] = auditing.study_audit(result, today)
             statuses[str(study["id"])] = (result.status, list(study["audit"]["findings"]))
         verdicts = auditing.judge_claims(current.doc.get("claims") or [], statuses)
@@ -326,8 +329,8 @@ def _print_audit(results: list[Any], verdicts: list[Any]) -> None:
         counts[result.status] = counts.get(result.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no studies"
     flagged = sum(1 for v in verdicts if v.problems)
-    sys.stderr.write(f"{len(results)} studies: {summary}; {flagged} of {len(verdicts)} claims "
-                     "flagged\n")
+    sys.stderr.write(f"{count(len(results), 'study', 'studies')}: {summary}; {flagged} of "
+                     f"{count(len(verdicts), 'claim')} flagged\n")
 
 
 # --- study --------------------------------------------------------------------------------------
@@ -340,10 +343,11 @@ def study_add(
                                    "from Crossref."),
     pmid: str | None = typer.Option(None, "--pmid", help="The study's PubMed id; the citation "
                                     "(and DOI) is filled from PubMed."),
-    allow_retracted: bool = typer.Option(False, "--allow-retracted", help="Add a study PubMed "
-                                         "records as retracted (a caveat records it)."),
     unverified: bool = typer.Option(False, "--unverified", help="Add the study even when "
                                     "Crossref cannot confirm the DOI (a caveat records it)."),
+    allow_retracted: bool = typer.Option(False, "--allow-retracted", help="Add a retracted "
+                                         "study, or one with an expression of concern (it is "
+                                         "marked in the review)."),
     study_id: str | None = typer.Option(None, "--id", help="Citation key [default: "
                                         "author-year]."),
     design: str | None = typer.Option(None, "--design", help="rct, quasi-experimental, cohort, "
@@ -460,9 +464,20 @@ def study_add(
         if citation.get("doi"):
             cited_doi = str(citation["doi"])
     elif cited_doi is not None:
-        citation, caveat_text = _citation_for_doi(settings, cited_doi, unverified)
+        citation, caveat_text, notices = _citation_for_doi(settings, cited_doi, unverified)
         if caveat_text:
             caveats.append(caveat_text)
+        if notices:
+            # A retracted study is not evidence: refused unless asked for, and then marked as
+            # `review audit` would mark it (tables and lists show RETRACTED).
+            codes = list(dict.fromkeys(f.code for f in notices))
+            said = " ".join(f.message for f in notices)
+            if not allow_retracted:
+                raise RefusedError(f"{cited_doi}: {said} Not added; add it anyway with "
+                                   "--allow-retracted (it is then marked in the review)")
+            study["audit"] = {"date": _today(), "findings": codes,
+                              "status": "error" if "retracted" in codes else "warning"}
+            caveats.append(f"Added with --allow-retracted ({_today()}): {said}")
     citation.update(manual)
     study["citation"] = citation
     if caveats:
@@ -502,8 +517,10 @@ def study_add(
 
 def _citation_for_doi(
     settings: Settings, cited_doi: str, unverified: bool
-) -> tuple[dict[str, Any], str | None]:
-    """The citation Crossref registers for a DOI, and a caveat when it could not be confirmed."""
+) -> tuple[dict[str, Any], str | None, list[Any]]:
+    """The citation Crossref registers for a DOI, a caveat when it could not be confirmed, and
+    the retraction or expression-of-concern findings Crossref records for it."""
+    from evidence_cli.checks.updates import check_updates
     from evidence_cli.records import registered_fields
     from evidence_cli.reviews.studies import citation_from_fields
     from evidence_cli.services.session import lookup_works
@@ -512,24 +529,26 @@ def _citation_for_doi(
     if lookup.outcome == "found" and lookup.record is not None:
         citation = citation_from_fields(registered_fields(lookup.record))
         citation["doi"] = cited_doi
-        return citation, None
+        notices = [f for f in check_updates(lookup.record)
+                   if f.code in ("retracted", "expression-of-concern")]
+        return citation, None, notices
     if lookup.outcome == "other-agency":
         typer.echo(f"note: {cited_doi} is registered with {lookup.agency or 'another agency'}, "
                    "not Crossref: describe the citation with --title, --author, --year ...",
                    err=True)
-        return {"doi": cited_doi}, None
+        return {"doi": cited_doi}, None, []
     if lookup.outcome == "not-found":
         if not unverified:
             raise RefusedError(f"no registration agency knows the DOI {cited_doi}: check it, "
                                "or add the study anyway with --unverified")
         return {"doi": cited_doi}, (f"Unverified: no registration agency knew the DOI "
-                                    f"{cited_doi} when the study was added ({_today()}).")
+                                    f"{cited_doi} when the study was added ({_today()})."), []
     if not unverified:
         raise ServiceError(f"Crossref could not be asked about {cited_doi} "
                            f"({lookup.detail or 'unavailable'}); try again later, or add the "
                            "study with --unverified")
     return {"doi": cited_doi}, (f"Unverified: Crossref could not be asked about the DOI when the "
-                                f"study was added ({_today()}).")
+                                f"study was added ({_today()})."), []
 
 
 def _citation_for_pmid(
@@ -773,7 +792,12 @@ def table(
     if output_format is not None:
         chosen = output_format.lower()
     elif output is not None:
-        chosen = TABLE_SUFFIXES.get(output.suffix.lower(), "markdown")
+        implied = TABLE_SUFFIXES.get(output.suffix.lower())
+        if implied is None:
+            raise UsageError(f"--output {output}: the suffix {output.suffix or '(none)'} names no "
+                             f"table format; use one of {' '.join(sorted(TABLE_SUFFIXES))}, or "
+                             "say which with --format")
+        chosen = implied
     else:
         chosen = "markdown"
     if chosen not in tables.FORMATS:
@@ -782,7 +806,10 @@ def table(
     keys = _parsed("--columns", tables.parse_columns, columns)
     order = _parsed("--sort", tables.parse_sort, sort)
     review = _store(_settings(reviews_dir)).load(slug)
-    text = tables.render(review.doc, chosen, keys, order)
+    from evidence_cli.formats import neutral
+
+    # Files too: a table is read on a terminal or in a CI log as often as in a browser.
+    text = neutral(tables.render(review.doc, chosen, keys, order))
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -77,12 +77,14 @@ class ReviewStore:
         path = self.path_for(slug)
         if not path.is_file():
             raise InputError(str(path), f"no review '{slug}' (`evidence review list` shows them)")
+        from evidence_cli.sources.safe_read import read_capped
+
         try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise InputError(str(path), f"cannot read: {error.strerror}") from None
-        if len(data) > yamlio.MAX_REVIEW_BYTES:
-            raise InputError(str(path), "file is too large to be a review")
+            data = read_capped(path, yamlio.MAX_REVIEW_BYTES)
+        except InputError as error:
+            if "limit" in error.message:
+                raise InputError(str(path), "file is too large to be a review") from None
+            raise
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -112,15 +114,27 @@ class ReviewStore:
         path = self.path_for(slug)
         if not self.directory.is_dir():
             raise InputError(str(self.directory), "reviews directory does not exist")
-        lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
+        lock_path = Path(str(path) + ".lock")
+        if lock_path.is_symlink():
+            # filelock >= 3.20.1 refuses to follow it (CVE-2025-68146); say what to do.
+            raise InputError(str(lock_path), "the review's lock file is a symbolic link: "
+                             "refusing to use it; remove it if no evidence command is running")
+        lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_SECONDS)
         try:
-            with lock:
-                yield path
+            lock.acquire()
         except Timeout:
             raise InputError(
                 str(path), f"another evidence command held the review's lock for over "
                 f"{LOCK_TIMEOUT_SECONDS:.0f} s"
             ) from None
+        except OSError as error:
+            raise InputError(str(lock_path), f"cannot take the review's lock: "
+                             f"{error.strerror or error}; check that {self.directory} is "
+                             "writable") from None
+        try:
+            yield path
+        finally:
+            lock.release()
 
     @contextlib.contextmanager
     def edit(self, slug: str) -> Iterator[LoadedReview]:
@@ -140,16 +154,29 @@ class ReviewStore:
                 )
                 raise UsageError(f"{review.path}: change refused, the review would be invalid: "
                                  f"{lines}")
-            write_atomic(review.path, yamlio.dump(review.doc))
+            _write(review.path, yamlio.dump(review.doc))
 
     def create(self, slug: str, doc: Any) -> Path:
         """Write a new review; refuses to overwrite an existing one."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(str(self.directory), f"cannot create the reviews folder: "
+                             f"{error.strerror}") from None
         problems = validate(doc, slug)
         if problems:
             raise UsageError("; ".join(p.render(slug) for p in problems[:3]))
         with self.lock(slug) as path:
             if path.exists():
                 raise UsageError(f"review '{slug}' already exists: {path}")
-            write_atomic(path, yamlio.dump(doc))
+            _write(path, yamlio.dump(doc))
         return path
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a review atomically; a folder or file that cannot be written is one clear line."""
+    try:
+        write_atomic(path, text)
+    except OSError as error:
+        raise InputError(str(path), f"cannot write the review: {error.strerror or error}; "
+                         "check that the file and its folder are writable") from None

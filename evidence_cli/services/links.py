@@ -26,6 +26,7 @@ from evidence_cli.services.netguard import (
     ResolutionFailed,
     Resolver,
     checked_addresses,
+    no_network_reason,
     system_resolve,
     url_host_for,
 )
@@ -113,6 +114,7 @@ class _Answer:
     retry_after: float | None = None
     error: str | None = None  # "timeout", "unreachable", "protocol", "refused"
     detail: str = ""
+    no_route: bool = False  # unreachable because this machine has no route (not the host)
 
     @property
     def transient(self) -> bool:
@@ -242,6 +244,11 @@ class LinkChecker:
         # cannot stretch the run. Timeouts do not count: they are a page's, not a host's.
         self._dead_hosts: set[str] = set()
         self._runs: dict[str, asyncio.Future[LinkVerdict | None]] = {}
+        # For telling "no network here" from "this host is down": hosts that answered anything,
+        # and hosts that failed because names do not resolve or there is no route (host ->
+        # reason). The audit reads both once every link is checked.
+        self.answered_hosts: set[str] = set()
+        self.offline_reasons: dict[str, str] = {}
 
     @staticmethod
     def _compile(pattern: str) -> re.Pattern[str]:
@@ -484,6 +491,7 @@ class LinkChecker:
                 named = f"{exc.host} resolves to {exc.address},"
             return _Answer(error="refused", detail=f"{named} {exc.reason}")
         except ResolutionFailed as exc:
+            self.offline_reasons.setdefault(host, f"host names do not resolve ({exc})")
             return _Answer(error="unreachable", detail=str(exc))
         answer = _Answer(error="unreachable", detail="no address to connect to")
         for address in addresses:
@@ -492,6 +500,10 @@ class LinkChecker:
             # route); any answer or timeout is the host's answer.
             if answer.error != "unreachable":
                 break
+        if answer.error in (None, "protocol"):  # something answered: there is a network
+            self.answered_hosts.add(host)
+        elif answer.error == "unreachable" and answer.no_route:
+            self.offline_reasons.setdefault(host, answer.detail)
         return answer
 
     def _request(self, method: str, url: httpx.URL, address: str,
@@ -534,7 +546,8 @@ class LinkChecker:
         except (TimeoutError, httpx.TimeoutException) as exc:
             return _Answer(error="timeout", detail=type(exc).__name__)
         except httpx.ConnectError as exc:
-            return _Answer(error="unreachable", detail=_connect_failure(exc))
+            return _Answer(error="unreachable", detail=_connect_failure(exc),
+                           no_route=no_network_reason(exc) is not None)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             return _Answer(error="protocol", detail=str(exc) or type(exc).__name__)
         except httpx.TransportError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -210,3 +211,30 @@ __all__: Sequence[str] = (
     "system_resolve",
     "url_host_for",
 )
+
+
+# errno values that say the machine has no route anywhere (not that one host is down).
+_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTUNREACH})
+
+
+def no_network_reason(exc: BaseException) -> str | None:
+    """Why a connection failure looks like "no network here" (a name that does not resolve, no
+    route), or None for a failure that says something about the host itself (refused, reset)."""
+    inner: BaseException | None = exc
+    seen = 0
+    while inner is not None and seen < 20:
+        if isinstance(inner, socket.gaierror | ResolutionFailed):
+            return f"host names do not resolve ({inner})"
+        if isinstance(inner, OSError) and inner.errno in _NO_ROUTE:
+            return f"no route to the network ({inner.strerror})"
+        if isinstance(inner, ConnectionRefusedError):
+            return None
+        text = str(inner)
+        if "Name or service not known" in text or "Temporary failure in name resolution" in text \
+                or "nodename nor servname" in text or "No address associated" in text:
+            return f"host names do not resolve ({text})"
+        if "Network is unreachable" in text or "No route to host" in text:
+            return f"no route to the network ({text})"
+        inner = inner.__cause__ or inner.__context__
+        seen += 1
+    return None

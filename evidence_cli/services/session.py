@@ -62,10 +62,11 @@ class Services:
 async def open_services(
     settings: Settings, *, on_lookup: Callable[[], None] | None = None
 ) -> AsyncIterator[Services]:
-    headers = {"User-Agent": user_agent(settings.mailto), "Accept": "application/json"}
-    if settings.crossref_plus_token:
-        # Metadata Plus subscribers authenticate with this header; it is never logged or cached.
-        headers["Crossref-Plus-API-Token"] = f"Bearer {settings.crossref_plus_token}"
+    # Only encodings the Crossref client inflates itself, within its byte cap. The Metadata
+    # Plus token is not a client default: the Crossref client adds it to its own requests only
+    # (https, a host the user chose), so it can never go anywhere else.
+    headers = {"User-Agent": user_agent(settings.mailto), "Accept": "application/json",
+               "Accept-Encoding": "gzip, deflate"}
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     cache = Cache(settings.cache_dir, read_only=settings.offline)
     snapshot: SnapshotClient | None = None

@@ -160,6 +160,11 @@ class SnapshotClient:
     def stats(self) -> ClientStats:
         return self.api.stats
 
+    @property
+    def no_network(self) -> str | None:
+        """The API client's "no network at all" notice, when the run found none."""
+        return self.api.no_network
+
     async def get_work(self, doi: str) -> WorkLookup:
         return (await self.get_works([doi]))[doi]
 

@@ -115,27 +115,25 @@ def _decode_utf16(data: bytes, path: str) -> str:
 
 
 def _files_below(folder: Path) -> Iterator[Path]:
+    root = folder.resolve()
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix.lower() in SUFFIX_READERS and not any(
             part.startswith(".") for part in path.relative_to(folder).parts
         ):
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                # A link out of the folder (notes.txt -> ../.git/config) would print what it
+                # points at in every report: a folder run reads only what is inside it.
+                from evidence_cli.notices import warn
+
+                warn(f"{path}: skipped: a symbolic link to a file outside {folder}")
+                continue
             yield path
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError(
-                str(path), f"is {size} bytes, over the {MAX_INPUT_BYTES} byte input limit"
-            )
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a directory") from None
-    except OSError as error:
-        raise InputError(str(path), f"cannot be read: {error.strerror}") from None
+    from evidence_cli.sources.safe_read import read_capped
+
+    return read_capped(path, MAX_INPUT_BYTES)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

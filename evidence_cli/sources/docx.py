@@ -68,6 +68,25 @@ def check_archive(data: bytes, path: str) -> None:
         if _main_part(archive) is None:
             raise InputError(path, "is a zip archive but not a Word document "
                              "(no word/document.xml)")
+        _refuse_entities(archive, path)
+
+
+def _refuse_entities(archive: zipfile.ZipFile, path: str) -> None:
+    """Refuse a document that declares a DTD. Word never writes one; python-docx's parser
+    leaves entity references unexpanded, and the text after one (`&x;`) is silently lost, so a
+    document with them cannot be read truthfully. The DOCTYPE must precede the root element:
+    the first 64 KB of the part (the prolog) are enough to see it."""
+    try:
+        with archive.open("word/document.xml") as part:
+            head = part.read(64 * 1024)
+    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, RuntimeError,
+            ValueError) as error:
+        raise InputError(path, f"cannot be opened as a Word document ({error})") from None
+    root = head.find(b"<w:document")
+    if b"<!DOCTYPE" in (head if root < 0 else head[:root]).upper():
+        raise InputError(path, "declares XML entities (a DOCTYPE), which Word never writes: the "
+                         "text after an entity reference cannot be read; save it again from "
+                         "Word, or export the references")
 
 
 _OFFICE_DOCUMENT = re.compile(r"/officeDocument$")
