@@ -86,7 +86,9 @@ def token_labels(ref: Labelled) -> tuple[list[Token], list[str]]:
     for i, token in enumerate(tokens):
         while index < len(spans) and spans[index][2] <= token.start:
             index += 1
-        if index < len(spans) and spans[index][1] <= token.start < spans[index][2]:
+        # A token takes the label of the span it overlaps: "https://doi.org/10.1/x" is one token
+        # though only "10.1/x" was marked as the DOI.
+        if index < len(spans) and spans[index][1] < token.end:
             labels[i] = spans[index][0]
     out: list[str] = []
     i = 0
