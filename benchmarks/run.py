@@ -194,9 +194,10 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "habanero": habanero,
     "links": _script("benchmarks/links_vs_linkchecker.py"),
     "matching": _script("-m", "benchmarks.matching_eval", "--write"),
+    "refparse": _script("benchmarks/refparse_eval.py", "--write"),
 }
 # The order of BENCHMARKS.md; profile.md is written by hand (profiling is not repeatable).
-SECTIONS = ("cold", "habanero", "warm", "startup", "links", "matching", "profile")
+SECTIONS = ("cold", "habanero", "warm", "startup", "links", "matching", "refparse", "profile")
 
 HEADER = """# Benchmarks
 

@@ -39,8 +39,9 @@ def to_cited(parsed: ParsedReference) -> CitedFields:
         fields.year = int(year.value)
     if parsed.confident("authors") is not None:
         fields.authors = list(parsed.authors)
-    if fields.title and not (fields.authors or fields.container or fields.doi or fields.url):
-        # A title-like sentence with no author, no container and no identifier is prose (a
-        # note, a heading), not a reference: a search for it would find some other work.
+    if fields.title and not (fields.authors or fields.container):
+        # A title-like sentence with neither an author nor a container is prose (a note, a
+        # heading, "Expression of concern, doi: ..."), not a reference's title: compared with a
+        # record or searched for, it would raise a false alarm.
         fields.title = None
     return fields
