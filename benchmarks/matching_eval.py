@@ -40,8 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evidence_cli import matching  # noqa: E402
 from evidence_cli.audit import search_text  # noqa: E402
+from evidence_cli.checks import matching  # noqa: E402
 from evidence_cli.sources.freetext import parse_reference  # noqa: E402
 from tests.simulator import CrossrefSimulator  # noqa: E402
 

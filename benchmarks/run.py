@@ -194,10 +194,12 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "habanero": habanero,
     "links": _script("benchmarks/links_vs_linkchecker.py"),
     "matching": _script("-m", "benchmarks.matching_eval", "--write"),
+    "styles": _script("benchmarks/styles_e2e.py", "--write"),
     "refparse": _script("benchmarks/refparse_eval.py", "--write"),
 }
 # The order of BENCHMARKS.md; profile.md is written by hand (profiling is not repeatable).
-SECTIONS = ("cold", "habanero", "warm", "startup", "links", "matching", "refparse", "profile")
+SECTIONS = ("cold", "habanero", "warm", "startup", "links", "matching", "styles", "refparse",
+            "profile")
 
 HEADER = """# Benchmarks
 

@@ -10,6 +10,7 @@ from typing import Any
 from evidence_cli import __version__
 from evidence_cli import doi as doi_rules
 from evidence_cli.checks import check_record
+from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import CODES
 from evidence_cli.models import (
     CitedFields,
@@ -18,7 +19,6 @@ from evidence_cli.models import (
     ReferenceResult,
     summarize,
 )
-from evidence_cli.records import registered_fields
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.links import LinkVerdict
 from evidence_cli.services.session import Services, open_services
@@ -96,7 +96,10 @@ async def _audit(
         lookups, verdicts = await asyncio.gather(
             services.crossref.get_works(dois), _check_links(services, urls, on_progress)
         )
-        results = [_assess(ref, lookups, settings) for ref in references]
+        # Each record is read into a RegisteredWork once, however many references cite it.
+        works = {doi: RegisteredWork.from_record(lookup.record) for doi, lookup in lookups.items()
+                 if lookup.outcome == "found" and lookup.record is not None}
+        results = [_assess(ref, lookups, works, settings) for ref in references]
         if settings.check_dois:
             await _match_missing(results, services)
         if settings.check_urls:
@@ -163,8 +166,8 @@ def _link_finding(url: str, finding: Finding) -> Finding:
                    registered=finding.registered, suggestion=finding.suggestion)
 
 
-def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
-            ) -> ReferenceResult:
+def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
+            settings: Settings) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
     result = ReferenceResult(reference=ref, doi=None, registered=None, findings=[])
     cited_doi = ref.cited.doi
@@ -179,9 +182,10 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], settings: Settings
         return result
     lookup = lookups[cited_doi]
     result.doi = cited_doi
-    if lookup.outcome == "found" and lookup.record is not None:
-        result.registered = registered_fields(lookup.record)
-        result.findings.extend(check_record(ref.cited, lookup.record))
+    work = works.get(cited_doi)
+    if work is not None:
+        result.registered = work.to_fields()
+        result.findings.extend(check_record(ref.cited, work, ref.text))
     elif lookup.outcome == "not-found":
         result.findings.append(_finding(
             "doi-not-found",
@@ -216,7 +220,7 @@ def search_text(cited: CitedFields, raw: str) -> str:
 
 async def _match_missing(results: list[ReferenceResult], services: Services) -> None:
     """Find records for references without a DOI, and the right DOI for a wrong one."""
-    from evidence_cli import matching
+    from evidence_cli.checks import matching
 
     wanted: list[ReferenceResult] = []
     for result in results:
@@ -271,14 +275,15 @@ def _worth_searching(ref: Reference) -> bool:
 
 
 def _apply_match(result: ReferenceResult, outcome: Any) -> None:
-    from evidence_cli import matching
+    from evidence_cli.checks import matching
 
     result.findings.extend(matching.outcome_findings(outcome))
     if outcome.kind == "matched" and outcome.record is not None:
         record = outcome.record
         result.doi = str(record.get("DOI", "")).lower() or None
-        result.registered = registered_fields(record)
-        result.findings.extend(check_record(result.reference.cited, record))
+        work = RegisteredWork.from_record(record)
+        result.registered = work.to_fields()
+        result.findings.extend(check_record(result.reference.cited, work, result.reference.text))
 
 
 def build_report(results: list[ReferenceResult]) -> dict[str, Any]:

@@ -65,6 +65,14 @@ class CitedFields:
         return cls(**{key: data[key] for key in CITED_KEYS if key in data})
 
 
+class ReferenceForm(StrEnum):
+    """How a reference gave its fields: named by the input (BibTeX, RIS, CSL-JSON, a review's
+    citation) or parsed from free text, where the checks judge the text itself (issue #11)."""
+
+    FIELDS = "fields"
+    TEXT = "text"
+
+
 @dataclass(slots=True)
 class Reference:
     """One cited work as read from an input, before anything was looked up.
@@ -78,6 +86,13 @@ class Reference:
     raw: str
     cited: CitedFields
     links: list[str] = field(default_factory=list)
+    form: ReferenceForm = ReferenceForm.FIELDS
+
+    @property
+    def text(self) -> str | None:
+        """The text the checks search for registered values: a free-text reference as written;
+        None for a structured one, whose fields are compared as given."""
+        return self.raw if self.form is ReferenceForm.TEXT else None
 
 
 @dataclass(slots=True)

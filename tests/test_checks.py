@@ -11,16 +11,17 @@ from typing import Any
 import pytest
 
 from evidence_cli.checks import check_record
-from evidence_cli.checks.fields import (
+from evidence_cli.checks.compare import (
     authors_problem,
-    check_fields,
     containers_agree,
     names_agree,
     page_range,
     pages_agree,
     titles_agree,
 )
+from evidence_cli.checks.fields import check_fields
 from evidence_cli.checks.updates import check_updates
+from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.models import CitedFields, Severity
 from evidence_cli.records import registered_fields, registered_years
 
@@ -54,6 +55,11 @@ HER2 = "10.1200/jco.2021.39.15_suppl.4068"  # recorded; <sup> tags in the title
 CLEAN = "10.5555/evidence-cli.clean"  # constructed
 
 
+def work(doi: str) -> RegisteredWork:
+    """A held record read as a registered work."""
+    return RegisteredWork.from_record(record(doi))
+
+
 def codes(cited: CitedFields, doi: str) -> list[str]:
     return [f.code for f in check_record(cited, record(doi))]
 
@@ -81,20 +87,20 @@ PONE_TITLE = (
     ],
 )
 def test_title_variants_agree(cited: str) -> None:
-    assert titles_agree(cited, record(PONE))
+    assert titles_agree(cited, work(PONE))
 
 
 def test_title_ignores_html_tags_in_the_record() -> None:
-    assert titles_agree("The role of AI in ecology's computational carbon footprint", record(FEE))
+    assert titles_agree("The role of AI in ecology's computational carbon footprint", work(FEE))
     assert titles_agree(
         "Imaging HER2-positive metastatic esophagogastric cancer with 89Zr-trastuzumab PET and "
         "18F-FDG PET",
-        record(HER2),
+        work(HER2),
     )
     assert titles_agree(
         "RNeXML: a package for reading and writing richly annotated phylogenetic, character and "
         "trait data in R",
-        record(RNEXML),
+        work(RNEXML),
     )
 
 
@@ -105,26 +111,27 @@ def test_title_ignores_mathml() -> None:
         "<mml:mi>H</mml:mi><mml:mi>&#x221E;</mml:mi></mml:msub></mml:math> controllers for "
         "delayed insulin dosing systems"
     ]
-    assert titles_agree("Stability of H∞ controllers for delayed insulin dosing systems", message)
-    assert not titles_agree("Metformin and cognitive decline in older adults", message)
+    assert titles_agree("Stability of H∞ controllers for delayed insulin dosing systems",
+                        as_work(message))
+    assert not titles_agree("Metformin and cognitive decline in older adults", as_work(message))
 
 
 def test_title_missing_or_extra_subtitle() -> None:
     # The record holds the subtitle separately: both the short and the full form are the title.
-    assert titles_agree("Vector Quotient Filters", record(VQF))
+    assert titles_agree("Vector Quotient Filters", work(VQF))
     assert titles_agree(
-        "Vector quotient filters: overcoming the time/space trade-off in filter design", record(VQF)
+        "Vector quotient filters: overcoming the time/space trade-off in filter design", work(VQF)
     )
     # A cited title without the registered subtitle.
     assert titles_agree("Metformin and cognitive decline in older adults with type 2 diabetes",
-                        record(CLEAN))
+                        work(CLEAN))
 
 
 def test_title_of_another_work_disagrees() -> None:
     assert not titles_agree("Early warning signals: the charted and uncharted territories",
-                            record(PONE))
+                            work(PONE))
     assert not titles_agree("Methylphenidate exposure protects dopamine neurons in rats",
-                            record(PONE))
+                            work(PONE))
 
 
 def test_title_mismatch_finding_names_both_titles() -> None:
@@ -292,7 +299,7 @@ def test_article_numbers() -> None:
     ],
 )
 def test_container_full_and_short(cited: str) -> None:
-    assert containers_agree(cited, record(AJMG))
+    assert containers_agree(cited, work(AJMG))
 
 
 def test_container_abbreviation() -> None:
@@ -301,10 +308,10 @@ def test_container_abbreviation() -> None:
     message["short-container-title"] = []
     for cited in ("J Marital Fam Ther", "J. Marital Fam. Ther.",
                   "Journal of Marital & Family Therapy"):
-        assert containers_agree(cited, message), cited
-    assert not containers_agree("J Fam Psychol", message)
-    assert containers_agree("Methods Ecol Evol", record(RNEXML))
-    assert containers_agree("Theor Ecol", record("10.1007/s12080-013-0192-6"))
+        assert containers_agree(cited, as_work(message)), cited
+    assert not containers_agree("J Fam Psychol", as_work(message))
+    assert containers_agree("Methods Ecol Evol", work(RNEXML))
+    assert containers_agree("Theor Ecol", work("10.1007/s12080-013-0192-6"))
 
 
 @pytest.mark.parametrize(
@@ -313,7 +320,7 @@ def test_container_abbreviation() -> None:
      ("Bull Chem Soc Jpn", "10.1246/bcsj.36.278")],
 )
 def test_container_nlm_abbreviation(cited: str, doi: str) -> None:
-    assert containers_agree(cited, record(doi))
+    assert containers_agree(cited, work(doi))
 
 
 def test_container_mismatch_finding() -> None:

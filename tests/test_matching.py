@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from evidence_cli.matching import choose, outcome_findings
+from evidence_cli.checks.matching import choose, outcome_findings
 from evidence_cli.models import Severity
 from evidence_cli.sources.freetext import parse_reference
 from tests.conftest import RunEvidence

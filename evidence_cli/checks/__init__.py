@@ -1,4 +1,4 @@
-"""Checks: pure functions from a cited reference and its registered record to findings."""
+"""Checks: pure functions from a cited reference and its registered work to findings."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ from typing import Any
 
 from evidence_cli.checks.fields import check_fields
 from evidence_cli.checks.updates import check_updates
+from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.codes import CODES
 from evidence_cli.models import CitedFields, Finding
-from evidence_cli.records import family_names, first_text
 
 
-def check_record(cited: CitedFields, record: dict[str, Any]) -> list[Finding]:
-    """Every finding about a reference whose DOI Crossref holds."""
-    if not first_text(record.get("title")) and not family_names(record):
+def check_record(cited: CitedFields, record: dict[str, Any] | RegisteredWork,
+                 text: str | None = None) -> list[Finding]:
+    """Every finding about a reference whose DOI Crossref holds; `text` is the reference as
+    written when its fields were parsed from free text (the checks then locate the registered
+    values in it)."""
+    work = as_work(record)
+    if not work.has_identity:
         # Nothing to compare the citation with: confirming the DOI would be a guess, even for
         # a citation that is only a DOI (the answer may be a broken or truncated record).
         return [Finding(
@@ -21,5 +25,5 @@ def check_record(cited: CitedFields, record: dict[str, Any]) -> list[Finding]:
             field=None, cited=None, registered=None,
             message="Crossref's record for this DOI has no title or authors, so the citation "
                     "cannot be verified against it.",
-        ), *check_updates(record)]
-    return [*check_fields(cited, record), *check_updates(record)]
+        ), *check_updates(work.record)]
+    return [*check_fields(cited, work, text), *check_updates(work.record)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.models import CitedFields, Reference, SourceLocation
+from evidence_cli.models import CitedFields, Reference, ReferenceForm, SourceLocation
 from evidence_cli.sources import decode_text
 
 _URL = re.compile(r"https?://[^\s<>\"'\]\[{}|\\^`]+", re.IGNORECASE)
@@ -91,6 +91,7 @@ def reference_from_text(
         raw=(raw if raw is not None else text).strip(),
         cited=cited,
         links=urls,
+        form=ReferenceForm.TEXT,
     )
 
 

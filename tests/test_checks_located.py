@@ -1,0 +1,175 @@
+"""Record-guided checks of free-text references: registered values located in the text (#11).
+
+The cited fields are given here as a parser might return them — right, misplaced or missing — so
+that these tests pin the rules of checks/locate.py and checks/fields.py whatever the parser does.
+The records are real recorded Crossref records (tests/fixtures/crossref/works.jsonl).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from evidence_cli.checks import check_record
+from evidence_cli.checks.locate import ReferenceText
+from evidence_cli.checks.work import RegisteredWork
+from evidence_cli.models import CitedFields
+
+WORKS = Path(__file__).parent / "fixtures" / "crossref" / "works.jsonl"
+AJMG = "10.1002/ajmg.b.31237"  # Hamlin et al. 2011, AJMG B 156(8) 923-928
+PONE = "10.1371/journal.pone.0033693"  # Sadasivan et al. 2012, PLoS ONE 7(3) e33693
+
+
+@cache
+def work(doi: str) -> RegisteredWork:
+    for line in WORKS.read_text(encoding="utf-8").splitlines():
+        message = json.loads(line)["message"]
+        if message["DOI"].lower() == doi:
+            return RegisteredWork.from_record(message)
+    raise KeyError(doi)
+
+
+def codes(text: str, cited: CitedFields, doi: str = AJMG) -> list[str]:
+    return [f.code for f in check_record(cited, work(doi), text)]
+
+
+HAMLIN = CitedFields(
+    title="Sleep apnea in fragile X premutation carriers with and without FXTAS",
+    authors=["Hamlin", "Liu", "Nguyen"], year=2011,
+    container="Am J Med Genet B Neuropsychiatr Genet", volume="156", issue="8", pages="923-928",
+)
+
+CLEAN = {
+    "vancouver": "Hamlin A, Liu Y, Nguyen DV, Tassone F, Zhang L, Hagerman RJ. Sleep apnea in "
+                 "fragile X premutation carriers with and without FXTAS. Am J Med Genet B "
+                 "Neuropsychiatr Genet. 2011 Dec;156(8):923-8. doi:10.1002/ajmg.b.31237",
+    "ieee": "[4] A. Hamlin, Y. Liu, D. V. Nguyen, F. Tassone, L. Zhang, and R. J. Hagerman, "
+            "\u201cSleep apnea in fragile X premutation carriers with and without FXTAS,\u201d "
+            "Am. J. Med. Genet. B, vol. 156, no. 8, pp. 923\u2013928, 2011.",
+    "nature": "1. Hamlin, A. et al. Sleep apnea in fragile X premutation carriers with and "
+              "without FXTAS. Am. J. Med. Genet. B 156, 923\u2013928 (2011).",
+    "mla": "Hamlin, Andrew, et al. \u201cSleep Apnea in Fragile X Premutation Carriers with "
+           "and without FXTAS.\u201d American Journal of Medical Genetics Part B: "
+           "Neuropsychiatric Genetics, vol. 156, no. 8, 2011, pp. 923\u201328.",
+}
+
+
+@pytest.mark.parametrize("style", sorted(CLEAN))
+def test_a_clean_reference_in_any_style_has_no_finding(style: str) -> None:
+    assert codes(CLEAN[style], HAMLIN) == []
+
+
+@pytest.mark.parametrize("style", sorted(CLEAN))
+def test_a_misplaced_parse_is_no_finding_when_the_text_holds_the_registered_values(
+        style: str) -> None:
+    # What a parser gets wrong in a style it has not seen: the year read from the pages, the
+    # issue taken for the volume, the page range cut short, a title that runs into the journal.
+    misparsed = CitedFields(
+        title="Sleep apnea in fragile X premutation carriers with and without FXTAS. Am J",
+        authors=["Hamlin"], year=1923, volume="8", issue="156", pages="923",
+        container="Genet B",
+    )
+    assert codes(CLEAN[style], misparsed) == []
+
+
+def test_a_field_the_style_does_not_print_is_no_finding() -> None:
+    text = CLEAN["nature"]  # Nature prints no issue
+    assert codes(text, CitedFields(**{**HAMLIN.to_dict(), "issue": None})) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "code"),
+    [
+        ("156(8)", "156(9)", "issue", "issue-mismatch"),
+        ("156(8)", "157(8)", "volume", "volume-mismatch"),
+        ("923-8", "932-8", "pages", "pages-mismatch"),
+        ("923-8", "923-9", "pages", "pages-mismatch"),
+        ("2011 Dec", "2012 Dec", "year", "year-mismatch"),
+    ],
+)
+def test_an_injected_error_is_found(old: str, new: str, field: str, code: str) -> None:
+    text = CLEAN["vancouver"].replace(old, new)
+    assert text != CLEAN["vancouver"]
+    wrong = {"issue": "9", "volume": "157", "pages": new.replace("-", "\u2013"),
+             "year": 2012}[field]
+    cited = CitedFields(**{**HAMLIN.to_dict(), field: wrong})
+    findings = check_record(cited, work(AJMG), text)
+    assert [f.code for f in findings] == [code]
+    assert findings[0].field == field
+
+
+def test_an_error_is_not_hidden_by_the_same_number_in_another_field() -> None:
+    # Volume 8 cited where the issue 8 also stands: the registered volume 156 is not in the text.
+    text = CLEAN["vancouver"].replace("156(8)", "8(8)")
+    cited = CitedFields(**{**HAMLIN.to_dict(), "volume": "8"})
+    assert codes(text, cited) == ["volume-mismatch"]
+    # A record whose volume and issue are the same number (constructed from the real one): the
+    # "156" in the text is the volume, rightly cited, so the issue cited as 3 is wrong.
+    same = RegisteredWork.from_record({**work(AJMG).record, "issue": "156"})
+    text = CLEAN["vancouver"].replace("156(8)", "156(3)")
+    cited = CitedFields(**{**HAMLIN.to_dict(), "issue": "3"})
+    assert [f.code for f in check_record(cited, same, text)] == ["issue-mismatch"]
+
+
+def test_digits_of_the_doi_are_not_the_year() -> None:
+    text = ("Sadasivan S, Pond BB, Pani AK, Qu C, Jiao Y, Smeyne RJ. Methylphenidate exposure "
+            "induces dopamine neuron loss and activation of microglia in the basal ganglia of "
+            "mice. PLoS One. 2013;7(3):e33693. doi:10.1371/journal.pone.0033693")
+    cited = CitedFields(authors=["Sadasivan"], year=2013, volume="7", issue="3", pages="e33693")
+    assert codes(text, cited, PONE) == ["year-mismatch", "corrected"]  # PONE has a correction
+
+
+def test_a_wrong_doi_is_one_doi_mismatch() -> None:
+    # Boettiger et al. cited with Hamlin's DOI: neither the registered title nor its authors are
+    # in the text, whatever the parser made of it.
+    text = ("Boettiger C, Ross N, Hastings A. Early warning signals: the charted and uncharted "
+            "territories. Theor Ecol. 2013;6(3):255-64. doi:10.1002/ajmg.b.31237")
+    assert codes(text, CitedFields()) == ["doi-mismatch"]
+    assert codes(text, CitedFields(title="Early warning signals", authors=["Boettiger"])) == [
+        "doi-mismatch"]
+
+
+def test_no_doi_mismatch_while_the_title_or_an_author_is_in_the_text() -> None:
+    # The title is there, the authors garbled: at most an author finding, never a wrong DOI.
+    text = CLEAN["vancouver"].replace("Hamlin A, Liu Y, Nguyen DV", "Hamblin A, Lui Y, Ngyen DV")
+    assert "doi-mismatch" not in codes(text, CitedFields(authors=["Hamblin"]))
+    # The authors are there, the title is another paper's: a title finding.
+    text = CLEAN["vancouver"].replace("Sleep apnea in fragile X premutation carriers",
+                                      "Tremor and ataxia in older carriers")
+    assert codes(text, CitedFields(title="Tremor and ataxia in older carriers with and without "
+                                         "FXTAS", authors=["Hamlin"])) == ["title-mismatch"]
+
+
+def test_a_label_with_a_doi_says_nothing() -> None:
+    assert codes("Expression of concern, doi: 10.1002/ajmg.b.31237.", CitedFields()) == []
+    assert codes("doi:10.1002/ajmg.b.31237", CitedFields()) == []
+
+
+def test_container_abbreviated_in_the_text_is_cited() -> None:
+    text = CLEAN["ieee"]
+    assert codes(text, CitedFields(**{**HAMLIN.to_dict(), "container": "Am. J. Med."})) == []
+    other = text.replace("Am. J. Med. Genet. B", "J. Sleep Res.")
+    assert codes(other, CitedFields(**{**HAMLIN.to_dict(), "container": "J. Sleep Res."})) == [
+        "container-mismatch"]
+
+
+def test_reference_text_numbers() -> None:
+    text = ReferenceText("[12] Smith J. Title. J X. 2011;156(8):923-8. doi:10.1/2014.12")
+    assert text.has_number("156") and text.has_number("8")
+    assert not text.has_number("12")  # the list marker and the DOI are not numbers of the work
+    assert text.has_year(frozenset({2011})) and not text.has_year(frozenset({2014}))
+    assert text.has_pages(("923-928",)) and not text.has_pages(("923-929",))
+    assert ReferenceText("Nature 450, 1214 (2007)").has_pages(("1214-1217",))
+
+
+def test_one_shared_surname_does_not_make_two_works_one() -> None:
+    # Another paper whose second author shares a family name with the registered second author.
+    text = ("Boettiger C, Pond B, Hastings A. Early warning signals: the charted and uncharted "
+            "territories. Theor Ecol. 2013;6(3):255-64. doi:10.1371/journal.pone.0033693")
+    assert codes(text, CitedFields(), PONE)[0] == "doi-mismatch"
+    # The registered first author leading the list is the same authorship: no doi-mismatch.
+    text = text.replace("Boettiger C, Pond B", "Sadasivan S, Pond B")
+    assert "doi-mismatch" not in codes(text, CitedFields(), PONE)
