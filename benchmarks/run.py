@@ -206,11 +206,12 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "styles": _script("benchmarks/styles_e2e.py", "--write"),
     # A synthetic snapshot of 200,000 works / ~2M references: 10 to 20 minutes on this machine.
     "snapshot": _script("benchmarks/snapshot_bench.py", "--works", "200000"),
+    "refparse": _script("benchmarks/refparse_eval.py", "--write"),
 }
 # The order of BENCHMARKS.md; profile.md and snapshot-scale.md are written by hand (profiling
 # is not repeatable; the scale is arithmetic on the snapshot figures).
-SECTIONS = ("cold", "habanero", "warm", "startup", "readers", "links", "matching", "styles",
-            "snapshot", "snapshot-scale", "profile")
+SECTIONS = ("cold", "habanero", "warm", "startup", "readers", "links", "matching", "refparse",
+            "styles", "snapshot", "snapshot-scale", "profile")
 
 HEADER = """# Benchmarks
 

@@ -67,9 +67,9 @@ def reference_from_text(
     hrefs: list[str] | None = None,
     raw: str | None = None,
 ) -> Reference:
-    """A reference from one entry of free text, its fields parsed (APA, Vancouver, Harvard,
-    Chicago); `hrefs` are link targets the entry carries (Markdown/HTML/Word hyperlinks), `raw`
-    the entry as written in the file when that differs from its text."""
+    """A reference from one entry of free text, its fields parsed by the learned parser (those
+    it is confident of); `hrefs` are link targets the entry carries (Markdown/HTML/Word
+    hyperlinks), `raw` the entry as written in the file when that differs from its text."""
     from evidence_cli.sources.freetext import parse_reference
 
     text = " ".join(entry.split())

@@ -1,0 +1,294 @@
+"""Label a free-text reference with the trained CRF and read its fields, each with a confidence.
+
+The model (model.crfsuite) and its metadata (model.json: thresholds, lexicon, how it was trained)
+ship inside this package; `python benchmarks/refparse_train.py` rebuilds both from the data. They
+are loaded on the first parse, never at import time, so start-up does not pay for them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from evidence_cli import doi as doi_rules
+from evidence_cli.sources.refparser.features import featurize
+from evidence_cli.sources.refparser.names import family_names
+from evidence_cli.sources.refparser.tokens import Token, tokenize
+
+MODEL_FILE = "model.crfsuite"
+METADATA_FILE = "model.json"
+# No reference runs to thousands of characters: a longer text is prose, and bounding it bounds
+# the work (the CRF is linear in the tokens, the name splitter in the characters).
+MAX_REFERENCE_CHARS = 3000
+MAX_TOKENS = 600
+FIELDS: tuple[str, ...] = ("authors", "title", "container", "year", "volume", "issue", "pages",
+                           "doi", "url")
+_FIELD_LABEL = {"authors": "author", "title": "title", "container": "container", "year": "year",
+                "volume": "volume", "issue": "issue", "pages": "pages"}
+_URL = re.compile(r"https?://[^\s<>\"'\]\[{}|\\^`]+|\bwww\.[^\s<>\"'\]\[{}|\\^`]+", re.I)
+_ATOMIC = re.compile(r"(?:https?://|www\.|10\.\d).*", re.I)
+_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)[a-z]?$")
+# Words that introduce a number rather than being it ("vol. 13", "no. 6", "pp. 930").
+_TERMS = frozenset(str.split(
+    "vol vols volume volumes v bd band tome t jg jahrgang no nos nr n number num issue iss heft h "
+    "pp p pages page s art article e-locator elocator"
+))
+_DASH = "-–—‐‑−"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledToken:
+    """One token of the reference: its text, offsets in the parsed string, label and the
+    model's marginal probability of that label."""
+
+    text: str
+    start: int
+    end: int
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedField:
+    """One field as the parser read it: its value, where it was read (character spans of the
+    parsed string) and how sure the model is (0..1). `value` of "authors" is the family names
+    joined by "; " — `ParsedReference.authors` has them as a tuple."""
+
+    name: str
+    value: str
+    spans: tuple[tuple[int, int], ...]
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedReference:
+    """Everything the parser read from one reference. `fields` holds every field it found,
+    confident or not; `confident()` and `to_cited()` apply the thresholds chosen on validation
+    data (a field under its threshold is left empty by `parse_reference`)."""
+
+    text: str
+    tokens: tuple[LabelledToken, ...]
+    fields: tuple[ParsedField, ...]
+    authors: tuple[str, ...]
+    thresholds: tuple[tuple[str, float], ...]
+
+    def field(self, name: str) -> ParsedField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def threshold(self, name: str) -> float:
+        return dict(self.thresholds).get(name, 1.0)
+
+    def confident(self, name: str) -> ParsedField | None:
+        """The field when its confidence reaches its threshold, else None."""
+        found = self.field(name)
+        if found is None or found.confidence < self.threshold(name):
+            return None
+        return found
+
+
+_LOCK = threading.Lock()
+
+
+@cache
+def _metadata() -> dict[str, Any]:
+    data = resources.files(__package__).joinpath(METADATA_FILE).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(data)
+    return loaded
+
+
+@cache
+def _loaded() -> tuple[Any, bytes]:
+    import pycrfsuite  # lazily: only a free-text reference needs it
+
+    tagger = pycrfsuite.Tagger()
+    model = resources.files(__package__).joinpath(MODEL_FILE).read_bytes()
+    tagger.open_inmemory(model)
+    # crfsuite reads the model in place: the bytes must live as long as the tagger does.
+    return tagger, model
+
+
+def _tagger() -> Any:
+    return _loaded()[0]
+
+
+def label_tokens(text: str, tokens: list[Token]) -> list[tuple[str, dict[str, float]]]:
+    """Each token's best label and the marginal probability of every label there."""
+    if not tokens:
+        return []
+    xseq = featurize(text, tokens, _metadata()["lexicon"])
+    labels = _tagger().labels()
+    # A pycrfsuite Tagger holds one sequence at a time: keep parses in threads apart.
+    with _LOCK:
+        tagger = _tagger()
+        tagger.set(xseq)
+        best = tagger.tag()
+        marginals = [{lab: tagger.marginal(lab, i) for lab in labels} for i in range(len(best))]
+    return list(zip(best, marginals, strict=True))
+
+
+def parse_labelled(text: str) -> ParsedReference:
+    """Label every token of one reference and read each field with its confidence."""
+    text = unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS])
+    tokens = tokenize(text)[:MAX_TOKENS]
+    labelled = label_tokens(text, tokens)
+    out_tokens = tuple(
+        LabelledToken(t.text, t.start, t.end, label, marginals.get(label, 0.0))
+        for t, (label, marginals) in zip(tokens, labelled, strict=True)
+    )
+    fields: list[ParsedField] = []
+    authors: tuple[str, ...] = ()
+    for name, label in _FIELD_LABEL.items():
+        found = _read_field(text, tokens, labelled, name, label)
+        if found is None:
+            continue
+        if name == "authors":
+            families = tuple(family_names(found.value))
+            if not families:
+                continue
+            authors = families
+            found = ParsedField(name, "; ".join(families), found.spans, found.confidence)
+        fields.append(found)
+    fields.extend(_identifiers(text))
+    thresholds = tuple(sorted(_metadata()["thresholds"].items()))
+    return ParsedReference(text, out_tokens, tuple(fields), authors, thresholds)
+
+
+def _runs(labelled: list[tuple[str, dict[str, float]]], label: str) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, (lab, _) in enumerate(labelled):
+        if lab == label and start is None:
+            start = i
+        elif lab != label and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(labelled)))
+    return runs
+
+
+def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[str, float]]],
+                name: str, label: str) -> ParsedField | None:
+    runs = _runs(labelled, label)
+    if not runs:
+        return None
+    candidates = []
+    for first, last in runs:
+        value = _value(name, tokens[first:last], text)
+        if value:
+            candidates.append((first, last, value))
+    if not candidates:
+        return None
+    # A field written twice ("2011 ... 2011") is read once; two different readings are doubt.
+    first, last, value = candidates[0]
+    others = [c for c in candidates[1:] if _norm(c[2]) != _norm(value)]
+    inside = [labelled[i][1].get(label, 0.0) for i in range(first, last)
+              if tokens[i].text[0].isalnum()] or [labelled[first][1].get(label, 0.0)]
+    confidence = min(inside)
+    # Where the field ends is as uncertain as the tokens just outside it might belong to it.
+    for i in (first - 1, last):
+        if 0 <= i < len(tokens) and tokens[i].text[0].isalnum():
+            confidence = min(confidence, 1.0 - labelled[i][1].get(label, 0.0))
+    if others:
+        confidence *= 0.5
+    start, end = tokens[first].start, tokens[last - 1].end
+    at = text.find(value, start, end)
+    span = (at, at + len(value)) if at >= 0 else (start, end)  # expanded pages: the tokens
+    return ParsedField(name, value, (span,), round(confidence, 4))
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\W+", "", value.lower())
+
+
+def _value(name: str, run: list[Token], text: str) -> str | None:
+    """The field's value from the tokens labelled with it: the words the style put around it
+    ("vol.", "pp.", "In:", quotes, brackets) are not part of it."""
+    words = [t for t in run if t.text[0].isalnum()]
+    if not words or any(_ATOMIC.fullmatch(t.text) for t in words):
+        return None  # a field is never read across a link or a DOI
+    if name == "year":
+        year = next((t.text for t in words if _YEAR.match(t.text)), None)
+        return year[:4] if year else None
+    if name in ("volume", "issue", "pages"):
+        while words and words[0].text.lower() in _TERMS and len(words) > 1:
+            words = words[1:]
+        if not any(ch.isdigit() for t in words for ch in t.text) and name != "issue":
+            return None
+        if name == "pages":
+            value = text[words[0].start:words[-1].end]
+            value = re.sub(rf"\s*([{_DASH}]+)\s*", r"\1", value)
+            return expand_pages(value) if re.fullmatch(rf"\w+(?:[{_DASH}]+\w+)?", value) else None
+        # The number and what is joined to it without a space ("5-6", "S1", "3/4").
+        j = run.index(words[0])
+        first = j
+        while (j + 2 < len(run) and run[j + 1].text in f"/{_DASH}" and
+               run[j + 1].start == run[j].end and run[j + 2].start == run[j + 1].end and
+               run[j + 2].text[0].isalnum()):
+            j += 2
+        return text[run[first].start:run[j].end]
+    value = _strip_wrapping(text[run[0].start:run[-1].end])
+    if name == "container":
+        value = _strip_wrapping(re.sub(r"^in\s+(?!vi(?:vo|tro)\b|silico\b)(?=[\w*_“\"‘])", "",
+                                        value, flags=re.I))
+    return value or None
+
+
+_WRAPPERS = (("``", "''"), ("“", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»"),
+             ("*", "*"), ("_", "_"), ("(", ")"), ("[", "]"))
+
+
+def _strip_wrapping(value: str) -> str:
+    """Without the quotes, emphasis marks, brackets and punctuation a style wraps a field in."""
+    previous = None
+    while previous != value:
+        previous = value
+        value = value.strip(" .,;:")
+        value = re.sub(r"^in\s*:\s*", "", value, flags=re.I)
+        for left, right in _WRAPPERS:
+            if value.startswith(left) and value.endswith(right) and len(value) > 2:
+                value = value[len(left):-len(right)]
+        if value[:1] in "“\"‘«*_" and value.count(value[0]) == 1 and value[0] not in "'":
+            value = value[1:]
+        if value[-1:] in "”\"’»*_" and value.count(value[-1]) == 1 and value[-1] not in "'":
+            value = value[:-1]
+    return value
+
+
+def expand_pages(pages: str) -> str:
+    """"923-8" -> "923-928": Vancouver and Chicago shorten the last page; the record does not."""
+    match = re.fullmatch(rf"(\d+)([{_DASH}]+)(\d+)", pages)
+    if not match:
+        return pages
+    first, dash, last = match.groups()
+    if len(last) < len(first):
+        last = first[: len(first) - len(last)] + last
+    return f"{first}{dash}{last}"
+
+
+def _identifiers(text: str) -> list[ParsedField]:
+    """DOI and URL are read by their own rules (evidence_cli/doi.py), not by the model."""
+    out: list[ParsedField] = []
+    dois = [d for d in doi_rules.find_all(text) if doi_rules.is_valid(d)]
+    if dois:
+        at = text.lower().find(dois[0])
+        spans = ((at, at + len(dois[0])),) if at >= 0 else ()
+        out.append(ParsedField("doi", dois[0], spans, 1.0))
+    for match in _URL.finditer(text):
+        url = doi_rules.strip_trailing_punctuation(match.group(0))
+        if not doi_rules.is_doi_url(url):
+            out.append(ParsedField("url", url, ((match.start(), match.start() + len(url)),), 1.0))
+            break
+    return out
+
+
+def model_info() -> dict[str, Any]:
+    """How the shipped model was trained (model.json without its lexicon)."""
+    return {k: v for k, v in _metadata().items() if k != "lexicon"}
+

@@ -1,0 +1,48 @@
+"""Split a reference into the tokens the parser labels, each with its character offsets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from evidence_cli import doi as doi_rules
+
+# A link or a DOI is one token: its label is decided once, and its inner punctuation must not
+# look like the reference's own.
+_ATOMIC = re.compile(
+    r"https?://[^\s<>\"\]\[{}|\\^`]+|\bwww\.[^\s<>\"\]\[{}|\\^`]+"
+    r"|\b10\.\d{1,9}(?:/|%2F)(?:[^\s\"'<>{}\[\]|\\^`]|<[^\s\"'<>]*>)+",
+    re.I,
+)
+# Letters and digits run together ("2011a", "e33693", "Hamlin"); every other visible character
+# is a token of its own, so "47(3):12-15" gives 47 ( 3 ) : 12 - 15.
+_PIECE = re.compile(r"[^\W_]+|\S")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token: its text and where it sits in the parsed string (text == source[start:end])."""
+
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """The tokens of `text`, in order; links and DOIs (without trailing punctuation) are one."""
+    tokens: list[Token] = []
+    position = 0
+    for match in _ATOMIC.finditer(text):
+        value = doi_rules.strip_trailing_punctuation(match.group(0))
+        if not value:
+            continue
+        _pieces(text, position, match.start(), tokens)
+        tokens.append(Token(value, match.start(), match.start() + len(value)))
+        position = match.start() + len(value)
+    _pieces(text, position, len(text), tokens)
+    return tokens
+
+
+def _pieces(text: str, start: int, end: int, out: list[Token]) -> None:
+    for match in _PIECE.finditer(text, start, end):
+        out.append(Token(match.group(0), match.start(), match.end()))
