@@ -480,3 +480,16 @@ def test_simulators_answer_like_ncbi_and_datacite(
         assert found.headers["content-type"] == "application/json; charset=utf-8"
         missing = client.get(f"{datacite_sim.url}/dois/10.5281/zenodo.0")
         assert missing.status_code == 404 and missing.json()["errors"][0]["status"] == "404"
+
+
+def test_pubmed_answers_are_cached_by_service_origin(
+    run_evidence: RunEvidence, tmp_path: Path, eutils_sim: EUtilsSimulator,
+    evidence_env: dict[str, str],
+) -> None:
+    """An answer from one --ncbi-url is never served, even offline, as another server's (#14)."""
+    text = VANCOUVER.split("\n\n")[0] + "\n"
+    _, [ref], _ = check(run_evidence, tmp_path, "refs.txt", text)
+    assert ref["status"] == "ok"
+    other = {**evidence_env, "EVIDENCE_NCBI_URL": "http://127.0.0.1:9/entrez/eutils"}
+    code, [ref], _ = check(run_evidence, tmp_path, "refs.txt", text, "--offline", env=other)
+    assert ref["status"] == "unverifiable" and code == 4

@@ -105,12 +105,12 @@ def type_problem(record: Any) -> str | None:
     return None
 
 
-def cache_origin_key(base_url: str, key: str) -> str:
+def cache_origin_key(base_url: str, key: str, default_url: str = DEFAULT_CROSSREF_URL) -> str:
     """Cached answers are keyed by the service that gave them: an answer from a test server or
-    a proxy (another --crossref-url) is never served later as Crossref's. Crossref's own keys
-    stay the bare DOI, so existing caches keep answering."""
+    a proxy (another --crossref-url, --ncbi-url or --datacite-url) is never served later as the
+    real service's. The real service's own keys stay bare, so existing caches keep answering."""
     origin = base_url.rstrip("/")
-    return key if origin == DEFAULT_CROSSREF_URL else f"{origin} {key}"
+    return key if origin == default_url.rstrip("/") else f"{origin} {key}"
 
 
 class _TooLarge(Exception):

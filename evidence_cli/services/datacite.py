@@ -59,12 +59,23 @@ class DataCiteClient:
         self.stats = ClientStats()
         self.on_lookup = on_lookup
 
+    def _key(self, key: str) -> str:
+        """The cache key, by service origin (issue #14: no answer from another server is
+        served later as the real service's)."""
+        from evidence_cli.services.crossref import cache_origin_key
+        from evidence_cli.settings import DEFAULT_DATACITE_URL
+
+        return cache_origin_key(self.settings.datacite_url, key, DEFAULT_DATACITE_URL)
+
     async def get_records(self, dois: Iterable[str]) -> dict[str, DataCiteLookup]:
         wanted = list(dict.fromkeys(dois))
         results: dict[str, DataCiteLookup] = {}
         if self.cache is not None and not self.settings.refresh:
-            stored = self.cache.get_many(CACHE_KIND, wanted, allow_expired=self.settings.offline)
-            for doi, value in stored.items():
+            keyed = {self._key(item): item for item in wanted}
+            stored = self.cache.get_many(CACHE_KIND, list(keyed),
+                                         allow_expired=self.settings.offline)
+            for stored_key, value in stored.items():
+                doi = keyed[stored_key]
                 results[doi] = DataCiteLookup(doi, value["outcome"], value.get("record"))
         missing = [doi for doi in wanted if doi not in results]
         if self.settings.offline:
@@ -90,8 +101,8 @@ class DataCiteClient:
         if self.cache is not None:
             ttl = (self.settings.not_found_ttl if lookup.outcome == "not-found"
                    else self.settings.record_ttl)
-            self.cache.put(CACHE_KIND, doi, {"outcome": lookup.outcome, "record": lookup.record},
-                           ttl)
+            self.cache.put(CACHE_KIND, self._key(doi),
+                           {"outcome": lookup.outcome, "record": lookup.record}, ttl)
         return lookup
 
     async def _request(self, path: str) -> tuple[int, bytes]:

@@ -81,6 +81,14 @@ class PubMedClient:
         self.stats = ClientStats()
         self.on_lookup = on_lookup
 
+    def _key(self, key: str) -> str:
+        """The cache key, by service origin (issue #14: no answer from another server is
+        served later as the real service's)."""
+        from evidence_cli.services.crossref import cache_origin_key
+        from evidence_cli.settings import DEFAULT_NCBI_URL
+
+        return cache_origin_key(self.settings.ncbi_url, key, DEFAULT_NCBI_URL)
+
     # -- public API -------------------------------------------------------------------------
 
     async def get_articles(self, pmids: Iterable[str]) -> dict[str, ArticleLookup]:
@@ -88,8 +96,11 @@ class PubMedClient:
         wanted = list(dict.fromkeys(pmids))
         results: dict[str, ArticleLookup] = {}
         if self.cache is not None and not self.settings.refresh:
-            stored = self.cache.get_many(CACHE_KIND, wanted, allow_expired=self.settings.offline)
-            for pmid, value in stored.items():
+            keyed = {self._key(item): item for item in wanted}
+            stored = self.cache.get_many(CACHE_KIND, list(keyed),
+                                         allow_expired=self.settings.offline)
+            for stored_key, value in stored.items():
+                pmid = keyed[stored_key]
                 results[pmid] = ArticleLookup(pmid, value["outcome"], value.get("record"))
                 self._progress()
         missing = [pmid for pmid in wanted if pmid not in results]
@@ -107,7 +118,7 @@ class PubMedClient:
         """PMIDs ESearch finds for a query (e.g. "PMC7613024[pmcid]"); None when unavailable."""
         key = f"esearch:{retmax}:{term}"
         if self.cache is not None and not self.settings.refresh:
-            stored = self.cache.get(CACHE_KIND, key, allow_expired=self.settings.offline)
+            stored = self.cache.get(CACHE_KIND, self._key(key), allow_expired=self.settings.offline)
             if isinstance(stored, dict):
                 return list(stored.get("ids") or [])
         if self.settings.offline:
@@ -123,7 +134,7 @@ class PubMedClient:
         ids = [(e.text or "").strip() for e in root.iterfind("IdList/Id")]
         ids = [i for i in ids if i.isdigit()]
         if self.cache is not None:
-            self.cache.put(CACHE_KIND, key, {"ids": ids}, self.settings.not_found_ttl)
+            self.cache.put(CACHE_KIND, self._key(key), {"ids": ids}, self.settings.not_found_ttl)
         return ids
 
     # -- lookups ----------------------------------------------------------------------------
@@ -151,8 +162,8 @@ class PubMedClient:
             if self.cache is not None:
                 ttl = (self.settings.record_ttl if record is not None
                        else self.settings.not_found_ttl)
-                self.cache.put(CACHE_KIND, pmid, {"outcome": lookup.outcome, "record": record},
-                               ttl)
+                self.cache.put(CACHE_KIND, self._key(pmid),
+                               {"outcome": lookup.outcome, "record": record}, ttl)
             self._progress()
         return results
 
