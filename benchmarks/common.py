@@ -8,6 +8,7 @@ import platform
 import resource
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,17 +83,19 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> Run:
 
 
 _OTHER_SIMULATORS: list[Any] = []
+_OTHER_SIMULATORS_LOCK = threading.Lock()  # benchmarks may build environments from threads
 
 
 def _other_service_urls() -> dict[str, str]:
     """Local PubMed and DataCite simulators (started once): a benchmark never asks NCBI or
     DataCite themselves."""
-    if not _OTHER_SIMULATORS:
-        from tests.datacite_simulator import DataCiteSimulator
-        from tests.eutils_simulator import EUtilsSimulator
+    with _OTHER_SIMULATORS_LOCK:
+        if not _OTHER_SIMULATORS:
+            from tests.datacite_simulator import DataCiteSimulator
+            from tests.eutils_simulator import EUtilsSimulator
 
-        _OTHER_SIMULATORS.extend([EUtilsSimulator().start(), DataCiteSimulator().start()])
-    eutils, datacite = _OTHER_SIMULATORS
+            _OTHER_SIMULATORS.extend([EUtilsSimulator().start(), DataCiteSimulator().start()])
+        eutils, datacite = _OTHER_SIMULATORS
     return {"EVIDENCE_NCBI_URL": eutils.url, "EVIDENCE_DATACITE_URL": datacite.url}
 
 

@@ -208,10 +208,11 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "snapshot": _script("benchmarks/snapshot_bench.py", "--works", "200000"),
     "refparse": _script("benchmarks/refparse_eval.py", "--write"),
 }
-# The order of BENCHMARKS.md; profile.md and snapshot-scale.md are written by hand (profiling
+# The order of BENCHMARKS.md; profile.md, pubmed.md (printed by benchmarks/pubmed_batching.py)
+# and snapshot-scale.md are written by hand (profiling
 # is not repeatable; the scale is arithmetic on the snapshot figures).
 SECTIONS = ("cold", "habanero", "warm", "startup", "readers", "links", "matching", "refparse",
-            "styles", "snapshot", "snapshot-scale", "profile")
+            "styles", "pubmed", "snapshot", "snapshot-scale", "profile")
 
 HEADER = """# Benchmarks
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, CrossrefSimulator, cli_env, machine, run_cli
 from refparse_data import csl_item, kind_of, load_records, load_split, render, usable
 
-RESULTS = ROOT / "benchmarks" / "results" / "styles_e2e.md"
+RESULTS = ROOT / "benchmarks" / "results" / "styles.md"
 # The record's own notices: true of the work, not alarms about the citation.
 NOTICE_CODES = frozenset({"retracted", "corrected", "expression-of-concern", "withdrawn",
                           "updated", "removed", "update-notice", "published-version-available"})
