@@ -292,12 +292,16 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
 
 
 def search_text(cited: CitedFields, raw: str) -> str:
-    """What to send as query.bibliographic: the parsed fields when there is a title, else raw."""
+    """What to send as query.bibliographic: the parsed fields when there is a title, else the
+    text without its identifiers (a malformed PMID or a DOI is no search term, and is not sent
+    anywhere)."""
     if cited.title:
         parts = [" ".join(cited.authors), str(cited.year or ""), cited.title,
                  cited.container or "", cited.volume or "", cited.pages or ""]
         return " ".join(p for p in parts if p).strip()
-    return " ".join(raw.split())[:1000]
+    from evidence_cli.checks.locate import ReferenceText
+
+    return ReferenceText(raw).text[:1000]
 
 
 async def _match_missing(results: list[ReferenceResult], services: Services) -> None:
@@ -326,7 +330,8 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         return
     threshold = services.settings.match_threshold
     answers = await asyncio.gather(*(
-        services.crossref.search(search_text(r.reference.cited, r.reference.raw))
+        services.crossref.search(search_text(r.reference.query or r.reference.cited,
+                                           r.reference.raw))
         for r in wanted
     ))
     unmatched: list[ReferenceResult] = []

@@ -310,7 +310,8 @@ async def match_in_pubmed(results: list[ReferenceResult], services: Services,
     anything less leaves the reference as it was. Never a guess."""
     from evidence_cli.checks import matching
 
-    wanted = [(r, term) for r in results if (term := pubmed_term(r.reference.cited))]
+    wanted = [(r, term) for r in results
+              if (term := pubmed_term(r.reference.query or r.reference.cited))]
     if not wanted:
         return
     id_lists = await asyncio.gather(*(services.pubmed.search(term) for _, term in wanted))

@@ -102,6 +102,10 @@ class Reference:
     cited: CitedFields
     links: list[str] = field(default_factory=list)
     form: ReferenceForm = ReferenceForm.FIELDS
+    # For free text: the parser's best reading of every field, sure or not. It only builds
+    # search queries (validated against the text before anything is suggested); it is never
+    # reported or compared with a record.
+    query: CitedFields | None = None
     problems: list[Finding] = field(default_factory=list)
 
     @property

@@ -65,19 +65,20 @@ def check_archive(data: bytes, path: str) -> None:
                     " times: refusing a possible zip bomb")
         if total > MAX_UNCOMPRESSED_BYTES:
             raise InputError(path, f"would expand to {total} bytes: refusing a possible zip bomb")
-        if _main_part(archive) is None:
+        main = _main_part(archive)
+        if main is None:
             raise InputError(path, "is a zip archive but not a Word document "
                              "(no word/document.xml)")
-        _refuse_entities(archive, path)
+        _refuse_entities(archive, main, path)
 
 
-def _refuse_entities(archive: zipfile.ZipFile, path: str) -> None:
+def _refuse_entities(archive: zipfile.ZipFile, main: str, path: str) -> None:
     """Refuse a document that declares a DTD. Word never writes one; python-docx's parser
     leaves entity references unexpanded, and the text after one (`&x;`) is silently lost, so a
     document with them cannot be read truthfully. The DOCTYPE must precede the root element:
     the first 64 KB of the part (the prolog) are enough to see it."""
     try:
-        with archive.open("word/document.xml") as part:
+        with archive.open(main) as part:
             head = part.read(64 * 1024)
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, RuntimeError,
             ValueError) as error:

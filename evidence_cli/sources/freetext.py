@@ -16,7 +16,8 @@ from evidence_cli.sources.refparser.parser import (
     parse_labelled,
 )
 
-__all__ = ["MAX_REFERENCE_CHARS", "ParsedReference", "parse_labelled", "parse_reference"]
+__all__ = ["MAX_REFERENCE_CHARS", "ParsedReference", "parse_for_checks_and_search",
+           "parse_labelled", "parse_reference"]
 
 
 def parse_reference(text: str) -> CitedFields:
@@ -27,17 +28,30 @@ def parse_reference(text: str) -> CitedFields:
     return to_cited(parse_labelled(body))
 
 
-def to_cited(parsed: ParsedReference) -> CitedFields:
-    """The confident fields of a parse, as CitedFields."""
+def parse_for_checks_and_search(text: str) -> tuple[CitedFields, CitedFields]:
+    """(the confident fields, the parser's best reading of every field) of one reference. The
+    second only builds search queries: a search is validated against the text before anything
+    is suggested, so a title the parser is not quite sure of still finds the work."""
+    body = " ".join(text[:MAX_REFERENCE_CHARS].split())
+    if not body:
+        return CitedFields(), CitedFields()
+    parsed = parse_labelled(body)
+    return to_cited(parsed), to_cited(parsed, confident_only=False)
+
+
+def to_cited(parsed: ParsedReference, confident_only: bool = True) -> CitedFields:
+    """The confident fields of a parse (or, with confident_only=False, every field it found),
+    as CitedFields."""
+    pick = parsed.confident if confident_only else parsed.field
     fields = CitedFields()
     for name in ("title", "container", "volume", "issue", "pages", "doi", "url"):
-        found = parsed.confident(name)
+        found = pick(name)
         if found is not None:
             setattr(fields, name, found.value)
-    year = parsed.confident("year")
-    if year is not None:
+    year = pick("year")
+    if year is not None and year.value.isdecimal() and year.value.isascii():
         fields.year = int(year.value)
-    if parsed.confident("authors") is not None:
+    if pick("authors") is not None:
         fields.authors = list(parsed.authors)
     if fields.title and not (fields.authors or fields.container):
         # A title-like sentence with neither an author nor a container is prose (a note, a

@@ -70,11 +70,11 @@ def reference_from_text(
     """A reference from one entry of free text, its fields parsed by the learned parser (those
     it is confident of); `hrefs` are link targets the entry carries (Markdown/HTML/Word
     hyperlinks), `raw` the entry as written in the file when that differs from its text."""
-    from evidence_cli.sources.freetext import parse_reference
+    from evidence_cli.sources.freetext import parse_for_checks_and_search
 
     text = " ".join(entry.split())
     body = _LIST_MARKER.sub("", text)
-    cited = parse_reference(body)
+    cited, query = parse_for_checks_and_search(body)
     # The first DOI-looking string is kept even when malformed, so that it is reported as such.
     dois = doi_rules.find_all(body)
     found_urls = find_urls(body)
@@ -98,6 +98,7 @@ def reference_from_text(
         cited=cited,
         links=urls,
         form=ReferenceForm.TEXT,
+        query=query,
     )
 
 

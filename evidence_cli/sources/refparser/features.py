@@ -41,7 +41,7 @@ def _own(token: Token, lexicon: Lexicon) -> list[str]:
             return ["url", f"shape={_shape(text[:6])}"]
         if re.match(r"10\.\d", lower):
             return ["doi"]
-    if text.isdigit():
+    if text.isdecimal() and text.isascii():  # "²" and "¹" are digits int() refuses
         value = int(text) if len(text) < 10 else 10**10
         features.append(f"digits={min(len(text), 6)}")
         if len(text) == 4 and 1500 <= value <= 2039:
