@@ -20,9 +20,15 @@ from urllib.parse import quote
 import httpx
 
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.crossref import ClientStats, Unavailable, _backoff, _retry_after
+from evidence_cli.services.crossref import (
+    ClientStats,
+    Unavailable,
+    _backoff,
+    _retry_after,
+    cache_origin_key,
+)
 from evidence_cli.services.ratelimit import RateLimiter
-from evidence_cli.settings import Settings
+from evidence_cli.settings import DEFAULT_DATACITE_URL, Settings
 
 RATE, CONCURRENCY = 10.0, 4
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -62,9 +68,6 @@ class DataCiteClient:
     def _key(self, key: str) -> str:
         """The cache key, by service origin (issue #14: no answer from another server is
         served later as the real service's)."""
-        from evidence_cli.services.crossref import cache_origin_key
-        from evidence_cli.settings import DEFAULT_DATACITE_URL
-
         return cache_origin_key(self.settings.datacite_url, key, DEFAULT_DATACITE_URL)
 
     async def get_records(self, dois: Iterable[str]) -> dict[str, DataCiteLookup]:

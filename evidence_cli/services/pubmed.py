@@ -23,9 +23,15 @@ from typing import Any
 import httpx
 
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.crossref import ClientStats, Unavailable, _backoff, _retry_after
+from evidence_cli.services.crossref import (
+    ClientStats,
+    Unavailable,
+    _backoff,
+    _retry_after,
+    cache_origin_key,
+)
 from evidence_cli.services.ratelimit import RateLimiter
-from evidence_cli.settings import Settings
+from evidence_cli.settings import DEFAULT_NCBI_URL, Settings
 
 TOOL = "evidence-cli"
 RATE_WITHOUT_KEY, RATE_WITH_KEY = 3.0, 10.0
@@ -84,9 +90,6 @@ class PubMedClient:
     def _key(self, key: str) -> str:
         """The cache key, by service origin (issue #14: no answer from another server is
         served later as the real service's)."""
-        from evidence_cli.services.crossref import cache_origin_key
-        from evidence_cli.settings import DEFAULT_NCBI_URL
-
         return cache_origin_key(self.settings.ncbi_url, key, DEFAULT_NCBI_URL)
 
     # -- public API -------------------------------------------------------------------------
