@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.checks.compare import STOP_WORDS, container_agrees, is_abbreviation, page_range
+from evidence_cli.checks.compare import STOP_WORDS, is_abbreviation, page_range
 from evidence_cli.checks.normalize import normalize_dashes, plain, simple_token, title_key
 from evidence_cli.checks.work import RegisteredWork
 
@@ -169,11 +169,6 @@ class ReferenceText:
                 if not token.is_range or last is None or found[1] == last:
                     return True
         return False
-
-
-def container_in_fields(cited: str, work: RegisteredWork) -> bool:
-    """A structured reference's container field names the registered container."""
-    return any(container_agrees(cited, name) for name in work.containers)
 
 
 def abbreviation_in_text(text: ReferenceText, work: RegisteredWork) -> bool:
