@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from evidence_cli.errors import ConfigError, UsageError
+from evidence_cli.models import FailOn
 from evidence_cli.settings import DEFAULT_CROSSREF_URL, Settings
-
-FAIL_ON_CHOICES = ("error", "warning", "never")
 
 
 def _positive_float(value: Any) -> float:
@@ -51,13 +50,6 @@ def _url(value: Any) -> str:
 
 def _path(value: Any) -> Path:
     return Path(_string(str(value) if isinstance(value, Path) else value))
-
-
-def _fail_on(value: Any) -> str:
-    text = _string(value).lower()
-    if text not in FAIL_ON_CHOICES:
-        raise ValueError(f"expected one of {', '.join(FAIL_ON_CHOICES)}")
-    return text
 
 
 def _bool(value: Any) -> bool:
@@ -95,7 +87,7 @@ FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "ncbi-url": ("ncbi_url", _url),
     "datacite-url": ("datacite_url", _url),
     "pubmed-search": ("pubmed_search", _bool),
-    "fail-on": ("fail_on", _fail_on),
+    "fail-on": ("fail_on", lambda value: FailOn.parse(_string(value))),
     "cache-dir": ("cache_dir", _path),
     "record-expiry-days": ("record_ttl", _days),
     "not-found-expiry-days": ("not_found_ttl", _days),

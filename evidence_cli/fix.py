@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.models import ReferenceResult
+from evidence_cli.models import ReferenceResult, first_text
 
-FIXABLE_FIELDS = ("title", "year", "container", "volume", "issue", "pages")
 _MISMATCH_FIELD = {
     "title-mismatch": "title", "year-mismatch": "year", "container-mismatch": "container",
     "volume-mismatch": "volume", "issue-mismatch": "issue", "pages-mismatch": "pages",
@@ -47,11 +46,7 @@ class EntryChanges:
 
 
 def _text_value(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        value = value[0] if value else None
-    text = str(value).strip() if value is not None else ""
+    text = first_text(value)
     # Crossref titles may carry markup (<i>, <sub>): not something to write into a citation.
     return text if text and "<" not in text else None
 

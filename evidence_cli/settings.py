@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evidence_cli.models import FailOn
+
 DEFAULT_CROSSREF_URL = "https://api.crossref.org"
 DEFAULT_NCBI_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 DEFAULT_DATACITE_URL = "https://api.datacite.org"
@@ -16,7 +18,7 @@ class Settings:
     """Everything the services need; the CLI builds one and passes it down."""
 
     crossref_url: str = DEFAULT_CROSSREF_URL
-    fail_on: str = "error"
+    fail_on: FailOn = FailOn.ERROR
     mailto: str | None = None
     cache_dir: Path = Path("cache")
     offline: bool = False

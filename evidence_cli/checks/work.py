@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from evidence_cli.models import CitedFields
+from evidence_cli.models import CitedFields, first_text
 from evidence_cli.records import (
     family_names,
-    first_text,
     full_title,
     registered_fields,
     registered_years,

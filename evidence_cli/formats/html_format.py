@@ -10,11 +10,9 @@ from typing import Any
 from urllib.parse import quote
 
 from evidence_cli.formats import inert, json_safe
-from evidence_cli.models import UNVERIFIABLE_CODES
-from evidence_cli.progress import SUMMARY_STATUSES, summary_line
+from evidence_cli.models import SUMMARY_ORDER, UNVERIFIABLE_CODES, worst_first
+from evidence_cli.progress import summary_line
 
-# Sort rank of a status when the Status column is sorted ascending: worst first.
-_STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
 _STATUS_LABEL = {
     "ok": "OK",
     "info": "Info",
@@ -299,7 +297,7 @@ def _row(reference: dict[str, Any]) -> str:
         findings_html = '<span class="none">No findings</span>'
     return (
         f'<tr data-status="{_e(status)}">'
-        f'<td data-sort="{_STATUS_RANK.get(status, 9)}">'
+        f'<td data-sort="{worst_first(status)}">'
         f'<span class="badge {_e(status)}">{_e(_STATUS_LABEL.get(status, status))}</span></td>'
         f"{_reference_cell(reference)}"
         f'<td class="loc">{_e(location)}</td>'
@@ -314,7 +312,7 @@ def _summary(summary: dict[str, Any]) -> str:
     cards = [f'<div class="card"><span class="n">{total}</span>'
              f'<span class="l">references</span></div>']
     bar = []
-    for status in SUMMARY_STATUSES:
+    for status in SUMMARY_ORDER:
         count = int(summary.get(status) or 0)
         cards.append(
             f'<div class="card {status}"><span class="n">{count}</span>'
@@ -337,7 +335,7 @@ def _controls(summary: dict[str, Any]) -> str:
         f'<label class="status"><input type="checkbox" checked data-status="{status}" '
         f'id="show-{status}"><span class="dot {status}"></span>{_STATUS_LABEL[status]} '
         f"({int(summary.get(status) or 0)})</label>"
-        for status in SUMMARY_STATUSES
+        for status in SUMMARY_ORDER
     )
     return (
         '<section class="controls">'

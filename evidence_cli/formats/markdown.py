@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 from evidence_cli.formats import inert
+from evidence_cli.models import worst_first
 from evidence_cli.progress import finding_text, summary_line
 
 # Worst first: a reader of a pull-request summary wants the problems at the top.
-_STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
 _STATUS_MARK = {
     "ok": "✅ ok",
     "info": "ℹ️ info",
@@ -69,7 +69,7 @@ def table(report: dict[str, Any], max_bytes: int | None = None) -> str:
     rows = ["| Status | Reference | Location | DOI | Findings |", "| --- | --- | --- | --- | --- |"]
     references = sorted(
         report.get("references") or [],
-        key=lambda r: _STATUS_RANK.get(str(r.get("status")), len(_STATUS_RANK)),
+        key=lambda r: worst_first(r.get("status")),
     )
     used = sum(_size(row) for row in rows)
     for index, reference in enumerate(references):

@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -41,7 +41,7 @@ VERSION_RELATIONS = frozenset({"IsPreviousVersionOf", "IsVersionOf", "IsPreprint
 @dataclass(slots=True)
 class DataCiteLookup:
     doi: str
-    outcome: str  # "found" | "not-found" | "unavailable"
+    outcome: Literal["found", "not-found", "unavailable"]
     record: dict[str, Any] | None = None
     detail: str | None = None
 

@@ -127,13 +127,3 @@ def lookup_articles(settings: Settings, pmids: list[str]) -> dict[str, Any]:
             return dict(await services.pubmed.get_articles(pmids))
 
     return asyncio.run(run())
-
-
-def search_works(settings: Settings, queries: list[str]) -> list[list[dict[str, Any]] | None]:
-    """Bibliographic searches (cache-aware), from synchronous code; None where unavailable."""
-
-    async def run() -> list[list[dict[str, Any]] | None]:
-        async with open_services(settings) as services:
-            return list(await asyncio.gather(*(services.crossref.search(q) for q in queries)))
-
-    return asyncio.run(run())
