@@ -14,23 +14,23 @@ CITED_KEYS = ("doi", "title", "authors", "year", "container", "volume", "issue",
 ID_KEYS = ("pmid", "pmcid", "arxiv")
 
 
-class Severity(StrEnum):
+class _Ranked(StrEnum):
+    """Members declared from the best (or least severe) to the worst: `rank` is the place."""
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[type(self), self.name]
+
+
+class Severity(_Ranked):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
 
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self]
 
-
-_SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
-
-
-class Status(StrEnum):
-    """A reference's status, declared from best to worst (its rank). "unverifiable" ranks below
-    "error" (a known problem is worth more than an unknown one) but above warning: it is never
-    reported as fine."""
+class Status(_Ranked):
+    """A reference's status. "unverifiable" ranks below "error" (a known problem is worth more
+    than an unknown one) but above warning: it is never reported as fine."""
 
     OK = "ok"
     INFO = "info"
@@ -38,22 +38,19 @@ class Status(StrEnum):
     UNVERIFIABLE = "unverifiable"
     ERROR = "error"
 
-    @property
-    def rank(self) -> int:
-        """0 for ok up to 4 for error."""
-        return _STATUS_RANK[self]
-
     @classmethod
     def of(cls, value: object) -> Status | None:
         """The status a report or a review file names, or None for anything else."""
         return _STATUSES.get(value) if isinstance(value, str) else None
 
 
-_STATUS_RANK = {status: rank for rank, status in enumerate(Status)}
+_RANKS: dict[tuple[type[_Ranked], str], int] = {
+    (kind, member.name): rank for kind in (Severity, Status) for rank, member in enumerate(kind)}
 _STATUSES: dict[str, Status] = {status.value: status for status in Status}
 # The order a summary lists the statuses in (the JSON report's summary keys, the summary line,
 # the HTML report's filters): the severities best first, then what could not be checked, apart.
 SUMMARY_ORDER = (Status.OK, Status.INFO, Status.WARNING, Status.ERROR, Status.UNVERIFIABLE)
+
 
 def worst_first(status: object) -> int:
     """A sort key for a report's statuses: error first, ok last, anything else after them."""
