@@ -15,10 +15,10 @@ from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.checks.normalize import title_key
 from evidence_cli.checks.notices import check_pubmed_record
+from evidence_cli.checks.records import first_text, registered_fields
 from evidence_cli.checks.versions import check_versions
 from evidence_cli.codes import CODES
 from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult
-from evidence_cli.records import first_text, registered_fields
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.pubmed import ArticleLookup
 from evidence_cli.services.session import Services

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_cli.fix import EditError, edit_bibtex_entry, edit_csl_item
+from evidence_cli.fixing.edit import EditError, edit_bibtex_entry, edit_csl_item
 from evidence_cli.sources import read_inputs
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator

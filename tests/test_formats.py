@@ -20,9 +20,11 @@ import pytest
 
 from evidence_cli import __version__
 from evidence_cli.codes import CODES
-from evidence_cli.formats import csv_format as csv_fmt
-from evidence_cli.formats import github, html_format, markdown, renderer
+from evidence_cli.formats import csv as csv_fmt
+from evidence_cli.formats import github, markdown, renderer
+from evidence_cli.formats import html as html_format
 from evidence_cli.formats import sarif as sarif_fmt
+from evidence_cli.formats.text import finding_text, summary_line
 from evidence_cli.models import (
     CitedFields,
     Finding,
@@ -32,7 +34,6 @@ from evidence_cli.models import (
     SourceLocation,
     summarize,
 )
-from evidence_cli.progress import finding_text, summary_line
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
 HOSTILE_RAW = (
@@ -700,7 +701,7 @@ def test_pre_commit_hook_checks_offline_from_the_cache(
 # --- progress and messages ----------------------------------------------------------------------
 
 def test_reporter_honours_quiet_and_verbose() -> None:
-    from evidence_cli.progress import Reporter
+    from evidence_cli.formats.text import Reporter
 
     def said(reporter_args: dict[str, Any]) -> str:
         stream = io.StringIO()
@@ -723,7 +724,7 @@ def test_reporter_honours_quiet_and_verbose() -> None:
 
 
 def test_make_progress_disabled_is_a_no_op(capsys: pytest.CaptureFixture[str]) -> None:
-    from evidence_cli.progress import make_progress
+    from evidence_cli.formats.text import make_progress
 
     with make_progress(5, enabled=False) as advance:
         advance()

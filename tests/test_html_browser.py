@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from evidence_cli.formats import html_format
+from evidence_cli.formats import html as html_format
 from tests.test_formats import HOSTILE_RAW, sample_report
 
 pytestmark = pytest.mark.browser

@@ -145,7 +145,7 @@ def check(
     if not quiet and inputs.skipped:
         _print_skipped(inputs.skipped, verbose)
     stats = AuditStats()
-    from evidence_cli.progress import make_progress, progress_enabled
+    from evidence_cli.formats.text import make_progress, progress_enabled
 
     show_progress = progress_enabled(quiet)
     with make_progress(planned_lookups(references, settings), show_progress) as advance:
@@ -155,7 +155,7 @@ def check(
     from evidence_cli.formats import neutral
 
     if chosen == "table":
-        from evidence_cli.formats.table import render as render_table
+        from evidence_cli.formats.terminal import render as render_table
 
         # The table shows reference text inert already; its colours are its own escapes.
         text = neutral(render_table(report, color=output is None and sys.stdout.isatty()),
@@ -181,7 +181,7 @@ def check(
 
         write_step_summary(report, os.environ["GITHUB_STEP_SUMMARY"])
     if not quiet:
-        from evidence_cli.progress import summary_line
+        from evidence_cli.formats.text import summary_line
 
         sys.stderr.write(summary_line(report["summary"]) + "\n")
         if verbose:

@@ -12,7 +12,7 @@ from evidence_cli.commands import common
 from evidence_cli.errors import EXIT_OK, EXIT_UNVERIFIABLE, InputError, UsageError
 
 if TYPE_CHECKING:
-    from evidence_cli.fix import EntryChanges
+    from evidence_cli.fixing.edit import EntryChanges
 
 FIXABLE_KINDS = ("bibtex", "ris", "csl-json")
 
@@ -51,7 +51,7 @@ def fix(
     """
     from evidence_cli.audit import audit_references
     from evidence_cli.config import resolve_settings
-    from evidence_cli.fix import EDITORS, EditError, plan, unified_diff
+    from evidence_cli.fixing.edit import EDITORS, EditError, plan, unified_diff
     from evidence_cli.sources import SUFFIX_READERS, _read_bytes, decode_text, read_one, sniff
 
     data = _read_bytes(path)

@@ -520,8 +520,8 @@ def _citation_for_doi(
 ) -> tuple[dict[str, Any], str | None, list[Any]]:
     """The citation Crossref registers for a DOI, a caveat when it could not be confirmed, and
     the retraction or expression-of-concern findings Crossref records for it."""
+    from evidence_cli.checks.records import registered_fields
     from evidence_cli.checks.updates import check_updates
-    from evidence_cli.records import registered_fields
     from evidence_cli.reviews.studies import citation_from_fields
     from evidence_cli.services.session import lookup_works
 
@@ -560,8 +560,8 @@ def _citation_for_pmid(
     --allow-retracted, which records the retraction as a caveat.
     """
     from evidence_cli.checks.notices import check_pubmed_notices
+    from evidence_cli.checks.records import registered_fields
     from evidence_cli.checks.updates import check_updates
-    from evidence_cli.records import registered_fields
     from evidence_cli.reviews.studies import citation_from_fields, retraction_in
     from evidence_cli.services.session import lookup_articles, lookup_works
 

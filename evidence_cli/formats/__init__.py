@@ -11,14 +11,14 @@ from typing import Any
 # Format name -> module defining `render(report: dict) -> str`. Imported lazily: only the chosen
 # format's dependencies are loaded, which keeps start-up fast.
 FORMAT_MODULES: dict[str, str] = {
-    "table": "evidence_cli.formats.table",
-    "json": "evidence_cli.formats.json_format",
+    "table": "evidence_cli.formats.terminal",
+    "json": "evidence_cli.formats.json",
     "sarif": "evidence_cli.formats.sarif",
     "junit": "evidence_cli.formats.junit",
     "github": "evidence_cli.formats.github",
     "markdown": "evidence_cli.formats.markdown",
-    "csv": "evidence_cli.formats.csv_format",
-    "html": "evidence_cli.formats.html_format",
+    "csv": "evidence_cli.formats.csv",
+    "html": "evidence_cli.formats.html",
 }
 
 SUFFIX_FORMATS: dict[str, str] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_cli.formats import inert
+from evidence_cli.formats.text import finding_text, summary_line
 from evidence_cli.models import UNVERIFIABLE_CODES
-from evidence_cli.progress import finding_text, summary_line
 
 # GitHub refuses a job summary over 1 MiB (and then shows none); leave room for other steps.
 STEP_SUMMARY_BUDGET = 512 * 1024

@@ -6,8 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from evidence_cli.formats.text import finding_text, summary_line
 from evidence_cli.models import UNVERIFIABLE_CODES
-from evidence_cli.progress import finding_text, summary_line
 
 # Characters XML 1.0 forbids outright (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree would write them and produce a file no parser accepts, so they are replaced.

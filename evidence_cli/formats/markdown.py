@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from evidence_cli.formats import inert
-from evidence_cli.progress import finding_text, summary_line
+from evidence_cli.formats.text import finding_text, summary_line
 
 # Worst first: a reader of a pull-request summary wants the problems at the top.
 _STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from evidence_cli import PROJECT_URL, __version__
 from evidence_cli.codes import CODES
 from evidence_cli.formats import json_safe
-from evidence_cli.progress import finding_text
+from evidence_cli.formats.text import finding_text
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import quote
 
 from evidence_cli.formats import inert, json_safe
+from evidence_cli.formats.text import SUMMARY_STATUSES, summary_line
 from evidence_cli.models import UNVERIFIABLE_CODES
-from evidence_cli.progress import SUMMARY_STATUSES, summary_line
 
 # Sort rank of a status when the Status column is sorted ascending: worst first.
 _STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
