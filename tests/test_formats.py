@@ -724,7 +724,7 @@ def test_reporter_honours_quiet_and_verbose() -> None:
 
 
 def test_make_progress_disabled_is_a_no_op(capsys: pytest.CaptureFixture[str]) -> None:
-    from evidence_cli.formats.text import make_progress
+    from evidence_cli.output import make_progress
 
     with make_progress(5, enabled=False) as advance:
         advance()

@@ -145,7 +145,7 @@ def check(
     if not quiet and inputs.skipped:
         _print_skipped(inputs.skipped, verbose)
     stats = AuditStats()
-    from evidence_cli.formats.text import make_progress, progress_enabled
+    from evidence_cli.output import make_progress, progress_enabled
 
     show_progress = progress_enabled(quiet)
     with make_progress(planned_lookups(references, settings), show_progress) as advance:

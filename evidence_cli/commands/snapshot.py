@@ -42,7 +42,7 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Read the data file into works, references, retractions and a search index."""
-    from evidence_cli.formats.text import make_progress, progress_enabled
+    from evidence_cli.output import make_progress, progress_enabled
     from evidence_cli.snapshot.build import build as run_build
     from evidence_cli.snapshot.build import input_bytes
 
