@@ -96,7 +96,7 @@ def test_html_report_in_chromium(browser: Any, tmp_path: Path) -> None:
 
     report = _report()
     page = tmp_path / "report.html"
-    page.write_text(html_format.render(report), encoding="utf-8")
+    page.write_text(html_format.HtmlFormat().render(report), encoding="utf-8")
     _open(browser, page)
     ids = [r["id"] for r in report["references"]]
 

@@ -10,9 +10,11 @@ from evidence_cli.output import progress_enabled
 
 # The summary's statuses, in the order a person reads them: best first.
 SUMMARY_STATUSES = ("ok", "info", "warning", "error", "unverifiable")
+# Worst first, where a reader wants the problems at the top (Markdown's rows, HTML's sort).
+WORST_FIRST_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
 
 
-def summary_line(summary: Mapping[str, int]) -> str:
+def summary_line(summary: Mapping[str, object]) -> str:
     """'12 references: 9 ok, 1 info, 1 warning, 1 error, 0 unverifiable'."""
     total = summary.get("references", 0)
     noun = "reference" if total == 1 else "references"
