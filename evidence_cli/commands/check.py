@@ -42,6 +42,7 @@ def exit_code_for(report: Report, fail_on: str) -> int:
     return EXIT_UNVERIFIABLE if unverifiable else EXIT_OK
 
 
+@common.service_options()
 def check(
     paths: list[str] = typer.Argument(
         ..., help="Bibliography files or folders (.bib .ris .json .md .html .docx .txt); "
@@ -56,15 +57,7 @@ def check(
     fail_on: FailOn | None = typer.Option(
         None, "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
     ),
-    crossref_url: str | None = common.CROSSREF_URL,
-    mailto: str | None = common.MAILTO,
-    ncbi_url: str | None = common.NCBI_URL,
-    ncbi_api_key: str | None = common.NCBI_API_KEY,
-    datacite_url: str | None = common.DATACITE_URL,
-    cache_dir: Path | None = common.CACHE_DIR,
-    offline: bool | None = common.OFFLINE,
-    refresh: bool | None = common.REFRESH,
-    timeout: float | None = common.TIMEOUT,
+    services: common.ServiceOptions = common.NOT_GIVEN,
     no_pubmed_search: bool = typer.Option(
         False, "--no-pubmed-search",
         help="Do not search PubMed for references Crossref's search could not match.",
@@ -103,13 +96,11 @@ def check(
     for pattern in exclude:
         _check_regex(pattern)
     settings = resolve_settings({
-        "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
-        "offline": offline, "refresh": refresh, "timeout": timeout, "snapshot": snapshot,
+        **services.given(), "snapshot": snapshot,
         "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
         "exclude_paths": exclude_path or None,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
-        "ncbi_url": ncbi_url, "ncbi_api_key": ncbi_api_key, "datacite_url": datacite_url,
         "pubmed_search": False if no_pubmed_search else None,
     })
     for pattern in settings.url_excludes:

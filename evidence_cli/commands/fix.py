@@ -14,6 +14,7 @@ from evidence_cli.errors import EXIT_OK, EXIT_UNVERIFIABLE
 if TYPE_CHECKING:
     from evidence_cli.fixing.plan import EntryChanges
 
+@common.service_options()
 def fix(
     path: Path = typer.Argument(..., help="A BibTeX (.bib), RIS (.ris) or CSL-JSON (.json) file."),
     write: bool = typer.Option(
@@ -30,15 +31,7 @@ def fix(
         help="Replace a cited preprint's DOI with its published version's, when its record "
         "names one (published-version-available).",
     ),
-    crossref_url: str | None = common.CROSSREF_URL,
-    mailto: str | None = common.MAILTO,
-    ncbi_url: str | None = common.NCBI_URL,
-    ncbi_api_key: str | None = common.NCBI_API_KEY,
-    datacite_url: str | None = common.DATACITE_URL,
-    cache_dir: Path | None = common.CACHE_DIR,
-    offline: bool | None = common.OFFLINE,
-    refresh: bool | None = common.REFRESH,
-    timeout: float | None = common.TIMEOUT,
+    services: common.ServiceOptions = common.NOT_GIVEN,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the diff."),
 ) -> int:
     """Add confidently matched DOIs and correct fields that disagree with Crossref.
@@ -50,12 +43,8 @@ def fix(
     from evidence_cli.fixing.files import plan_fix, read_source, write_fix
 
     source = read_source(path, write=write)
-    settings = resolve_settings({
-        "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
-        "offline": offline, "refresh": refresh, "timeout": timeout,
-        "match_threshold": threshold, "check_urls": False,
-        "ncbi_url": ncbi_url, "ncbi_api_key": ncbi_api_key, "datacite_url": datacite_url,
-    })
+    settings = resolve_settings({**services.given(), "match_threshold": threshold,
+                                 "check_urls": False})
     fixed = plan_fix(source, settings, prefer_published=prefer_published)
     sys.stdout.write(fixed.diff)
     if not quiet:
