@@ -55,7 +55,7 @@ SUFFIX_FORMATS: dict[str, FormatName] = {
 }
 
 
-def build(name: str, options: FormatOptions | None = None) -> ReportFormat:
+def build(name: str, options: FormatOptions | None = None) -> Format:
     """The named format, built with what it takes from the run's options."""
     module, _, cls = FORMAT_CLASSES[FormatName(name)].partition(":")
     format_class: type[ReportFormat] = getattr(importlib.import_module(module), cls)
