@@ -21,7 +21,7 @@ from evidence_cli.models import (
 )
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.interfaces import AuditServices
-from evidence_cli.services.links import LinkVerdict
+from evidence_cli.services.link_verdicts import LinkVerdict
 
 if TYPE_CHECKING:
     from evidence_cli.settings import Settings

@@ -9,7 +9,7 @@ from typing import Any
 
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.datacite import DataCiteLookup
-from evidence_cli.services.links import LinkVerdict
+from evidence_cli.services.link_verdicts import LinkVerdict
 from evidence_cli.services.pubmed import ArticleLookup
 from evidence_cli.services.transport import ClientStats
 

@@ -22,6 +22,8 @@ from evidence_cli.services.ratelimit import Pacer, RateLimiter
 from evidence_cli.services.transport import ClientStats, Transport, Unavailable
 from evidence_cli.settings import DEFAULT_CROSSREF_URL
 
+__all__ = ["NOT_IN_CACHE", "ClientStats", "CrossrefClient", "CrossrefOptions", "Unavailable",
+           "WorkLookup", "slim_record", "type_problem"]
 # Documented limits, before any header says otherwise: the public pool allows 5 requests per
 # second, one at a time; list queries (searches) are limited separately to 1/s (polite: 3/s).
 # The first request goes out alone; its answer's headers set the pace of the rest.

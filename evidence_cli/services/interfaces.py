@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from evidence_cli.services.crossref import WorkLookup
     from evidence_cli.services.datacite import DataCiteLookup
-    from evidence_cli.services.links import LinkVerdict
+    from evidence_cli.services.link_verdicts import LinkVerdict
     from evidence_cli.services.pubmed import ArticleLookup
     from evidence_cli.services.transport import ClientStats
 
@@ -43,6 +43,14 @@ class AgencyLookup(Protocol):
     """The registration agency of a DOI without a Crossref record (None: no agency knows it)."""
 
     async def agency(self, doi: str) -> str | None: ...
+
+
+class LinkCache(Protocol):
+    """Where verdicts are kept between runs; values are JSON-serialisable dicts."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
 
 
 class LinkService(Protocol):
