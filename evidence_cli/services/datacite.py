@@ -36,7 +36,6 @@ class DataCiteOptions(ServiceOptions):
     """The DataCite client's options."""
 
     base_url: str = DEFAULT_DATACITE_URL
-    max_response_bytes: int = MAX_BODY_BYTES
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.transport import TransportOptions
+from evidence_cli.services.transport import Patience, TransportOptions
 from evidence_cli.settings import DEFAULT_CROSSREF_URL
 
 T = TypeVar("T")
@@ -32,14 +32,9 @@ class CachePolicy:
 class ServiceOptions:
     """Where one API service is and how patient to be with it (see TransportOptions)."""
 
+    patience: Patience
     base_url: str
     mailto: str | None = None
-    timeout: float = 20.0
-    max_retries: int = 4
-    max_response_bytes: int = 20 * 1024 * 1024
-    request_timeout: float = 60.0
-    retry_budget: float = 120.0
-    run_timeout: float = 4 * 3600.0
     cache: CachePolicy = field(default_factory=CachePolicy)
 
     def transport(self, service: str, rate: float, concurrency: int, **more: Any
@@ -47,9 +42,7 @@ class ServiceOptions:
         """The transport's options for this service (`more`: params, headers, limits)."""
         return TransportOptions(
             base_url=self.base_url, service=service, rate=rate, concurrency=concurrency,
-            timeout=self.timeout, max_retries=self.max_retries,
-            max_response_bytes=self.max_response_bytes, request_timeout=self.request_timeout,
-            retry_budget=self.retry_budget, run_timeout=self.run_timeout, **more)
+            patience=self.patience, **more)
 
 
 def cache_origin_key(base_url: str, key: str, default_url: str = DEFAULT_CROSSREF_URL) -> str:

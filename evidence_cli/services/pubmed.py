@@ -56,7 +56,6 @@ class PubMedOptions(ServiceOptions):
     only, and never shown, cached or logged."""
 
     base_url: str = DEFAULT_NCBI_URL
-    max_response_bytes: int = MAX_BODY_BYTES
     api_key: str | None = field(default=None, repr=False)
 
 

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from evidence_cli.services import datacite, pubmed
 from evidence_cli.services.cache import Cache
 from evidence_cli.services.crossref import CrossrefClient, CrossrefOptions, WorkLookup
 from evidence_cli.services.datacite import DataCiteClient, DataCiteOptions
 from evidence_cli.services.links import LinkChecker
 from evidence_cli.services.lookups import CachePolicy
 from evidence_cli.services.pubmed import PubMedClient, PubMedOptions
-from evidence_cli.services.transport import user_agent
+from evidence_cli.services.transport import Patience, user_agent
 from evidence_cli.settings import Settings
 
 if TYPE_CHECKING:
@@ -58,12 +59,15 @@ class Services:
     datacite: DataCiteClient
 
 
-def _service(settings: Settings) -> dict[str, Any]:
-    """The options every API client takes, from the run's settings."""
+def _service(settings: Settings, max_response_bytes: int) -> dict[str, Any]:
+    """The options every API client takes, from the run's settings (max-response-bytes is
+    Crossref's; PubMed's and DataCite's answers have caps of their own)."""
+    patience = Patience(
+        timeout=settings.timeout, max_retries=settings.max_retries,
+        max_response_bytes=max_response_bytes, request_timeout=settings.request_timeout,
+        retry_budget=settings.retry_budget, run_timeout=settings.run_timeout)
     return {
-        "mailto": settings.mailto, "timeout": settings.timeout,
-        "max_retries": settings.max_retries, "request_timeout": settings.request_timeout,
-        "retry_budget": settings.retry_budget, "run_timeout": settings.run_timeout,
+        "patience": patience, "mailto": settings.mailto,
         "cache": CachePolicy(refresh=settings.refresh, offline=settings.offline,
                              record_ttl=settings.record_ttl,
                              not_found_ttl=settings.not_found_ttl),
@@ -72,16 +76,17 @@ def _service(settings: Settings) -> dict[str, Any]:
 
 def crossref_options(settings: Settings) -> CrossrefOptions:
     return CrossrefOptions(base_url=settings.crossref_url, plus_token=settings.crossref_plus_token,
-                           max_response_bytes=settings.max_response_bytes, **_service(settings))
+                           **_service(settings, settings.max_response_bytes))
 
 
 def pubmed_options(settings: Settings) -> PubMedOptions:
     return PubMedOptions(base_url=settings.ncbi_url, api_key=settings.ncbi_api_key,
-                         **_service(settings))
+                         **_service(settings, pubmed.MAX_BODY_BYTES))
 
 
 def datacite_options(settings: Settings) -> DataCiteOptions:
-    return DataCiteOptions(base_url=settings.datacite_url, **_service(settings))
+    return DataCiteOptions(base_url=settings.datacite_url,
+                           **_service(settings, datacite.MAX_BODY_BYTES))
 
 
 def _links(http: httpx.AsyncClient, settings: Settings, cache: Cache) -> LinkChecker:

@@ -76,6 +76,21 @@ class ClientStats:
 
 
 @dataclass(frozen=True, slots=True)
+class Patience:
+    """Bounds a hostile or broken server cannot stretch: seconds to wait for an answer, how
+    many times to ask again, bytes read for one answer (on the wire and once decompressed),
+    seconds for one whole request (a trickled body never ends otherwise), seconds of waiting
+    between the attempts of one request, and the whole run's time with the service."""
+
+    timeout: float
+    max_retries: int
+    max_response_bytes: int
+    request_timeout: float
+    retry_budget: float
+    run_timeout: float
+
+
+@dataclass(frozen=True, slots=True)
 class TransportOptions:
     """How one service is asked. `params` and `headers` go with every request to `base_url`
     and nowhere else (a mailto, an API key, a token); only paths below it are ever asked."""
@@ -84,17 +99,8 @@ class TransportOptions:
     service: str  # the service's name in messages: "Crossref", "NCBI", "DataCite"
     rate: float
     concurrency: int
+    patience: Patience
     interval: float = 1.0
-    timeout: float = 20.0
-    max_retries: int = 4
-    # Bounds a hostile or broken server cannot stretch: bytes read for one answer (on the wire
-    # and once decompressed), seconds for one whole request (a trickled body never ends
-    # otherwise), seconds of waiting between the attempts of one request, and the whole run's
-    # time with this service.
-    max_response_bytes: int = 20 * 1024 * 1024
-    request_timeout: float = 60.0
-    retry_budget: float = 120.0
-    run_timeout: float = 4 * 3600.0
     params: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     # Follow the x-rate-limit-* and x-concurrency-limit headers (never above them).
@@ -114,7 +120,7 @@ class Transport:
         list_rates = dict(options.list_rates)
         self.list_pacer = Pacer(list_rates.get("public", options.rate), 1.0)
         self.stats = ClientStats()
-        self.run_ends = time.monotonic() + options.run_timeout
+        self.run_ends = time.monotonic() + options.patience.run_timeout
         self.no_network: str | None = None
         self._network_failures = 0
         self._params = dict(options.params)
@@ -125,7 +131,7 @@ class Transport:
 
     def _run_limit_reason(self) -> str:
         return (f"the run's time limit for {self.options.service} "
-                f"({self.options.run_timeout:g} s, run-timeout) was reached")
+                f"({self.options.patience.run_timeout:g} s, run-timeout) was reached")
 
     async def get(self, path: str, params: dict[str, str], judge: Judge, *,
                   list_query: bool = False, accept: str | None = None) -> Answer:
@@ -137,11 +143,11 @@ class Transport:
         """
         if self.no_network is not None:
             raise Unavailable(self.no_network)
-        options = self.options
+        options = self.options.patience
         url = f"{self.base_url}{path}"
         query = {**params, **self._params}
         headers = self._headers if accept is None else {**self._headers, "Accept": accept}
-        extra = (self.list_pacer,) if list_query and options.list_rates else ()
+        extra = (self.list_pacer,) if list_query and self.options.list_rates else ()
         reason = "no answer"
         waited = 0.0
         attempts = 0
@@ -164,7 +170,7 @@ class Transport:
                     answer = await read_bounded(self.http, url, params=query, headers=headers,
                                                 cap=options.max_response_bytes,
                                                 deadline=deadline, trace=trace)
-                    if options.adopt_limits:
+                    if self.options.adopt_limits:
                         await self._adopt_limits(answer)
             except TimeoutError:
                 reason = self._run_limit_reason()
