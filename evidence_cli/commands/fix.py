@@ -39,8 +39,8 @@ def fix(
     Prints a unified diff; --write applies it. Entries whose match is ambiguous or below the
     threshold are never touched, and fields this tool does not know are kept as written.
     """
-    from evidence_cli.config import resolve_settings
     from evidence_cli.fixing.files import plan_fix, read_source, write_fix
+    from evidence_cli.settings import resolve_settings
 
     source = read_source(path, write=write)
     settings = resolve_settings({**services.given(), "match_threshold": threshold,
