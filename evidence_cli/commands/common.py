@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
 import typer
 
@@ -48,17 +48,18 @@ TIMEOUT = typer.Option(None, "--timeout", help="Seconds to wait for one Crossref
 
 @dataclass(frozen=True, slots=True)
 class ServiceOptions:
-    """The service options as given on the command line; None is "not given"."""
+    """The service options as given on the command line; None is "not given". Each field
+    carries its typer option (`service_options` puts them in a command's signature)."""
 
-    crossref_url: str | None = None
-    mailto: str | None = None
-    ncbi_url: str | None = None
-    ncbi_api_key: str | None = None
-    datacite_url: str | None = None
-    cache_dir: Path | None = None
-    offline: bool | None = None
-    refresh: bool | None = None
-    timeout: float | None = None
+    crossref_url: str | None = field(default=None, metadata={"option": CROSSREF_URL})
+    mailto: str | None = field(default=None, metadata={"option": MAILTO})
+    ncbi_url: str | None = field(default=None, metadata={"option": NCBI_URL})
+    ncbi_api_key: str | None = field(default=None, metadata={"option": NCBI_API_KEY})
+    datacite_url: str | None = field(default=None, metadata={"option": DATACITE_URL})
+    cache_dir: Path | None = field(default=None, metadata={"option": CACHE_DIR})
+    offline: bool | None = field(default=None, metadata={"option": OFFLINE})
+    refresh: bool | None = field(default=None, metadata={"option": REFRESH})
+    timeout: float | None = field(default=None, metadata={"option": TIMEOUT})
 
     def given(self) -> dict[str, Any]:
         """Settings field -> value, as resolve_settings takes the command line."""
@@ -66,14 +67,6 @@ class ServiceOptions:
 
 
 NOT_GIVEN = ServiceOptions()  # the placeholder default of a command's `services` parameter
-
-_DECLARED: dict[str, tuple[Any, Any]] = {
-    "crossref_url": (str | None, CROSSREF_URL), "mailto": (str | None, MAILTO),
-    "ncbi_url": (str | None, NCBI_URL), "ncbi_api_key": (str | None, NCBI_API_KEY),
-    "datacite_url": (str | None, DATACITE_URL), "cache_dir": (Path | None, CACHE_DIR),
-    "offline": (bool | None, OFFLINE), "refresh": (bool | None, REFRESH),
-    "timeout": (float | None, TIMEOUT),
-}
 
 
 def service_options(*names: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
@@ -84,7 +77,9 @@ def service_options(*names: str) -> Callable[[Callable[..., Result]], Callable[.
     options where the command's `services` parameter stands (so --help lists them in the same
     place), and the wrapper gathers them into the ServiceOptions the command receives.
     """
-    chosen = names or tuple(_DECLARED)
+    hints = get_type_hints(ServiceOptions)
+    declared = {f.name: (hints[f.name], f.metadata["option"]) for f in fields(ServiceOptions)}
+    chosen = names or tuple(declared)
 
     def decorate(command: Callable[..., Result]) -> Callable[..., Result]:
         signature = inspect.signature(command, eval_str=True)
@@ -94,8 +89,8 @@ def service_options(*names: str) -> Callable[[Callable[..., Result]], Callable[.
                 parameters.append(parameter)
                 continue
             parameters += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                             default=_DECLARED[name][1],
-                                             annotation=_DECLARED[name][0])
+                                             default=declared[name][1],
+                                             annotation=declared[name][0])
                            for name in chosen]
 
         @functools.wraps(command)
