@@ -168,25 +168,28 @@ BAD_DATA = [
 ]
 
 
-def _options(options: list[str]) -> dict[str, Any]:
+def _options(options: list[str]) -> Any:
+    from evidence_cli.reviews.recording import DataOptions
+
     pairs = dict(zip(options[::2], options[1::2], strict=True))
-    return {"events": pairs.get("--events"), "control_events": pairs.get("--control-events"),
-            "continuous": {key: pairs.get(key) for key in (
-                "--mean", "--sd", "--n", "--control-mean", "--control-sd", "--control-n")},
-            "effect": pairs.get("--effect"), "se": pairs.get("--se"), "note": None}
+    return DataOptions(
+        events=pairs.get("--events"), control_events=pairs.get("--control-events"),
+        mean=pairs.get("--mean"), sd=pairs.get("--sd"), n=pairs.get("--n"),
+        control_mean=pairs.get("--control-mean"), control_sd=pairs.get("--control-sd"),
+        control_n=pairs.get("--control-n"), effect=pairs.get("--effect"), se=pairs.get("--se"))
 
 
 def test_every_bad_value_is_refused_naming_its_option() -> None:
-    from evidence_cli.commands.synthesis import _data_entry
     from evidence_cli.errors import UsageError
+    from evidence_cli.reviews.recording import data_entry
 
     for options, named in BAD_DATA:
         with pytest.raises(UsageError) as refused:
-            _data_entry("X", **_options(options))
+            data_entry("X", _options(options))
         assert named in refused.value.message, (options, refused.value.message)
-    good = _data_entry("X", **_options(["--mean", "1", "--sd", "2", "--n", "10",
-                                        "--control-mean", "1.5", "--control-sd", "2",
-                                        "--control-n", "12"]))
+    good = data_entry("X", _options(["--mean", "1", "--sd", "2", "--n", "10",
+                                     "--control-mean", "1.5", "--control-sd", "2",
+                                     "--control-n", "12"]))
     assert good["intervention"] == {"mean": 1, "sd": 2, "n": 10}
     assert good["control"] == {"mean": 1.5, "sd": 2, "n": 12}
 

@@ -19,6 +19,12 @@ SUFFIX = ".yaml"
 LOCK_TIMEOUT_SECONDS = 60.0
 
 
+def today() -> dt.date:
+    """The date a review records (created, updated, audits, caveats): one clock, UTC, so an
+    audit made on the same run as an edit carries the same date as the file's `updated`."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def check_slug(slug: str) -> str:
     """Return the slug if it is safe to use as a file name; refuse anything else.
 
@@ -146,7 +152,7 @@ class ReviewStore:
         with self.lock(slug):
             review = self.load(slug)
             yield review
-            review.doc["updated"] = dt.date.today()
+            review.doc["updated"] = today()
             problems = validate(review.doc, slug)
             if problems:
                 lines = "; ".join(
