@@ -43,9 +43,7 @@ def claim_list(
     from evidence_cli.commands.study import print_items
     from evidence_cli.reviews.catalogue import claim_line
 
-    review = opt.store_for(reviews_dir).load(slug)
-    return print_items(review.doc.get("claims") or [], "claims", review.path, output_json,
-                       claim_line)
+    return print_items(slug, reviews_dir, "claims", output_json, claim_line)
 
 
 def register(app: typer.Typer) -> None:

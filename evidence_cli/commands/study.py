@@ -159,21 +159,21 @@ def study_list(
     """List a review's studies."""
     from evidence_cli.reviews.catalogue import study_line
 
-    review = opt.store_for(reviews_dir).load(slug)
-    return print_items(review.doc.get("studies") or [], "studies", review.path, output_json,
-                       study_line)
+    return print_items(slug, reviews_dir, "studies", output_json, study_line)
 
 
-def print_items(items: list[Any], noun: str, path: Path, as_json: bool,
+def print_items(slug: str, reviews_dir: Path | None, part: str, as_json: bool,
                 line: Callable[[Any], str]) -> int:
-    """A review's studies or claims: as JSON, or one line each."""
+    """A review's studies or claims (`part`): as JSON, or one line each."""
     from evidence_cli.reviews.yamlio import to_plain
 
+    review = opt.store_for(reviews_dir).load(slug)
+    items = review.doc.get(part) or []
     if as_json:
         typer.echo(json.dumps(to_plain(items), ensure_ascii=False, indent=2))
         return EXIT_OK
     if not items:
-        typer.echo(f"no {noun} in {path}")
+        typer.echo(f"no {part} in {review.path}")
     for item in items:
         typer.echo(line(item))
     return EXIT_OK

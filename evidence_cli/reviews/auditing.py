@@ -15,7 +15,7 @@ from evidence_cli.models import (
     Severity,
     SourceLocation,
 )
-from evidence_cli.reviews.schema import node_line
+from evidence_cli.reviews.shapes import node_line
 from evidence_cli.reviews.store import ReviewStore, today
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from evidence_cli.errors import EvidenceError, UsageError
 from evidence_cli.formats import count
-from evidence_cli.reviews.schema import Problem, dangling_references
+from evidence_cli.reviews.schema import dangling_references
+from evidence_cli.reviews.shapes import Problem
 from evidence_cli.reviews.store import LoadedReview, ReviewStore, check_slug, today
 from evidence_cli.reviews.studies import first_author_label, is_retracted
 from evidence_cli.reviews.yamlio import to_plain

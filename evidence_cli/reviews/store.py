@@ -12,7 +12,8 @@ from typing import Any
 from evidence_cli.atomic import write_atomic
 from evidence_cli.errors import InputError, UsageError
 from evidence_cli.reviews import yamlio
-from evidence_cli.reviews.schema import SLUG_PATTERN, Problem, validate
+from evidence_cli.reviews.schema import SLUG_PATTERN, validate
+from evidence_cli.reviews.shapes import Problem
 
 SUFFIX = ".yaml"
 # How long a command waits for another one holding the review's lock before giving up.
