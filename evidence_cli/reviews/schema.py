@@ -81,28 +81,24 @@ class _Checker(Shapes):
         if slug is not None and isinstance(doc.get("slug"), str) and doc["slug"] != slug:
             self.fail(key_line(doc, "slug", 1), "slug",
                       f"'{doc['slug']}' does not match the file name ('{slug}.yaml')")
-        study_ids: set[str] = set()
-        studies = doc.get("studies")
-        if studies is not None:
-            line = key_line(doc, "studies", 1)
-            if not isinstance(studies, list):
-                self.fail(line, "studies", f"expected a list, got {kind(studies)}")
-            else:
-                for index, study in enumerate(studies):
-                    self.study(study, f"studies[{index}]", item_line(studies, index, line),
-                               study_ids)
-        claims = doc.get("claims")
-        if claims is not None:
-            line = key_line(doc, "claims", 1)
-            if not isinstance(claims, list):
-                self.fail(line, "claims", f"expected a list, got {kind(claims)}")
-            else:
-                claim_ids: set[str] = set()
-                for index, claim in enumerate(claims):
-                    self.claim(claim, f"claims[{index}]", item_line(claims, index, line),
-                               claim_ids)
+        self.items(doc, "studies", self.study)
+        self.items(doc, "claims", self.claim)
         if doc.get("grade") is not None:
             self.grade(doc["grade"], "grade", key_line(doc, "grade", 1))
+
+    def items(self, doc: Mapping[str, Any], key: str,
+              check: Callable[[Any, str, int | None, set[str]], None]) -> None:
+        """A top-level list (`studies`, `claims`), each item checked with the ids seen so far."""
+        value = doc.get(key)
+        if value is None:
+            return
+        line = key_line(doc, key, 1)
+        if not isinstance(value, list):
+            self.fail(line, key, f"expected a list, got {kind(value)}")
+            return
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            check(item, f"{key}[{index}]", item_line(value, index, line), seen)
 
     def slug(self, value: Any, field: str, line: int | None) -> None:
         if not isinstance(value, str) or not SLUG_PATTERN.match(value):
