@@ -49,6 +49,7 @@ from evidence_cli.reviews.studies import (
 )
 from evidence_cli.reviews.values import parsed
 from evidence_cli.services.crossref import WorkLookup
+from evidence_cli.services.pubmed import ArticleLookup
 from tests.simulator import CrossrefSimulator
 
 SADASIVAN = "10.1371/journal.pone.0033693"
@@ -78,7 +79,7 @@ class Registry:
                 answers[doi] = WorkLookup(doi, "not-found")
         return answers
 
-    def articles(self, pmids: list[str]) -> dict[str, Any]:
+    def articles(self, pmids: list[str]) -> dict[str, ArticleLookup]:
         raise AssertionError(f"PubMed was not to be asked ({pmids})")
 
 

@@ -14,6 +14,8 @@ from evidence_cli.commands import options as opt
 from evidence_cli.errors import EXIT_OK
 
 if TYPE_CHECKING:
+    from evidence_cli.services.crossref import WorkLookup
+    from evidence_cli.services.pubmed import ArticleLookup
     from evidence_cli.settings import Settings
 
 study_app = typer.Typer(help="Add, edit, remove and list the studies of a review.",
@@ -26,12 +28,12 @@ class SessionRegistries:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def works(self, dois: list[str]) -> Mapping[str, Any]:
+    def works(self, dois: list[str]) -> Mapping[str, WorkLookup]:
         from evidence_cli.services.session import lookup_works
 
         return lookup_works(self.settings, dois)
 
-    def articles(self, pmids: list[str]) -> Mapping[str, Any]:
+    def articles(self, pmids: list[str]) -> Mapping[str, ArticleLookup]:
         from evidence_cli.services.session import lookup_articles
 
         return lookup_articles(self.settings, pmids)

@@ -5,26 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evidence_cli.errors import RefusedError, ServiceError
 from evidence_cli.models import CitedFields
+
+if TYPE_CHECKING:
+    from evidence_cli.services.crossref import WorkLookup
+    from evidence_cli.services.pubmed import ArticleLookup
 
 Warn = Callable[[str], None]
 
 
 class Registries(Protocol):
-    """The lookups `study add` needs, handed in by the caller (real services or a fake).
+    """The lookups `study add` needs, handed in by the caller (real services or a fake)."""
 
-    Each answers per identifier with the service's lookup object: `outcome` ("found",
-    "not-found", "other-agency", "unavailable"), `record`, `agency` (DOIs) and `detail`.
-    """
-
-    def works(self, dois: list[str]) -> Mapping[str, Any]:
+    def works(self, dois: list[str]) -> Mapping[str, WorkLookup]:
         """Crossref's answers for DOIs."""
         ...
 
-    def articles(self, pmids: list[str]) -> Mapping[str, Any]:
+    def articles(self, pmids: list[str]) -> Mapping[str, ArticleLookup]:
         """PubMed's answers for PMIDs."""
         ...
 
