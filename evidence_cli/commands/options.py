@@ -52,7 +52,7 @@ def method(help_text: str) -> Any:
 
 def review_settings(reviews_dir: Path | None, **services: Any) -> Settings:
     """The run's settings from the options given (None: the environment, config or default)."""
-    from evidence_cli.config import resolve_settings
+    from evidence_cli.settings import resolve_settings
 
     return resolve_settings({"reviews_dir": reviews_dir, **services})
 
