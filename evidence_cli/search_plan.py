@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from evidence_cli.models import CitedFields, Reference
+from evidence_cli.models import CitedFields, Reference, ReferenceForm
 
 # Fewer words of text than this, once the identifiers are taken out, is nothing to search with
 # ("See", "Available at"): a query made of them could only bring back a stranger's record.
@@ -45,11 +45,13 @@ def worth_searching(ref: Reference) -> bool:
 
 
 def has_search_text(ref: Reference) -> bool:
-    """For a reference whose DOI is wrong: a title, authors, or a few words of text once its
+    """For a reference whose DOI is wrong: a title, authors, or (free text) a few words once its
     DOIs, links and ids are taken out. A reference that is only its DOI (a doi.org link, a
     `doi:` line, a BibTeX entry holding just a doi field) has nothing to search with."""
     if any(c.title or c.authors for c in (ref.cited, ref.query) if c is not None):
         return True
+    if ref.form is not ReferenceForm.TEXT:
+        return False  # named fields: the markup around them (`@article`, `TY  -`) is no text
     from evidence_cli.checks.locate import ReferenceText
 
     return len(_LETTERS.findall(ReferenceText(ref.raw).text)) >= MIN_SEARCH_WORDS

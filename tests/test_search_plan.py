@@ -42,21 +42,24 @@ def _codes(report: dict[str, object]) -> list[list[str]]:
 def test_a_reference_that_is_only_an_unknown_doi_is_never_searched(
     run_evidence: RunEvidence, crossref_sim: CrossrefSimulator, tmp_path: Path,
 ) -> None:
-    # The three ways a bare identifier arrives: a doi.org link in prose, a `doi:` line, and a
-    # BibTeX entry holding nothing but its doi field.
+    # The ways a bare identifier arrives: a doi.org link in prose, a `doi:` line, and a BibTeX
+    # entry or a CSL-JSON item holding nothing but its DOI (and the markup around it).
     (tmp_path / "notes.md").write_text(f"See https://doi.org/{UNKNOWN}\n", encoding="utf-8")
     (tmp_path / "list.txt").write_text(f"doi:{UNKNOWN}.2\n", encoding="utf-8")
     (tmp_path / "refs.bib").write_text(f"@article{{bare, doi = {{{UNKNOWN}.3}}}}\n",
                                        encoding="utf-8")
-    done = run_evidence("check", "notes.md", "list.txt", "refs.bib", "--format", "json",
-                        "--no-urls")
+    (tmp_path / "items.json").write_text(json.dumps(
+        [{"id": "bare-item", "type": "article-journal", "DOI": f"{UNKNOWN}.4"}]),
+        encoding="utf-8")
+    done = run_evidence("check", "notes.md", "list.txt", "refs.bib", "items.json", "--format",
+                        "json", "--no-urls")
     report = json.loads(done.stdout)
-    assert _codes(report) == [["doi-not-found"]] * 3
+    assert _codes(report) == [["doi-not-found"]] * 4
     assert all(f["suggestion"] is None for ref in report["references"] for f in ref["findings"])
     assert done.returncode == 1
     assert _searches(crossref_sim) == []
     # What was asked: each DOI and, when Crossref does not hold it, who registered it.
-    assert crossref_sim.stats.requests == 6
+    assert crossref_sim.stats.requests == 8
 
 
 def test_a_reference_with_text_and_an_unknown_doi_is_searched_and_corrected(
