@@ -30,7 +30,7 @@ def install() -> None:
         return
 
     @dataclass(frozen=True)
-    class QuickRuntimeParam(runtime_param):  # type: ignore[misc]
+    class QuickRuntimeParam(runtime_param):  # type: ignore[misc,unused-ignore]
         descriptor: Any = None
         built: list[Any] = field(default_factory=list)
 
