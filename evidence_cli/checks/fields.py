@@ -10,6 +10,7 @@ value (issue #11). A field the reference does not give is never a finding.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from evidence_cli.checks.compare import (
@@ -80,21 +81,54 @@ def _misplaced(value: str, field: str, cited: CitedFields, work: RegisteredWork)
     return False
 
 
+def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText
+                 ) -> dict[int, int]:
+    """For each registered year, how often its number in the text is another value's: a volume
+    or issue cited as that same number ("2013, 1–5" for volume 2013 of 2013), a title or a
+    container name that carries it ("AFRICON 2009")."""
+    taken: dict[int, int] = {}
+    for year in work.years:
+        number = str(year)
+        others = [(cited.volume, work.volume), (cited.issue, work.issue)]
+        count = _number_taken(number, others) + text.occurrences_in_located(number, work)
+        if count:
+            taken[year] = count
+    return taken
+
+
 def _single_page(pages: str | None) -> str | None:
     return pages if pages and not any(c in pages for c in "-–—‐‑") else None
 
 
 def check_fields(cited: CitedFields, record: dict[str, Any] | RegisteredWork,
-                 text: str | None = None) -> list[Finding]:
+                 text: str | None = None, guess: CitedFields | None = None) -> list[Finding]:
     """Field findings; one doi-mismatch instead of the pile when title and authors both disagree.
 
     `text` is the reference as written when its fields were parsed from free text; without it
-    the fields are taken as the reference gives them (structured sources).
+    the fields are taken as the reference gives them (structured sources). `guess` is the
+    parser's best reading of every field of that text, confident or not (Reference.query).
     """
     work = as_work(record)
     if text is None:
         return _check_structured(cited, work)
-    return _check_text(cited, work, ReferenceText(text))
+    return _check_text(cited, work, ReferenceText(text), guess)
+
+
+_NUMERIC = ("volume", "issue", "pages", "year")
+
+
+def _numbers_read(cited: CitedFields, guess: CitedFields | None) -> CitedFields:
+    """The cited numbers: the confident ones, and where the parser was unsure, its best reading.
+    A number is only ever reported when the registered value is nowhere in the text: the style
+    did not print it right, so the number the parser reads there, sure or not, is what the
+    reference gives instead, unless it is another field's registered value (see _misplaced)."""
+    if guess is None:
+        return cited
+    read = replace(cited)
+    for name in _NUMERIC:
+        if getattr(read, name) is None:
+            setattr(read, name, getattr(guess, name))
+    return read
 
 
 def _check_structured(cited: CitedFields, work: RegisteredWork) -> list[Finding]:
@@ -133,7 +167,8 @@ def _check_structured(cited: CitedFields, work: RegisteredWork) -> list[Finding]
     return findings
 
 
-def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText) -> list[Finding]:
+def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
+                guess: CitedFields | None = None) -> list[Finding]:
     if text.word_count < _MIN_TEXT_WORDS:
         return []
     title_found = text.has_title(work)
@@ -158,20 +193,30 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText) -
         problem = authors_problem(cited.authors[:1], work.families)
         if problem:
             findings.append(_author_mismatch(cited, work, problem))
-    if cited.year is not None and work.years and cited.year not in work.years and \
-            not text.has_year(work.years) and not _misplaced(str(cited.year), "year", cited, work):
-        findings.append(_year_mismatch(cited.year, work))
     if cited.container and work.containers and not containers_agree(cited.container, work) \
             and not text.has_container(work) and not abbreviation_in_text(text, work):
         findings.append(_container_mismatch(cited.container, work))
+    findings.extend(_numbers_text(_numbers_read(cited, guess), work, text))
+    return findings
+
+
+def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText) -> list[Finding]:
+    """Year, volume, issue and pages: reported only when the registered value is not in the
+    text, and the cited value is no other field's registered value."""
+    findings: list[Finding] = []
+    if cited.year is not None and work.years and cited.year not in work.years and \
+            not text.has_year(work.years, _years_taken(cited, work, text)) and \
+            not _misplaced(str(cited.year), "year", cited, work):
+        findings.append(_year_mismatch(cited.year, work))
     single = (_single_page(cited.pages), work.page or work.article_number)
     others = {"volume": [(cited.issue, work.issue), single],
               "issue": [(cited.volume, work.volume), single]}
     for field in ("volume", "issue"):
         value = getattr(cited, field)
         registered = getattr(work, field)
-        if value and registered and not numbers_agree(value, registered) and \
-                not _misplaced(value, field, cited, work) and \
+        # A cited "number" without a digit ("º" of "n.º") is a word the parser misread.
+        if value and registered and any(ch.isdigit() for ch in value) and \
+                not numbers_agree(value, registered) and not _misplaced(value, field, cited, work) and \
                 not text.has_number(registered, _number_taken(registered, others[field])):
             findings.append(_number_mismatch(field, value, registered))
     if cited.pages and work.pages and not pages_agree(cited.pages, work.pages) and \

@@ -24,6 +24,7 @@ from evidence_cli.checks.work import RegisteredWork
 TITLE_IN_TEXT = 90.0
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)])\s+")
+_GLUED_YEAR = re.compile(r"(?<![\w])(\d{4})(?=[A-Z][a-z])")  # "2021Tradução": the year, a word
 _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re.I)
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
 _NUMBER = re.compile(r"(?<![\w])([A-Za-z]{0,3}\d+[A-Za-z]?)(?:\s*[-–—‐‑]+\s*([A-Za-z]{0,3}\d+"
@@ -58,7 +59,8 @@ class ReferenceText:
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
-        self.text = " ".join(_without_identifiers(raw).split())
+        text = _GLUED_YEAR.sub(r"\1 ", _without_identifiers(raw))
+        self.text = " ".join(text.split())
 
     @cached_property
     def plain(self) -> str:
@@ -136,6 +138,9 @@ class ReferenceText:
             key = plain(name)
             if len(key) >= 3 and f" {key} " in padded:
                 return True
+            # A short form written without its dots and spaces ("intjoursciresmana").
+            if " " in key and len(key) >= 8 and key.replace(" ", "") in self.words:
+                return True
         return False
 
     def has_number(self, value: str, taken: int = 0) -> bool:
@@ -144,10 +149,31 @@ class ReferenceText:
         key = simple_token(value)
         if not key:
             return False
+        words = plain(value).split()
+        if len(words) > 1 or not value.strip().isdecimal():
+            # "15_suppl", "1/2", "4-6", "Suppl 2": the value's own words, in order.
+            return f" {' '.join(words)} " in f" {self.plain} "
         return self.singles.get(key, 0) > taken
 
-    def has_year(self, years: frozenset[int]) -> bool:
-        return any(self.singles.get(str(year), 0) > 0 for year in years)
+    def has_year(self, years: frozenset[int], taken: dict[int, int] | None = None) -> bool:
+        """A registered year stands in the text more often than the `taken` times other values
+        claim that number (a volume "2013" of 2013, a conference "AFRICON 2009")."""
+        taken = taken or {}
+        return any(self.singles.get(str(year), 0) > taken.get(year, 0) for year in years)
+
+    def occurrences_in_located(self, number: str, work: RegisteredWork) -> int:
+        """How many times `number` stands in the registered title and container names that are
+        in the text: those occurrences are theirs, not the field's."""
+        count = 0
+        padded = f" {self.plain} "
+        for name in work.containers:
+            key = plain(name)
+            if len(key) >= 3 and f" {key} " in padded and number in key.split():
+                count += 1
+                break
+        if any(number in plain(title).split() for title in work.titles) and self.has_title(work):
+            count += 1
+        return count
 
     def has_pages(self, registered: tuple[str, ...]) -> bool:
         """The registered page range (its elided forms too) or article number is in the text; a
@@ -168,6 +194,9 @@ class ReferenceText:
                     continue
                 if not token.is_range or last is None or found[1] == last:
                     return True
+                if token.last and token.last.isdecimal() and len(token.last) < len(last) and \
+                        last.endswith(token.last):
+                    return True  # elided further than the styles' rules ("5–9" for 5–19)
         return False
 
 
