@@ -23,12 +23,14 @@ from evidence_cli.checks.work import RegisteredWork
 # lines up with some stretch of the reference.
 TITLE_IN_TEXT = 90.0
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
-_LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)])\s+")
+# "[1]", "(1)", "1.", "1)", and the bare "1 Davis MC." of some numbered styles.
+_LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)]|\d{1,3}(?=\s+[^\W\d_a-z]))\s+")
 _GLUED_YEAR = re.compile(r"(?<![\w])(\d{4})(?=[A-Z][a-z])")  # "2021Tradução": the year, a word
 _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re.I)
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
-_NUMBER = re.compile(r"(?<![\w])([A-Za-z]{0,3}\d+[A-Za-z]?)(?:\s*[-–—‐‑]+\s*([A-Za-z]{0,3}\d+"
-                     r"[A-Za-z]?))?(?![\w])")
+# Not a piece of a decimal ("604.4").
+_NUMBER = re.compile(r"(?<![\w])(?<!\d\.)([A-Za-z]{0,3}\d+[A-Za-z]?)(?:\s*[-–—‐‑]+\s*"
+                     r"([A-Za-z]{0,3}\d+[A-Za-z]?))?(?![\w])(?!\.\d)")
 
 
 def _without_identifiers(text: str) -> str:
@@ -198,6 +200,62 @@ class ReferenceText:
                         last.endswith(token.last):
                     return True  # elided further than the styles' rules ("5–9" for 5–19)
         return False
+
+
+# Beside a number, these say it is no volume, issue or page: a day of a month ("7 mar."), a
+# count of pages ("210 pp."), a price, an ISBN, an edition or a part.
+_NOT_A_LOCATOR_AFTER = re.compile(r"\s*(?:pp?\b|pages\b|s\.|ed\b|edn\b|th\b|st\b|nd\b|rd\b|%)",
+                                  re.I)
+_NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|isbn|issn|part|pt|ed|edn)\W{0,2}$", re.I)
+
+
+_MONTHS_MORE = frozenset({"fev", "abr", "maio", "ago", "set", "out", "dez", "ene", "dic"})
+
+
+def _month_beside(text: str, start: int, end: int) -> bool:
+    from evidence_cli.sources.refparser.features import MONTHS
+
+    # Only a month written right beside it: "7 mar.", "June 23"; not "2 (January 2008)".
+    before = re.findall(r"([^\W\d_]+)\.?\s*$", text[max(0, start - 12):start])
+    after = re.findall(r"^\s*([^\W\d_]+)", text[end:end + 12])
+    months = MONTHS | _MONTHS_MORE
+    return bool((before and before[-1].lower() in months) or
+                (after and after[0].lower() in months))
+
+
+def title_numbers(work: RegisteredWork, names: tuple[str, ...] = ()) -> set[str]:
+    """The numbers in the registered titles and container names (and in `names`)."""
+    words = (word for name in (*work.titles, *work.subtitles, *work.short_titles,
+                               *work.containers, *names) for word in plain(name).split())
+    return {simple_token(word) for word in words if word[:1].isdigit()}
+
+
+def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[str, ...] = ()
+                        ) -> tuple[list[str], list[str]]:
+    """(single numbers, page ranges) of the text that no registered value accounts for: not the
+    year, volume, issue, pages or article number, not a number of the registered titles and
+    container names or of the other `names` (the title as parsed), not a day, a page count or
+    a price. Where the text gives every registered number but one, a lone unexplained number is
+    what it cites instead."""
+    explained = {simple_token(v) for v in (work.volume, work.issue, work.article_number) if v}
+    explained |= {str(year) for year in work.years}
+    for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
+        explained.update(simple_token(piece) for piece in re.findall(r"[^\W_]+", value))
+    explained |= title_numbers(work, names)
+    singles: list[str] = []
+    ranges: list[str] = []
+    for match in _NUMBER.finditer(text.text):
+        first, last = match.group(1), match.group(2)
+        if _month_beside(text.text, match.start(), match.end()) or \
+                _NOT_A_LOCATOR_AFTER.match(text.text, match.end()) or \
+                _NOT_A_LOCATOR_BEFORE.search(text.text[max(0, match.start() - 6):match.start()]):
+            continue
+        if last is None:
+            if simple_token(first) not in explained and first.isdecimal():
+                singles.append(first)
+        elif simple_token(first) not in explained:
+            ranges.append(f"{first}-{last}")
+    return singles, ranges
 
 
 def abbreviation_in_text(text: ReferenceText, work: RegisteredWork) -> bool:

@@ -9,7 +9,7 @@ from evidence_cli.sources.refparser.tokens import Token
 
 Lexicon = Mapping[str, Sequence[str]]
 
-_MONTHS = frozenset(str.split(
+MONTHS = frozenset(str.split(
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july "
     "august september october november december spring summer autumn fall winter janvier fevrier "
     "février mars avril mai juin juillet août aout septembre octobre novembre décembre decembre "
@@ -55,7 +55,7 @@ def _own(token: Token, lexicon: Lexicon) -> list[str]:
                 features.append("initials")
         elif text.islower():
             features.append("lower")
-        if lower in _MONTHS:
+        if lower in MONTHS:
             features.append("month")
     elif len(text) == 1:
         features.append("punct")
