@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence_cli import __version__, identifier_audit
 from evidence_cli import doi as doi_rules
@@ -20,9 +20,11 @@ from evidence_cli.models import (
     summarize,
 )
 from evidence_cli.services.crossref import WorkLookup
-from evidence_cli.services.links import LinkVerdict
-from evidence_cli.services.session import Services, open_services
-from evidence_cli.settings import Settings
+from evidence_cli.services.interfaces import AuditServices
+from evidence_cli.services.link_verdicts import LinkVerdict
+
+if TYPE_CHECKING:
+    from evidence_cli.settings import Settings
 
 SCHEMA = "evidence-cli/check/v1"
 Progress = Callable[[int], None]
@@ -43,6 +45,23 @@ class AuditStats:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    """What the audit checks: DOIs and identifiers (not with --urls-only), links (not with
+    --no-urls), how sure a match must be, and whether PubMed is searched as a last resort."""
+
+    check_dois: bool = True
+    check_urls: bool = True
+    match_threshold: float = 0.9
+    pubmed_search: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditOptions:
+        return cls(check_dois=settings.check_dois, check_urls=settings.check_urls,
+                   match_threshold=settings.match_threshold,
+                   pubmed_search=settings.pubmed_search)
+
+
 def audit_references(
     references: list[Reference],
     settings: Settings,
@@ -50,20 +69,30 @@ def audit_references(
     on_progress: Progress | None = None,
     stats: AuditStats | None = None,
 ) -> list[ReferenceResult]:
-    """Check every reference; synchronous entry point for the CLI and the reviews module."""
-    return asyncio.run(_audit(references, settings, on_progress, stats))
+    """Check every reference with the run's real services (the CLI's and the reviews' entry
+    point; Auditor is the seam: it takes its services from the caller)."""
+    from evidence_cli.services.session import run_with_services
+
+    options = AuditOptions.from_settings(settings)
+
+    def audit(services: AuditServices) -> Awaitable[list[ReferenceResult]]:
+        return Auditor(services, options, on_progress=on_progress).audit(references, stats)
+
+    # Each DOI lookup counts a step as it is answered (the Crossref client says when).
+    tick = (lambda: on_progress(1)) if on_progress else None
+    return run_with_services(settings, audit, on_lookup=tick)
 
 
-def _dois_to_check(references: list[Reference], settings: Settings) -> list[str]:
-    if not settings.check_dois:
+def _dois_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
+    if not options.check_dois:
         return []
     dois = (identifier_audit.doi_to_look_up(ref) for ref in references
             if not ref.is_input_problem)
     return list(dict.fromkeys(doi for doi in dois if doi and doi_rules.is_valid(doi)))
 
 
-def _links_to_check(references: list[Reference], settings: Settings) -> list[str]:
-    if not settings.check_urls:
+def _links_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
+    if not options.check_urls:
         return []
     return list(dict.fromkeys(
         url for ref in references for url in ref.links if not doi_rules.is_doi_url(url)
@@ -72,45 +101,51 @@ def _links_to_check(references: list[Reference], settings: Settings) -> list[str
 
 def planned_lookups(references: list[Reference], settings: Settings) -> int:
     """How many lookups the audit will make (the progress bar's total)."""
-    return (len(_dois_to_check(references, settings))
-            + len(_links_to_check(references, settings)))
+    options = AuditOptions.from_settings(settings)
+    return (len(_dois_to_check(references, options))
+            + len(_links_to_check(references, options)))
 
 
-async def _audit(
-    references: list[Reference],
-    settings: Settings,
-    on_progress: Progress | None,
-    stats: AuditStats | None,
-) -> list[ReferenceResult]:
-    if not settings.check_dois:
-        # --urls-only: a reference without links was not checked at all; leave it out rather
-        # than call it ok (an entry that could not be read is still reported).
-        references = [ref for ref in references if ref.links or ref.is_input_problem]
-    if not settings.check_urls:
-        # --no-urls: a reference that is only a link would not be checked at all either.
-        references = [ref for ref in references if not _link_only(ref, settings)]
-    dois = _dois_to_check(references, settings)
-    urls = _links_to_check(references, settings)
-    tick = (lambda: on_progress(1)) if on_progress else None
-    async with open_services(settings, on_lookup=tick) as services:
+class Auditor:
+    """Looks references up through the services it is given, checks them, and returns the
+    results; every lookup counts one step of `on_progress`."""
+
+    def __init__(self, services: AuditServices, options: AuditOptions | None = None, *,
+                 on_progress: Progress | None = None) -> None:
+        self.services = services
+        self.options = options or AuditOptions()
+        self.on_progress = on_progress
+
+    async def audit(self, references: list[Reference], stats: AuditStats | None = None
+                    ) -> list[ReferenceResult]:
+        services, options = self.services, self.options
+        if not options.check_dois:
+            # --urls-only: a reference without links was not checked at all; leave it out
+            # rather than call it ok (an entry that could not be read is still reported).
+            references = [ref for ref in references if ref.links or ref.is_input_problem]
+        if not options.check_urls:
+            # --no-urls: a reference that is only a link would not be checked at all either.
+            references = [ref for ref in references if not _link_only(ref, options)]
+        dois = _dois_to_check(references, options)
+        urls = _links_to_check(references, options)
         lookups, verdicts = await asyncio.gather(
-            services.crossref.get_works(dois), _check_links(services, urls, on_progress)
+            services.crossref.get_works(dois), _check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
-                    if settings.check_dois else {})
+                    if options.check_dois else {})
         # Each record is read into a RegisteredWork once, however many references cite it
         # (after the DataCite answers have replaced Crossref's "another agency" ones).
         works = {doi: work for doi, lookup in lookups.items()
                  if lookup.outcome == "found" and lookup.record is not None
                  and (work := _read_work(lookup.record)) is not None}
-        results = [_assess(ref, lookups, works, settings) for ref in references]
-        if settings.check_dois:
+        results = [_assess(ref, lookups, works, options) for ref in references]
+        if options.check_dois:
             for result in results:
                 identifier_audit.assess(result, lookups, articles)
-            await _match_missing(results, services)
-        if settings.check_urls:
+            await _match_missing(results, services, options)
+        if options.check_urls:
             verdicts = _without_network(verdicts, services)
-            results = _attach_link_verdicts(results, verdicts, services, settings)
+            results = _attach_link_verdicts(results, verdicts, services, options)
         if services.crossref.no_network is not None:
             from evidence_cli.notices import warn
 
@@ -123,10 +158,10 @@ async def _audit(
             stats.extra["pubmed_requests"] = services.pubmed.stats.requests
             stats.extra["datacite_requests"] = services.datacite.stats.requests
             stats.extra["notes"] = list(crossref.notes)
-    return results
+        return results
 
 
-async def _check_links(services: Services, urls: list[str], on_progress: Progress | None
+async def _check_links(services: AuditServices, urls: list[str], on_progress: Progress | None
                        ) -> dict[str, LinkVerdict]:
     async def one(url: str) -> tuple[str, LinkVerdict | None]:
         verdict = await services.links.check(url)
@@ -138,7 +173,7 @@ async def _check_links(services: Services, urls: list[str], on_progress: Progres
     return {url: verdict for url, verdict in pairs if verdict is not None}
 
 
-def _without_network(verdicts: dict[str, LinkVerdict], services: Services
+def _without_network(verdicts: dict[str, LinkVerdict], services: AuditServices
                      ) -> dict[str, LinkVerdict]:
     """With no network at all, a link that "cannot be reached" was not checked: unverifiable.
 
@@ -168,16 +203,17 @@ def _without_network(verdicts: dict[str, LinkVerdict], services: Services
     return changed
 
 
-def _link_only(ref: Reference, settings: Settings) -> bool:
+def _link_only(ref: Reference, options: AuditOptions) -> bool:
     """A reference whose links are all there is to check (no DOI, too little text to search)."""
     if not ref.links:
         return False
-    return not settings.check_dois or (ref.cited.doi is None and not _worth_searching(ref)
+    return not options.check_dois or (ref.cited.doi is None and not _worth_searching(ref)
                                        and not identifier_audit.has_other_id(ref))
 
 
 def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, LinkVerdict],
-                          services: Services, settings: Settings) -> list[ReferenceResult]:
+                          services: AuditServices, options: AuditOptions
+                          ) -> list[ReferenceResult]:
     """Link findings onto their references. A link-only reference whose links were all excluded
     is left out (nothing about it was checked); one whose link could not be checked (offline,
     not in the cache) is unverifiable, never ok."""
@@ -185,7 +221,7 @@ def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, Li
     for result in results:
         ref = result.reference
         wanted = [url for url in dict.fromkeys(ref.links) if services.links.wants(url)]
-        link_only = _link_only(ref, settings)
+        link_only = _link_only(ref, options)
         if link_only and not wanted:
             continue
         for url in wanted:
@@ -223,14 +259,14 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
 
 
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
-            settings: Settings) -> ReferenceResult:
+            options: AuditOptions) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
     # What the reader found wrong with the input comes first (copies: findings are edited later).
     findings = [Finding(code=p.code, severity=p.severity, message=p.message, field=p.field,
                         cited=p.cited) for p in ref.problems]
     result = ReferenceResult(reference=ref, doi=None, registered=None, findings=findings)
     cited_doi = ref.cited.doi
-    if not settings.check_dois or not cited_doi or ref.is_input_problem:
+    if not options.check_dois or not cited_doi or ref.is_input_problem:
         return result
     if doi_rules.is_short(cited_doi):
         result.findings.append(_finding(
@@ -304,7 +340,8 @@ def search_text(cited: CitedFields, raw: str) -> str:
     return ReferenceText(raw).text[:1000]
 
 
-async def _match_missing(results: list[ReferenceResult], services: Services) -> None:
+async def _match_missing(results: list[ReferenceResult], services: AuditServices,
+                         options: AuditOptions) -> None:
     """Find records for references without a DOI, and the right DOI for a wrong one."""
     from evidence_cli.checks import matching
 
@@ -328,7 +365,7 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
             wanted.append(result)
     if not wanted:
         return
-    threshold = services.settings.match_threshold
+    threshold = options.match_threshold
     answers = await asyncio.gather(*(
         services.crossref.search(search_text(r.reference.query or r.reference.cited,
                                            r.reference.raw))
@@ -360,7 +397,7 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         if outcome.kind == "none":
             unmatched.append(result)
     # Last resort for a reference without a DOI: PubMed, with the same validation.
-    if services.settings.pubmed_search:
+    if options.pubmed_search:
         await identifier_audit.match_in_pubmed(unmatched, services, threshold)
 
 

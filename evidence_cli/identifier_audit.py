@@ -20,8 +20,8 @@ from evidence_cli.codes import CODES
 from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult
 from evidence_cli.records import first_text, registered_fields
 from evidence_cli.services.crossref import WorkLookup
+from evidence_cli.services.interfaces import AuditServices
 from evidence_cli.services.pubmed import ArticleLookup
-from evidence_cli.services.session import Services
 
 ARXIV_PREFIX = "10.48550/"  # arXiv's DataCite DOIs
 
@@ -65,7 +65,7 @@ def _pmcid_only(ref: Reference) -> str | None:
 PMCID_KEY = "pmcid:"
 
 
-async def look_up(references: list[Reference], services: Services) -> dict[str, ArticleLookup]:
+async def look_up(references: list[Reference], services: AuditServices) -> dict[str, ArticleLookup]:
     """PubMed records for the cited PMIDs (batched), and for PMCIDs cited without a PMID (each
     resolved to its PMID with ESearch first). A PMCID's answer is kept under "pmcid:PMC..."."""
     pmids = [pmid for pmid in (_pmid(ref) for ref in references) if pmid]
@@ -88,7 +88,7 @@ async def look_up(references: list[Reference], services: Services) -> dict[str, 
     return articles
 
 
-async def resolve_datacite(lookups: dict[str, WorkLookup], services: Services) -> None:
+async def resolve_datacite(lookups: dict[str, WorkLookup], services: AuditServices) -> None:
     """Replace Crossref's "held by DataCite" answers with DataCite's record (in place)."""
     wanted = [doi for doi, lookup in lookups.items()
               if lookup.outcome == "other-agency" and (lookup.agency or "").lower() == "datacite"]
@@ -109,7 +109,7 @@ async def resolve_datacite(lookups: dict[str, WorkLookup], services: Services) -
 
 
 async def gather_lookups(references: list[Reference], lookups: dict[str, WorkLookup],
-                         services: Services) -> dict[str, ArticleLookup]:
+                         services: AuditServices) -> dict[str, ArticleLookup]:
     articles, _ = await asyncio.gather(look_up(references, services),
                                        resolve_datacite(lookups, services))
     return articles
@@ -302,7 +302,7 @@ def pubmed_term(cited: CitedFields) -> str | None:
     return " AND ".join(clauses)
 
 
-async def match_in_pubmed(results: list[ReferenceResult], services: Services,
+async def match_in_pubmed(results: list[ReferenceResult], services: AuditServices,
                           threshold: float) -> None:
     """For references Crossref's search found no convincing record for: ESearch PubMed with the
     parsed fields and validate the candidates exactly as Crossref's (matching.choose). A clear

@@ -101,8 +101,8 @@ def check(
 ) -> int:
     """Check references: DOI exists, cited fields match the registered record, not retracted."""
     from evidence_cli.audit import AuditStats, audit_references, build_report, planned_lookups
-    from evidence_cli.config import resolve_settings
     from evidence_cli.formats import format_for_output, renderer
+    from evidence_cli.settings import resolve_settings
     from evidence_cli.sources import read_all
 
     if no_urls and urls_only:

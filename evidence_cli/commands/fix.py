@@ -50,8 +50,8 @@ def fix(
     threshold are never touched, and fields this tool does not know are kept as written.
     """
     from evidence_cli.audit import audit_references
-    from evidence_cli.config import resolve_settings
     from evidence_cli.fix import EDITORS, EditError, plan, unified_diff
+    from evidence_cli.settings import resolve_settings
     from evidence_cli.sources import SUFFIX_READERS, _read_bytes, decode_text, read_one, sniff
 
     data = _read_bytes(path)

@@ -42,7 +42,7 @@ class RefusedError(EvidenceError):
 
 
 def _settings(reviews_dir: Path | None, **crossref: Any) -> Settings:
-    from evidence_cli.config import resolve_settings
+    from evidence_cli.settings import resolve_settings
 
     return resolve_settings({"reviews_dir": reviews_dir, **crossref})
 

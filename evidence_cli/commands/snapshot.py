@@ -72,7 +72,7 @@ def update(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
     """Add the works changed since the snapshot's date, through the API (from-update-date)."""
-    from evidence_cli.config import resolve_settings
+    from evidence_cli.settings import resolve_settings
     from evidence_cli.snapshot.update import update as run_update
 
     _check_date(since)
