@@ -74,6 +74,10 @@ def _own(token: Token, lexicon: Lexicon) -> list[str]:
     return features
 
 
+_SHOWN_PREFIXES = ("w=", "shape=", "lex=", "top=")
+_SHOWN = frozenset({"year", "initial", "initials", "month", "cap", "dash", "quote"})
+
+
 def _bucket(left: int) -> int:
     """Tokens to the end of the reference, in coarse steps."""
     return next((b for b in (1, 2, 3, 4, 6, 10, 20) if left <= b), 99)
@@ -83,6 +87,10 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     """One list of string features per token: its own, its neighbours' (±2) and its place in the
     reference (relative position, brackets and quotes open, a year or a period already seen)."""
     own = [_own(t, lexicon) for t in tokens]
+    # What each token shows its neighbours, chosen once per token rather than once per
+    # neighbour: the parse of a reference section was bound by this loop (#12).
+    shown = [[f for f in features if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
+             for features in own]
     count = len(tokens)
     out: list[list[str]] = []
     depth = 0
@@ -113,10 +121,7 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
         for offset in (-2, -1, 1, 2):
             j = i + offset
             if 0 <= j < count:
-                for feature in own[j]:
-                    if feature.startswith(("w=", "shape=", "lex=", "top=")) or feature in (
-                            "year", "initial", "initials", "month", "cap", "dash", "quote"):
-                        features.append(f"{offset}:{feature}")
+                features.extend([f"{offset}:{feature}" for feature in shown[j]])
             else:
                 features.append(f"{offset}:none")
         if i > 0:
