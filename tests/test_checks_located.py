@@ -216,6 +216,18 @@ def parsed_codes(text: str, doi: str) -> list[str]:
          "Mathematics, v. 146, n. 4, p. 1026–1052, 7 mar. 2021Tradução . . "
          "https://doi.org/10.1111/sapm.12373",
          "10.1111/sapm.12373", ["pages-mismatch"]),
+        # "91: 94–105" for volume 91, pages 91–102: the lone 91 is the volume's, not a page.
+        ("urban-habitats",
+         "Palmero, B. J. et al. 2025. Encapsulation of select violacein pathway enzymes in the "
+         "1,2-propanediol utilization bacterial microcompartment to divert pathway flux. "
+         "Metabolic Engineering 91: 94–105. https://doi.org/10.1016/j.ymben.2025.03.017",
+         "10.1016/j.ymben.2025.03.017", ["pages-mismatch"]),
+        # No issue printed and the pages read as the year: the one unexplained range is the
+        # pages (registered 1897–1912).
+        ("clinical-pharmacology-and-therapeutics",
+         "1. Kim, S., Bahmani, S. & Lee, K. Max-Linear Regression by Convex Programming. IEEE "
+         "Trans. Inform. Theory 70, 1900–1915 (2024). https://doi.org/10.1109/tit.2024.3350518",
+         "10.1109/tit.2024.3350518", ["pages-mismatch"]),
         # "n.º 5": the ordinal sign is part of the term, not the issue (registered 4).
         ("spanish-legal",
          "Boettiger, C., «Ecological management of stochastic systems with long transients», "

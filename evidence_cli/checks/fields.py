@@ -101,6 +101,14 @@ def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText
     return taken
 
 
+def _page_taken(cited: CitedFields, work: RegisteredWork) -> int:
+    """How often the registered first page's number is the volume's or the issue's."""
+    if not work.pages:
+        return 0
+    return _number_taken(first_page(work.pages[0]), [(cited.volume, work.volume),
+                                                     (cited.issue, work.issue)])
+
+
 def _single_page(pages: str | None) -> str | None:
     return pages if pages and not any(c in pages for c in "-–—‐‑") else None
 
@@ -242,7 +250,7 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
                                     + text.occurrences_in_located(registered, work)):
             findings.append(_number_mismatch(field, value, registered))
     if cited.pages and work.pages and not pages_agree(cited.pages, work.pages) and \
-            not text.has_pages(work.pages):
+            not text.has_pages(work.pages, _page_taken(cited, work)):
         findings.append(_pages_mismatch(cited.pages, work))
     if not findings:
         findings.extend(_lone_number(cited, work, text, others, names))
@@ -264,11 +272,16 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
                 registered, _number_taken(registered, others[field])
                 + text.occurrences_in_located(registered, work)):
             absent.append(field)
-    if work.pages and not text.has_pages(work.pages):
+    if work.pages and not text.has_pages(work.pages, _page_taken(cited, work)):
         absent.append("pages")
-    if len(absent) != 1 or absent[0] == "year":
+    if not absent or "year" in absent:
         return []
     singles, ranges = unexplained_numbers(text, work, names)
+    if set(absent) == {"pages", "issue"} and len(ranges) == 1 and not singles:
+        # A range is a page range: a style that omits the issue ("70, 1900–1915 (2024)").
+        return [_pages_mismatch(ranges[0], work)]
+    if len(absent) != 1:
+        return []
     field = absent[0]
     if field == "pages":
         lone = ranges if ranges else singles

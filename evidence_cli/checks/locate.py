@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.checks.compare import STOP_WORDS, is_abbreviation, page_range
+from evidence_cli.checks.compare import STOP_WORDS, first_page, is_abbreviation, page_range
 from evidence_cli.checks.normalize import normalize_dashes, plain, simple_token, title_key
 from evidence_cli.checks.work import RegisteredWork
 
@@ -177,10 +177,11 @@ class ReferenceText:
             count += 1
         return count
 
-    def has_pages(self, registered: tuple[str, ...]) -> bool:
+    def has_pages(self, registered: tuple[str, ...], taken: int = 0) -> bool:
         """The registered page range (its elided forms too) or article number is in the text; a
         range in the text must agree at both ends, a lone first page is enough when the
-        reference prints only that."""
+        reference prints only that, and stands alone more often than the `taken` times the
+        volume or issue claim that number ("91: 94–105" for volume 91, pages 91–102)."""
         for value in registered:
             expected = page_range(value)
             if expected is None:
@@ -190,11 +191,17 @@ class ReferenceText:
                     return True
                 continue
             first, last = expected
+            lone = 0
             for token in self.numbers:
                 found = page_range(f"{token.first}-{token.last}" if token.last else token.first)
                 if found is None or found[0].lstrip("0") != first.lstrip("0"):
                     continue
-                if not token.is_range or last is None or found[1] == last:
+                if not token.is_range:
+                    lone += 1
+                    if lone > taken:
+                        return True
+                    continue
+                if last is None or found[1] == last:
                     return True
                 if token.last and token.last.isdecimal() and len(token.last) < len(last) and \
                         last.endswith(token.last):
@@ -241,6 +248,8 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
     explained |= {str(year) for year in work.years}
     for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
         explained.update(simple_token(piece) for piece in re.findall(r"[^\W_]+", value))
+    first_pages = {simple_token(first_page(value)) for value in work.pages}
+    first_pages |= title_numbers(work, names)
     explained |= title_numbers(work, names)
     singles: list[str] = []
     ranges: list[str] = []
@@ -253,7 +262,10 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
         if last is None:
             if simple_token(first) not in explained and first.isdecimal():
                 singles.append(first)
-        elif simple_token(first) not in explained:
+        elif simple_token(first) not in first_pages and \
+                plain(f"{first} {last}") != plain(work.issue or ""):
+            # A range is explained by a registered first page or by an issue "1-2", not by a
+            # number that happens to be a last page ("4–7" for pages 1–4).
             ranges.append(f"{first}-{last}")
     return singles, ranges
 
