@@ -30,7 +30,10 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "evidence_cli.commands.check",
     "evidence_cli.commands.cache",
-    "evidence_cli.commands.reviews",
+    "evidence_cli.commands.review",
+    "evidence_cli.commands.study",
+    "evidence_cli.commands.claim",
+    "evidence_cli.commands.table",
     "evidence_cli.commands.fix",
     "evidence_cli.commands.synthesis",
     "evidence_cli.commands.snapshot",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import re
@@ -14,7 +13,8 @@ from urllib.parse import quote
 from evidence_cli import doi as doi_rules
 from evidence_cli.models import STATUS_ORDER
 from evidence_cli.reviews.effect import format_effects
-from evidence_cli.reviews.studies import first_author_label
+from evidence_cli.reviews.studies import first_author_label, is_retracted
+from evidence_cli.reviews.yamlio import to_plain
 
 TABLE_SCHEMA = "evidence-cli/table/v1"
 FORMATS = ("markdown", "csv", "html", "json", "latex")
@@ -40,28 +40,6 @@ class Cell:
         if body:
             parts.append(body)
         return " — ".join(parts)
-
-
-def to_plain(value: Any) -> Any:
-    """Round-trip YAML nodes -> plain JSON-ready values (dates as ISO text)."""
-    if isinstance(value, Mapping):
-        return {str(key): to_plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(item) for item in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def is_retracted(study: Mapping[str, Any]) -> bool:
-    audit = study.get("audit") or {}
-    return "retracted" in (audit.get("findings") or [])
 
 
 def _citation(study: Mapping[str, Any]) -> Mapping[str, Any]:
