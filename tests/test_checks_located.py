@@ -163,6 +163,12 @@ def test_reference_text_numbers() -> None:
     assert text.has_year(frozenset({2011})) and not text.has_year(frozenset({2014}))
     assert text.has_pages(("923-928",)) and not text.has_pages(("923-929",))
     assert ReferenceText("Nature 450, 1214 (2007)").has_pages(("1214-1217",))
+    # A page range no range rule reads (BMJ's "604.4-604") is found as written, not in part.
+    assert ReferenceText("BMJ 1989;298:604.4–604.").has_pages(("604.4-604",))
+    assert not ReferenceText("BMJ 1989;298:604.5–604.").has_pages(("604.4-604",))
+    # A lone first page that is also the volume (volume 91, pages 91–102) is the volume's.
+    assert not ReferenceText("Metab Eng 91: 94–105.").has_pages(("91-102",), taken=1)
+    assert ReferenceText("Metab Eng 91: 91.").has_pages(("91-102",), taken=1)
 
 
 def test_one_shared_surname_does_not_make_two_works_one() -> None:

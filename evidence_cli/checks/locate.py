@@ -189,6 +189,10 @@ class ReferenceText:
                     simple_token(normalize_dashes(t.first)) for t in self.numbers
                 }:
                     return True
+                # Pages no range reads ("604.4-604"): as written, between non-digits.
+                written = re.escape(normalize_dashes(value))
+                if re.search(rf"(?<![\w.]){written}(?![\w]|\.\d)", normalize_dashes(self.text)):
+                    return True
                 continue
             first, last = expected
             lone = 0
