@@ -13,12 +13,13 @@ from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import CODES
 from evidence_cli.models import (
-    CitedFields,
     Finding,
     Reference,
     ReferenceResult,
     summarize,
 )
+from evidence_cli.search_plan import has_search_text, query_for, search_once, worth_searching
+from evidence_cli.search_plan import search_text as search_text  # the query, for benchmarks
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.interfaces import AuditServices
 from evidence_cli.services.link_verdicts import LinkVerdict
@@ -207,7 +208,7 @@ def _link_only(ref: Reference, options: AuditOptions) -> bool:
     """A reference whose links are all there is to check (no DOI, too little text to search)."""
     if not ref.links:
         return False
-    return not options.check_dois or (ref.cited.doi is None and not _worth_searching(ref)
+    return not options.check_dois or (ref.cited.doi is None and not worth_searching(ref)
                                        and not identifier_audit.has_other_id(ref))
 
 
@@ -327,19 +328,6 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
     return result
 
 
-def search_text(cited: CitedFields, raw: str) -> str:
-    """What to send as query.bibliographic: the parsed fields when there is a title, else the
-    text without its identifiers (a malformed PMID or a DOI is no search term, and is not sent
-    anywhere)."""
-    if cited.title:
-        parts = [" ".join(cited.authors), str(cited.year or ""), cited.title,
-                 cited.container or "", cited.volume or "", cited.pages or ""]
-        return " ".join(p for p in parts if p).strip()
-    from evidence_cli.checks.locate import ReferenceText
-
-    return ReferenceText(raw).text[:1000]
-
-
 async def _match_missing(results: list[ReferenceResult], services: AuditServices,
                          options: AuditOptions) -> None:
     """Find records for references without a DOI, and the right DOI for a wrong one."""
@@ -354,23 +342,22 @@ async def _match_missing(results: list[ReferenceResult], services: AuditServices
         if ref.cited.doi is None:
             if identifier_audit.has_other_id(ref):
                 continue  # looked up by its PMID or arXiv id instead
-            if _worth_searching(ref):
+            if worth_searching(ref):
                 wanted.append(result)
             elif not ref.links:
                 result.findings.append(_finding(
                     "no-match",
                     "The reference has no DOI and too little text to look it up.",
                 ))
-        elif codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}:
+        elif (codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}
+              and has_search_text(ref)):
+            # A reference that is only its DOI has nothing to search with: its finding stands
+            # without a suggestion, and no request is spent on it.
             wanted.append(result)
     if not wanted:
         return
     threshold = options.match_threshold
-    answers = await asyncio.gather(*(
-        services.crossref.search(search_text(r.reference.query or r.reference.cited,
-                                           r.reference.raw))
-        for r in wanted
-    ))
+    answers = await search_once(services.crossref.search, [query_for(r.reference) for r in wanted])
     unmatched: list[ReferenceResult] = []
     for result, candidates in zip(wanted, answers, strict=True):
         ref = result.reference
@@ -399,14 +386,6 @@ async def _match_missing(results: list[ReferenceResult], services: AuditServices
     # Last resort for a reference without a DOI: PubMed, with the same validation.
     if options.pubmed_search:
         await identifier_audit.match_in_pubmed(unmatched, services, threshold)
-
-
-def _worth_searching(ref: Reference) -> bool:
-    """A title, or at least a few words of text besides links: a bare URL is not a citation."""
-    if ref.cited.title:
-        return True
-    words = [w for w in ref.raw.split() if "://" not in w and not w.lower().startswith("www.")]
-    return len(words) >= 5
 
 
 def _apply_match(result: ReferenceResult, outcome: Any) -> None:

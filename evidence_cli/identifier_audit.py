@@ -15,10 +15,11 @@ from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.checks.normalize import title_key
 from evidence_cli.checks.notices import check_pubmed_record
+from evidence_cli.checks.records import first_text, registered_fields
 from evidence_cli.checks.versions import check_versions
 from evidence_cli.codes import CODES
 from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult
-from evidence_cli.records import first_text, registered_fields
+from evidence_cli.search_plan import search_once
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.interfaces import AuditServices
 from evidence_cli.services.pubmed import ArticleLookup
@@ -314,7 +315,7 @@ async def match_in_pubmed(results: list[ReferenceResult], services: AuditService
               if (term := pubmed_term(r.reference.query or r.reference.cited))]
     if not wanted:
         return
-    id_lists = await asyncio.gather(*(services.pubmed.search(term) for _, term in wanted))
+    id_lists = await search_once(services.pubmed.search, [term for _, term in wanted])
     ids = list(dict.fromkeys(i for found in id_lists if found for i in found))
     articles = await services.pubmed.get_articles(ids) if ids else {}
     for (result, _), found in zip(wanted, id_lists, strict=True):

@@ -353,7 +353,7 @@ def _fix_env(evidence_env: dict[str, str]) -> dict[str, str]:
 def test_bibtex_quoted_field_cannot_be_broken_out_of() -> None:
     import bibtexparser
 
-    from evidence_cli.fix import edit_bibtex_entry
+    from evidence_cli.fixing.edit import edit_bibtex_entry
 
     hostile = 'Real title" , url = "http://evil.example/phish'
     for entry in ('@article{a,\n  title = "Old title",\n  year = 2020\n}',

@@ -60,7 +60,7 @@ def citation_for_doi(registries: Registries, doi: str, *, unverified: bool,
     would (tables and lists show RETRACTED).
     """
     from evidence_cli.checks.updates import check_updates
-    from evidence_cli.records import registered_fields
+    from evidence_cli.checks.records import registered_fields
 
     lookup = registries.works([doi])[doi]
     if lookup.outcome == "found" and lookup.record is not None:
@@ -105,7 +105,7 @@ def citation_for_pmid(registries: Registries, pmid: str, *, unverified: bool,
     """
     from evidence_cli.checks.notices import check_pubmed_notices
     from evidence_cli.checks.updates import check_updates
-    from evidence_cli.records import registered_fields
+    from evidence_cli.checks.records import registered_fields
 
     lookup = registries.articles([pmid])[pmid]
     if lookup.outcome != "found" or lookup.record is None:
