@@ -292,7 +292,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
             if work is None:
                 raise ValueError("the record could not be read")
             registered = work.to_fields()
-            findings = check_record(ref.cited, work, ref.text)
+            findings = check_record(ref.cited, work, ref.text, ref.query)
         except _UNREADABLE:
             # The client refuses ill-typed records; this is the last guard for a shape it did
             # not foresee: a record that cannot be read is no verdict at all.
@@ -397,7 +397,8 @@ def _apply_match(result: ReferenceResult, outcome: Any) -> None:
         result.doi = str(record.get("DOI", "")).lower() or None
         work = RegisteredWork.from_record(record)
         result.registered = work.to_fields()
-        result.findings.extend(check_record(result.reference.cited, work, result.reference.text))
+        result.findings.extend(check_record(result.reference.cited, work, result.reference.text,
+                                            result.reference.query))
 
 
 def build_report(results: list[ReferenceResult], *, snapshot: dict[str, Any] | None = None

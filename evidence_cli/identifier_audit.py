@@ -188,7 +188,7 @@ def _assess_arxiv_doi(result: ReferenceResult, doi: str, lookups: dict[str, Work
         result.doi = doi
         result.registered = registered_fields(lookup.record)
         result.findings.extend(check_record(result.reference.cited, lookup.record,
-                                            result.reference.text))
+                                            result.reference.text, result.reference.query))
     elif lookup.outcome == "not-found":
         result.findings.append(_finding(
             "doi-not-found",
