@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from evidence_cli.models import CitedFields, first_text
-from evidence_cli.records import (
+from evidence_cli.checks.records import (
     family_names,
     full_title,
     registered_fields,
     registered_years,
     year_of,
 )
+from evidence_cli.models import CitedFields, first_text
 
 
 def _texts(value: Any) -> tuple[str, ...]:
