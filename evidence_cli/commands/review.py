@@ -103,21 +103,14 @@ def review_validate(
 
 
 @review_app.command("audit")
+@common.service_options(*common.REVIEW_SERVICES, "datacite_url")
 def review_audit(
     slug: str = opt.SLUG,
     output_json: bool = opt.flag("--json", "Print the check report as JSON."),
     fail_on: FailOn | None = typer.Option(
         None, "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
     ),
-    crossref_url: str | None = common.CROSSREF_URL,
-    mailto: str | None = common.MAILTO,
-    cache_dir: Path | None = common.CACHE_DIR,
-    offline: bool | None = common.OFFLINE,
-    refresh: bool | None = common.REFRESH,
-    timeout: float | None = common.TIMEOUT,
-    ncbi_url: str | None = common.NCBI_URL,
-    ncbi_api_key: str | None = common.NCBI_API_KEY,
-    datacite_url: str | None = common.DATACITE_URL,
+    services: common.ServiceOptions = common.NOT_GIVEN,
     reviews_dir: Path | None = opt.REVIEWS_DIR,
 ) -> int:
     """Check every study's citation against Crossref (and PubMed, DataCite), store the result,
@@ -126,11 +119,7 @@ def review_audit(
     from evidence_cli.reviews import auditing
     from evidence_cli.reviews.yamlio import to_plain
 
-    settings = opt.review_settings(
-        reviews_dir, crossref_url=crossref_url, mailto=mailto, cache_dir=cache_dir,
-        offline=offline, refresh=refresh, timeout=timeout, fail_on=fail_on, ncbi_url=ncbi_url,
-        ncbi_api_key=ncbi_api_key, datacite_url=datacite_url,
-    )
+    settings = opt.review_settings(reviews_dir, **services.given(), fail_on=fail_on)
     done = auditing.audit_review(opt.review_store(settings), slug,
                                  lambda references: audit_references(references, settings))
     if output_json:
