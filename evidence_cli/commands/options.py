@@ -50,6 +50,11 @@ def method(help_text: str) -> Any:
     return typer.Option("REML", "--method", help=help_text)
 
 
+# `--format` of the commands that write a table in the DOCUMENT_SUFFIXES formats (`table`, `sof`).
+DOCUMENT_FORMAT = output_format("markdown, csv, html, json or latex (default: markdown, or from "
+                                "--output's suffix).")
+
+
 def review_settings(reviews_dir: Path | None, **services: Any) -> Settings:
     """The run's settings from the options given (None: the environment, config or default)."""
     from evidence_cli.settings import resolve_settings
