@@ -1,13 +1,15 @@
-"""Options the review, study, claim, table and synthesis commands share, and their settings."""
+"""What the review, study, claim, table and synthesis commands share: options, settings, output."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from evidence_cli.errors import UsageError
+from evidence_cli.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from evidence_cli.reviews.store import ReviewStore
@@ -106,3 +108,20 @@ def write_output(path: Path, content: str | bytes) -> None:
     except OSError as error:
         raise InputError(str(path), f"cannot write: {error.strerror}") from None
     typer.echo(f"wrote {path}", err=True)
+
+
+def print_items(slug: str, reviews_dir: Path | None, part: str, as_json: bool,
+                line: Callable[[Any], str]) -> int:
+    """A review's studies or claims (`part`): as JSON, or one line each."""
+    from evidence_cli.reviews.yamlio import to_plain
+
+    review = store_for(reviews_dir).load(slug)
+    items = review.doc.get(part) or []
+    if as_json:
+        typer.echo(json.dumps(to_plain(items), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not items:
+        typer.echo(f"no {part} in {review.path}")
+    for item in items:
+        typer.echo(line(item))
+    return EXIT_OK

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -151,24 +150,7 @@ def study_list(
     """List a review's studies."""
     from evidence_cli.reviews.catalogue import study_line
 
-    return print_items(slug, reviews_dir, "studies", output_json, study_line)
-
-
-def print_items(slug: str, reviews_dir: Path | None, part: str, as_json: bool,
-                line: Callable[[Any], str]) -> int:
-    """A review's studies or claims (`part`): as JSON, or one line each."""
-    from evidence_cli.reviews.yamlio import to_plain
-
-    review = opt.store_for(reviews_dir).load(slug)
-    items = review.doc.get(part) or []
-    if as_json:
-        typer.echo(json.dumps(to_plain(items), ensure_ascii=False, indent=2))
-        return EXIT_OK
-    if not items:
-        typer.echo(f"no {part} in {review.path}")
-    for item in items:
-        typer.echo(line(item))
-    return EXIT_OK
+    return opt.print_items(slug, reviews_dir, "studies", output_json, study_line)
 
 
 def register(app: typer.Typer) -> None:
