@@ -117,11 +117,18 @@ def print_items(slug: str, reviews_dir: Path | None, part: str, as_json: bool,
 
     review = store_for(reviews_dir).load(slug)
     items = review.doc.get(part) or []
+    return print_list(items, line, f"no {part} in {review.path}",
+                      as_json=as_json, document=lambda: to_plain(items))
+
+
+def print_list(items: list[Any], line: Callable[[Any], str], empty: str, *, as_json: bool,
+               document: Callable[[], Any]) -> int:
+    """A listing: `document()` as JSON, or one `line` per item (`empty` when there is none)."""
     if as_json:
-        typer.echo(json.dumps(to_plain(items), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(document(), ensure_ascii=False, indent=2))
         return EXIT_OK
     if not items:
-        typer.echo(f"no {part} in {review.path}")
+        typer.echo(empty)
     for item in items:
         typer.echo(line(item))
     return EXIT_OK

@@ -53,15 +53,10 @@ def review_list(
 
     store = opt.store_for(reviews_dir)
     entries = list_reviews(store)
-    if output_json:
-        typer.echo(json.dumps({"reviews_dir": str(store.directory), "reviews": entries},
-                              ensure_ascii=False, indent=2))
-        return EXIT_OK
-    if not entries:
-        typer.echo(f"no reviews in {store.directory}")
-    for entry in entries:
-        typer.echo(entry_line(entry))
-    return EXIT_OK
+    return opt.print_list(entries, entry_line, f"no reviews in {store.directory}",
+                          as_json=output_json,
+                          document=lambda: {"reviews_dir": str(store.directory),
+                                            "reviews": entries})
 
 
 @review_app.command("show")
