@@ -60,13 +60,13 @@ def _decoded(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _exit_status(code: object, stderr: IO[str]) -> int:
+def _exit_status(code: object) -> int:
     """The exit status Python gives a process that raised SystemExit(code)."""
     if code is None:
         return 0
     if isinstance(code, int):
         return code & 0xFF
-    stderr.write(f"{code}\n")
+    sys.stderr.write(f"{code}\n")
     return 1
 
 
@@ -160,7 +160,7 @@ def run_in_process(args: list[str], *, env: dict[str, str], cwd: str | os.PathLi
     # The standard streams of a process whose stdout and stderr are pipes.
     encoding, errors = sys.__stdout__.encoding, sys.__stdout__.errors  # type: ignore[union-attr]
     streams = (
-        io.TextIOWrapper(stdin, encoding=encoding, errors=errors),  # type: ignore[arg-type]
+        io.TextIOWrapper(stdin, encoding=encoding, errors=errors),
         io.TextIOWrapper(out, encoding=encoding, errors=errors),
         io.TextIOWrapper(err, encoding=encoding, errors="backslashreplace", line_buffering=True),
     )
@@ -170,12 +170,12 @@ def run_in_process(args: list[str], *, env: dict[str, str], cwd: str | os.PathLi
     returncode = 0
     with _process_state(env, cwd, [_MAIN_PATH, *args]):
         sys.stdin = streams[0]
-        sys.stdout = _ThisThread(streams[1], saved_streams[1])  # type: ignore[assignment]
-        sys.stderr = _ThisThread(streams[2], saved_streams[2])  # type: ignore[assignment]
+        sys.stdout = _ThisThread(streams[1], saved_streams[1])
+        sys.stderr = _ThisThread(streams[2], saved_streams[2])
         try:
             main()
         except SystemExit as done:
-            returncode = _exit_status(done.code, sys.stderr)
+            returncode = _exit_status(done.code)
         except Exception:
             # What the interpreter prints for an uncaught exception, and its status.
             sys.stderr.write(traceback.format_exc())
