@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,16 +72,55 @@ def audit_references(
 ) -> list[ReferenceResult]:
     """Check every reference with the run's real services (the CLI's and the reviews' entry
     point; Auditor is the seam: it takes its services from the caller)."""
-    from evidence_cli.services.session import run_with_services
+    return [result for batch in audit_batches([references], settings, on_progress=on_progress,
+                                              stats=stats) for result in batch]
+
+
+# References checked together: their DOIs are looked up in one go (the cache answers most on a
+# warm run), and a run holds one batch's results at a time, not every reference's.
+BATCH_SIZE = 5000
+
+
+def batched(references: Iterable[Iterable[Reference]], size: int = BATCH_SIZE
+            ) -> Iterator[list[Reference]]:
+    """The references of each input, in order, regrouped into batches of `size`."""
+    batch: list[Reference] = []
+    for group in references:
+        for reference in group:
+            batch.append(reference)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def audit_batches(
+    batches: Iterable[list[Reference]],
+    settings: Settings,
+    *,
+    on_progress: Progress | None = None,
+    stats: AuditStats | None = None,
+) -> Iterator[list[ReferenceResult]]:
+    """Each batch's results as soon as it is checked, all batches through one set of services
+    (one cache, one connection pool, one rate limiter): the streaming form of audit_references."""
+    from evidence_cli.services.session import open_services
 
     options = AuditOptions.from_settings(settings)
-
-    def audit(services: AuditServices) -> Awaitable[list[ReferenceResult]]:
-        return Auditor(services, options, on_progress=on_progress).audit(references, stats)
-
     # Each DOI lookup counts a step as it is answered (the Crossref client says when).
     tick = (lambda: on_progress(1)) if on_progress else None
-    return run_with_services(settings, audit, on_lookup=tick)
+    with asyncio.Runner() as runner:
+        opened = open_services(settings, on_lookup=tick)
+        services = runner.run(opened.__aenter__())
+        try:
+            auditor = Auditor(services, options, on_progress=on_progress)
+            for batch in batches:
+                yield runner.run(auditor.audit(batch, stats))
+        except BaseException as error:
+            if not runner.run(opened.__aexit__(type(error), error, error.__traceback__)):
+                raise
+        else:
+            runner.run(opened.__aexit__(None, None, None))
 
 
 def _dois_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
@@ -401,16 +440,26 @@ def _apply_match(result: ReferenceResult, outcome: Any) -> None:
                                             result.reference.query))
 
 
+def report_head(summary: dict[str, int], snapshot: dict[str, Any] | None = None
+                ) -> dict[str, Any]:
+    """Every key of the JSON report but "references" (which build_report adds after "summary",
+    and a streamed report writes last), in the report's key order."""
+    head: dict[str, Any] = {
+        "schema": SCHEMA,
+        "tool": {"name": "evidence-cli", "version": __version__},
+        "summary": summary,
+    }
+    if snapshot is not None:
+        head["snapshot"] = snapshot
+    return head
+
+
 def build_report(results: list[ReferenceResult], *, snapshot: dict[str, Any] | None = None
                  ) -> dict[str, Any]:
     """The JSON report (schema evidence-cli/check/v1): the contract CI jobs read. `snapshot`
     (date, path, source) is added as a top-level key only when a local snapshot answered."""
-    report: dict[str, Any] = {
-        "schema": SCHEMA,
-        "tool": {"name": "evidence-cli", "version": __version__},
-        "summary": summarize(results),
-        "references": [result.to_dict() for result in results],
-    }
+    head = report_head(summarize(results))
+    report = {**head, "references": [result.to_dict() for result in results]}
     if snapshot is not None:
         report["snapshot"] = snapshot
     return report
