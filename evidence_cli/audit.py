@@ -20,7 +20,7 @@ from evidence_cli.models import (
 )
 from evidence_cli.search_plan import has_search_text, query_for, search_once, worth_searching
 from evidence_cli.search_plan import search_text as search_text  # the query, for benchmarks
-from evidence_cli.services.crossref import WorkLookup
+from evidence_cli.services.crossref import WorkLookup, kept_in_cache
 from evidence_cli.services.interfaces import AuditServices
 from evidence_cli.services.link_verdicts import LinkVerdict
 
@@ -155,6 +155,16 @@ class Auditor:
         self.services = services
         self.options = options or AuditOptions()
         self.on_progress = on_progress
+        # Answers the cache does not keep (errors, incomplete records), for the batches after
+        # the one that asked: a DOI is asked once per run, however many batches cite it.
+        self._not_cached: dict[str, WorkLookup] = {}
+
+    async def _get_works(self, dois: list[str]) -> dict[str, WorkLookup]:
+        known = self._not_cached
+        asked = await self.services.crossref.get_works([doi for doi in dois if doi not in known])
+        known.update((doi, lookup) for doi, lookup in asked.items() if not kept_in_cache(lookup))
+        return {doi: known[doi] if doi in known else asked[doi] for doi in dois
+                if doi in known or doi in asked}
 
     async def audit(self, references: list[Reference], stats: AuditStats | None = None
                     ) -> list[ReferenceResult]:
@@ -169,7 +179,7 @@ class Auditor:
         dois = _dois_to_check(references, options)
         urls = _links_to_check(references, options)
         lookups, verdicts = await asyncio.gather(
-            services.crossref.get_works(dois), _check_links(services, urls, self.on_progress)
+            self._get_works(dois), _check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
                     if options.check_dois else {})
