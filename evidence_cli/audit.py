@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from evidence_cli import __version__, identifier_audit
@@ -13,6 +13,7 @@ from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import CODES
 from evidence_cli.models import (
+    CitedFields,
     Finding,
     Reference,
     ReferenceResult,
@@ -188,7 +189,8 @@ class Auditor:
         works = {doi: work for doi, lookup in lookups.items()
                  if lookup.outcome == "found" and lookup.record is not None
                  and (work := _read_work(lookup.record)) is not None}
-        results = [_assess(ref, lookups, works, options) for ref in references]
+        checked: Checked = {}
+        results = [_assess(ref, lookups, works, options, checked) for ref in references]
         if options.check_dois:
             for result in results:
                 identifier_audit.assess(result, lookups, articles)
@@ -308,8 +310,35 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
         return None
 
 
+# What check_record said about one citation of one work: a batch checks each distinct citation
+# once (a large bibliography cites a work many times, mostly alike); every reference gets copies.
+Checked = dict[tuple[Any, ...], tuple[CitedFields, list[Finding]]]
+
+
+def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked
+                    ) -> tuple[CitedFields, list[Finding]]:
+    """The registered fields and check_record's findings (pure: the same citation of the same
+    work has the same findings), as copies: results are edited later, one at a time."""
+    key = (work.doi, ref.text, _fields_key(ref.cited), ref.query and _fields_key(ref.query))
+    known = checked.get(key)
+    if known is None:
+        known = checked[key] = (work.to_fields(),
+                                check_record(ref.cited, work, ref.text, ref.query))
+    registered, findings = known
+    return (replace(registered, authors=list(registered.authors)),
+            [replace(finding) for finding in findings])
+
+
+_CITED_SLOTS = tuple(item.name for item in fields(CitedFields))
+
+
+def _fields_key(cited: CitedFields) -> tuple[Any, ...]:
+    return tuple(tuple(value) if isinstance(value, list) else value
+                 for value in (getattr(cited, name) for name in _CITED_SLOTS))
+
+
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
-            options: AuditOptions) -> ReferenceResult:
+            options: AuditOptions, checked: Checked) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
     # What the reader found wrong with the input comes first (copies: findings are edited later).
     findings = [Finding(code=p.code, severity=p.severity, message=p.message, field=p.field,
@@ -340,8 +369,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
         try:
             if work is None:
                 raise ValueError("the record could not be read")
-            registered = work.to_fields()
-            findings = check_record(ref.cited, work, ref.text, ref.query)
+            registered, findings = _check_citation(ref, work, checked)
         except _UNREADABLE:
             # The client refuses ill-typed records; this is the last guard for a shape it did
             # not foresee: a record that cannot be read is no verdict at all.
