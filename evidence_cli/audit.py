@@ -141,7 +141,7 @@ def _links_to_check(references: list[Reference], options: AuditOptions) -> list[
 
 
 def planned_lookups(references: list[Reference], settings: Settings) -> int:
-    """How many lookups the audit will make (the progress bar's total)."""
+    """How many lookups the audit will make (the progress bar's total: per batch, summed)."""
     options = AuditOptions.from_settings(settings)
     return (len(_dois_to_check(references, options))
             + len(_links_to_check(references, options)))
@@ -162,7 +162,10 @@ class Auditor:
 
     async def _get_works(self, dois: list[str]) -> dict[str, WorkLookup]:
         known = self._not_cached
-        asked = await self.services.crossref.get_works([doi for doi in dois if doi not in known])
+        unknown = [doi for doi in dois if doi not in known]
+        if self.on_progress and len(unknown) < len(dois):
+            self.on_progress(len(dois) - len(unknown))  # answered, as the client counts its own
+        asked = await self.services.crossref.get_works(unknown)
         known.update((doi, lookup) for doi, lookup in asked.items() if not kept_in_cache(lookup))
         return {doi: known[doi] if doi in known else asked[doi] for doi in dois
                 if doi in known or doi in asked}

@@ -164,7 +164,8 @@ def check(
         # holds every reference anyway.
         references = [ref for file in files for ref in file]
         inputs.make_ids_unique(references)
-        files, total = [references], planned_lookups(references, settings)
+        files = [references]
+        total = sum(planned_lookups(batch, settings) for batch in batched(files))
         if not quiet and inputs.skipped:
             _print_skipped(inputs.skipped, verbose)
     stats = AuditStats()

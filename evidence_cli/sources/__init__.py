@@ -146,7 +146,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _without_surrogates(value: str) -> str:
     # A JSON "\ud800" escape (or an HTML character reference) can smuggle in a lone surrogate,
     # which no output encoding can write: it becomes U+FFFD, the replacement character.
-    return _SURROGATE.sub("\ufffd", value)
+    return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
 
 
 def _clean(reference: Reference) -> Reference:
