@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -180,11 +180,19 @@ def entry_problem(path: str, line: int, message: str, raw: str = "",
 
 
 def read_one(data: bytes, path: str, kind: str) -> list[Reference]:
+    return list(iter_one(data, path, kind))
+
+
+def iter_one(data: bytes, path: str, kind: str) -> Iterator[Reference]:
+    """The references of one input as its reader yields them: one at a time from a reader that
+    has `iter_read` (which raises InputError, if at all, before its first reference), else
+    all of `read` at once."""
     if not reader_available(kind):
         raise InputError(path, f"{kind} input is not supported by this version")
     module = importlib.import_module(READER_MODULES[kind])
-    references: list[Reference] = module.read(data, path)
-    return [_clean(reference) for reference in references]
+    reader = getattr(module, "iter_read", None) or module.read
+    references: Iterable[Reference] = reader(data, path)
+    return (_clean(reference) for reference in references)
 
 
 @dataclass(slots=True)
@@ -236,16 +244,20 @@ class InputStream:
         self._duplicates: frozenset[str] | None = None
 
     def files(self) -> Iterator[list[Reference]]:
-        """Each input's references in order (a folder's, file by file); raises the first
-        InputError at the end when nothing at all could be read."""
+        """Each input's references in order (a folder's file by file, a large file's a chunk at
+        a time); raises the first InputError at the end when nothing at all could be read."""
         failures: list[InputError] = []
-        read_something = False
-        for file, ok in self._read_paths(failures):
-            read_something |= ok
-            for ref in file:
+        reading = self._read_paths(failures)
+        while True:
+            try:
+                chunk = next(reading)
+            except StopIteration as done:
+                read_something: bool = done.value
+                break
+            for ref in chunk:
                 self._hashes.append(hash(ref.id))
                 self._ids.write(_json_line(ref.id))
-            yield file
+            yield chunk
         if failures and not read_something:
             first = failures[0]
             if len(failures) > 1:
@@ -253,17 +265,19 @@ class InputStream:
                                  "problems: nothing could be read)", first.line)
             raise first
 
-    def _read_paths(self, failures: list[InputError]) -> Iterator[tuple[list[Reference], bool]]:
+    def _read_paths(self, failures: list[InputError]) -> Generator[list[Reference], None, bool]:
+        read_something = False
         for given in self.paths:
             if given == "-":
                 data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
                 if len(data) > MAX_INPUT_BYTES:
                     raise InputError("<stdin>", f"is over the {MAX_INPUT_BYTES} byte input limit")
-                yield _read_named(failures, data, "<stdin>", sniff(data))
+                read_something |= yield from _read_named(failures, data, "<stdin>", sniff(data))
                 continue
             path = Path(given)
             if path.is_dir():
-                yield from _read_folder(self.skipped, failures, path, self.exclude)
+                read_something |= yield from _read_folder(self.skipped, failures, path,
+                                                          self.exclude)
                 continue
             if not path.exists() and not path.is_symlink():
                 raise InputError(given, "no such file")
@@ -271,10 +285,11 @@ class InputStream:
                 data = _read_bytes(path)
             except InputError as error:
                 failures.append(error)
-                yield [_file_problem(error)], False
+                yield [_file_problem(error)]
                 continue
             kind = SUFFIX_READERS.get(path.suffix.lower()) or sniff(data)
-            yield _read_named(failures, data, given, kind)
+            read_something |= yield from _read_named(failures, data, given, kind)
+        return read_something
 
     def duplicates(self) -> frozenset[str]:
         """The ids read more than once (once every file is read). Only ids whose hash repeats
@@ -324,38 +339,55 @@ _NOTHING_FOUND = ("no reference was found in it: an empty bibliography, or a ref
                   "whose heading is not recognised (name it References or Bibliography)")
 
 
+# References of one file handed on together (a file's are not all held at once).
+CHUNK = 5000
+
+
 def _read_named(failures: list[InputError], data: bytes, path: str, kind: str,
-                named: bool = True) -> tuple[list[Reference], bool]:
-    """Read one input: its references, and True when something in it could be read (an empty
-    file counts: when it was named, it is reported as holding no references), False when it or
-    every entry in it is broken."""
+                named: bool = True) -> Generator[list[Reference], None, bool]:
+    """Read one input, a chunk of references at a time; returns True when something in it
+    could be read (an empty file counts: when it was named, it is reported as holding no
+    references), False when it or every entry in it is broken."""
+    found = readable = False
+    chunk: list[Reference] = []
     try:
-        found = read_one(data, path, kind)
+        for ref in iter_one(data, path, kind):
+            found = True
+            readable = readable or not ref.is_input_problem
+            for finding in ref.problems:
+                if finding.code == "input-error":
+                    where = f"{ref.source.path}:{ref.source.line}: "
+                    failures.append(InputError(ref.source.path,
+                                               finding.message.removeprefix(where),
+                                               ref.source.line))
+            chunk.append(ref)
+            if len(chunk) == CHUNK:
+                yield chunk
+                chunk = []
     except InputError as error:
+        if found:
+            raise  # a reader broke its promise to fail before its first reference
         failures.append(error)
-        return [_file_problem(error)], False
+        yield [_file_problem(error)]
+        return False
+    if chunk:
+        yield chunk
     if not found and named:
-        return [entry_problem(path, 1, _NOTHING_FOUND, key=path, code="no-references")], True
-    for ref in found:
-        for finding in ref.problems:
-            if finding.code == "input-error":
-                where = f"{ref.source.path}:{ref.source.line}: "
-                failures.append(InputError(ref.source.path,
-                                           finding.message.removeprefix(where), ref.source.line))
-    return found, not found or not all(ref.is_input_problem for ref in found)
+        yield [entry_problem(path, 1, _NOTHING_FOUND, key=path, code="no-references")]
+    return not found or readable
 
 
 def _read_folder(skipped: list[tuple[str, str]], failures: list[InputError], folder: Path,
-                 exclude: list[str]) -> Iterator[tuple[list[Reference], bool]]:
+                 exclude: list[str]) -> Generator[list[Reference], None, bool]:
     """Read the files below a folder that a folder run should read (sources/selection.py says
-    which, and why the others are skipped), one file at a time, each with whether something in
-    it could be read."""
+    which, and why the others are skipped), one file at a time; True when something could be
+    read."""
     from evidence_cli.sources.selection import content_skip_reason, excluded_by, git_ignored
 
     files = list(_files_below(folder))
     ignored = git_ignored(folder, files) if files else set()
     skipped_before = len(skipped)
-    found_any = False
+    found_any = read_something = False
     for file in files:
         shown = str(file)
         if file in ignored:
@@ -370,19 +402,26 @@ def _read_folder(skipped: list[tuple[str, str]], failures: list[InputError], fol
         except InputError as error:
             failures.append(error)
             found_any = True
-            yield [_file_problem(error)], False
+            yield [_file_problem(error)]
             continue
         kind = SUFFIX_READERS[file.suffix.lower()]
         reason = content_skip_reason(kind, data)
         if reason is not None:
             skipped.append((shown, reason))
             continue
-        found, ok = _read_named(failures, data, shown, kind, named=False)
-        found_any |= bool(found)
-        yield found, ok
+        reading = _read_named(failures, data, shown, kind, named=False)
+        while True:
+            try:
+                chunk = next(reading)
+            except StopIteration as done:
+                read_something |= done.value
+                break
+            found_any = True
+            yield chunk
     if not found_any:
         yield [entry_problem(
             str(folder), 1, "no reference was found in any file below this folder"
             + (f" ({len(skipped) - skipped_before} skipped; -v lists them)"
                if len(skipped) > skipped_before else ""),
-            key=str(folder), code="no-references")], False
+            key=str(folder), code="no-references")]
+    return read_something
