@@ -82,9 +82,10 @@ def audit_references(
 BATCH_SIZE = 5000
 
 
-def batched(references: Iterable[Iterable[Reference]], size: int = BATCH_SIZE
+def batched(references: Iterable[Iterable[Reference]], size: int | None = None
             ) -> Iterator[list[Reference]]:
-    """The references of each input, in order, regrouped into batches of `size`."""
+    """The references of each input, in order, regrouped into batches of `size` (BATCH_SIZE)."""
+    size = size or BATCH_SIZE
     batch: list[Reference] = []
     for group in references:
         for reference in group:

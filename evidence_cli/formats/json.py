@@ -45,7 +45,7 @@ class JsonFormat(ReportFormat):
 
 
 # How many characters of references are joined before they are written.
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 
 class JsonStream:

@@ -13,10 +13,8 @@ import importlib.util
 import json
 import re
 import sys
-from array import array
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import IO
 
@@ -228,15 +226,17 @@ class InputStream:
 
     Ids must be unique in a report: a key seen twice (in two files) gets its location added, to
     every occurrence, the first included. Which keys repeat is known only once every file is
-    read, so the stream keeps each id's hash (8 bytes) and the ids themselves in a temporary
-    file, and `duplicates` answers at the end.
+    read, so the stream marks each id's hash in a fixed bitmap (2 MB, however many ids), notes
+    the slots marked twice (a repeated id, or two ids sharing a slot), and writes the ids to a
+    temporary file; `duplicates` reads back only the ids of those slots and counts them.
     """
 
     def __init__(self, paths: Iterable[str], exclude: Iterable[str] = ()) -> None:
         self.paths = list(paths)
         self.exclude = list(exclude)
         self.skipped: list[tuple[str, str]] = []
-        self._hashes = array("q")
+        self._slots = bytearray(_SLOTS // 8)
+        self._twice: set[int] = set()
         import tempfile
 
         # Closed by `duplicates`, or with the stream when it is dropped unread.
@@ -254,9 +254,14 @@ class InputStream:
             except StopIteration as done:
                 read_something: bool = done.value
                 break
+            slots, twice = self._slots, self._twice
             for ref in chunk:
-                self._hashes.append(hash(ref.id))
-                self._ids.write(_json_line(ref.id))
+                slot = hash(ref.id) & (_SLOTS - 1)
+                bit = 1 << (slot & 7)
+                if slots[slot >> 3] & bit:
+                    twice.add(slot)
+                slots[slot >> 3] |= bit
+            self._ids.write("".join(_json_line(ref.id) for ref in chunk))
             yield chunk
         if failures and not read_something:
             first = failures[0]
@@ -292,17 +297,14 @@ class InputStream:
         return read_something
 
     def duplicates(self) -> frozenset[str]:
-        """The ids read more than once (once every file is read). Only ids whose hash repeats
-        are read back from the temporary file: usually none."""
+        """The ids read more than once (once every file is read)."""
         if self._duplicates is None:
-            ordered = sorted(self._hashes)
-            repeated = {a for a, b in pairwise(ordered) if a == b}
             counts: dict[str, int] = {}
-            if repeated:
+            if self._twice:
                 self._ids.seek(0)
                 for line in self._ids:
                     ref_id = json.loads(line)
-                    if hash(ref_id) in repeated:
+                    if hash(ref_id) & (_SLOTS - 1) in self._twice:
                         counts[ref_id] = counts.get(ref_id, 0) + 1
             self._ids.close()
             self._duplicates = frozenset(ref_id for ref_id, n in counts.items() if n > 1)
@@ -314,6 +316,10 @@ class InputStream:
             for ref in references:
                 if ref.id in duplicates:
                     ref.id = unique_id(ref.id, ref.source.path, ref.source.line)
+
+
+# Slots of the id bitmap: 2**24 bits; at 500,000 ids a few thousand share a slot by chance.
+_SLOTS = 1 << 24
 
 
 def unique_id(ref_id: str, path: str, line: int) -> str:
