@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from evidence_cli import __version__, identifier_audit
@@ -333,12 +334,17 @@ def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked
             [replace(finding) for finding in findings])
 
 
-_CITED_SLOTS = tuple(item.name for item in fields(CitedFields))
+# The cited fields in one C call; the list-valued ones (authors) made hashable after.
+_CITED_VALUES = attrgetter(*(item.name for item in fields(CitedFields)))
+_LIST_VALUED = tuple(index for index, item in enumerate(fields(CitedFields))
+                     if item.default_factory is list)
 
 
 def _fields_key(cited: CitedFields) -> tuple[Any, ...]:
-    return tuple(tuple(value) if isinstance(value, list) else value
-                 for value in (getattr(cited, name) for name in _CITED_SLOTS))
+    values = list(_CITED_VALUES(cited))
+    for index in _LIST_VALUED:
+        values[index] = tuple(values[index])
+    return tuple(values)
 
 
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
