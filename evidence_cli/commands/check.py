@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import typer
 
 from evidence_cli.commands import common
-from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNVERIFIABLE, UsageError
+from evidence_cli.errors import UsageError
 from evidence_cli.formats import FormatName
+from evidence_cli.models import FailOn
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from evidence_cli.formats.report import ReferenceEntry, Report, ReportHead, Summary
     from evidence_cli.models import Reference, ReferenceResult
 
+<<<<<<< HEAD
 FAIL_RANK = {"error": 3, "warning": 2, "never": 99}
 
 
@@ -50,6 +51,8 @@ def exit_code_of(references: Iterable[ReferenceEntry], fail_on: str) -> int:
         unverifiable = unverifiable or reference["status"] == "unverifiable"
     return EXIT_UNVERIFIABLE if unverifiable else EXIT_OK
 
+=======
+>>>>>>> main
 
 def worse_exit(one: int, other: int) -> int:
     """The exit code of two parts of a report together: findings, else unverifiable, else 0."""
@@ -122,7 +125,7 @@ def check(
         _check_regex(pattern)
     settings = resolve_settings({
         **services.given(), "snapshot": snapshot,
-        "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
+        "fail_on": fail_on, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
         "exclude_paths": exclude_path or None,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
@@ -200,12 +203,13 @@ def check(
         if verbose:
             sys.stderr.write(
                 f"Crossref: {stats.crossref_requests} requests, {stats.rate_limited} rate-limited "
-                f"(429), {stats.retries} retries; PubMed: {stats.extra.get('pubmed_requests', 0)} "
-                f"requests; DataCite: {stats.extra.get('datacite_requests', 0)} requests; "
+                f"(429), {stats.retries} retries; PubMed: {stats.pubmed_requests} "
+                f"requests; DataCite: {stats.datacite_requests} requests; "
                 f"cache: {settings.cache_dir}\n"
             )
-            for note in stats.extra.get("notes", []):
+            for note in stats.notes:
                 sys.stderr.write(f"Crossref: {note}\n")
+<<<<<<< HEAD
     return code
 
 
@@ -237,6 +241,11 @@ def _renamer(duplicates: frozenset[str]) -> Rename | None:
             entry["id"] = unique_id(entry["id"], source["path"], source["line"])
 
     return rename
+=======
+    from evidence_cli.models import exit_code
+
+    return exit_code(results, settings.fail_on)
+>>>>>>> main
 
 
 def _print_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
