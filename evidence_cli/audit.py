@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-<<<<<<< HEAD
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
-=======
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
->>>>>>> main
 from typing import TYPE_CHECKING, Any
 
 from evidence_cli import __version__, identifier_audit
@@ -19,11 +14,8 @@ from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import finding as _finding
 from evidence_cli.models import (
-<<<<<<< HEAD
-    CitedFields,
-=======
     DOI_TO_CORRECT_CODES,
->>>>>>> main
+    CitedFields,
     Finding,
     Reference,
     ReferenceResult,

@@ -13,9 +13,9 @@ from typing import Any, cast
 import pytest
 
 from evidence_cli import audit, sources
-from evidence_cli.commands.check import exit_code_for
 from evidence_cli.formats import build
 from evidence_cli.formats.report import Report
+from evidence_cli.models import exit_code
 from tests.conftest import RunEvidence
 
 BIB = Path(__file__).parent / "fixtures" / "bib"
@@ -29,8 +29,9 @@ def whole_report(paths: list[str], fail_on: str = "error") -> tuple[str, int]:
 
     settings = resolve_settings({"check_urls": False, "fail_on": fail_on})
     references = sources.read_all(paths).references
-    report = cast(Report, audit.build_report(audit.audit_references(references, settings)))
-    return build("json").format(report), exit_code_for(report, fail_on)
+    results = audit.audit_references(references, settings)
+    report = cast(Report, audit.build_report(results))
+    return build("json").format(report), exit_code(results, settings.fail_on)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, cast
 import typer
 
 from evidence_cli.commands import common
-from evidence_cli.errors import UsageError
+from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNVERIFIABLE, UsageError
 from evidence_cli.formats import FormatName
 from evidence_cli.models import FailOn
 
@@ -21,38 +21,6 @@ if TYPE_CHECKING:
     from evidence_cli.formats.report import ReferenceEntry, Report, ReportHead, Summary
     from evidence_cli.models import Reference, ReferenceResult
 
-<<<<<<< HEAD
-FAIL_RANK = {"error": 3, "warning": 2, "never": 99}
-
-
-class FailOn(StrEnum):
-    error = "error"
-    warning = "warning"
-    never = "never"
-
-
-def exit_code_for(report: Report, fail_on: str) -> int:
-    """1 for findings at or above --fail-on, else 4 if anything was unverifiable, else 0."""
-    return exit_code_of(report["references"], fail_on)
-
-
-def exit_code_of(references: Iterable[ReferenceEntry], fail_on: str) -> int:
-    """exit_code_for over some of the report's references (a streamed report's batch)."""
-    from evidence_cli.models import UNVERIFIABLE_CODES, Severity
-
-    threshold = FAIL_RANK[fail_on]
-    unverifiable = False
-    for reference in references:
-        for finding in reference["findings"]:
-            if finding["code"] in UNVERIFIABLE_CODES:
-                continue
-            if Severity(finding["severity"]).rank >= threshold:
-                return EXIT_FINDINGS
-        unverifiable = unverifiable or reference["status"] == "unverifiable"
-    return EXIT_UNVERIFIABLE if unverifiable else EXIT_OK
-
-=======
->>>>>>> main
 
 def worse_exit(one: int, other: int) -> int:
     """The exit code of two parts of a report together: findings, else unverifiable, else 0."""
@@ -187,7 +155,9 @@ def check(
             report = cast("Report", build_report(results, snapshot=snapshot_info))
             write_report(output, report_format.format(report))
             report_format.after_write(report)
-            summary, code = report["summary"], exit_code_for(report, settings.fail_on)
+            from evidence_cli.models import exit_code
+
+            summary, code = report["summary"], exit_code(results, settings.fail_on)
         else:
             summary, code = counted
             head = cast("ReportHead", report_head(cast("dict[str, int]", summary),
@@ -209,14 +179,13 @@ def check(
             )
             for note in stats.notes:
                 sys.stderr.write(f"Crossref: {note}\n")
-<<<<<<< HEAD
     return code
 
 
-def _stream_into(stream: ReportStream, batches: Iterable[list[ReferenceResult]], fail_on: str
-                 ) -> tuple[Summary, int]:
+def _stream_into(stream: ReportStream, batches: Iterable[list[ReferenceResult]],
+                 fail_on: FailOn) -> tuple[Summary, int]:
     """Each batch's references into the stream; the summary and the exit code, counted."""
-    from evidence_cli.models import summarize
+    from evidence_cli.models import exit_code, summarize
 
     summary = summarize([])
     code = EXIT_OK
@@ -225,7 +194,7 @@ def _stream_into(stream: ReportStream, batches: Iterable[list[ReferenceResult]],
         stream.add(entries)
         for key, number in summarize(batch).items():
             summary[key] += number
-        code = worse_exit(code, exit_code_of(entries, fail_on))
+        code = worse_exit(code, exit_code(batch, fail_on))
     return cast("Summary", summary), code
 
 
@@ -241,11 +210,6 @@ def _renamer(duplicates: frozenset[str]) -> Rename | None:
             entry["id"] = unique_id(entry["id"], source["path"], source["line"])
 
     return rename
-=======
-    from evidence_cli.models import exit_code
-
-    return exit_code(results, settings.fail_on)
->>>>>>> main
 
 
 def _print_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
