@@ -14,6 +14,8 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from evidence_cli import doi as doi_rules
@@ -195,19 +197,18 @@ class _Scanner:
                 raise _Broken(f"the field {name_text!r} does not end with ',' or {close!r} "
                               "(an unbalanced brace or quote in it?)", index)
 
-    def scan(self) -> list[_Entry | _Broken]:
+    def scan(self) -> Iterator[_Entry | _Broken]:
         text = self.text
-        out: list[_Entry | _Broken] = []
         index = 0
         while True:
             at = text.find("@", index)
             if at < 0:
-                return out
+                return
             line_start = text.rfind("\n", 0, at) + 1
             if text[line_start:at].lstrip().startswith("%"):
                 index = text.find("\n", at)  # a commented-out line
                 if index < 0:
-                    return out
+                    return
                 continue
             start = _ENTRY_START.match(text, at)
             if start is None:
@@ -228,14 +229,15 @@ class _Scanner:
                     self.macros.update(fields)
                     continue
                 entry, index = self._entry(kind, at, start.end(), close)
-                out.append(entry)
             except _Broken as broken:
                 broken.offset = at
-                out.append(broken)
+                yield broken
                 resume = _LINE_START_ENTRY.search(text, start.end())
                 if resume is None:
-                    return out
+                    return
                 index = resume.end()
+                continue
+            yield entry
 
     def _entry(self, kind: str, at: int, index: int, close: str) -> tuple[_Entry, int]:
         text = self.text
@@ -324,35 +326,41 @@ def _year(fields: dict[str, str]) -> int | None:
 
 
 def read(data: bytes, path: str) -> list[Reference]:
+    return list(iter_read(data, path))
+
+
+def iter_read(data: bytes, path: str) -> Iterator[Reference]:
+    """The references one at a time, as the file is scanned (a large file's references are not
+    all held at once); an undecodable file raises InputError before the first one."""
     text = decode_text(data, path)
-    newlines = [match.start() for match in re.finditer("\n", text)]
+    # Offsets of the line ends, compactly (a 50 MB file has millions).
+    newlines = array("q", (match.start() for match in re.finditer("\n", text)))
 
     def line_of(offset: int) -> int:
         return bisect.bisect_left(newlines, offset) + 1
 
-    references: list[Reference] = []
     first_line: dict[str, int] = {}
     for item in _Scanner(text).scan():
         if isinstance(item, _Broken):
             line = line_of(item.offset)
             raw = text[item.offset: item.offset + 2000].split("\n\n")[0]
             key = _BROKEN_KEY.match(raw)
-            references.append(entry_problem(
+            yield entry_problem(
                 path, line, f"cannot read this BibTeX entry ({_first_line(raw)}): "
                 f"{item.message}; the entry is not checked", raw=raw,
-                key=key.group(1) if key else None))
+                key=key.group(1) if key else None)
             continue
         line = line_of(item.start)
-        references.append(_reference(item, text, path, line))
+        reference = _reference(item, text, path, line)
         if item.key:
             if item.key in first_line:
-                references[-1].problems.append(problem(
+                reference.problems.append(problem(
                     "duplicate-key", f"{path}:{line}: the key '{item.key}' is also used at line "
                     f"{first_line[item.key]}; both entries are checked, but BibTeX cites only "
                     "the first"))
             else:
                 first_line[item.key] = line
-    return references
+        yield reference
 
 
 _BROKEN_KEY = re.compile(r"@[ \t]*[A-Za-z][\w-]*\s*[{(]\s*([^\s,{}()\"#%=]+)\s*,")
