@@ -59,6 +59,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
                 method: str = "GET") -> None:
+        # The request stops counting as in flight as soon as its answer starts: the client can
+        # finish reading it and send the next request before this thread's `finally` runs, which
+        # on a loaded machine made one-at-a-time clients look like two at once.
+        self._stop_counting()
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -67,6 +71,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD" and body:
             self.wfile.write(body)
+
+    def _stop_counting(self) -> None:
+        if getattr(self, "_counted", False):
+            self._counted = False
+            self.server.owner._leave()
 
     def _redirect(self, status: int, location: str, method: str) -> None:
         self._answer(status, b"moved", {"Location": location}, method)
@@ -83,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         seen = owner._count(self.path)
         page = b"<html><body>ok</body></html>"
         owner._enter()
+        self._counted = True
         try:
             if owner.latency:
                 time.sleep(owner.latency)
@@ -90,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._route(method, path, query, seen, page)
         finally:
-            owner._leave()
+            self._stop_counting()
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], seen: int,
                page: bytes) -> None:
