@@ -7,7 +7,9 @@ import glob
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -15,6 +17,15 @@ def write_atomic(path: Path, text: str | bytes) -> None:
 
     Bytes (a PNG or PDF plot) are written as they are; text as UTF-8.
     """
+    with open_atomic(path) as handle:
+        handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def open_atomic(path: Path) -> Iterator[BinaryIO]:
+    """A binary handle whose content replaces `path` atomically when the block ends (temp file
+    in the same directory, fsync, rename); an error in the block leaves `path` as it was. For a
+    report written as it is produced rather than held whole."""
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
@@ -23,9 +34,8 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         mode = 0o666 & ~umask
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, mode)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from evidence_cli import __version__, identifier_audit
 from evidence_cli import doi as doi_rules
 from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding as _finding
 from evidence_cli.models import (
+    DOI_TO_CORRECT_CODES,
+    CitedFields,
     Finding,
     Reference,
     ReferenceResult,
@@ -20,7 +23,7 @@ from evidence_cli.models import (
 )
 from evidence_cli.search_plan import has_search_text, query_for, search_once, worth_searching
 from evidence_cli.search_plan import search_text as search_text  # the query, for benchmarks
-from evidence_cli.services.crossref import WorkLookup
+from evidence_cli.services.crossref import WorkLookup, kept_in_cache
 from evidence_cli.services.interfaces import AuditServices
 from evidence_cli.services.link_verdicts import LinkVerdict
 
@@ -31,10 +34,6 @@ SCHEMA = "evidence-cli/check/v1"
 Progress = Callable[[int], None]
 
 
-def _finding(code: str, message: str, **fields: Any) -> Finding:
-    return Finding(code=code, severity=CODES[code].severity, message=message, **fields)
-
-
 @dataclass(slots=True)
 class AuditStats:
     """What the run cost: for -v output and benchmarks."""
@@ -42,8 +41,9 @@ class AuditStats:
     crossref_requests: int = 0
     rate_limited: int = 0
     retries: int = 0
-    link_checks: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    pubmed_requests: int = 0
+    datacite_requests: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +72,56 @@ def audit_references(
 ) -> list[ReferenceResult]:
     """Check every reference with the run's real services (the CLI's and the reviews' entry
     point; Auditor is the seam: it takes its services from the caller)."""
-    from evidence_cli.services.session import run_with_services
+    return [result for batch in audit_batches([references], settings, on_progress=on_progress,
+                                              stats=stats) for result in batch]
+
+
+# References checked together: their DOIs are looked up in one go (the cache answers most on a
+# warm run), and a run holds one batch's results at a time, not every reference's.
+BATCH_SIZE = 5000
+
+
+def batched(references: Iterable[Iterable[Reference]], size: int | None = None
+            ) -> Iterator[list[Reference]]:
+    """The references of each input, in order, regrouped into batches of `size` (BATCH_SIZE)."""
+    size = size or BATCH_SIZE
+    batch: list[Reference] = []
+    for group in references:
+        for reference in group:
+            batch.append(reference)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def audit_batches(
+    batches: Iterable[list[Reference]],
+    settings: Settings,
+    *,
+    on_progress: Progress | None = None,
+    stats: AuditStats | None = None,
+) -> Iterator[list[ReferenceResult]]:
+    """Each batch's results as soon as it is checked, all batches through one set of services
+    (one cache, one connection pool, one rate limiter): the streaming form of audit_references."""
+    from evidence_cli.services.session import open_services
 
     options = AuditOptions.from_settings(settings)
-
-    def audit(services: AuditServices) -> Awaitable[list[ReferenceResult]]:
-        return Auditor(services, options, on_progress=on_progress).audit(references, stats)
-
     # Each DOI lookup counts a step as it is answered (the Crossref client says when).
     tick = (lambda: on_progress(1)) if on_progress else None
-    return run_with_services(settings, audit, on_lookup=tick)
+    with asyncio.Runner() as runner:
+        opened = open_services(settings, on_lookup=tick)
+        services = runner.run(opened.__aenter__())
+        try:
+            auditor = Auditor(services, options, on_progress=on_progress)
+            for batch in batches:
+                yield runner.run(auditor.audit(batch, stats))
+        except BaseException as error:
+            if not runner.run(opened.__aexit__(type(error), error, error.__traceback__)):
+                raise
+        else:
+            runner.run(opened.__aexit__(None, None, None))
 
 
 def _dois_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
@@ -101,7 +141,7 @@ def _links_to_check(references: list[Reference], options: AuditOptions) -> list[
 
 
 def planned_lookups(references: list[Reference], settings: Settings) -> int:
-    """How many lookups the audit will make (the progress bar's total)."""
+    """How many lookups the audit will make (the progress bar's total: per batch, summed)."""
     options = AuditOptions.from_settings(settings)
     return (len(_dois_to_check(references, options))
             + len(_links_to_check(references, options)))
@@ -116,6 +156,19 @@ class Auditor:
         self.services = services
         self.options = options or AuditOptions()
         self.on_progress = on_progress
+        # Answers the cache does not keep (errors, incomplete records), for the batches after
+        # the one that asked: a DOI is asked once per run, however many batches cite it.
+        self._not_cached: dict[str, WorkLookup] = {}
+
+    async def _get_works(self, dois: list[str]) -> dict[str, WorkLookup]:
+        known = self._not_cached
+        unknown = [doi for doi in dois if doi not in known]
+        if self.on_progress and len(unknown) < len(dois):
+            self.on_progress(len(dois) - len(unknown))  # answered, as the client counts its own
+        asked = await self.services.crossref.get_works(unknown)
+        known.update((doi, lookup) for doi, lookup in asked.items() if not kept_in_cache(lookup))
+        return {doi: known[doi] if doi in known else asked[doi] for doi in dois
+                if doi in known or doi in asked}
 
     async def audit(self, references: list[Reference], stats: AuditStats | None = None
                     ) -> list[ReferenceResult]:
@@ -130,7 +183,7 @@ class Auditor:
         dois = _dois_to_check(references, options)
         urls = _links_to_check(references, options)
         lookups, verdicts = await asyncio.gather(
-            services.crossref.get_works(dois), _check_links(services, urls, self.on_progress)
+            self._get_works(dois), _check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
                     if options.check_dois else {})
@@ -139,7 +192,8 @@ class Auditor:
         works = {doi: work for doi, lookup in lookups.items()
                  if lookup.outcome == "found" and lookup.record is not None
                  and (work := _read_work(lookup.record)) is not None}
-        results = [_assess(ref, lookups, works, options) for ref in references]
+        checked: Checked = {}
+        results = [_assess(ref, lookups, works, options, checked) for ref in references]
         if options.check_dois:
             for result in results:
                 identifier_audit.assess(result, lookups, articles)
@@ -156,9 +210,9 @@ class Auditor:
             stats.crossref_requests = crossref.requests
             stats.rate_limited = crossref.rate_limited
             stats.retries = crossref.retries
-            stats.extra["pubmed_requests"] = services.pubmed.stats.requests
-            stats.extra["datacite_requests"] = services.datacite.stats.requests
-            stats.extra["notes"] = list(crossref.notes)
+            stats.pubmed_requests = services.pubmed.stats.requests
+            stats.datacite_requests = services.datacite.stats.requests
+            stats.notes = list(crossref.notes)
         return results
 
 
@@ -242,10 +296,8 @@ def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, Li
 
 
 def _link_finding(url: str, finding: Finding) -> Finding:
-    """A copy per reference: two references citing one link must not share a finding object."""
-    return Finding(code=finding.code, severity=finding.severity, message=finding.message,
-                   field=finding.field or "url", cited=finding.cited or url,
-                   registered=finding.registered, suggestion=finding.suggestion)
+    """The link's finding as one about this reference's url field."""
+    return replace(finding, field=finding.field or "url", cited=finding.cited or url)
 
 
 _UNREADABLE = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
@@ -259,12 +311,43 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
         return None
 
 
+# What check_record said about one citation of one work: a batch checks each distinct citation
+# once (a large bibliography cites a work many times, mostly alike); every reference gets copies.
+Checked = dict[tuple[Any, ...], tuple[CitedFields, list[Finding]]]
+
+
+def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked
+                    ) -> tuple[CitedFields, list[Finding]]:
+    """The registered fields and check_record's findings (pure: the same citation of the same
+    work has the same findings), as copies: results are edited later, one at a time."""
+    key = (work.doi, ref.text, _fields_key(ref.cited), ref.query and _fields_key(ref.query))
+    known = checked.get(key)
+    if known is None:
+        known = checked[key] = (work.to_fields(),
+                                check_record(ref.cited, work, ref.text, ref.query))
+    registered, findings = known
+    return (replace(registered, authors=list(registered.authors)),
+            [replace(finding) for finding in findings])
+
+
+# The cited fields in one C call; the list-valued ones (authors) made hashable after.
+_CITED_VALUES = attrgetter(*(item.name for item in fields(CitedFields)))
+_LIST_VALUED = tuple(index for index, item in enumerate(fields(CitedFields))
+                     if item.default_factory is list)
+
+
+def _fields_key(cited: CitedFields) -> tuple[Any, ...]:
+    values = list(_CITED_VALUES(cited))
+    for index in _LIST_VALUED:
+        values[index] = tuple(values[index])
+    return tuple(values)
+
+
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
-            options: AuditOptions) -> ReferenceResult:
+            options: AuditOptions, checked: Checked) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
-    # What the reader found wrong with the input comes first (copies: findings are edited later).
-    findings = [Finding(code=p.code, severity=p.severity, message=p.message, field=p.field,
-                        cited=p.cited) for p in ref.problems]
+    # What the reader found wrong with the input comes first.
+    findings = list(ref.problems)
     result = ReferenceResult(reference=ref, doi=None, registered=None, findings=findings)
     cited_doi = ref.cited.doi
     if not options.check_dois or not cited_doi or ref.is_input_problem:
@@ -291,8 +374,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
         try:
             if work is None:
                 raise ValueError("the record could not be read")
-            registered = work.to_fields()
-            findings = check_record(ref.cited, work, ref.text, ref.query)
+            registered, findings = _check_citation(ref, work, checked)
         except _UNREADABLE:
             # The client refuses ill-typed records; this is the last guard for a shape it did
             # not foresee: a record that cannot be read is no verdict at all.
@@ -349,8 +431,7 @@ async def _match_missing(results: list[ReferenceResult], services: AuditServices
                     "no-match",
                     "The reference has no DOI and too little text to look it up.",
                 ))
-        elif (codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}
-              and has_search_text(ref)):
+        elif codes & DOI_TO_CORRECT_CODES and has_search_text(ref):
             # A reference that is only its DOI has nothing to search with: its finding stands
             # without a suggestion, and no request is spent on it.
             wanted.append(result)
@@ -374,11 +455,12 @@ async def _match_missing(results: list[ReferenceResult], services: AuditServices
             if outcome.kind == "matched" and outcome.record is not None:
                 right = str(outcome.record.get("DOI", "")).lower()
                 if right and right != ref.cited.doi:
-                    for finding in result.findings:
-                        if finding.code in ("doi-mismatch", "doi-not-found", "doi-malformed",
-                                            "doi-short"):
-                            finding.suggestion = right
-                            finding.message += f" The cited work appears to be {right}."
+                    result.findings = [
+                        replace(finding, suggestion=right,
+                                message=f"{finding.message} The cited work appears to be {right}.")
+                        if finding.code in DOI_TO_CORRECT_CODES else finding
+                        for finding in result.findings
+                    ]
             continue
         _apply_match(result, outcome)
         if outcome.kind == "none":
@@ -401,16 +483,26 @@ def _apply_match(result: ReferenceResult, outcome: Any) -> None:
                                             result.reference.query))
 
 
+def report_head(summary: dict[str, int], snapshot: dict[str, Any] | None = None
+                ) -> dict[str, Any]:
+    """Every key of the JSON report but "references" (which build_report adds after "summary",
+    and a streamed report writes last), in the report's key order."""
+    head: dict[str, Any] = {
+        "schema": SCHEMA,
+        "tool": {"name": "evidence-cli", "version": __version__},
+        "summary": summary,
+    }
+    if snapshot is not None:
+        head["snapshot"] = snapshot
+    return head
+
+
 def build_report(results: list[ReferenceResult], *, snapshot: dict[str, Any] | None = None
                  ) -> dict[str, Any]:
     """The JSON report (schema evidence-cli/check/v1): the contract CI jobs read. `snapshot`
     (date, path, source) is added as a top-level key only when a local snapshot answered."""
-    report: dict[str, Any] = {
-        "schema": SCHEMA,
-        "tool": {"name": "evidence-cli", "version": __version__},
-        "summary": summarize(results),
-        "references": [result.to_dict() for result in results],
-    }
+    head = report_head(summarize(results))
+    report = {**head, "references": [result.to_dict() for result in results]}
     if snapshot is not None:
         report["snapshot"] = snapshot
     return report

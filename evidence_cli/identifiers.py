@@ -134,7 +134,9 @@ def _first(values: Iterable[str]) -> str | None:
 def find_in_text(text: str, links: Iterable[str] = ()) -> Found:
     """Ids in a reference's text and its hyperlink targets. A labelled value wins over a link; a
     well-formed one wins over a malformed one (which is kept only when it is all there is)."""
-    targets = [text, *links]
+    targets = [target for target in (text, *links) if target]
+    if not targets:
+        return Found()  # most structured entries: no note, no URL (seven scans saved)
     pmids = [normalize_pmid(m.group(1) or m.group(2)) for t in targets
              for m in _PMID_LABEL.finditer(t)]
     pmids += [m.group(1) for t in targets for m in _PUBMED_LINK.finditer(t)]

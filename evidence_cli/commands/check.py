@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -13,33 +12,21 @@ import typer
 from evidence_cli.commands import common
 from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNVERIFIABLE, UsageError
 from evidence_cli.formats import FormatName
+from evidence_cli.models import FailOn
 
 if TYPE_CHECKING:
-    from evidence_cli.formats.report import Report
+    from collections.abc import Iterable
 
-FAIL_RANK = {"error": 3, "warning": 2, "never": 99}
-
-
-class FailOn(StrEnum):
-    error = "error"
-    warning = "warning"
-    never = "never"
+    from evidence_cli.formats.interface import Rename, ReportStream
+    from evidence_cli.formats.report import ReferenceEntry, Report, ReportHead, Summary
+    from evidence_cli.models import Reference, ReferenceResult
 
 
-def exit_code_for(report: Report, fail_on: str) -> int:
-    """1 for findings at or above --fail-on, else 4 if anything was unverifiable, else 0."""
-    from evidence_cli.models import UNVERIFIABLE_CODES, Severity
-
-    threshold = FAIL_RANK[fail_on]
-    unverifiable = False
-    for reference in report["references"]:
-        for finding in reference["findings"]:
-            if finding["code"] in UNVERIFIABLE_CODES:
-                continue
-            if Severity(finding["severity"]).rank >= threshold:
-                return EXIT_FINDINGS
-        unverifiable = unverifiable or reference["status"] == "unverifiable"
-    return EXIT_UNVERIFIABLE if unverifiable else EXIT_OK
+def worse_exit(one: int, other: int) -> int:
+    """The exit code of two parts of a report together: findings, else unverifiable, else 0."""
+    if EXIT_FINDINGS in (one, other):
+        return EXIT_FINDINGS
+    return EXIT_UNVERIFIABLE if EXIT_UNVERIFIABLE in (one, other) else EXIT_OK
 
 
 @common.service_options()
@@ -86,10 +73,19 @@ def check(
     ),
 ) -> int:
     """Check references: DOI exists, cited fields match the registered record, not retracted."""
-    from evidence_cli.audit import AuditStats, audit_references, build_report, planned_lookups
+    from evidence_cli.audit import (
+        AuditStats,
+        audit_batches,
+        batched,
+        build_report,
+        planned_lookups,
+        report_head,
+    )
     from evidence_cli.formats import FormatOptions, build, format_for_output
+    from evidence_cli.output import make_progress, progress_enabled
+    from evidence_cli.report_output import write_report, write_streamed
     from evidence_cli.settings import resolve_settings
-    from evidence_cli.sources import read_all
+    from evidence_cli.sources import InputStream
 
     if no_urls and urls_only:
         raise UsageError("--no-urls and --urls-only cannot be used together")
@@ -97,7 +93,7 @@ def check(
         _check_regex(pattern)
     settings = resolve_settings({
         **services.given(), "snapshot": snapshot,
-        "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
+        "fail_on": fail_on, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
         "exclude_paths": exclude_path or None,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
@@ -129,49 +125,91 @@ def check(
         from evidence_cli.services.snapshot import describe
 
         snapshot_info = describe(settings.snapshot)  # a bad folder fails here, before any work
-    inputs = read_all(paths, settings.exclude_paths)
-    references = inputs.references
-    if not quiet and inputs.skipped:
-        _print_skipped(inputs.skipped, verbose)
-    stats = AuditStats()
-    from evidence_cli.output import make_progress, progress_enabled
-
+    inputs = InputStream(paths, settings.exclude_paths)
+    files: Iterable[list[Reference]] = inputs.files()
+    streamed = report_format.stream()
     show_progress = progress_enabled(quiet)
-    with make_progress(planned_lookups(references, settings), show_progress) as advance:
-        results = audit_references(references, settings, on_progress=lambda n: advance(n),
-                                   stats=stats)
-    # build_report writes the schema Report describes (its parts are built as plain dicts).
-    report = cast("Report", build_report(results, snapshot=snapshot_info))
-    text = report_format.format(report)
-    if output is not None:
-        from evidence_cli.atomic import write_atomic
-        from evidence_cli.errors import InputError
+    total = 0
+    if show_progress or streamed is None:
+        # Read whole: the progress bar's total counts every lookup, and a report built whole
+        # holds every reference anyway.
+        references = [ref for file in files for ref in file]
+        inputs.make_ids_unique(references)
+        files = [references]
+        total = sum(planned_lookups(batch, settings) for batch in batched(files))
+        if not quiet and inputs.skipped:
+            _print_skipped(inputs.skipped, verbose)
+    stats = AuditStats()
+    try:
+        with make_progress(total, show_progress) as advance:
+            batches = audit_batches(batched(files), settings, on_progress=lambda n: advance(n),
+                                    stats=stats)
+            if streamed is None:
+                results = [result for batch in batches for result in batch]
+            else:
+                counted = _stream_into(streamed, batches, settings.fail_on)
+        if not quiet and inputs.skipped and not (show_progress or streamed is None):
+            _print_skipped(inputs.skipped, verbose)
+        if streamed is None:
+            # build_report writes the schema Report describes (its parts are built as dicts).
+            report = cast("Report", build_report(results, snapshot=snapshot_info))
+            write_report(output, report_format.format(report))
+            report_format.after_write(report)
+            from evidence_cli.models import exit_code
 
-        try:
-            write_atomic(output, text)
-        except OSError as error:
-            raise InputError(str(output), f"cannot write the report: {error.strerror}; check "
-                             "that the folder exists and is writable") from None
-    else:
-        from evidence_cli.output import write_trusted
-
-        write_trusted(sys.stdout, text)
-        sys.stdout.flush()
-    report_format.after_write(report)
+            summary, code = report["summary"], exit_code(results, settings.fail_on)
+        else:
+            summary, code = counted
+            head = cast("ReportHead", report_head(cast("dict[str, int]", summary),
+                                                       snapshot_info))
+            write_streamed(output, streamed, head, _renamer(inputs.duplicates()))
+    finally:
+        if streamed is not None:
+            streamed.close()
     if not quiet:
         from evidence_cli.formats.text import summary_line
 
-        sys.stderr.write(summary_line(report["summary"]) + "\n")
+        sys.stderr.write(summary_line(summary) + "\n")
         if verbose:
             sys.stderr.write(
                 f"Crossref: {stats.crossref_requests} requests, {stats.rate_limited} rate-limited "
-                f"(429), {stats.retries} retries; PubMed: {stats.extra.get('pubmed_requests', 0)} "
-                f"requests; DataCite: {stats.extra.get('datacite_requests', 0)} requests; "
+                f"(429), {stats.retries} retries; PubMed: {stats.pubmed_requests} "
+                f"requests; DataCite: {stats.datacite_requests} requests; "
                 f"cache: {settings.cache_dir}\n"
             )
-            for note in stats.extra.get("notes", []):
+            for note in stats.notes:
                 sys.stderr.write(f"Crossref: {note}\n")
-    return exit_code_for(report, settings.fail_on)
+    return code
+
+
+def _stream_into(stream: ReportStream, batches: Iterable[list[ReferenceResult]],
+                 fail_on: FailOn) -> tuple[Summary, int]:
+    """Each batch's references into the stream; the summary and the exit code, counted."""
+    from evidence_cli.models import exit_code, summarize
+
+    summary = summarize([])
+    code = EXIT_OK
+    for batch in batches:
+        entries = cast("list[ReferenceEntry]", [result.to_dict() for result in batch])
+        stream.add(entries)
+        for key, number in summarize(batch).items():
+            summary[key] += number
+        code = worse_exit(code, exit_code(batch, fail_on))
+    return cast("Summary", summary), code
+
+
+def _renamer(duplicates: frozenset[str]) -> Rename | None:
+    """Gives a repeated key its location, as read_all does (None when no key repeats)."""
+    if not duplicates:
+        return None
+    from evidence_cli.sources import unique_id
+
+    def rename(entry: ReferenceEntry) -> None:
+        if entry["id"] in duplicates:
+            source = entry["source"]
+            entry["id"] = unique_id(entry["id"], source["path"], source["line"])
+
+    return rename
 
 
 def _print_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:

@@ -40,10 +40,9 @@ def claim_list(
     reviews_dir: Path | None = opt.REVIEWS_DIR,
 ) -> int:
     """List a review's claims and their last audit."""
-    from evidence_cli.commands.study import print_items
     from evidence_cli.reviews.catalogue import claim_line
 
-    return print_items(slug, reviews_dir, "claims", output_json, claim_line)
+    return opt.print_items(slug, reviews_dir, "claims", output_json, claim_line)
 
 
 def register(app: typer.Typer) -> None:

@@ -66,6 +66,11 @@ class ServiceOptions:
         return asdict(self)
 
 
+# The options of the review commands that look studies up (`review audit`, `study add`), in
+# their --help order; `review audit` also takes --datacite-url (`study add` asks no DataCite).
+REVIEW_SERVICES = ("crossref_url", "mailto", "cache_dir", "offline", "refresh", "timeout",
+                   "ncbi_url", "ncbi_api_key")
+
 NOT_GIVEN = ServiceOptions()  # the placeholder default of a command's `services` parameter
 
 

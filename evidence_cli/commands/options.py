@@ -1,13 +1,15 @@
-"""Options the review, study, claim, table and synthesis commands share, and their settings."""
+"""What the review, study, claim, table and synthesis commands share: options, settings, output."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from evidence_cli.errors import UsageError
+from evidence_cli.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from evidence_cli.reviews.store import ReviewStore
@@ -48,6 +50,11 @@ def output_format(help_text: str) -> Any:
 def method(help_text: str) -> Any:
     """`--method`: the τ² estimator of the pooled effects."""
     return typer.Option("REML", "--method", help=help_text)
+
+
+# `--format` of the commands that write a table in the DOCUMENT_SUFFIXES formats (`table`, `sof`).
+DOCUMENT_FORMAT = output_format("markdown, csv, html, json or latex (default: markdown, or from "
+                                "--output's suffix).")
 
 
 def review_settings(reviews_dir: Path | None, **services: Any) -> Settings:
@@ -101,3 +108,27 @@ def write_output(path: Path, content: str | bytes) -> None:
     except OSError as error:
         raise InputError(str(path), f"cannot write: {error.strerror}") from None
     typer.echo(f"wrote {path}", err=True)
+
+
+def print_items(slug: str, reviews_dir: Path | None, part: str, as_json: bool,
+                line: Callable[[Any], str]) -> int:
+    """A review's studies or claims (`part`): as JSON, or one line each."""
+    from evidence_cli.reviews.yamlio import to_plain
+
+    review = store_for(reviews_dir).load(slug)
+    items = review.doc.get(part) or []
+    return print_list(items, line, f"no {part} in {review.path}",
+                      as_json=as_json, document=lambda: to_plain(items))
+
+
+def print_list(items: list[Any], line: Callable[[Any], str], empty: str, *, as_json: bool,
+               document: Callable[[], Any]) -> int:
+    """A listing: `document()` as JSON, or one `line` per item (`empty` when there is none)."""
+    if as_json:
+        typer.echo(json.dumps(document(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not items:
+        typer.echo(empty)
+    for item in items:
+        typer.echo(line(item))
+    return EXIT_OK

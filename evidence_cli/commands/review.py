@@ -11,8 +11,9 @@ import typer
 
 from evidence_cli.commands import common
 from evidence_cli.commands import options as opt
-from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK
 from evidence_cli.formats import count
+from evidence_cli.models import FailOn, exit_code
 
 if TYPE_CHECKING:
     from evidence_cli.models import ReferenceResult
@@ -52,15 +53,10 @@ def review_list(
 
     store = opt.store_for(reviews_dir)
     entries = list_reviews(store)
-    if output_json:
-        typer.echo(json.dumps({"reviews_dir": str(store.directory), "reviews": entries},
-                              ensure_ascii=False, indent=2))
-        return EXIT_OK
-    if not entries:
-        typer.echo(f"no reviews in {store.directory}")
-    for entry in entries:
-        typer.echo(entry_line(entry))
-    return EXIT_OK
+    return opt.print_list(entries, entry_line, f"no reviews in {store.directory}",
+                          as_json=output_json,
+                          document=lambda: {"reviews_dir": str(store.directory),
+                                            "reviews": entries})
 
 
 @review_app.command("show")
@@ -102,22 +98,14 @@ def review_validate(
 
 
 @review_app.command("audit")
+@common.service_options(*common.REVIEW_SERVICES, "datacite_url")
 def review_audit(
     slug: str = opt.SLUG,
     output_json: bool = opt.flag("--json", "Print the check report as JSON."),
-    fail_on: str | None = typer.Option(
-        None, "--fail-on", help="Exit 1 when findings reach this severity: error, warning, "
-        "never [default: error]."
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
     ),
-    crossref_url: str | None = common.CROSSREF_URL,
-    mailto: str | None = common.MAILTO,
-    cache_dir: Path | None = common.CACHE_DIR,
-    offline: bool | None = common.OFFLINE,
-    refresh: bool | None = common.REFRESH,
-    timeout: float | None = common.TIMEOUT,
-    ncbi_url: str | None = common.NCBI_URL,
-    ncbi_api_key: str | None = common.NCBI_API_KEY,
-    datacite_url: str | None = common.DATACITE_URL,
+    services: common.ServiceOptions = common.NOT_GIVEN,
     reviews_dir: Path | None = opt.REVIEWS_DIR,
 ) -> int:
     """Check every study's citation against Crossref (and PubMed, DataCite), store the result,
@@ -126,13 +114,7 @@ def review_audit(
     from evidence_cli.reviews import auditing
     from evidence_cli.reviews.yamlio import to_plain
 
-    if fail_on is not None and fail_on not in ("error", "warning", "never"):
-        raise UsageError(f"--fail-on must be error, warning or never (got {fail_on!r})")
-    settings = opt.review_settings(
-        reviews_dir, crossref_url=crossref_url, mailto=mailto, cache_dir=cache_dir,
-        offline=offline, refresh=refresh, timeout=timeout, fail_on=fail_on, ncbi_url=ncbi_url,
-        ncbi_api_key=ncbi_api_key, datacite_url=datacite_url,
-    )
+    settings = opt.review_settings(reviews_dir, **services.given(), fail_on=fail_on)
     done = auditing.audit_review(opt.review_store(settings), slug,
                                  lambda references: audit_references(references, settings))
     if output_json:
@@ -142,7 +124,8 @@ def review_audit(
                                "claims": to_plain(claims)}, ensure_ascii=False, indent=2))
     else:
         _print_audit(done.results, done.verdicts)
-    return auditing.exit_code(done.results, done.verdicts, settings.fail_on)
+    return exit_code(done.results, settings.fail_on,
+                     also=[verdict.worst for verdict in done.verdicts])
 
 
 def _print_audit(results: list[ReferenceResult], verdicts: list[ClaimVerdict]) -> None:

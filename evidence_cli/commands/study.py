@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -40,6 +39,7 @@ class SessionRegistries:
 
 
 @study_app.command("add")
+@common.service_options(*common.REVIEW_SERVICES)
 def study_add(
     slug: str = opt.SLUG,
     doi: str | None = opt.text("--doi", "The study's DOI; the citation is filled from Crossref."),
@@ -78,14 +78,7 @@ def study_add(
     issue: str | None = opt.text("--issue", "Issue."),
     pages: str | None = opt.text("--pages", "Pages or article number."),
     url: str | None = opt.text("--url", "URL (for a study without a DOI)."),
-    crossref_url: str | None = common.CROSSREF_URL,
-    mailto: str | None = common.MAILTO,
-    cache_dir: Path | None = common.CACHE_DIR,
-    offline: bool | None = common.OFFLINE,
-    refresh: bool | None = common.REFRESH,
-    timeout: float | None = common.TIMEOUT,
-    ncbi_url: str | None = common.NCBI_URL,
-    ncbi_api_key: str | None = common.NCBI_API_KEY,
+    services: common.ServiceOptions = common.NOT_GIVEN,
     reviews_dir: Path | None = opt.REVIEWS_DIR,
 ) -> int:
     """Add a study; with --doi the citation comes from Crossref, with --pmid from PubMed (unknown
@@ -101,11 +94,7 @@ def study_add(
         authors=tuple(author), year=year, container=container, volume=volume, issue=issue,
         pages=pages, url=url,
     )
-    settings = opt.review_settings(
-        reviews_dir, crossref_url=crossref_url, mailto=mailto, cache_dir=cache_dir,
-        offline=offline, refresh=refresh, timeout=timeout, ncbi_url=ncbi_url,
-        ncbi_api_key=ncbi_api_key,
-    )
+    settings = opt.review_settings(reviews_dir, **services.given())
     added = add_study(opt.review_store(settings), slug, given, SessionRegistries(settings),
                       warn=lambda line: typer.echo(line, err=True))
     citation = added.citation
@@ -161,24 +150,7 @@ def study_list(
     """List a review's studies."""
     from evidence_cli.reviews.catalogue import study_line
 
-    return print_items(slug, reviews_dir, "studies", output_json, study_line)
-
-
-def print_items(slug: str, reviews_dir: Path | None, part: str, as_json: bool,
-                line: Callable[[Any], str]) -> int:
-    """A review's studies or claims (`part`): as JSON, or one line each."""
-    from evidence_cli.reviews.yamlio import to_plain
-
-    review = opt.store_for(reviews_dir).load(slug)
-    items = review.doc.get(part) or []
-    if as_json:
-        typer.echo(json.dumps(to_plain(items), ensure_ascii=False, indent=2))
-        return EXIT_OK
-    if not items:
-        typer.echo(f"no {part} in {review.path}")
-    for item in items:
-        typer.echo(line(item))
-    return EXIT_OK
+    return opt.print_items(slug, reviews_dir, "studies", output_json, study_line)
 
 
 def register(app: typer.Typer) -> None:

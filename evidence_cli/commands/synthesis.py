@@ -155,9 +155,7 @@ def grade(
 
 def sof(
     slug: str = opt.SLUG,
-    output_format: str | None = opt.output_format("markdown, csv, html, json or latex "
-                                                  "(default: markdown, or from --output's "
-                                                  "suffix)."),
+    output_format: str | None = opt.DOCUMENT_FORMAT,
     output: Path | None = opt.OUTPUT,
     method: str = opt.method("τ² estimator for the pooled effects."),
     hksj: bool = opt.flag("--hksj", "Hartung–Knapp–Sidik–Jonkman intervals."),

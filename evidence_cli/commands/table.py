@@ -13,9 +13,7 @@ from evidence_cli.errors import EXIT_OK
 
 def table(
     slug: str = opt.SLUG,
-    output_format: str | None = opt.output_format("markdown, csv, html, json or latex "
-                                                  "(default: markdown, or from --output's "
-                                                  "suffix)."),
+    output_format: str | None = opt.DOCUMENT_FORMAT,
     output: Path | None = opt.OUTPUT,
     columns: list[str] = opt.texts("--columns", "Columns, comma-separated: study, design, "
                                    "population, comparison, outcome, effect, caveats, audit, "

@@ -1,13 +1,15 @@
-"""What a report format is: built with its options, it turns the report into the text to write."""
+"""What a report format is: built with its options, it turns the report into the text to write
+(and, for the formats that can, writes a report as the audit produces it: `ReportStream`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Self
 
 from evidence_cli.formats.escaping import neutral
-from evidence_cli.formats.report import Report
+from evidence_cli.formats.report import ReferenceEntry, Report, ReportHead
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,35 @@ class Format(Protocol):
         """Runs once the report is written (the github format appends the job summary)."""
         ...
 
+    def stream(self) -> ReportStream | None:
+        """A writer for the report as it is produced, or None: this format needs it whole
+        (sorted worst-first, or a document that counts its parts before listing them)."""
+        ...
+
+
+# Called with each piece of the report's text, in order (already neutralised).
+Write = Callable[[str], None]
+# Gives a reference the id it ends up with (a key that repeats gets its location added).
+Rename = Callable[[ReferenceEntry], None]
+
+
+class ReportStream(Protocol):
+    """A report written as the audit produces it: references are added batch by batch and kept
+    outside memory; `write` writes the whole report, byte for byte as `format` would have."""
+
+    def add(self, references: list[ReferenceEntry]) -> None:
+        """The next references, in report order."""
+        ...
+
+    def write(self, head: ReportHead, write: Write, rename: Rename | None = None) -> None:
+        """The report, with everything but its references in `head` (counted as they came);
+        `rename`, when given, is applied to every reference before it is written."""
+        ...
+
+    def close(self) -> None:
+        """Drops what `add` kept (the report written or not)."""
+        ...
+
 
 class ReportFormat:
     """The usual Format: `render` the report, pass it through neutral(), nothing after writing.
@@ -49,4 +80,7 @@ class ReportFormat:
         return neutral(self.render(report))
 
     def after_write(self, report: Report) -> None:
+        return None
+
+    def stream(self) -> ReportStream | None:
         return None

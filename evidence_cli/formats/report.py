@@ -86,6 +86,15 @@ class SnapshotEntry(TypedDict):
     source: str | None
 
 
+class ReportHead(TypedDict):
+    """Every key of the report but its references: what a streamed report writes around them."""
+
+    schema: str
+    tool: ToolEntry
+    summary: Summary
+    snapshot: NotRequired[SnapshotEntry]
+
+
 class Report(TypedDict):
     schema: str
     tool: ToolEntry

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -45,7 +45,7 @@ class WorkLookup:
     """What Crossref says about one DOI."""
 
     doi: str
-    outcome: str  # "found" | "not-found" | "other-agency" | "unavailable"
+    outcome: Literal["found", "not-found", "other-agency", "unavailable"]
     record: dict[str, Any] | None = None
     agency: str | None = None
     detail: str | None = None
@@ -166,7 +166,7 @@ class CrossrefClient:
             lookup = await self._lookup_work(doi)
         except Unavailable as error:
             lookup = WorkLookup(doi, "unavailable", detail=str(error))
-        if lookup.outcome != "unavailable" and _complete(lookup):
+        if kept_in_cache(lookup):
             self.works.put(doi, lookup.cache_value(), not_found=lookup.outcome == "not-found")
         if self.on_lookup is not None:
             self.on_lookup()
@@ -224,6 +224,11 @@ def _cached_lookup(doi: str, value: Any) -> WorkLookup | None:
     if agency is not None and not isinstance(agency, str):
         return None
     return WorkLookup(doi, value["outcome"], record, agency)
+
+
+def kept_in_cache(lookup: WorkLookup) -> bool:
+    """Whether an answer is stored: never an error, nor an incomplete record."""
+    return lookup.outcome != "unavailable" and _complete(lookup)
 
 
 def _complete(lookup: WorkLookup) -> bool:

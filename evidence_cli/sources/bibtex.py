@@ -6,7 +6,7 @@ need: a broken entry (an unbalanced brace) is reported on its own and reading re
 concatenates; entries without a key, duplicate keys (both kept, the second flagged) and a field
 given twice (the first is kept, as BibTeX does) are accepted; a line starting with `%` is a
 comment (`%@BOOK{...` is not read), as biber and JabRef treat it. TeX is turned into text by
-pylatexenc (logos, accents, math); names are split by bibtexparser's name grammar.
+`sources.latex` (logos, accents, math); names are split by bibtexparser's name grammar.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.models import CitedFields, Reference, SourceLocation
 from evidence_cli.sources import decode_text, entry_problem, problem
+from evidence_cli.sources.latex import latex_to_text
 
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
 _NOT_AUTHORS = {"others", "et al", "et al."}
@@ -195,19 +197,18 @@ class _Scanner:
                 raise _Broken(f"the field {name_text!r} does not end with ',' or {close!r} "
                               "(an unbalanced brace or quote in it?)", index)
 
-    def scan(self) -> list[_Entry | _Broken]:
+    def scan(self) -> Iterator[_Entry | _Broken]:
         text = self.text
-        out: list[_Entry | _Broken] = []
         index = 0
         while True:
             at = text.find("@", index)
             if at < 0:
-                return out
+                return
             line_start = text.rfind("\n", 0, at) + 1
             if text[line_start:at].lstrip().startswith("%"):
                 index = text.find("\n", at)  # a commented-out line
                 if index < 0:
-                    return out
+                    return
                 continue
             start = _ENTRY_START.match(text, at)
             if start is None:
@@ -228,14 +229,15 @@ class _Scanner:
                     self.macros.update(fields)
                     continue
                 entry, index = self._entry(kind, at, start.end(), close)
-                out.append(entry)
             except _Broken as broken:
                 broken.offset = at
-                out.append(broken)
+                yield broken
                 resume = _LINE_START_ENTRY.search(text, start.end())
                 if resume is None:
-                    return out
+                    return
                 index = resume.end()
+                continue
+            yield entry
 
     def _entry(self, kind: str, at: int, index: int, close: str) -> tuple[_Entry, int]:
         text = self.text
@@ -323,130 +325,42 @@ def _year(fields: dict[str, str]) -> int | None:
     return None
 
 
-_LATEX_MARKS = re.compile(r"[\\$]")
-# TeX's logos, which pylatexenc's defaults drop (`{\TeX}'s DVI files` came out as "'s DVI files").
-_LOGOS = {
-    "TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2e", "BibTeX": "BibTeX",
-    "BibLaTeX": "BibLaTeX", "AmSTeX": "AmSTeX", "AmS": "AMS", "AMS": "AMS", "SliTeX": "SliTeX",
-    "METAFONT": "METAFONT", "MF": "METAFONT", "METAPOST": "MetaPost", "MP": "MetaPost",
-    "ConTeXt": "ConTeXt", "XeTeX": "XeTeX", "XeLaTeX": "XeLaTeX", "LuaTeX": "LuaTeX",
-    "LuaLaTeX": "LuaLaTeX", "pdfTeX": "pdfTeX", "pdfLaTeX": "pdfLaTeX", "eTeX": "e-TeX",
-    "PiCTeX": "PiCTeX", "TeXbook": "TeXbook", "MiKTeX": "MiKTeX", "TUB": "TUGboat",
-    "TUG": "TUG", "Dash": "—",
-}
-
-
-@functools.lru_cache(maxsize=1)
-def _latex_decoder() -> Any:
-    """pylatexenc's LaTeX-to-text, with TeX's logos and \\url added; math as text."""
-    from pylatexenc.latex2text import (
-        LatexNodes2Text,
-        MacroTextSpec,
-        get_default_latex_context_db,
-    )
-
-    context = get_default_latex_context_db()
-    context.add_context_category(
-        "evidence-cli", prepend=True,
-        macros=[MacroTextSpec("url", simplify_repl="%s"),
-                *(MacroTextSpec(name, simplify_repl=text) for name, text in _LOGOS.items())],
-    )
-    return LatexNodes2Text(latex_context=context, keep_braced_groups=False, math_mode="text")
-
-
-# The TeX most titles and names hold — logos, accents, escaped characters, ties — turned into text
-# here: pylatexenc takes about 2 ms a value (its tokenizer goes character by character), which
-# made reading 7,000 entries take 11 s. Whatever else is left (math, other macros) goes to it.
-_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303",
-            "=": "\u0304", ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b",
-            "c": "\u0327", "k": "\u0328", "r": "\u030a", "b": "\u0331", "d": "\u0323"}
-_LETTERS = {"ss": "ß", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "o": "ø", "O": "Ø",
-            "l": "ł", "L": "Ł", "aa": "å", "AA": "Å", "i": "ı", "j": "ȷ"}
-_FAST_LOGO = re.compile(r"\\(" + "|".join(sorted(_LOGOS, key=len, reverse=True))
-                        + r")(?![A-Za-z])(?:\{\}|\\(?=\s)| *)")
-_FAST_ACCENT = re.compile(r"\\(['`^\"~=.])\s*(\{?)([A-Za-z]|\\[ij](?![A-Za-z]))\}?"
-                          r"|\\([uvHckrbd])(?:\s+|(?=\{))(\{?)([A-Za-z]|\\[ij](?![A-Za-z]))\}?")
-_FAST_LETTER = re.compile(r"\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}| *)")
-_FAST_STYLE = re.compile(r"\\(?:emph|text(?:it|bf|sc|rm|tt|sf|sl|up|normal)|mbox|it|bf|em|sc|rm"
-                         r"|tt|sf|sl|url|nolinkurl|relax)(?![A-Za-z]) *")
-_FAST_ESCAPE = re.compile(r"\\([&%$#_{}])")
-
-
-def _accented(match: re.Match[str]) -> str:
-    mark = match.group(1) or match.group(4)
-    letter = match.group(3) or match.group(6)
-    base = {"\\i": "i", "\\j": "j"}.get(letter, letter)
-    import unicodedata
-
-    return unicodedata.normalize("NFC", base + _ACCENTS[mark])
-
-
-def _fast_tex(value: str) -> str | None:
-    """Text for a value with only common TeX in it, or None when pylatexenc must decide."""
-    text = _FAST_LOGO.sub(lambda m: _LOGOS[m.group(1)], value)
-    text = _FAST_ACCENT.sub(_accented, text)
-    text = _FAST_LETTER.sub(lambda m: _LETTERS[m.group(1)], text)
-    text = _FAST_STYLE.sub("", text)
-    escaped: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        escaped.append(match.group(1))
-        return "\x00"
-
-    text = _FAST_ESCAPE.sub(keep, text)
-    if "\\" in text or "$" in text:
-        return None
-    text = text.replace("{", "").replace("}", "").replace("~", " ").replace("\x00", "\x01")
-    pieces = iter(escaped)
-    return re.sub("\x01", lambda _: next(pieces), text)
-
-
-@functools.lru_cache(maxsize=65536)
-def latex_to_text(value: str) -> str:
-    """Decode LaTeX only where there is some; most values are only braces and ties, or common
-    accents and logos (`_fast_tex`), and pylatexenc gets the rest."""
-    if not _LATEX_MARKS.search(value):
-        return value.replace("{", "").replace("}", "").replace("~", " ")
-    fast = _fast_tex(value)
-    if fast is not None:
-        return fast
-    try:
-        decoded: str = _latex_decoder().latex_to_text(value)
-    except Exception:  # pylatexenc raises assorted errors on broken LaTeX: keep the text
-        return value
-    return decoded
-
-
 def read(data: bytes, path: str) -> list[Reference]:
+    return list(iter_read(data, path))
+
+
+def iter_read(data: bytes, path: str) -> Iterator[Reference]:
+    """The references one at a time, as the file is scanned (a large file's references are not
+    all held at once); an undecodable file raises InputError before the first one."""
     text = decode_text(data, path)
-    newlines = [match.start() for match in re.finditer("\n", text)]
+    # Offsets of the line ends, compactly (a 50 MB file has millions).
+    newlines = array("q", (match.start() for match in re.finditer("\n", text)))
 
     def line_of(offset: int) -> int:
         return bisect.bisect_left(newlines, offset) + 1
 
-    references: list[Reference] = []
     first_line: dict[str, int] = {}
     for item in _Scanner(text).scan():
         if isinstance(item, _Broken):
             line = line_of(item.offset)
             raw = text[item.offset: item.offset + 2000].split("\n\n")[0]
             key = _BROKEN_KEY.match(raw)
-            references.append(entry_problem(
+            yield entry_problem(
                 path, line, f"cannot read this BibTeX entry ({_first_line(raw)}): "
                 f"{item.message}; the entry is not checked", raw=raw,
-                key=key.group(1) if key else None))
+                key=key.group(1) if key else None)
             continue
         line = line_of(item.start)
-        references.append(_reference(item, text, path, line))
+        reference = _reference(item, text, path, line)
         if item.key:
             if item.key in first_line:
-                references[-1].problems.append(problem(
+                reference.problems.append(problem(
                     "duplicate-key", f"{path}:{line}: the key '{item.key}' is also used at line "
                     f"{first_line[item.key]}; both entries are checked, but BibTeX cites only "
                     "the first"))
             else:
                 first_line[item.key] = line
-    return references
+        yield reference
 
 
 _BROKEN_KEY = re.compile(r"@[ \t]*[A-Za-z][\w-]*\s*[{(]\s*([^\s,{}()\"#%=]+)\s*,")
