@@ -8,8 +8,8 @@ ambiguous — it builds one from a real record and says so.
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
