@@ -190,10 +190,10 @@ def _check_one(style: str, cases: list[Case], sim: CrossrefSimulator, folder: Pa
     return json.loads((folder / "report.json").read_text(encoding="utf-8")), lines
 
 
-def run(style_count: int) -> dict[str, Any]:
+def run(style_count: int, dev: bool = False) -> dict[str, Any]:
     from concurrent.futures import ThreadPoolExecutor
 
-    cases, styles, withheld = build_cases(style_count)
+    cases, styles, withheld = build_cases(style_count, dev=dev)
     by_style: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         by_style[case.style].append(case)
@@ -301,8 +301,12 @@ def main() -> None:
     parser.add_argument("--styles", type=int, default=24)
     parser.add_argument("--write", action="store_true", help=f"write {RESULTS.name}")
     parser.add_argument("--examples", action="store_true", help="print failing examples")
+    parser.add_argument("--dev", action="store_true",
+                        help="validation styles x training records (for development; not written)")
     args = parser.parse_args()
-    result = run(args.styles)
+    if args.dev and args.write:
+        parser.error("--dev figures are for development: they are never written")
+    result = run(args.styles, dev=args.dev)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# References in held-out CSL styles, end to end", "",
              f"Measured {stamp} on {machine()} with `python benchmarks/styles_e2e.py "
