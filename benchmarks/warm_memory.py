@@ -47,9 +47,9 @@ def streamed(bib: Path, output: Path) -> None:
 
 
 def whole(bib: Path) -> None:
-    from evidence_cli.audit import audit_references, build_report
+    from evidence_cli.audit import audit_references
     from evidence_cli.formats import build
-    from evidence_cli.formats.report import Report
+    from evidence_cli.formats.report import Report, build_report
     from evidence_cli.settings import resolve_settings
     from evidence_cli.sources import read_all
 

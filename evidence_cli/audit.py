@@ -1,4 +1,4 @@
-"""The audit pipeline: look references up (DOIs, searches, links), check them, build the report."""
+"""The audit pipeline: look references up (DOIs, searches, links) and check them, in batches."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from evidence_cli import __version__, identifier_audit
 from evidence_cli import doi as doi_rules
+from evidence_cli import identifier_audit, link_audit
 from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import finding as _finding
@@ -19,18 +19,15 @@ from evidence_cli.models import (
     Finding,
     Reference,
     ReferenceResult,
-    summarize,
 )
 from evidence_cli.search_plan import has_search_text, query_for, search_once, worth_searching
 from evidence_cli.search_plan import search_text as search_text  # the query, for benchmarks
 from evidence_cli.services.crossref import WorkLookup, kept_in_cache
 from evidence_cli.services.interfaces import AuditServices
-from evidence_cli.services.link_verdicts import LinkVerdict
 
 if TYPE_CHECKING:
     from evidence_cli.settings import Settings
 
-SCHEMA = "evidence-cli/check/v1"
 Progress = Callable[[int], None]
 
 
@@ -179,11 +176,12 @@ class Auditor:
             references = [ref for ref in references if ref.links or ref.is_input_problem]
         if not options.check_urls:
             # --no-urls: a reference that is only a link would not be checked at all either.
-            references = [ref for ref in references if not _link_only(ref, options)]
+            references = [ref for ref in references
+                          if not link_audit.link_only(ref, options.check_dois)]
         dois = _dois_to_check(references, options)
         urls = _links_to_check(references, options)
         lookups, verdicts = await asyncio.gather(
-            self._get_works(dois), _check_links(services, urls, self.on_progress)
+            self._get_works(dois), link_audit.check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
                     if options.check_dois else {})
@@ -199,8 +197,9 @@ class Auditor:
                 identifier_audit.assess(result, lookups, articles)
             await _match_missing(results, services, options)
         if options.check_urls:
-            verdicts = _without_network(verdicts, services)
-            results = _attach_link_verdicts(results, verdicts, services, options)
+            verdicts = link_audit.without_network(verdicts, services)
+            results = link_audit.attach_link_verdicts(results, verdicts, services,
+                                                         options.check_dois)
         if services.crossref.no_network is not None:
             from evidence_cli.notices import warn
 
@@ -214,90 +213,6 @@ class Auditor:
             stats.datacite_requests = services.datacite.stats.requests
             stats.notes = list(crossref.notes)
         return results
-
-
-async def _check_links(services: AuditServices, urls: list[str], on_progress: Progress | None
-                       ) -> dict[str, LinkVerdict]:
-    async def one(url: str) -> tuple[str, LinkVerdict | None]:
-        verdict = await services.links.check(url)
-        if on_progress:
-            on_progress(1)
-        return url, verdict
-
-    pairs = await asyncio.gather(*(one(url) for url in urls))
-    return {url: verdict for url, verdict in pairs if verdict is not None}
-
-
-def _without_network(verdicts: dict[str, LinkVerdict], services: AuditServices
-                     ) -> dict[str, LinkVerdict]:
-    """With no network at all, a link that "cannot be reached" was not checked: unverifiable.
-
-    No network means: no link's host answered, and the hosts that failed did so because names do
-    not resolve or there is no route — while Crossref could not be reached either, or (when it
-    was not asked) at least two hosts failed that way. One misspelt host on a working network
-    stays url-unreachable."""
-    links = services.links
-    if links.answered_hosts or not links.offline_reasons:
-        return verdicts
-    crossref_down = services.crossref.no_network is not None or (
-        services.crossref.stats.answers == 0 and services.crossref.stats.failures > 0)
-    if not crossref_down and len(links.offline_reasons) < 2:
-        return verdicts
-    reason = next(iter(links.offline_reasons.values()))
-    changed = dict(verdicts)
-    for url, verdict in verdicts.items():
-        if verdict.finding is not None and verdict.finding.code == "url-unreachable":
-            finding = _finding(
-                "service-unavailable",
-                f"The link {url} could not be checked: there seems to be no network ({reason}); "
-                "rerun when online, or use --offline to answer from the cache.",
-                field="url", cited=url,
-            )
-            changed[url] = LinkVerdict(url=url, finding=finding, final_url=verdict.final_url,
-                                       status=None, cacheable=False)
-    return changed
-
-
-def _link_only(ref: Reference, options: AuditOptions) -> bool:
-    """A reference whose links are all there is to check (no DOI, too little text to search)."""
-    if not ref.links:
-        return False
-    return not options.check_dois or (ref.cited.doi is None and not worth_searching(ref)
-                                       and not identifier_audit.has_other_id(ref))
-
-
-def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, LinkVerdict],
-                          services: AuditServices, options: AuditOptions
-                          ) -> list[ReferenceResult]:
-    """Link findings onto their references. A link-only reference whose links were all excluded
-    is left out (nothing about it was checked); one whose link could not be checked (offline,
-    not in the cache) is unverifiable, never ok."""
-    kept: list[ReferenceResult] = []
-    for result in results:
-        ref = result.reference
-        wanted = [url for url in dict.fromkeys(ref.links) if services.links.wants(url)]
-        link_only = _link_only(ref, options)
-        if link_only and not wanted:
-            continue
-        for url in wanted:
-            verdict = verdicts.get(url)
-            if verdict is None:
-                if link_only:
-                    result.findings.append(_finding(
-                        "service-unavailable",
-                        f"The link {url} could not be checked: it is not in the cache "
-                        "(offline mode).",
-                        field="url", cited=url,
-                    ))
-            elif verdict.finding is not None:
-                result.findings.append(_link_finding(url, verdict.finding))
-        kept.append(result)
-    return kept
-
-
-def _link_finding(url: str, finding: Finding) -> Finding:
-    """The link's finding as one about this reference's url field."""
-    return replace(finding, field=finding.field or "url", cited=finding.cited or url)
 
 
 _UNREADABLE = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
@@ -481,28 +396,3 @@ def _apply_match(result: ReferenceResult, outcome: Any) -> None:
         result.registered = work.to_fields()
         result.findings.extend(check_record(result.reference.cited, work, result.reference.text,
                                             result.reference.query))
-
-
-def report_head(summary: dict[str, int], snapshot: dict[str, Any] | None = None
-                ) -> dict[str, Any]:
-    """Every key of the JSON report but "references" (which build_report adds after "summary",
-    and a streamed report writes last), in the report's key order."""
-    head: dict[str, Any] = {
-        "schema": SCHEMA,
-        "tool": {"name": "evidence-cli", "version": __version__},
-        "summary": summary,
-    }
-    if snapshot is not None:
-        head["snapshot"] = snapshot
-    return head
-
-
-def build_report(results: list[ReferenceResult], *, snapshot: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
-    """The JSON report (schema evidence-cli/check/v1): the contract CI jobs read. `snapshot`
-    (date, path, source) is added as a top-level key only when a local snapshot answered."""
-    head = report_head(summarize(results))
-    report = {**head, "references": [result.to_dict() for result in results]}
-    if snapshot is not None:
-        report["snapshot"] = snapshot
-    return report

@@ -280,3 +280,10 @@ def exit_code(results: Iterable[ReferenceResult], fail_on: FailOn,
         return EXIT_FINDINGS
     statuses = [*(result.status for result in results), *also]
     return EXIT_UNVERIFIABLE if Status.UNVERIFIABLE in statuses else EXIT_OK
+
+
+def worse_exit(one: int, other: int) -> int:
+    """The exit code of two parts of a report together: findings, else unverifiable, else 0."""
+    if EXIT_FINDINGS in (one, other):
+        return EXIT_FINDINGS
+    return EXIT_UNVERIFIABLE if EXIT_UNVERIFIABLE in (one, other) else EXIT_OK

@@ -14,7 +14,7 @@ import pytest
 
 from evidence_cli import audit, sources
 from evidence_cli.formats import build
-from evidence_cli.formats.report import Report
+from evidence_cli.formats.report import Report, build_report
 from evidence_cli.models import exit_code
 from tests.conftest import RunEvidence
 
@@ -30,7 +30,7 @@ def whole_report(paths: list[str], fail_on: str = "error") -> tuple[str, int]:
     settings = resolve_settings({"check_urls": False, "fail_on": fail_on})
     references = sources.read_all(paths).references
     results = audit.audit_references(references, settings)
-    report = cast(Report, audit.build_report(results))
+    report = cast(Report, build_report(results))
     return build("json").format(report), exit_code(results, settings.fail_on)
 
 

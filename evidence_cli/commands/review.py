@@ -110,7 +110,8 @@ def review_audit(
 ) -> int:
     """Check every study's citation against Crossref (and PubMed, DataCite), store the result,
     and flag claims."""
-    from evidence_cli.audit import audit_references, build_report
+    from evidence_cli.audit import audit_references
+    from evidence_cli.formats.report import build_report
     from evidence_cli.reviews import auditing
     from evidence_cli.reviews.yamlio import to_plain
 

@@ -2,12 +2,20 @@
 
 TypedDicts, not dataclasses: the report *is* the JSON document (json.dumps writes it as it
 is, key order included), and these types say what each key holds without a second copy of it.
-`audit.build_report` builds it; nothing below the formats adds or renames a key.
+`build_report` (at the end) builds it; nothing below the formats adds or renames a key.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
+
+from evidence_cli import __version__
+from evidence_cli.models import summarize
+
+if TYPE_CHECKING:
+    from evidence_cli.models import ReferenceResult
+
+SCHEMA = "evidence-cli/check/v1"
 
 StatusName = Literal["ok", "info", "warning", "error", "unverifiable"]
 SeverityName = Literal["info", "warning", "error"]
@@ -101,3 +109,28 @@ class Report(TypedDict):
     summary: Summary
     references: list[ReferenceEntry]
     snapshot: NotRequired[SnapshotEntry]
+
+
+def report_head(summary: Summary, snapshot: SnapshotEntry | None = None) -> ReportHead:
+    """Every key of the JSON report but "references" (which build_report adds after "summary",
+    and a streamed report writes last), in the report's key order."""
+    head: ReportHead = {
+        "schema": SCHEMA,
+        "tool": {"name": "evidence-cli", "version": __version__},
+        "summary": summary,
+    }
+    if snapshot is not None:
+        head["snapshot"] = snapshot
+    return head
+
+
+def build_report(results: list[ReferenceResult], *, snapshot: SnapshotEntry | None = None
+                 ) -> Report:
+    """The JSON report (schema evidence-cli/check/v1): the contract CI jobs read. `snapshot`
+    (date, path, source) is added as a top-level key only when a local snapshot answered."""
+    # ReferenceResult.to_dict writes a ReferenceEntry (tests/test_formats.py pins the keys).
+    references = cast("list[ReferenceEntry]", [result.to_dict() for result in results])
+    report: Report = {**report_head(cast(Summary, summarize(results))), "references": references}
+    if snapshot is not None:
+        report["snapshot"] = snapshot
+    return report
