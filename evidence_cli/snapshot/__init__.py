@@ -2,7 +2,8 @@
 
 # The layout of a snapshot folder (see build.py):
 #   manifest.json       source, snapshot date, counts, format version
-#   works.parquet       one row per DOI, sorted by DOI; `record` holds the API's work record
+#   works/              one row per DOI, in DOI-hash buckets sorted by DOI; `record` holds the
+#                       API's work record (slimmed as the API path caches it)
 #   references.parquet  one row per reference of every work (citing DOI, cited DOI, text)
 #   retractions.parquet retraction/withdrawal notices, from `updated-by` and from `update-to`
 #   index.sqlite3       the lookup index: DOI -> record (an SQLite B-tree; a DuckDB query on

@@ -94,6 +94,11 @@ class Rows:
     notices: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+def _is_int64(value: Any) -> bool:
+    """An integer the version column holds (JSON's integers have no bound; Parquet's have)."""
+    return isinstance(value, int) and -(1 << 63) <= value < (1 << 63)
+
+
 def reference_fields(work: dict[str, Any]) -> Iterable[RefFields]:
     """The fields of each of a parsed work's references (None for one that is not an object)."""
     return [(ref.get("key"), ref.get("DOI"), ref.get("unstructured"), ref.get("year"),
@@ -117,7 +122,7 @@ def add_work(rows: Rows, work: dict[str, Any], seq: int, record: str | None = No
     version = indexed.get("timestamp") if isinstance(indexed, dict) else None
     title, rest = search_fields(work)
     rows.works.append((
-        doi, doi_hash(doi), seq, version if isinstance(version, int) else 0,
+        doi, doi_hash(doi), seq, version if _is_int64(version) else 0,
         _first(work.get("type")), _first(work.get("title")), _first(work.get("container-title")),
         doi.split("/", 1)[0], issued, precision, deposited, title, rest, record,
         # Compressed here, in the worker processes, for the lookup index built at the end.
