@@ -37,6 +37,19 @@ def recorded_records() -> list[dict[str, Any]]:
     return records
 
 
+def bench_records(count: int) -> list[dict[str, Any]]:
+    """`count` records: the recorded ones, then copies of them under new DOIs (10.5555/bench-N),
+    marked as constructed for the benchmark, when more distinct DOIs are needed."""
+    records = recorded_records()
+    extra = []
+    for i in range(max(0, count - len(records))):
+        copy = dict(records[i % len(records)])
+        copy["DOI"] = f"10.5555/bench-{i}"
+        copy["source"] = "constructed for evidence-cli benchmarks; a copy of a recorded record"
+        extra.append(copy)
+    return (records + extra)[:count]
+
+
 def _bib_escape(text: str) -> str:
     return text.replace("{", "").replace("}", "").replace("\\", "")
 

@@ -18,13 +18,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ROOT,
     CrossrefSimulator,
+    bench_records,
     cli_env,
     machine,
     recorded_records,
@@ -39,6 +39,7 @@ TITLES = {
     "startup": "Start-up",
     "habanero": "DOI lookups: evidence check and habanero",
     "readers": "Reader speed",
+    "side_by_side": "Side by side, cold: evidence check, habanero, manubot",
 }
 
 
@@ -74,24 +75,11 @@ def _unverifiable(report_path: Path) -> str:
             "cannot confirm a citation" if count else "none unverifiable")
 
 
-def _bench_records(count: int) -> list[dict[str, Any]]:
-    """`count` records: the recorded ones, then copies of them under new DOIs (10.5555/bench-N),
-    marked as constructed for the benchmark, when more distinct DOIs are needed."""
-    records = recorded_records()
-    extra = []
-    for i in range(max(0, count - len(records))):
-        copy = dict(records[i % len(records)])
-        copy["DOI"] = f"10.5555/bench-{i}"
-        copy["source"] = "constructed for evidence-cli benchmarks; a copy of a recorded record"
-        extra.append(copy)
-    return (records + extra)[:count]
-
-
 def habanero(doi_count: int = 500, latency: float = 0.04) -> list[str]:
     """The same DOIs through `evidence check` and through habanero, one DOI at a time."""
     from habanero import Crossref
 
-    records = _bench_records(doi_count)
+    records = bench_records(doi_count)
     mailto = "bench@example.org"
     lines = []
     # Crossref's advertised polite-pool limits: 10 requests per second, 3 at a time.
@@ -185,6 +173,13 @@ def readers() -> list[str]:
     return run()
 
 
+def side_by_side() -> list[str]:
+    """The same DOIs, cold, through evidence check, habanero and manubot (issue 15)."""
+    from side_by_side import run
+
+    return run()
+
+
 def _script(*command: str) -> Callable[[], list[str]]:
     """A benchmark that is its own script and writes its own results file."""
 
@@ -201,6 +196,7 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "startup": startup,
     "habanero": habanero,
     "readers": readers,
+    "side_by_side": side_by_side,
     "links": _script("benchmarks/links_vs_linkchecker.py"),
     "matching": _script("-m", "benchmarks.matching_eval", "--write"),
     "styles": _script("benchmarks/styles_e2e.py", "--write"),
@@ -208,11 +204,12 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "snapshot": _script("benchmarks/snapshot_bench.py", "--works", "200000"),
     "refparse": _script("benchmarks/refparse_eval.py", "--write"),
 }
-# The order of BENCHMARKS.md; profile.md, pubmed.md (printed by benchmarks/pubmed_batching.py)
-# and snapshot-scale.md are written by hand (profiling
-# is not repeatable; the scale is arithmetic on the snapshot figures).
-SECTIONS = ("cold", "habanero", "warm", "startup", "readers", "links", "matching", "refparse",
-            "styles", "pubmed", "snapshot", "snapshot-scale", "profile")
+# The order of BENCHMARKS.md; profile.md, warm-memory.md (profiling is not repeatable),
+# pubmed.md (printed by benchmarks/pubmed_batching.py) and snapshot-scale.md (arithmetic on the
+# snapshot figures) are written by hand.
+SECTIONS = ("cold", "side_by_side", "habanero", "warm", "warm-memory", "startup", "readers",
+            "links", "matching", "refparse", "styles", "pubmed", "snapshot", "snapshot-scale",
+            "profile")
 
 HEADER = """# Benchmarks
 

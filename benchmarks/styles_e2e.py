@@ -113,18 +113,21 @@ def _registered_years(message: dict[str, Any]) -> set[int]:
     return years
 
 
-def build_cases(style_count: int, seed: int = 7) -> tuple[list[Case], list[str], set[str]]:
-    """(cases, styles used, withheld DOIs)."""
+def build_cases(style_count: int, seed: int = 7, dev: bool = False
+                ) -> tuple[list[Case], list[str], set[str]]:
+    """(cases, styles used, withheld DOIs). `dev`: the validation styles and the training records
+    instead of the held-out ones, for developing the checks without looking at the test data."""
     split = load_split()
     records = load_records()
-    test_dois = [d for d in split["records"]["test"] if d in records
+    style_names = split["styles"]["validation" if dev else "test"]
+    test_dois = [d for d in split["records"]["train" if dev else "test"] if d in records
                  and usable(records[d]) and kind_of(records[d]) in ("article", "chapter")]
     withheld = {d for d in test_dois
                 if int(hashlib.sha256(d.encode()).hexdigest(), 16) % WITHHELD_EVERY == 0}
     rng = random.Random(seed)
     cases: list[Case] = []
     styles: list[str] = []
-    for style in split["styles"]["test"]:
+    for style in style_names:
         if len(styles) == style_count:
             break
         try:

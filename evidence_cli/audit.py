@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence_cli import __version__, identifier_audit
 from evidence_cli import doi as doi_rules
@@ -13,16 +13,19 @@ from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import CODES
 from evidence_cli.models import (
-    CitedFields,
     Finding,
     Reference,
     ReferenceResult,
     summarize,
 )
+from evidence_cli.search_plan import has_search_text, query_for, search_once, worth_searching
+from evidence_cli.search_plan import search_text as search_text  # the query, for benchmarks
 from evidence_cli.services.crossref import WorkLookup
-from evidence_cli.services.links import LinkVerdict
-from evidence_cli.services.session import Services, open_services
-from evidence_cli.settings import Settings
+from evidence_cli.services.interfaces import AuditServices
+from evidence_cli.services.link_verdicts import LinkVerdict
+
+if TYPE_CHECKING:
+    from evidence_cli.settings import Settings
 
 SCHEMA = "evidence-cli/check/v1"
 Progress = Callable[[int], None]
@@ -43,6 +46,23 @@ class AuditStats:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    """What the audit checks: DOIs and identifiers (not with --urls-only), links (not with
+    --no-urls), how sure a match must be, and whether PubMed is searched as a last resort."""
+
+    check_dois: bool = True
+    check_urls: bool = True
+    match_threshold: float = 0.9
+    pubmed_search: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditOptions:
+        return cls(check_dois=settings.check_dois, check_urls=settings.check_urls,
+                   match_threshold=settings.match_threshold,
+                   pubmed_search=settings.pubmed_search)
+
+
 def audit_references(
     references: list[Reference],
     settings: Settings,
@@ -50,20 +70,30 @@ def audit_references(
     on_progress: Progress | None = None,
     stats: AuditStats | None = None,
 ) -> list[ReferenceResult]:
-    """Check every reference; synchronous entry point for the CLI and the reviews module."""
-    return asyncio.run(_audit(references, settings, on_progress, stats))
+    """Check every reference with the run's real services (the CLI's and the reviews' entry
+    point; Auditor is the seam: it takes its services from the caller)."""
+    from evidence_cli.services.session import run_with_services
+
+    options = AuditOptions.from_settings(settings)
+
+    def audit(services: AuditServices) -> Awaitable[list[ReferenceResult]]:
+        return Auditor(services, options, on_progress=on_progress).audit(references, stats)
+
+    # Each DOI lookup counts a step as it is answered (the Crossref client says when).
+    tick = (lambda: on_progress(1)) if on_progress else None
+    return run_with_services(settings, audit, on_lookup=tick)
 
 
-def _dois_to_check(references: list[Reference], settings: Settings) -> list[str]:
-    if not settings.check_dois:
+def _dois_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
+    if not options.check_dois:
         return []
     dois = (identifier_audit.doi_to_look_up(ref) for ref in references
             if not ref.is_input_problem)
     return list(dict.fromkeys(doi for doi in dois if doi and doi_rules.is_valid(doi)))
 
 
-def _links_to_check(references: list[Reference], settings: Settings) -> list[str]:
-    if not settings.check_urls:
+def _links_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
+    if not options.check_urls:
         return []
     return list(dict.fromkeys(
         url for ref in references for url in ref.links if not doi_rules.is_doi_url(url)
@@ -72,45 +102,51 @@ def _links_to_check(references: list[Reference], settings: Settings) -> list[str
 
 def planned_lookups(references: list[Reference], settings: Settings) -> int:
     """How many lookups the audit will make (the progress bar's total)."""
-    return (len(_dois_to_check(references, settings))
-            + len(_links_to_check(references, settings)))
+    options = AuditOptions.from_settings(settings)
+    return (len(_dois_to_check(references, options))
+            + len(_links_to_check(references, options)))
 
 
-async def _audit(
-    references: list[Reference],
-    settings: Settings,
-    on_progress: Progress | None,
-    stats: AuditStats | None,
-) -> list[ReferenceResult]:
-    if not settings.check_dois:
-        # --urls-only: a reference without links was not checked at all; leave it out rather
-        # than call it ok (an entry that could not be read is still reported).
-        references = [ref for ref in references if ref.links or ref.is_input_problem]
-    if not settings.check_urls:
-        # --no-urls: a reference that is only a link would not be checked at all either.
-        references = [ref for ref in references if not _link_only(ref, settings)]
-    dois = _dois_to_check(references, settings)
-    urls = _links_to_check(references, settings)
-    tick = (lambda: on_progress(1)) if on_progress else None
-    async with open_services(settings, on_lookup=tick) as services:
+class Auditor:
+    """Looks references up through the services it is given, checks them, and returns the
+    results; every lookup counts one step of `on_progress`."""
+
+    def __init__(self, services: AuditServices, options: AuditOptions | None = None, *,
+                 on_progress: Progress | None = None) -> None:
+        self.services = services
+        self.options = options or AuditOptions()
+        self.on_progress = on_progress
+
+    async def audit(self, references: list[Reference], stats: AuditStats | None = None
+                    ) -> list[ReferenceResult]:
+        services, options = self.services, self.options
+        if not options.check_dois:
+            # --urls-only: a reference without links was not checked at all; leave it out
+            # rather than call it ok (an entry that could not be read is still reported).
+            references = [ref for ref in references if ref.links or ref.is_input_problem]
+        if not options.check_urls:
+            # --no-urls: a reference that is only a link would not be checked at all either.
+            references = [ref for ref in references if not _link_only(ref, options)]
+        dois = _dois_to_check(references, options)
+        urls = _links_to_check(references, options)
         lookups, verdicts = await asyncio.gather(
-            services.crossref.get_works(dois), _check_links(services, urls, on_progress)
+            services.crossref.get_works(dois), _check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
-                    if settings.check_dois else {})
+                    if options.check_dois else {})
         # Each record is read into a RegisteredWork once, however many references cite it
         # (after the DataCite answers have replaced Crossref's "another agency" ones).
         works = {doi: work for doi, lookup in lookups.items()
                  if lookup.outcome == "found" and lookup.record is not None
                  and (work := _read_work(lookup.record)) is not None}
-        results = [_assess(ref, lookups, works, settings) for ref in references]
-        if settings.check_dois:
+        results = [_assess(ref, lookups, works, options) for ref in references]
+        if options.check_dois:
             for result in results:
                 identifier_audit.assess(result, lookups, articles)
-            await _match_missing(results, services)
-        if settings.check_urls:
+            await _match_missing(results, services, options)
+        if options.check_urls:
             verdicts = _without_network(verdicts, services)
-            results = _attach_link_verdicts(results, verdicts, services, settings)
+            results = _attach_link_verdicts(results, verdicts, services, options)
         if services.crossref.no_network is not None:
             from evidence_cli.notices import warn
 
@@ -123,10 +159,10 @@ async def _audit(
             stats.extra["pubmed_requests"] = services.pubmed.stats.requests
             stats.extra["datacite_requests"] = services.datacite.stats.requests
             stats.extra["notes"] = list(crossref.notes)
-    return results
+        return results
 
 
-async def _check_links(services: Services, urls: list[str], on_progress: Progress | None
+async def _check_links(services: AuditServices, urls: list[str], on_progress: Progress | None
                        ) -> dict[str, LinkVerdict]:
     async def one(url: str) -> tuple[str, LinkVerdict | None]:
         verdict = await services.links.check(url)
@@ -138,7 +174,7 @@ async def _check_links(services: Services, urls: list[str], on_progress: Progres
     return {url: verdict for url, verdict in pairs if verdict is not None}
 
 
-def _without_network(verdicts: dict[str, LinkVerdict], services: Services
+def _without_network(verdicts: dict[str, LinkVerdict], services: AuditServices
                      ) -> dict[str, LinkVerdict]:
     """With no network at all, a link that "cannot be reached" was not checked: unverifiable.
 
@@ -168,16 +204,17 @@ def _without_network(verdicts: dict[str, LinkVerdict], services: Services
     return changed
 
 
-def _link_only(ref: Reference, settings: Settings) -> bool:
+def _link_only(ref: Reference, options: AuditOptions) -> bool:
     """A reference whose links are all there is to check (no DOI, too little text to search)."""
     if not ref.links:
         return False
-    return not settings.check_dois or (ref.cited.doi is None and not _worth_searching(ref)
+    return not options.check_dois or (ref.cited.doi is None and not worth_searching(ref)
                                        and not identifier_audit.has_other_id(ref))
 
 
 def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, LinkVerdict],
-                          services: Services, settings: Settings) -> list[ReferenceResult]:
+                          services: AuditServices, options: AuditOptions
+                          ) -> list[ReferenceResult]:
     """Link findings onto their references. A link-only reference whose links were all excluded
     is left out (nothing about it was checked); one whose link could not be checked (offline,
     not in the cache) is unverifiable, never ok."""
@@ -185,7 +222,7 @@ def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, Li
     for result in results:
         ref = result.reference
         wanted = [url for url in dict.fromkeys(ref.links) if services.links.wants(url)]
-        link_only = _link_only(ref, settings)
+        link_only = _link_only(ref, options)
         if link_only and not wanted:
             continue
         for url in wanted:
@@ -223,14 +260,14 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
 
 
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
-            settings: Settings) -> ReferenceResult:
+            options: AuditOptions) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
     # What the reader found wrong with the input comes first (copies: findings are edited later).
     findings = [Finding(code=p.code, severity=p.severity, message=p.message, field=p.field,
                         cited=p.cited) for p in ref.problems]
     result = ReferenceResult(reference=ref, doi=None, registered=None, findings=findings)
     cited_doi = ref.cited.doi
-    if not settings.check_dois or not cited_doi or ref.is_input_problem:
+    if not options.check_dois or not cited_doi or ref.is_input_problem:
         return result
     if doi_rules.is_short(cited_doi):
         result.findings.append(_finding(
@@ -255,7 +292,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
             if work is None:
                 raise ValueError("the record could not be read")
             registered = work.to_fields()
-            findings = check_record(ref.cited, work, ref.text)
+            findings = check_record(ref.cited, work, ref.text, ref.query)
         except _UNREADABLE:
             # The client refuses ill-typed records; this is the last guard for a shape it did
             # not foresee: a record that cannot be read is no verdict at all.
@@ -291,20 +328,8 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
     return result
 
 
-def search_text(cited: CitedFields, raw: str) -> str:
-    """What to send as query.bibliographic: the parsed fields when there is a title, else the
-    text without its identifiers (a malformed PMID or a DOI is no search term, and is not sent
-    anywhere)."""
-    if cited.title:
-        parts = [" ".join(cited.authors), str(cited.year or ""), cited.title,
-                 cited.container or "", cited.volume or "", cited.pages or ""]
-        return " ".join(p for p in parts if p).strip()
-    from evidence_cli.checks.locate import ReferenceText
-
-    return ReferenceText(raw).text[:1000]
-
-
-async def _match_missing(results: list[ReferenceResult], services: Services) -> None:
+async def _match_missing(results: list[ReferenceResult], services: AuditServices,
+                         options: AuditOptions) -> None:
     """Find records for references without a DOI, and the right DOI for a wrong one."""
     from evidence_cli.checks import matching
 
@@ -317,23 +342,22 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         if ref.cited.doi is None:
             if identifier_audit.has_other_id(ref):
                 continue  # looked up by its PMID or arXiv id instead
-            if _worth_searching(ref):
+            if worth_searching(ref):
                 wanted.append(result)
             elif not ref.links:
                 result.findings.append(_finding(
                     "no-match",
                     "The reference has no DOI and too little text to look it up.",
                 ))
-        elif codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}:
+        elif (codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}
+              and has_search_text(ref)):
+            # A reference that is only its DOI has nothing to search with: its finding stands
+            # without a suggestion, and no request is spent on it.
             wanted.append(result)
     if not wanted:
         return
-    threshold = services.settings.match_threshold
-    answers = await asyncio.gather(*(
-        services.crossref.search(search_text(r.reference.query or r.reference.cited,
-                                           r.reference.raw))
-        for r in wanted
-    ))
+    threshold = options.match_threshold
+    answers = await search_once(services.crossref.search, [query_for(r.reference) for r in wanted])
     unmatched: list[ReferenceResult] = []
     for result, candidates in zip(wanted, answers, strict=True):
         ref = result.reference
@@ -360,16 +384,8 @@ async def _match_missing(results: list[ReferenceResult], services: Services) -> 
         if outcome.kind == "none":
             unmatched.append(result)
     # Last resort for a reference without a DOI: PubMed, with the same validation.
-    if services.settings.pubmed_search:
+    if options.pubmed_search:
         await identifier_audit.match_in_pubmed(unmatched, services, threshold)
-
-
-def _worth_searching(ref: Reference) -> bool:
-    """A title, or at least a few words of text besides links: a bare URL is not a citation."""
-    if ref.cited.title:
-        return True
-    words = [w for w in ref.raw.split() if "://" not in w and not w.lower().startswith("www.")]
-    return len(words) >= 5
 
 
 def _apply_match(result: ReferenceResult, outcome: Any) -> None:
@@ -381,7 +397,8 @@ def _apply_match(result: ReferenceResult, outcome: Any) -> None:
         result.doi = str(record.get("DOI", "")).lower() or None
         work = RegisteredWork.from_record(record)
         result.registered = work.to_fields()
-        result.findings.extend(check_record(result.reference.cited, work, result.reference.text))
+        result.findings.extend(check_record(result.reference.cited, work, result.reference.text,
+                                            result.reference.query))
 
 
 def build_report(results: list[ReferenceResult], *, snapshot: dict[str, Any] | None = None

@@ -30,7 +30,10 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "evidence_cli.commands.check",
     "evidence_cli.commands.cache",
-    "evidence_cli.commands.reviews",
+    "evidence_cli.commands.review",
+    "evidence_cli.commands.study",
+    "evidence_cli.commands.claim",
+    "evidence_cli.commands.table",
     "evidence_cli.commands.fix",
     "evidence_cli.commands.synthesis",
     "evidence_cli.commands.snapshot",
@@ -106,15 +109,32 @@ def _register_commands() -> None:
         importlib.import_module(name).register(app)
 
 
+# Modules the command never uses that its libraries import whenever they are installed: httpcore
+# imports trio (for running under trio; evidence runs under asyncio), and httpx its own command
+# line (click, rich, pygments). Together 0.1 s of every run's start-up. A None entry makes their
+# `import` fail, which both libraries expect and handle (trio is optional; httpx's CLI an extra).
+NEVER_IMPORTED = ("trio", "httpx._main")
+
+
+def _skip_unused_imports() -> None:
+    for name in NEVER_IMPORTED:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
+
 def main() -> None:
     """Entry point: domain errors become one clear line and an exit code, never a traceback."""
     from evidence_cli.output import neutralised
+
+    _skip_unused_imports()
 
     with neutralised():
         _main()
 
 
 def _main() -> None:
+    from evidence_cli import cli_coercion
+
+    cli_coercion.install()
     _register_commands()
     _plain_help()
     try:

@@ -51,3 +51,19 @@ class ServiceError(EvidenceError):
     """A remote service failed after retries; the references it concerns are unverifiable."""
 
     exit_code = EXIT_UNVERIFIABLE
+
+
+class RefusedError(EvidenceError):
+    """A study the checks say should not be added (a DOI no agency knows, a retracted work)."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class NotPoolableError(EvidenceError):
+    """Fewer than two studies can be pooled for an outcome: a message, not a number.
+
+    The review is readable and the command was right, but the answer is "no number", which a
+    script must not mistake for a result: exit 1.
+    """
+
+    exit_code = EXIT_FINDINGS

@@ -15,13 +15,14 @@ from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.checks.normalize import title_key
 from evidence_cli.checks.notices import check_pubmed_record
+from evidence_cli.checks.records import first_text, registered_fields
 from evidence_cli.checks.versions import check_versions
 from evidence_cli.codes import CODES
 from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult
-from evidence_cli.records import first_text, registered_fields
+from evidence_cli.search_plan import search_once
 from evidence_cli.services.crossref import WorkLookup
+from evidence_cli.services.interfaces import AuditServices
 from evidence_cli.services.pubmed import ArticleLookup
-from evidence_cli.services.session import Services
 
 ARXIV_PREFIX = "10.48550/"  # arXiv's DataCite DOIs
 
@@ -65,7 +66,7 @@ def _pmcid_only(ref: Reference) -> str | None:
 PMCID_KEY = "pmcid:"
 
 
-async def look_up(references: list[Reference], services: Services) -> dict[str, ArticleLookup]:
+async def look_up(references: list[Reference], services: AuditServices) -> dict[str, ArticleLookup]:
     """PubMed records for the cited PMIDs (batched), and for PMCIDs cited without a PMID (each
     resolved to its PMID with ESearch first). A PMCID's answer is kept under "pmcid:PMC..."."""
     pmids = [pmid for pmid in (_pmid(ref) for ref in references) if pmid]
@@ -88,7 +89,7 @@ async def look_up(references: list[Reference], services: Services) -> dict[str, 
     return articles
 
 
-async def resolve_datacite(lookups: dict[str, WorkLookup], services: Services) -> None:
+async def resolve_datacite(lookups: dict[str, WorkLookup], services: AuditServices) -> None:
     """Replace Crossref's "held by DataCite" answers with DataCite's record (in place)."""
     wanted = [doi for doi, lookup in lookups.items()
               if lookup.outcome == "other-agency" and (lookup.agency or "").lower() == "datacite"]
@@ -109,7 +110,7 @@ async def resolve_datacite(lookups: dict[str, WorkLookup], services: Services) -
 
 
 async def gather_lookups(references: list[Reference], lookups: dict[str, WorkLookup],
-                         services: Services) -> dict[str, ArticleLookup]:
+                         services: AuditServices) -> dict[str, ArticleLookup]:
     articles, _ = await asyncio.gather(look_up(references, services),
                                        resolve_datacite(lookups, services))
     return articles
@@ -187,7 +188,7 @@ def _assess_arxiv_doi(result: ReferenceResult, doi: str, lookups: dict[str, Work
         result.doi = doi
         result.registered = registered_fields(lookup.record)
         result.findings.extend(check_record(result.reference.cited, lookup.record,
-                                            result.reference.text))
+                                            result.reference.text, result.reference.query))
     elif lookup.outcome == "not-found":
         result.findings.append(_finding(
             "doi-not-found",
@@ -302,7 +303,7 @@ def pubmed_term(cited: CitedFields) -> str | None:
     return " AND ".join(clauses)
 
 
-async def match_in_pubmed(results: list[ReferenceResult], services: Services,
+async def match_in_pubmed(results: list[ReferenceResult], services: AuditServices,
                           threshold: float) -> None:
     """For references Crossref's search found no convincing record for: ESearch PubMed with the
     parsed fields and validate the candidates exactly as Crossref's (matching.choose). A clear
@@ -314,7 +315,7 @@ async def match_in_pubmed(results: list[ReferenceResult], services: Services,
               if (term := pubmed_term(r.reference.query or r.reference.cited))]
     if not wanted:
         return
-    id_lists = await asyncio.gather(*(services.pubmed.search(term) for _, term in wanted))
+    id_lists = await search_once(services.pubmed.search, [term for _, term in wanted])
     ids = list(dict.fromkeys(i for found in id_lists if found for i in found))
     articles = await services.pubmed.get_articles(ids) if ids else {}
     for (result, _), found in zip(wanted, id_lists, strict=True):

@@ -1,9 +1,11 @@
-"""The process's stdout and stderr, neutralised: no raw terminal control or workflow command."""
+"""The process's stdout and stderr: neutralised (no raw terminal control or workflow command),
+and the progress bar drawn under them."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -80,3 +82,67 @@ def neutralised() -> Iterator[None]:
             if stream is not None:
                 stream.flush()
         sys.stdout, sys.stderr = saved
+
+
+def stderr_is_terminal(stream: TextIO | None = None) -> bool:
+    """True when the stream is an interactive terminal that can redraw a progress bar.
+
+    CI logs and pipes are not terminals, and TERM=dumb terminals cannot move the cursor, so a bar
+    there would only litter the log with partial lines.
+    """
+    stream = sys.stderr if stream is None else stream
+    try:
+        interactive = stream.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+    return interactive and os.environ.get("TERM", "") != "dumb"
+
+
+def progress_enabled(quiet: bool, stream: TextIO | None = None) -> bool:
+    """Whether to draw a progress bar: only on a terminal, and never with -q."""
+    return not quiet and stderr_is_terminal(stream)
+
+
+@contextmanager
+def make_progress(
+    total: int, enabled: bool, description: str = "Checking references"
+) -> Iterator[Callable[..., None]]:
+    """Yield `advance(n=1)`; draws a transient rich progress bar on stderr when enabled.
+
+    Disabled (or with nothing to do) it yields a no-op, so callers never branch on it. The bar is
+    transient: once done it disappears, leaving the terminal to the report and the summary line.
+    """
+    if not enabled or total <= 0:
+
+        def ignore(steps: int = 1) -> None:
+            return None
+
+        yield ignore
+        return
+
+    # rich is imported here, not at module level: `evidence --version` must start fast.
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    # The bar draws with escape sequences of its own: it writes under the neutralised stderr.
+    console = Console(file=raw(sys.stderr))
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+
+        def advance(steps: int = 1) -> None:
+            # Progress.advance takes rich's internal lock, so worker threads may call it too.
+            progress.advance(task, steps)
+
+        yield advance

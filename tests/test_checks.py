@@ -20,10 +20,10 @@ from evidence_cli.checks.compare import (
     titles_agree,
 )
 from evidence_cli.checks.fields import check_fields
+from evidence_cli.checks.records import registered_fields, registered_years
 from evidence_cli.checks.updates import check_updates
 from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.models import CitedFields, Severity
-from evidence_cli.records import registered_fields, registered_years
 
 CROSSREF = Path(__file__).parent / "fixtures" / "crossref"
 

@@ -163,6 +163,12 @@ def test_reference_text_numbers() -> None:
     assert text.has_year(frozenset({2011})) and not text.has_year(frozenset({2014}))
     assert text.has_pages(("923-928",)) and not text.has_pages(("923-929",))
     assert ReferenceText("Nature 450, 1214 (2007)").has_pages(("1214-1217",))
+    # A page range no range rule reads (BMJ's "604.4-604") is found as written, not in part.
+    assert ReferenceText("BMJ 1989;298:604.4–604.").has_pages(("604.4-604",))
+    assert not ReferenceText("BMJ 1989;298:604.5–604.").has_pages(("604.4-604",))
+    # A lone first page that is also the volume (volume 91, pages 91–102) is the volume's.
+    assert not ReferenceText("Metab Eng 91: 94–105.").has_pages(("91-102",), taken=1)
+    assert ReferenceText("Metab Eng 91: 91.").has_pages(("91-102",), taken=1)
 
 
 def test_one_shared_surname_does_not_make_two_works_one() -> None:
@@ -173,3 +179,108 @@ def test_one_shared_surname_does_not_make_two_works_one() -> None:
     # The registered first author leading the list is the same authorship: no doi-mismatch.
     text = text.replace("Boettiger C, Pond B", "Sadasivan S, Pond B")
     assert "doi-mismatch" not in codes(text, CitedFields(), PONE)
+
+
+# -- real misses and false alarms of the styles benchmark (benchmarks/styles_e2e.py, dev split:
+# training records rendered by citeproc-py in validation styles, one number changed), parsed by
+# the shipped parser: the checks must find the changed number however the parser read it.
+
+def parsed_codes(text: str, doi: str) -> list[str]:
+    from evidence_cli.sources.text import reference_from_text
+
+    ref = reference_from_text(text, "refs.txt", 1)
+    return [f.code for f in check_record(ref.cited, work(doi), ref.text, ref.query)]
+
+
+@pytest.mark.parametrize(
+    ("style", "text", "doi", "expected"),
+    [
+        # The volume before the journal, which the parser does not read as a volume: the one
+        # number no registered value accounts for (186 registered) is the cited volume.
+        ("australian-guide-to-legal-citation",
+         "Wang, N et al, ‘Morphodynamic Modeling of Fourleague Bay in Mississippi River Delta: "
+         "Sediment Fluxes Across River-estuary-wetland Boundaries’ (2023) 187 Coastal "
+         "Engineering 104399 https://doi.org/10.1016/j.coastaleng.2023.104399",
+         "10.1016/j.coastaleng.2023.104399", ["volume-mismatch"]),
+        # "1, 2 (January 2008)": issue 2 for the registered 1, beside a month in brackets.
+        ("association-for-computing-machinery",
+         "[1] Ivo Machar. 2008. Changes in Fragmentation and the Ecological Stability of "
+         "Floodplain Forest Geobiocenosis in the River Morava Floodplain Over the Course of the "
+         "20th Century. Journal of Landscape Ecology 1, 2 (January 2008), 39–48. "
+         "https://doi.org/10.2478/v10285-012-0004-5",
+         "10.2478/v10285-012-0004-5", ["issue-mismatch"]),
+        # Volume 2013 of 2013: the "2013" in the text is the volume's, so 2015 is the cited year.
+        ("fundamental-and-applied-limnology",
+         "Chacón, G. R. (2015). Toeplitz Operators on Weighted Bergman Spaces. Journal of "
+         "Function Spaces and Applications, 2013, 1–5. https://doi.org/10.1155/2013/753153",
+         "10.1155/2013/753153", ["year-mismatch"]),
+        # A pages run that took in the day of the date ("1026–1052, 7 mar."), a year glued to
+        # the next word ("2021Tradução"): pages 1026–1052 for the registered 1023–1049.
+        ("universidade-federal-do-espirito-santo-abnt",
+         "FARHANG‐SARDROODI, Suzan et al. Success probability for selectively neutral invading "
+         "species in the line model with a random fitness landscape. Studies in Applied "
+         "Mathematics, v. 146, n. 4, p. 1026–1052, 7 mar. 2021Tradução . . "
+         "https://doi.org/10.1111/sapm.12373",
+         "10.1111/sapm.12373", ["pages-mismatch"]),
+        # "91: 94–105" for volume 91, pages 91–102: the lone 91 is the volume's, not a page.
+        ("urban-habitats",
+         "Palmero, B. J. et al. 2025. Encapsulation of select violacein pathway enzymes in the "
+         "1,2-propanediol utilization bacterial microcompartment to divert pathway flux. "
+         "Metabolic Engineering 91: 94–105. https://doi.org/10.1016/j.ymben.2025.03.017",
+         "10.1016/j.ymben.2025.03.017", ["pages-mismatch"]),
+        # No issue printed and the pages read as the year: the one unexplained range is the
+        # pages (registered 1897–1912).
+        ("clinical-pharmacology-and-therapeutics",
+         "1. Kim, S., Bahmani, S. & Lee, K. Max-Linear Regression by Convex Programming. IEEE "
+         "Trans. Inform. Theory 70, 1900–1915 (2024). https://doi.org/10.1109/tit.2024.3350518",
+         "10.1109/tit.2024.3350518", ["pages-mismatch"]),
+        # "n.º 5": the ordinal sign is part of the term, not the issue (registered 4).
+        ("spanish-legal",
+         "Boettiger, C., «Ecological management of stochastic systems with long transients», "
+         "Theoretical Ecology, vol. 14, n.º 5, 2021, Springer Science and Business Media LLC, "
+         "pp. 663-671. https://doi.org/10.1007/s12080-020-00477-4",
+         "10.1007/s12080-020-00477-4", ["issue-mismatch"]),
+    ],
+)
+def test_a_changed_number_is_found_wherever_the_style_put_it(
+        style: str, text: str, doi: str, expected: list[str]) -> None:
+    assert parsed_codes(text, doi) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "doi"),
+    [
+        ("Boettiger, C., «Ecological management of stochastic systems with long transients», "
+         "Theoretical Ecology, vol. 14, n.º 4, 2021, Springer Science and Business Media LLC, "
+         "pp. 663-671. https://doi.org/10.1007/s12080-020-00477-4",
+         "10.1007/s12080-020-00477-4"),
+        # Issues that are not plain numbers: "15_suppl", "1/2".
+        ("Lumish, M. A., Maron, S. B., Paroder, V., Philemond, S., O' Donoghue, J. A., Schöder, "
+         "H., … Pandit-Taskar, N. (2021). Imaging HER2-positive metastatic esophagogastric "
+         "cancer with 89 Zr-trastuzumab PET and 18 F-FDG PET. Journal of Clinical Oncology, "
+         "39(15_suppl), 4068–4068. https://doi.org/10.1200/jco.2021.39.15_suppl.4068",
+         "10.1200/jco.2021.39.15_suppl.4068"),
+        ("[1] Adrian Burton, Amir Aryani, Hylke Koers, Paolo Manghi, Sandro La Bruzzo, Markus "
+         "Stocker, Michael Diepenbroek, Uwe Schindler, and Martin Fenner. 2017. The Scholix "
+         "Framework for Interoperability in Data-Literature Information Exchange. D-Lib "
+         "Magazine 23, 1/2 (January 2017). https://doi.org/10.1045/january2017-burton",
+         "10.1045/january2017-burton"),
+        # A decimal page ("604.4–604") is no range 4–604.
+        ("Hodgson, D. V. (1989). Hospital emergency numbers. BMJ, 298(6673), 604.4–604. "
+         "https://doi.org/10.1136/bmj.298.6673.604-c", "10.1136/bmj.298.6673.604-c"),
+        ("HODGSON, Derek V. Hospital emergency numbers. BMJ, v. 298, n. 6673, p. 604.4–604, "
+         "4 mar. 1989Tradução . . https://doi.org/10.1136/bmj.298.6673.604-c",
+         "10.1136/bmj.298.6673.604-c"),
+    ],
+)
+def test_a_clean_reference_stays_clean(text: str, doi: str) -> None:
+    assert parsed_codes(text, doi) == []
+
+
+def test_unexplained_numbers_leave_out_days_counts_and_registered_values() -> None:
+    from evidence_cli.checks.locate import unexplained_numbers
+
+    ref = ReferenceText("Smith J. A title of 3 parts. J X. 7 mar. 2011;156:923-8. 210 pp. "
+                        "$122. 14")
+    assert unexplained_numbers(ref, work(AJMG)) == (["3", "14"], [])
+    assert unexplained_numbers(ref, work(AJMG), ("A title of 3 parts",)) == (["14"], [])

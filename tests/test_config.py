@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from evidence_cli.config import resolve_settings
 from evidence_cli.errors import ConfigError
-from evidence_cli.settings import DEFAULT_CROSSREF_URL, Settings
+from evidence_cli.settings import DEFAULT_CROSSREF_URL, Settings, resolve_settings
 
 
 def _write(path: Path, text: str) -> Path:

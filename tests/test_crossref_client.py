@@ -14,18 +14,18 @@ import httpx
 import pytest
 
 from evidence_cli.services import crossref as crossref_module
+from evidence_cli.services import transport as transport_module
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.crossref import (
-    NOT_IN_CACHE,
-    RETRY_AFTER_CAP,
-    CrossrefClient,
-    WorkLookup,
-    _backoff,
-    _retry_after,
-    cache_origin_key,
-)
+from evidence_cli.services.crossref import NOT_IN_CACHE, CrossrefClient, WorkLookup
+from evidence_cli.services.lookups import cache_origin_key
 from evidence_cli.services.ratelimit import Pacer, RateLimiter, Stamp, parse_interval
-from evidence_cli.services.session import user_agent
+from evidence_cli.services.session import crossref_options
+from evidence_cli.services.transport import (
+    RETRY_AFTER_CAP,
+    _backoff,
+    parse_retry_after,
+    user_agent,
+)
 from evidence_cli.settings import Settings
 from tests.simulator import CrossrefSimulator
 
@@ -45,7 +45,7 @@ def with_client(
         headers = {"User-Agent": user_agent(config.mailto)}
         with Cache(config.cache_dir, read_only=config.offline) as cache:
             async with httpx.AsyncClient(headers=headers, timeout=config.timeout) as http:
-                client = CrossrefClient(http, config, cache)
+                client = CrossrefClient(http, crossref_options(config), cache)
                 return await action(client), client
 
     return asyncio.run(run())
@@ -60,7 +60,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float | None]
         calls.append((attempt, retry_after))
         return 0.0
 
-    monkeypatch.setattr(crossref_module, "_backoff", fake)
+    monkeypatch.setattr(transport_module, "_backoff", fake)
     return calls
 
 
@@ -243,6 +243,10 @@ def test_backoff_is_exponential_with_jitter_and_respects_retry_after() -> None:
             assert ceiling / 2 <= _backoff(attempt, None) <= ceiling
     assert _backoff(0, 3.0) == 3.0
     assert _backoff(5, 0.1) >= 0.1
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    return parse_retry_after(response.headers.get("retry-after"))
 
 
 def test_retry_after_header_forms() -> None:

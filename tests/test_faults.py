@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.crossref import cache_origin_key
+from evidence_cli.services.lookups import cache_origin_key
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from evidence_cli.fix import EditError, edit_bibtex_entry, edit_csl_item
+from evidence_cli.commands import common
+from evidence_cli.fixing.edit import EditError, edit_bibtex_entry, edit_csl_item
 from evidence_cli.sources import read_inputs
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator
@@ -210,3 +211,30 @@ def test_windows_line_endings_and_bom_are_kept(run_evidence: RunEvidence, tmp_pa
     assert after.count(b"\r\n") == after.count(b"\n")
     assert b"IS  - 8\r\n" in after and b"DO  - 10.1002/ajmg.b.31237\r\nER  - \r\n" in after
     assert (tmp_path / "endnote.ris.bak").read_bytes() == original
+
+
+def test_service_options_reach_a_command_as_one_value() -> None:
+    """`common.service_options` puts the named options where `services` stands, and typer
+    hands the command what was given as one ServiceOptions (None: not given)."""
+    import inspect
+
+    import typer
+    from typer.testing import CliRunner
+
+    seen: list[common.ServiceOptions] = []
+
+    @common.service_options("mailto", "timeout")
+    def command(name: str = typer.Option("x", "--name"),
+                services: common.ServiceOptions = common.NOT_GIVEN,
+                last: int = typer.Option(0, "--last")) -> None:
+        seen.append(services)
+
+    assert list(inspect.signature(command).parameters) == ["name", "mailto", "timeout", "last"]
+    app = typer.Typer()
+    app.command()(command)
+    app.command("other")(lambda: None)  # two commands: typer then needs the command's name
+    result = CliRunner().invoke(app, ["command", "--mailto", "me@example.org", "--last", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen == [common.ServiceOptions(mailto="me@example.org")]
+    assert seen[0].given()["timeout"] is None and seen[0].given()["crossref_url"] is None
+    assert "--crossref-url" not in CliRunner().invoke(app, ["command", "--help"]).output

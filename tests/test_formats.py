@@ -20,9 +20,18 @@ import pytest
 
 from evidence_cli import __version__
 from evidence_cli.codes import CODES
-from evidence_cli.formats import csv_format as csv_fmt
-from evidence_cli.formats import github, html_format, markdown, renderer
+from evidence_cli.formats import (
+    FormatName,
+    FormatOptions,
+    build,
+    github,
+    markdown,
+    spreadsheet_safe,
+)
+from evidence_cli.formats import csv as csv_fmt
+from evidence_cli.formats import html as html_format
 from evidence_cli.formats import sarif as sarif_fmt
+from evidence_cli.formats.text import finding_text, summary_line
 from evidence_cli.models import (
     CitedFields,
     Finding,
@@ -32,7 +41,6 @@ from evidence_cli.models import (
     SourceLocation,
     summarize,
 )
-from evidence_cli.progress import finding_text, summary_line
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
 HOSTILE_RAW = (
@@ -139,7 +147,7 @@ def test_finding_text_shows_cited_registered_and_suggestion(report: dict[str, An
 def test_sarif_is_valid_against_the_official_schema(
     report: dict[str, Any], sarif_schema: dict[str, Any]
 ) -> None:
-    log = json.loads(sarif_fmt.render(report))
+    log = json.loads(sarif_fmt.SarifFormat().render(report))
     jsonschema.validate(log, sarif_schema)
 
 
@@ -147,14 +155,14 @@ def test_sarif_schema_check_catches_an_invalid_log(
     report: dict[str, Any], sarif_schema: dict[str, Any]
 ) -> None:
     # The validation above only means something if the vendored schema rejects broken logs.
-    log = json.loads(sarif_fmt.render(report))
+    log = json.loads(sarif_fmt.SarifFormat().render(report))
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(log, sarif_schema)
 
 
 def test_sarif_has_one_rule_per_code_with_help(report: dict[str, Any]) -> None:
-    driver = json.loads(sarif_fmt.render(report))["runs"][0]["tool"]["driver"]
+    driver = json.loads(sarif_fmt.SarifFormat().render(report))["runs"][0]["tool"]["driver"]
     assert driver["name"] == "evidence-cli"
     assert driver["version"] == __version__
     assert driver["informationUri"].startswith("https://")
@@ -166,7 +174,7 @@ def test_sarif_has_one_rule_per_code_with_help(report: dict[str, Any]) -> None:
 
 
 def test_sarif_results_carry_rule_level_and_location(report: dict[str, Any]) -> None:
-    run = json.loads(sarif_fmt.render(report))["runs"][0]
+    run = json.loads(sarif_fmt.SarifFormat().render(report))["runs"][0]
     results = run["results"]
     total_findings = sum(len(r["findings"]) for r in report["references"])
     assert len(results) == total_findings
@@ -184,7 +192,7 @@ def test_sarif_results_carry_rule_level_and_location(report: dict[str, Any]) -> 
 
 
 def test_sarif_uri_is_percent_encoded(report: dict[str, Any]) -> None:
-    results = json.loads(sarif_fmt.render(report))["runs"][0]["results"]
+    results = json.loads(sarif_fmt.SarifFormat().render(report))["runs"][0]["results"]
     uri = next(r for r in results if r["ruleId"] == "title-mismatch")["locations"][0][
         "physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "dir%20with%20space/odd%25name%2C1%3A2.bib"
@@ -192,12 +200,12 @@ def test_sarif_uri_is_percent_encoded(report: dict[str, Any]) -> None:
 
 
 def test_sarif_fingerprints_are_stable_and_distinct(report: dict[str, Any]) -> None:
-    first = json.loads(sarif_fmt.render(report))["runs"][0]["results"]
+    first = json.loads(sarif_fmt.SarifFormat().render(report))["runs"][0]["results"]
     # Insert a reference above the others: lines shift, fingerprints must not.
     shifted = json.loads(json.dumps(report))
     for reference in shifted["references"]:
         reference["source"]["line"] += 10
-    second = json.loads(sarif_fmt.render(shifted))["runs"][0]["results"]
+    second = json.loads(sarif_fmt.SarifFormat().render(shifted))["runs"][0]["results"]
     prints = [r["partialFingerprints"][sarif_fmt.FINGERPRINT_KEY] for r in first]
     assert prints == [r["partialFingerprints"][sarif_fmt.FINGERPRINT_KEY] for r in second]
     assert len(set(prints)) == len(prints)
@@ -206,7 +214,7 @@ def test_sarif_fingerprints_are_stable_and_distinct(report: dict[str, Any]) -> N
 def test_sarif_of_an_empty_report_is_valid(sarif_schema: dict[str, Any]) -> None:
     empty = {"schema": "evidence-cli/check/v1", "tool": {"name": "evidence-cli", "version": "x"},
              "summary": summarize([]), "references": []}
-    log = json.loads(sarif_fmt.render(empty))
+    log = json.loads(sarif_fmt.SarifFormat().render(empty))
     jsonschema.validate(log, sarif_schema)
     assert log["runs"][0]["results"] == []
 
@@ -214,7 +222,7 @@ def test_sarif_of_an_empty_report_is_valid(sarif_schema: dict[str, Any]) -> None
 # --- JUnit ---------------------------------------------------------------------------------------
 
 def test_junit_one_testcase_per_reference(report: dict[str, Any]) -> None:
-    root = ET.fromstring(renderer("junit")(report))
+    root = ET.fromstring(build("junit").render(report))
     suites = root.findall("testsuite")
     assert len(suites) == 1
     cases = suites[0].findall("testcase")
@@ -227,7 +235,7 @@ def test_junit_one_testcase_per_reference(report: dict[str, Any]) -> None:
 
 
 def test_junit_failures_skips_and_output(report: dict[str, Any]) -> None:
-    suite = ET.fromstring(renderer("junit")(report)).find("testsuite")
+    suite = ET.fromstring(build("junit").render(report)).find("testsuite")
     assert suite is not None
     cases = {c.get("name"): c for c in suite.findall("testcase")}
     failures = [name for name, c in cases.items() if c.find("failure") is not None]
@@ -249,7 +257,7 @@ def test_junit_survives_control_characters_and_markup(report: dict[str, Any]) ->
     nasty = json.loads(json.dumps(report))
     nasty["references"][2]["id"] = "bad\x00id\x1b<&>\"'"
     nasty["references"][2]["findings"][0]["message"] = "bell\x07 and ]]> end"
-    suite = ET.fromstring(renderer("junit")(nasty)).find("testsuite")
+    suite = ET.fromstring(build("junit").render(nasty)).find("testsuite")
     assert suite is not None
     names = [c.get("name") for c in suite.findall("testcase")]
     assert "bad\ufffdid\ufffd<&>\"'" in names
@@ -266,7 +274,7 @@ def test_github_escaping_matches_the_toolkit() -> None:
 
 
 def test_github_annotations_per_finding(report: dict[str, Any]) -> None:
-    lines = github.render(report).splitlines()
+    lines = github.GithubFormat().render(report).splitlines()
     commands = [line for line in lines if line.startswith("::")]
     assert len(commands) == sum(len(r["findings"]) for r in report["references"])
     ghost = next(line for line in commands if "doi-not-found" in line)
@@ -299,7 +307,7 @@ def _table_rows(text: str) -> list[str]:
 
 
 def test_markdown_summary_and_table(report: dict[str, Any]) -> None:
-    text = markdown.render(report)
+    text = markdown.MarkdownFormat().render(report)
     assert summary_line(report["summary"]) in text
     rows = _table_rows(text)
     assert len(rows) == 2 + len(report["references"])  # header, separator, one per reference
@@ -309,7 +317,7 @@ def test_markdown_summary_and_table(report: dict[str, Any]) -> None:
 
 
 def test_markdown_neutralises_untrusted_text(report: dict[str, Any]) -> None:
-    text = markdown.render(report)
+    text = markdown.MarkdownFormat().render(report)
     row = next(r for r in _table_rows(text) if "evil" in r)
     # Unescaped pipes would add cells: count the cell separators that are not backslash-escaped.
     assert len(re.findall(r"(?<!\\)\|", row)) == 6
@@ -328,7 +336,7 @@ def test_markdown_renders_as_a_table_without_injected_markup(report: dict[str, A
         reference["cited"]["title"] = None  # so the raw text (with HOSTILE_RAW) is shown
     parser = _Collector()
     parser.feed(MarkdownIt("commonmark", {"html": True}).enable("table").render(
-        markdown.render(hostile)))
+        markdown.MarkdownFormat().render(hostile)))
     tags = [tag for tag, _ in parser.tags]
     assert tags.count("tr") == 1 + len(report["references"])
     assert tags.count("td") == 5 * len(report["references"])
@@ -336,18 +344,18 @@ def test_markdown_renders_as_a_table_without_injected_markup(report: dict[str, A
 
 
 def test_step_summary_is_capped_worst_rows_first(report: dict[str, Any]) -> None:
-    full = markdown.render(report)
-    capped = markdown.render(report, max_bytes=len(full.encode()) // 2)
+    full = markdown.MarkdownFormat().render(report)
+    capped = markdown.MarkdownFormat(max_bytes=len(full.encode()) // 2).render(report)
     assert len(capped.encode()) < len(full.encode())
     assert "ghost2020" in capped and "sadasivan2012" not in capped  # the ok row went first
     assert re.search(r"\*\d+ more references not shown here", capped)
-    assert markdown.render(report, max_bytes=10**6) == full
+    assert markdown.MarkdownFormat(max_bytes=10**6).render(report) == full
 
 
 # --- CSV -----------------------------------------------------------------------------------------
 
 def test_csv_one_row_per_finding(report: dict[str, Any]) -> None:
-    rows = list(csv.DictReader(io.StringIO(csv_fmt.render(report))))
+    rows = list(csv.DictReader(io.StringIO(csv_fmt.CsvFormat().render(report))))
     assert list(rows[0]) == list(csv_fmt.COLUMNS)
     expected = sum(max(1, len(r["findings"])) for r in report["references"])
     assert len(rows) == expected
@@ -370,7 +378,7 @@ def test_csv_hostile_reference_stays_in_its_cells(report: dict[str, Any]) -> Non
     hostile = json.loads(json.dumps(report))
     hostile["references"][0]["id"] = '=cmd|" /C calc"!A0'
     hostile["references"][0]["doi"] = "@SUM(1+1)"
-    rows = list(csv.reader(io.StringIO(csv_fmt.render(hostile))))
+    rows = list(csv.reader(io.StringIO(csv_fmt.CsvFormat().render(hostile))))
     assert all(len(row) == len(csv_fmt.COLUMNS) for row in rows)
     assert rows[1][0] == "'=cmd|\" /C calc\"!A0"
     assert rows[1][4] == "'@SUM(1+1)"
@@ -392,7 +400,7 @@ class _Collector(HTMLParser):
 
 
 def test_html_is_self_contained_and_escaped(report: dict[str, Any]) -> None:
-    page = html_format.render(report)
+    page = html_format.HtmlFormat().render(report)
     parser = _Collector()
     parser.feed(page)
     tags = [tag for tag, _ in parser.tags]
@@ -410,7 +418,7 @@ def test_html_is_self_contained_and_escaped(report: dict[str, Any]) -> None:
 
 
 def test_html_json_block_cannot_break_out(report: dict[str, Any]) -> None:
-    page = html_format.render(report)
+    page = html_format.HtmlFormat().render(report)
     block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>',
                       page, re.S)
     assert block is not None
@@ -419,14 +427,14 @@ def test_html_json_block_cannot_break_out(report: dict[str, Any]) -> None:
 
 
 def test_html_csp_hash_matches_the_script(report: dict[str, Any]) -> None:
-    page = html_format.render(report)
+    page = html_format.HtmlFormat().render(report)
     script = re.search(r"<script>(.*?)</script>", page, re.S)
     assert script is not None
     assert html_format._script_hash(script.group(1)) in html_format.content_security_policy()
 
 
 def test_html_summary_and_rows(report: dict[str, Any]) -> None:
-    page = html_format.render(report)
+    page = html_format.HtmlFormat().render(report)
     assert page.count('<tr data-status="') == len(report["references"])
     assert summary_line(report["summary"]) in page
 
@@ -435,8 +443,62 @@ def test_every_format_renders_an_empty_report() -> None:
     empty = {"schema": "evidence-cli/check/v1", "tool": {"name": "evidence-cli", "version": "x"},
              "summary": summarize([]), "references": []}
     for name in ("sarif", "junit", "github", "markdown", "csv", "html"):
-        assert renderer(name)(empty)
+        assert build(name).render(empty)
 
+
+
+# --- the Format interface --------------------------------------------------------------------
+
+def test_formats_take_their_options_not_the_environment(
+    report: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job summary is written where the command says, after the report, and never because
+    the format found $GITHUB_STEP_SUMMARY itself."""
+    stray = tmp_path / "from-env.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(stray))
+    plain = build("github")
+    plain.after_write(report)
+    assert not stray.exists()
+    summary = tmp_path / "summary.md"
+    given = build("github", FormatOptions(step_summary=summary))
+    assert given.format(report) == plain.format(report)
+    assert not summary.exists()  # rendering writes nothing
+    given.after_write(report)
+    assert summary.read_text(encoding="utf-8") == \
+        markdown.MarkdownFormat(max_bytes=github.STEP_SUMMARY_BUDGET).render(report) + "\n"
+    assert not stray.exists()
+    for name in FormatName:
+        if name != FormatName.github:
+            build(name, FormatOptions(step_summary=summary)).after_write(report)
+    assert summary.read_text(encoding="utf-8").count("## Reference check") == 1
+
+
+def test_format_neutralises_as_each_format_needs(report: dict[str, Any]) -> None:
+    """Every format's text has no raw terminal control; "::" starts a line only in the github
+    format's own commands; the terminal table keeps its colours only when asked to."""
+    hostile = json.loads(json.dumps(report))
+    for reference in hostile["references"]:
+        reference["id"] = "::error::x\x1b]0;t\x07\x9b"
+        reference["raw"] = HOSTILE_RAW
+    for name in FormatName:
+        text = build(name).format(hostile)
+        assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text, name
+        commands = [line for line in text.splitlines() if line.lstrip().startswith("::")]
+        assert bool(commands) == (name == FormatName.github), name
+    coloured = build("table", FormatOptions(color=True)).format(report)
+    assert "\x1b[" in coloured
+    assert "\x1b" not in build("table", FormatOptions(color=False)).format(report)
+
+
+def test_csv_rule_is_the_evidence_tables_rule() -> None:
+    """One spreadsheet rule for the check report and the evidence tables: leading spaces do not
+    hide a formula, and a plain number stays a number."""
+    from evidence_cli.reviews.tables import neutralise_csv
+
+    for cell in (" =HYPERLINK(1)", "  @SUM(A1)", "-cmd", "+x", "-0.85", "+44", "plain"):
+        assert csv_fmt.neutralise(cell) == neutralise_csv(cell) == spreadsheet_safe(cell)
+    assert csv_fmt.neutralise(" =HYPERLINK(1)") == "' =HYPERLINK(1)"
+    assert csv_fmt.neutralise("-0.85") == "-0.85"
 
 # --- end to end: `evidence check` against the Crossref simulator --------------------------------
 
@@ -700,7 +762,7 @@ def test_pre_commit_hook_checks_offline_from_the_cache(
 # --- progress and messages ----------------------------------------------------------------------
 
 def test_reporter_honours_quiet_and_verbose() -> None:
-    from evidence_cli.progress import Reporter
+    from evidence_cli.formats.text import Reporter
 
     def said(reporter_args: dict[str, Any]) -> str:
         stream = io.StringIO()
@@ -723,7 +785,7 @@ def test_reporter_honours_quiet_and_verbose() -> None:
 
 
 def test_make_progress_disabled_is_a_no_op(capsys: pytest.CaptureFixture[str]) -> None:
-    from evidence_cli.progress import make_progress
+    from evidence_cli.output import make_progress
 
     with make_progress(5, enabled=False) as advance:
         advance()

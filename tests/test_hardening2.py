@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from evidence_cli.services.cache import CACHE_FILE, Cache
-from evidence_cli.services.crossref import cache_origin_key
+from evidence_cli.services.lookups import cache_origin_key
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator, _Handler
 
@@ -353,7 +353,7 @@ def _fix_env(evidence_env: dict[str, str]) -> dict[str, str]:
 def test_bibtex_quoted_field_cannot_be_broken_out_of() -> None:
     import bibtexparser
 
-    from evidence_cli.fix import edit_bibtex_entry
+    from evidence_cli.fixing.edit import edit_bibtex_entry
 
     hostile = 'Real title" , url = "http://evil.example/phish'
     for entry in ('@article{a,\n  title = "Old title",\n  year = 2020\n}',

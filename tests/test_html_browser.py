@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from evidence_cli.formats import html_format
+from evidence_cli.formats import html as html_format
 from tests.test_formats import HOSTILE_RAW, sample_report
 
 pytestmark = pytest.mark.browser
@@ -96,7 +96,7 @@ def test_html_report_in_chromium(browser: Any, tmp_path: Path) -> None:
 
     report = _report()
     page = tmp_path / "report.html"
-    page.write_text(html_format.render(report), encoding="utf-8")
+    page.write_text(html_format.HtmlFormat().render(report), encoding="utf-8")
     _open(browser, page)
     ids = [r["id"] for r in report["references"]]
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from evidence_cli.reviews.catalogue import validate_reviews
 from evidence_cli.reviews.store import ReviewStore
 from evidence_cli.synthesis import effects, outcomes, pooling, report, sof
 from tests.conftest import RunEvidence
@@ -117,20 +118,27 @@ def test_effect_sizes_by_hand() -> None:
 # --- study data -----------------------------------------------------------------------------------
 
 
+def _data(reviews: Path, study_id: str, outcome: str, *options: str) -> str:
+    """`study data trials STUDY --outcome OUTCOME OPTIONS...` in-process (None: --remove)."""
+    from evidence_cli.reviews.recording import set_data
+
+    given = None if options == ("--remove",) else _options(list(options))
+    return set_data(ReviewStore(reviews), "trials", study_id, outcome, given)[0]
+
+
 def test_study_data_adds_replaces_and_round_trips(run_evidence: RunEvidence,
                                                   trial_review: Path) -> None:
     text = trial_review.read_text(encoding="utf-8")
     trial_review.write_text(text.replace("studies:", "# my comment\nstudies:"), encoding="utf-8")
-    _ok(run_evidence("study", "data", "trials", "alpha2001", "--outcome", "Tuberculosis",
-                     "--events", "4/123", "--control-events", "11/139"))
-    _ok(run_evidence("study", "data", "trials", "alpha2001", "--outcome", "Loneliness",
-                     "--mean", "41.2", "--sd", "6.1", "--n", "15", "--control-mean", "47.9",
-                     "--control-sd", "5.8", "--control-n", "15"))
-    _ok(run_evidence("study", "data", "trials", "beta2002", "--outcome", "Depression",
-                     "--effect", "SMD -0.85 [-1.40, -0.30]"))
+    reviews = trial_review.parent
+    assert _data(reviews, "alpha2001", "Tuberculosis", "--events", "4/123",
+                 "--control-events", "11/139") == "added"
+    _data(reviews, "alpha2001", "Loneliness", "--mean", "41.2", "--sd", "6.1", "--n", "15",
+          "--control-mean", "47.9", "--control-sd", "5.8", "--control-n", "15")
+    _data(reviews, "beta2002", "Depression", "--effect", "SMD -0.85 [-1.40, -0.30]")
     done = _ok(run_evidence("study", "data", "trials", "alpha2001", "--outcome", "tuberculosis",
                             "--events", "5/123", "--control-events", "11/139"))
-    assert "replaced" in done.stdout
+    assert done.stdout == f"replaced alpha2001's data for 'tuberculosis' in {trial_review}\n"
     doc = _load(trial_review)
     alpha = doc["studies"][0]
     assert alpha["data"] == [
@@ -144,9 +152,8 @@ def test_study_data_adds_replaces_and_round_trips(run_evidence: RunEvidence,
                                           "measure": "SMD", "value": -0.85, "ci_low": -1.4,
                                           "ci_high": -0.3}]
     assert "# my comment" in trial_review.read_text(encoding="utf-8")
-    _ok(run_evidence("review", "validate", "trials"))
-    _ok(run_evidence("study", "data", "trials", "beta2002", "--outcome", "Depression",
-                     "--remove"))
+    assert [v.ok for v in validate_reviews(ReviewStore(reviews), "trials")] == [True]
+    assert _data(reviews, "beta2002", "Depression", "--remove") == "removed"
     assert "data" not in _load(trial_review)["studies"][1]
 
 
@@ -168,25 +175,28 @@ BAD_DATA = [
 ]
 
 
-def _options(options: list[str]) -> dict[str, Any]:
+def _options(options: list[str]) -> Any:
+    from evidence_cli.reviews.recording import DataOptions
+
     pairs = dict(zip(options[::2], options[1::2], strict=True))
-    return {"events": pairs.get("--events"), "control_events": pairs.get("--control-events"),
-            "continuous": {key: pairs.get(key) for key in (
-                "--mean", "--sd", "--n", "--control-mean", "--control-sd", "--control-n")},
-            "effect": pairs.get("--effect"), "se": pairs.get("--se"), "note": None}
+    return DataOptions(
+        events=pairs.get("--events"), control_events=pairs.get("--control-events"),
+        mean=pairs.get("--mean"), sd=pairs.get("--sd"), n=pairs.get("--n"),
+        control_mean=pairs.get("--control-mean"), control_sd=pairs.get("--control-sd"),
+        control_n=pairs.get("--control-n"), effect=pairs.get("--effect"), se=pairs.get("--se"))
 
 
 def test_every_bad_value_is_refused_naming_its_option() -> None:
-    from evidence_cli.commands.synthesis import _data_entry
     from evidence_cli.errors import UsageError
+    from evidence_cli.reviews.recording import data_entry
 
     for options, named in BAD_DATA:
         with pytest.raises(UsageError) as refused:
-            _data_entry("X", **_options(options))
+            data_entry("X", _options(options))
         assert named in refused.value.message, (options, refused.value.message)
-    good = _data_entry("X", **_options(["--mean", "1", "--sd", "2", "--n", "10",
-                                        "--control-mean", "1.5", "--control-sd", "2",
-                                        "--control-n", "12"]))
+    good = data_entry("X", _options(["--mean", "1", "--sd", "2", "--n", "10",
+                                     "--control-mean", "1.5", "--control-sd", "2",
+                                     "--control-n", "12"]))
     assert good["intervention"] == {"mean": 1, "sd": 2, "n": 10}
     assert good["control"] == {"mean": 1.5, "sd": 2, "n": 12}
 
@@ -276,18 +286,17 @@ def test_meta_says_plainly_when_reviews_have_no_data(run_evidence: RunEvidence,
 
 def test_meta_needs_two_studies_and_leaves_flagged_ones_out(run_evidence: RunEvidence,
                                                              trial_review: Path) -> None:
-    _ok(run_evidence("study", "data", "trials", "alpha2001", "--outcome", "TB", "--events",
-                     "4/100", "--control-events", "9/100"))
+    _data(trial_review.parent, "alpha2001", "TB", "--events", "4/100", "--control-events",
+          "9/100")
     done = run_evidence("meta", "trials", "--outcome", "TB")
     assert done.returncode == 1
     assert "1 poolable study, at least 2 are needed" in done.stderr
     unknown = run_evidence("meta", "trials", "--outcome", "Mortality")
     assert unknown.returncode == 1
     assert "no data for outcome 'Mortality' (outcomes with data: TB)" in unknown.stderr
-    _ok(run_evidence("study", "data", "trials", "beta2002", "--outcome", "TB", "--events",
-                     "0/100", "--control-events", "5/100"))
-    _ok(run_evidence("study", "data", "trials", "gamma2003", "--outcome", "TB", "--effect",
-                     "RR 0.5 [0.25, 1.0]"))
+    _data(trial_review.parent, "beta2002", "TB", "--events", "0/100", "--control-events",
+          "5/100")
+    _data(trial_review.parent, "gamma2003", "TB", "--effect", "RR 0.5 [0.25, 1.0]")
     doc = json.loads(_ok(run_evidence("meta", "trials", "--outcome", "TB", "-f",
                                       "json")).stdout)
     assert doc["k"] == 3

@@ -301,12 +301,14 @@ def test_snapshot_client_keeps_the_client_interface(fixture_snapshot: Path,
     """A unit check of the service on its own: found locally, the rest through the API client
     (here offline, so unavailable), and the progress callback called once per DOI."""
     from evidence_cli.services.crossref import CrossrefClient
+    from evidence_cli.services.session import crossref_options
     from evidence_cli.services.snapshot import SnapshotClient
     from evidence_cli.settings import Settings
 
     settings = Settings(offline=True, cache_dir=tmp_path)
     ticks: list[int] = []
-    api = CrossrefClient(None, settings, None, on_lookup=lambda: ticks.append(1))  # type: ignore[arg-type]
+    api = CrossrefClient(None, crossref_options(settings), None,  # type: ignore[arg-type]
+                         on_lookup=lambda: ticks.append(1))
     client = SnapshotClient(Snapshot(fixture_snapshot), api, settings,
                             on_lookup=lambda: ticks.append(1))
     found = asyncio.run(client.get_works(["10.5555/evidence-cli.clean", "10.5555/nope"]))

@@ -10,6 +10,7 @@ value (issue #11). A field the reference does not give is never a finding.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from evidence_cli.checks.compare import (
@@ -22,7 +23,12 @@ from evidence_cli.checks.compare import (
     title_overlap,
     titles_agree,
 )
-from evidence_cli.checks.locate import ReferenceText, abbreviation_in_text
+from evidence_cli.checks.locate import (
+    ReferenceText,
+    abbreviation_in_text,
+    title_numbers,
+    unexplained_numbers,
+)
 from evidence_cli.checks.normalize import simple_token
 from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.codes import CODES
@@ -80,21 +86,68 @@ def _misplaced(value: str, field: str, cited: CitedFields, work: RegisteredWork)
     return False
 
 
+def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText
+                 ) -> dict[int, int]:
+    """For each registered year, how often its number in the text is another value's: a volume
+    or issue cited as that same number ("2013, 1–5" for volume 2013 of 2013), a title or a
+    container name that carries it ("AFRICON 2009")."""
+    taken: dict[int, int] = {}
+    for year in work.years:
+        number = str(year)
+        others = [(cited.volume, work.volume), (cited.issue, work.issue)]
+        count = _number_taken(number, others) + text.occurrences_in_located(number, work)
+        if count:
+            taken[year] = count
+    return taken
+
+
+def _page_taken(cited: CitedFields, work: RegisteredWork) -> int:
+    """How often the registered first page's number is the volume's or the issue's."""
+    if not work.pages:
+        return 0
+    return _number_taken(first_page(work.pages[0]), [(cited.volume, work.volume),
+                                                     (cited.issue, work.issue)])
+
+
 def _single_page(pages: str | None) -> str | None:
     return pages if pages and not any(c in pages for c in "-–—‐‑") else None
 
 
 def check_fields(cited: CitedFields, record: dict[str, Any] | RegisteredWork,
-                 text: str | None = None) -> list[Finding]:
+                 text: str | None = None, guess: CitedFields | None = None) -> list[Finding]:
     """Field findings; one doi-mismatch instead of the pile when title and authors both disagree.
 
     `text` is the reference as written when its fields were parsed from free text; without it
-    the fields are taken as the reference gives them (structured sources).
+    the fields are taken as the reference gives them (structured sources). `guess` is the
+    parser's best reading of every field of that text, confident or not (Reference.query).
     """
     work = as_work(record)
     if text is None:
         return _check_structured(cited, work)
-    return _check_text(cited, work, ReferenceText(text))
+    return _check_text(cited, work, ReferenceText(text), guess)
+
+
+_NUMERIC = ("volume", "issue", "pages", "year")
+
+
+def _numbers_read(cited: CitedFields, guess: CitedFields | None, work: RegisteredWork
+                  ) -> CitedFields:
+    """The cited numbers: the confident ones, and where the parser was unsure, its best reading.
+    A number is only ever reported when the registered value is nowhere in the text: the style
+    did not print it right, so the number the parser reads there, sure or not, is what the
+    reference gives instead, unless it is another field's registered value (see _misplaced)."""
+    if guess is None:
+        return cited
+    # A number of the registered title or journal ("Article Nov 16, 2006 11:51") is theirs,
+    # however the parser, unsure, labelled it.
+    theirs = title_numbers(work)
+    read = replace(cited)
+    for name in _NUMERIC:
+        value = getattr(guess, name)
+        if getattr(read, name) is None and value is not None and \
+                simple_token(str(value)) not in theirs:
+            setattr(read, name, value)
+    return read
 
 
 def _check_structured(cited: CitedFields, work: RegisteredWork) -> list[Finding]:
@@ -133,7 +186,8 @@ def _check_structured(cited: CitedFields, work: RegisteredWork) -> list[Finding]
     return findings
 
 
-def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText) -> list[Finding]:
+def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
+                guess: CitedFields | None = None) -> list[Finding]:
     if text.word_count < _MIN_TEXT_WORDS:
         return []
     title_found = text.has_title(work)
@@ -158,26 +212,86 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText) -
         problem = authors_problem(cited.authors[:1], work.families)
         if problem:
             findings.append(_author_mismatch(cited, work, problem))
-    if cited.year is not None and work.years and cited.year not in work.years and \
-            not text.has_year(work.years) and not _misplaced(str(cited.year), "year", cited, work):
-        findings.append(_year_mismatch(cited.year, work))
     if cited.container and work.containers and not containers_agree(cited.container, work) \
             and not text.has_container(work) and not abbreviation_in_text(text, work):
         findings.append(_container_mismatch(cited.container, work))
+    # Numbers in the title and journal as parsed are theirs, not a volume or a page.
+    names = tuple(name for name in (cited.title, cited.container) if name)
+    findings.extend(_numbers_text(_numbers_read(cited, guess, work), work, text, cited, names))
+    return findings
+
+
+def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
+                  confident: CitedFields, names: tuple[str, ...]) -> list[Finding]:
+    """Year, volume, issue and pages: reported only when the registered value is not in the
+    text, and the cited value is no other field's registered value."""
+    findings: list[Finding] = []
+    if cited.year is not None and work.years and cited.year not in work.years and \
+            not text.has_year(work.years, _years_taken(cited, work, text)) and \
+            not _misplaced(str(cited.year), "year", cited, work):
+        findings.append(_year_mismatch(cited.year, work))
     single = (_single_page(cited.pages), work.page or work.article_number)
-    others = {"volume": [(cited.issue, work.issue), single],
-              "issue": [(cited.volume, work.volume), single]}
+    year = (str(cited.year) if cited.year else None,
+            str(cited.year) if cited.year in work.years else None)
+    others = {"volume": [(cited.issue, work.issue), single, year],
+              "issue": [(cited.volume, work.volume), single, year]}
     for field in ("volume", "issue"):
         value = getattr(cited, field)
         registered = getattr(work, field)
-        if value and registered and not numbers_agree(value, registered) and \
-                not _misplaced(value, field, cited, work) and \
-                not text.has_number(registered, _number_taken(registered, others[field])):
+        # A cited "number" without a digit ("º" of "n.º") is a word the parser misread. A
+        # volume the parser is sure of stands where the volume goes even when it is the
+        # registered issue ("2020;12:1707-15" for volume 11, issue 12): styles omit issues, not
+        # volumes; an issue that is the registered volume is the volume misread.
+        if value and registered and any(ch.isdigit() for ch in value) and \
+                not numbers_agree(value, registered) and \
+                ((field == "volume" and value == confident.volume) or
+                 not _misplaced(value, field, cited, work)) and \
+                not text.has_number(registered, _number_taken(registered, others[field])
+                                    + text.occurrences_in_located(registered, work)):
             findings.append(_number_mismatch(field, value, registered))
     if cited.pages and work.pages and not pages_agree(cited.pages, work.pages) and \
-            not text.has_pages(work.pages):
+            not text.has_pages(work.pages, _page_taken(cited, work)):
         findings.append(_pages_mismatch(cited.pages, work))
+    if not findings:
+        findings.extend(_lone_number(cited, work, text, others, names))
     return findings
+
+
+def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
+                 others: dict[str, list[tuple[str | None, str | None]]], names: tuple[str, ...]
+                 ) -> list[Finding]:
+    """The text gives every registered number but one, and one number no registered value
+    accounts for: that number is what it cites for the missing one, wherever the style put it
+    and whatever the parser made of it ("(2023) 187 Coastal Engineering 104399" for volume 186)."""
+    absent: list[str] = []
+    if work.years and not text.has_year(work.years, _years_taken(cited, work, text)):
+        absent.append("year")
+    for field in ("volume", "issue"):
+        registered = getattr(work, field)
+        if registered and not text.has_number(
+                registered, _number_taken(registered, others[field])
+                + text.occurrences_in_located(registered, work)):
+            absent.append(field)
+    if work.pages and not text.has_pages(work.pages, _page_taken(cited, work)):
+        absent.append("pages")
+    if not absent or "year" in absent:
+        return []
+    singles, ranges = unexplained_numbers(text, work, names)
+    if set(absent) == {"pages", "issue"} and len(ranges) == 1 and not singles:
+        # A range is a page range: a style that omits the issue ("70, 1900–1915 (2024)").
+        return [_pages_mismatch(ranges[0], work)]
+    if len(absent) != 1:
+        return []
+    field = absent[0]
+    if field == "pages":
+        lone = ranges if ranges else singles
+        if len(lone) + len(ranges and singles) != 1:
+            return []
+        return [_pages_mismatch(lone[0], work)]
+    registered = getattr(work, field)
+    if len(singles) != 1 or ranges or not registered.isdecimal():
+        return []
+    return [_number_mismatch(field, singles[0], registered)]
 
 
 # -- the findings ---------------------------------------------------------------------------

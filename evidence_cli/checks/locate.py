@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.checks.compare import STOP_WORDS, is_abbreviation, page_range
+from evidence_cli.checks.compare import STOP_WORDS, first_page, is_abbreviation, page_range
 from evidence_cli.checks.normalize import normalize_dashes, plain, simple_token, title_key
 from evidence_cli.checks.work import RegisteredWork
 
@@ -23,11 +23,14 @@ from evidence_cli.checks.work import RegisteredWork
 # lines up with some stretch of the reference.
 TITLE_IN_TEXT = 90.0
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
-_LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)])\s+")
+# "[1]", "(1)", "1.", "1)", and the bare "1 Davis MC." of some numbered styles.
+_LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)]|\d{1,3}(?=\s+[^\W\d_a-z]))\s+")
+_GLUED_YEAR = re.compile(r"(?<![\w])(\d{4})(?=[A-Z][a-z])")  # "2021Tradução": the year, a word
 _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re.I)
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
-_NUMBER = re.compile(r"(?<![\w])([A-Za-z]{0,3}\d+[A-Za-z]?)(?:\s*[-–—‐‑]+\s*([A-Za-z]{0,3}\d+"
-                     r"[A-Za-z]?))?(?![\w])")
+# Not a piece of a decimal ("604.4").
+_NUMBER = re.compile(r"(?<![\w])(?<!\d\.)([A-Za-z]{0,3}\d+[A-Za-z]?)(?:\s*[-–—‐‑]+\s*"
+                     r"([A-Za-z]{0,3}\d+[A-Za-z]?))?(?![\w])(?!\.\d)")
 
 
 def _without_identifiers(text: str) -> str:
@@ -58,7 +61,8 @@ class ReferenceText:
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
-        self.text = " ".join(_without_identifiers(raw).split())
+        text = _GLUED_YEAR.sub(r"\1 ", _without_identifiers(raw))
+        self.text = " ".join(text.split())
 
     @cached_property
     def plain(self) -> str:
@@ -136,6 +140,9 @@ class ReferenceText:
             key = plain(name)
             if len(key) >= 3 and f" {key} " in padded:
                 return True
+            # A short form written without its dots and spaces ("intjoursciresmana").
+            if " " in key and len(key) >= 8 and key.replace(" ", "") in self.words:
+                return True
         return False
 
     def has_number(self, value: str, taken: int = 0) -> bool:
@@ -144,15 +151,37 @@ class ReferenceText:
         key = simple_token(value)
         if not key:
             return False
+        words = plain(value).split()
+        if len(words) > 1 or not value.strip().isdecimal():
+            # "15_suppl", "1/2", "4-6", "Suppl 2": the value's own words, in order.
+            return f" {' '.join(words)} " in f" {self.plain} "
         return self.singles.get(key, 0) > taken
 
-    def has_year(self, years: frozenset[int]) -> bool:
-        return any(self.singles.get(str(year), 0) > 0 for year in years)
+    def has_year(self, years: frozenset[int], taken: dict[int, int] | None = None) -> bool:
+        """A registered year stands in the text more often than the `taken` times other values
+        claim that number (a volume "2013" of 2013, a conference "AFRICON 2009")."""
+        taken = taken or {}
+        return any(self.singles.get(str(year), 0) > taken.get(year, 0) for year in years)
 
-    def has_pages(self, registered: tuple[str, ...]) -> bool:
+    def occurrences_in_located(self, number: str, work: RegisteredWork) -> int:
+        """How many times `number` stands in the registered title and container names that are
+        in the text: those occurrences are theirs, not the field's."""
+        count = 0
+        padded = f" {self.plain} "
+        for name in work.containers:
+            key = plain(name)
+            if len(key) >= 3 and f" {key} " in padded and number in key.split():
+                count += 1
+                break
+        if any(number in plain(title).split() for title in work.titles) and self.has_title(work):
+            count += 1
+        return count
+
+    def has_pages(self, registered: tuple[str, ...], taken: int = 0) -> bool:
         """The registered page range (its elided forms too) or article number is in the text; a
         range in the text must agree at both ends, a lone first page is enough when the
-        reference prints only that."""
+        reference prints only that, and stands alone more often than the `taken` times the
+        volume or issue claim that number ("91: 94–105" for volume 91, pages 91–102)."""
         for value in registered:
             expected = page_range(value)
             if expected is None:
@@ -160,15 +189,89 @@ class ReferenceText:
                     simple_token(normalize_dashes(t.first)) for t in self.numbers
                 }:
                     return True
+                # Pages no range reads ("604.4-604"): as written, between non-digits.
+                written = re.escape(normalize_dashes(value))
+                if re.search(rf"(?<![\w.]){written}(?![\w]|\.\d)", normalize_dashes(self.text)):
+                    return True
                 continue
             first, last = expected
+            lone = 0
             for token in self.numbers:
                 found = page_range(f"{token.first}-{token.last}" if token.last else token.first)
                 if found is None or found[0].lstrip("0") != first.lstrip("0"):
                     continue
-                if not token.is_range or last is None or found[1] == last:
+                if not token.is_range:
+                    lone += 1
+                    if lone > taken:
+                        return True
+                    continue
+                if last is None or found[1] == last:
                     return True
+                if token.last and token.last.isdecimal() and len(token.last) < len(last) and \
+                        last.endswith(token.last):
+                    return True  # elided further than the styles' rules ("5–9" for 5–19)
         return False
+
+
+# Beside a number, these say it is no volume, issue or page: a day of a month ("7 mar."), a
+# count of pages ("210 pp."), a price, an ISBN, an edition or a part.
+_NOT_A_LOCATOR_AFTER = re.compile(r"\s*(?:pp?\b|pages\b|s\.|ed\b|edn\b|th\b|st\b|nd\b|rd\b|%)",
+                                  re.I)
+_NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|isbn|issn|part|pt|ed|edn)\W{0,2}$", re.I)
+
+
+_MONTHS_MORE = frozenset({"fev", "abr", "maio", "ago", "set", "out", "dez", "ene", "dic"})
+
+
+def _month_beside(text: str, start: int, end: int) -> bool:
+    from evidence_cli.sources.refparser.features import MONTHS
+
+    # Only a month written right beside it: "7 mar.", "June 23"; not "2 (January 2008)".
+    before = re.findall(r"([^\W\d_]+)\.?\s*$", text[max(0, start - 12):start])
+    after = re.findall(r"^\s*([^\W\d_]+)", text[end:end + 12])
+    months = MONTHS | _MONTHS_MORE
+    return bool((before and before[-1].lower() in months) or
+                (after and after[0].lower() in months))
+
+
+def title_numbers(work: RegisteredWork, names: tuple[str, ...] = ()) -> set[str]:
+    """The numbers in the registered titles and container names (and in `names`)."""
+    words = (word for name in (*work.titles, *work.subtitles, *work.short_titles,
+                               *work.containers, *names) for word in plain(name).split())
+    return {simple_token(word) for word in words if word[:1].isdigit()}
+
+
+def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[str, ...] = ()
+                        ) -> tuple[list[str], list[str]]:
+    """(single numbers, page ranges) of the text that no registered value accounts for: not the
+    year, volume, issue, pages or article number, not a number of the registered titles and
+    container names or of the other `names` (the title as parsed), not a day, a page count or
+    a price. Where the text gives every registered number but one, a lone unexplained number is
+    what it cites instead."""
+    explained = {simple_token(v) for v in (work.volume, work.issue, work.article_number) if v}
+    explained |= {str(year) for year in work.years}
+    for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
+        explained.update(simple_token(piece) for piece in re.findall(r"[^\W_]+", value))
+    first_pages = {simple_token(first_page(value)) for value in work.pages}
+    first_pages |= title_numbers(work, names)
+    explained |= title_numbers(work, names)
+    singles: list[str] = []
+    ranges: list[str] = []
+    for match in _NUMBER.finditer(text.text):
+        first, last = match.group(1), match.group(2)
+        if _month_beside(text.text, match.start(), match.end()) or \
+                _NOT_A_LOCATOR_AFTER.match(text.text, match.end()) or \
+                _NOT_A_LOCATOR_BEFORE.search(text.text[max(0, match.start() - 6):match.start()]):
+            continue
+        if last is None:
+            if simple_token(first) not in explained and first.isdecimal():
+                singles.append(first)
+        elif simple_token(first) not in first_pages and \
+                plain(f"{first} {last}") != plain(work.issue or ""):
+            # A range is explained by a registered first page or by an issue "1-2", not by a
+            # number that happens to be a last page ("4–7" for pages 1–4).
+            ranges.append(f"{first}-{last}")
+    return singles, ranges
 
 
 def abbreviation_in_text(text: ReferenceText, work: RegisteredWork) -> bool:

@@ -27,6 +27,7 @@ from evidence_cli.checks.compare import (
     is_abbreviation,
     names_agree,
     numbers_agree,
+    page_range,
     title_cap,
     title_forms,
     title_similarity,
@@ -145,6 +146,28 @@ def _numbers_score(cited: CitedFields, work: RegisteredWork) -> float | None:
     return sum(checks) / len(checks)
 
 
+def _located_scores(scores: dict[str, float | None], raw: str, work: RegisteredWork) -> None:
+    """A field the parser was not sure enough to give is still evidence when the candidate's
+    registered value is in the text (checks/locate.py, the rules the field checks use): its
+    authorship leading the reference, its year, its journal, its page range. Only an unknown
+    becomes an agreement; nothing the parser read is overruled, and the title must already
+    pass on its own."""
+    from evidence_cli.checks.locate import ReferenceText, abbreviation_in_text
+
+    text = ReferenceText(raw)
+    if scores["author"] is None and text.has_authors(work):
+        scores["author"] = 1.0
+    if scores["year"] is None and work.years and text.has_year(work.years):
+        scores["year"] = 1.0
+    if scores["container"] is None and work.containers and (
+            text.has_container(work) or abbreviation_in_text(text, work)):
+        scores["container"] = 1.0
+    # The page range names one paper of an issue; a volume alone is shared by hundreds.
+    pages = page_range(work.page) if work.page else None
+    if scores["numbers"] is None and pages and pages[1] and text.has_pages((work.page or "",)):
+        scores["numbers"] = 1.0
+
+
 def candidate_confidence(cited: CitedFields, raw: str, message: dict[str, Any] | RegisteredWork
                          ) -> float:
     """0..1: how sure we are that the reference cites this Crossref record."""
@@ -172,6 +195,7 @@ def candidate_confidence(cited: CitedFields, raw: str, message: dict[str, Any] |
         "container": _container_score(cited, raw, work),
         "numbers": _numbers_score(cited, work),
     }
+    _located_scores(scores, raw, work)
     total = sum(
         weight * (_UNKNOWN if scores[name] is None else float(scores[name] or 0.0))
         for name, weight in _WEIGHTS.items()

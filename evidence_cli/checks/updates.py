@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_cli.checks.normalize import has_retraction_prefix
+from evidence_cli.checks.records import first_text
 from evidence_cli.codes import CODES
 from evidence_cli.models import Finding
-from evidence_cli.records import first_text
 
 RETRACTION_TYPES = {"retraction", "partial_retraction", "withdrawal", "removal"}
 CONCERN_TYPES = {"expression_of_concern"}

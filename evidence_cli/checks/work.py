@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from evidence_cli.models import CitedFields
-from evidence_cli.records import (
+from evidence_cli.checks.records import (
     family_names,
     first_text,
     full_title,
@@ -14,6 +13,7 @@ from evidence_cli.records import (
     registered_years,
     year_of,
 )
+from evidence_cli.models import CitedFields
 
 
 def _texts(value: Any) -> tuple[str, ...]:

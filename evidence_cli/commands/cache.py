@@ -17,8 +17,8 @@ cache_app = typer.Typer(help="Inspect or clear the cache of Crossref and link an
 
 
 def _cache(cache_dir: Path | None, *, read_only: bool = False) -> Cache:
-    from evidence_cli.config import resolve_settings
     from evidence_cli.services.cache import Cache
+    from evidence_cli.settings import resolve_settings
 
     settings = resolve_settings({"cache_dir": cache_dir})
     return Cache(settings.cache_dir, read_only=read_only)

@@ -6,25 +6,18 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from evidence_cli.commands import common
 from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNVERIFIABLE, UsageError
+from evidence_cli.formats import FormatName
+
+if TYPE_CHECKING:
+    from evidence_cli.formats.report import Report
 
 FAIL_RANK = {"error": 3, "warning": 2, "never": 99}
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
-    junit = "junit"
-    github = "github"
-    markdown = "markdown"
-    csv = "csv"
-    html = "html"
 
 
 class FailOn(StrEnum):
@@ -33,7 +26,7 @@ class FailOn(StrEnum):
     never = "never"
 
 
-def exit_code_for(report: dict[str, Any], fail_on: str) -> int:
+def exit_code_for(report: Report, fail_on: str) -> int:
     """1 for findings at or above --fail-on, else 4 if anything was unverifiable, else 0."""
     from evidence_cli.models import UNVERIFIABLE_CODES, Severity
 
@@ -49,12 +42,13 @@ def exit_code_for(report: dict[str, Any], fail_on: str) -> int:
     return EXIT_UNVERIFIABLE if unverifiable else EXIT_OK
 
 
+@common.service_options()
 def check(
     paths: list[str] = typer.Argument(
         ..., help="Bibliography files or folders (.bib .ris .json .md .html .docx .txt); "
         "- reads standard input."
     ),
-    output_format: OutputFormat | None = typer.Option(
+    output_format: FormatName | None = typer.Option(
         None, "--format", "-f", help="Report format (default: table, or from --output's suffix)."
     ),
     output: Path | None = typer.Option(
@@ -63,15 +57,7 @@ def check(
     fail_on: FailOn | None = typer.Option(
         None, "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
     ),
-    crossref_url: str | None = common.CROSSREF_URL,
-    mailto: str | None = common.MAILTO,
-    ncbi_url: str | None = common.NCBI_URL,
-    ncbi_api_key: str | None = common.NCBI_API_KEY,
-    datacite_url: str | None = common.DATACITE_URL,
-    cache_dir: Path | None = common.CACHE_DIR,
-    offline: bool | None = common.OFFLINE,
-    refresh: bool | None = common.REFRESH,
-    timeout: float | None = common.TIMEOUT,
+    services: common.ServiceOptions = common.NOT_GIVEN,
     no_pubmed_search: bool = typer.Option(
         False, "--no-pubmed-search",
         help="Do not search PubMed for references Crossref's search could not match.",
@@ -101,8 +87,8 @@ def check(
 ) -> int:
     """Check references: DOI exists, cited fields match the registered record, not retracted."""
     from evidence_cli.audit import AuditStats, audit_references, build_report, planned_lookups
-    from evidence_cli.config import resolve_settings
-    from evidence_cli.formats import format_for_output, renderer
+    from evidence_cli.formats import FormatOptions, build, format_for_output
+    from evidence_cli.settings import resolve_settings
     from evidence_cli.sources import read_all
 
     if no_urls and urls_only:
@@ -110,19 +96,17 @@ def check(
     for pattern in exclude:
         _check_regex(pattern)
     settings = resolve_settings({
-        "crossref_url": crossref_url, "mailto": mailto, "cache_dir": cache_dir,
-        "offline": offline, "refresh": refresh, "timeout": timeout, "snapshot": snapshot,
+        **services.given(), "snapshot": snapshot,
         "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
         "exclude_paths": exclude_path or None,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
-        "ncbi_url": ncbi_url, "ncbi_api_key": ncbi_api_key, "datacite_url": datacite_url,
         "pubmed_search": False if no_pubmed_search else None,
     })
     for pattern in settings.url_excludes:
         _check_regex(pattern)
     if output_format is not None:
-        chosen = output_format.value
+        chosen = output_format
     elif output is not None:
         implied = format_for_output(output)
         if implied is None:
@@ -133,7 +117,12 @@ def check(
                              f"no report format; use one of {known}, or say which with --format")
         chosen = implied
     else:
-        chosen = "table"
+        chosen = FormatName.table
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    report_format = build(chosen, FormatOptions(
+        color=output is None and sys.stdout.isatty(),
+        step_summary=Path(summary_file) if summary_file else None,
+    ))
 
     snapshot_info = None
     if settings.snapshot is not None:
@@ -145,23 +134,15 @@ def check(
     if not quiet and inputs.skipped:
         _print_skipped(inputs.skipped, verbose)
     stats = AuditStats()
-    from evidence_cli.progress import make_progress, progress_enabled
+    from evidence_cli.output import make_progress, progress_enabled
 
     show_progress = progress_enabled(quiet)
     with make_progress(planned_lookups(references, settings), show_progress) as advance:
         results = audit_references(references, settings, on_progress=lambda n: advance(n),
                                    stats=stats)
-    report = build_report(results, snapshot=snapshot_info)
-    from evidence_cli.formats import neutral
-
-    if chosen == "table":
-        from evidence_cli.formats.table import render as render_table
-
-        # The table shows reference text inert already; its colours are its own escapes.
-        text = neutral(render_table(report, color=output is None and sys.stdout.isatty()),
-                       controls=False)
-    else:
-        text = neutral(renderer(chosen)(report), commands=chosen == "github")
+    # build_report writes the schema Report describes (its parts are built as plain dicts).
+    report = cast("Report", build_report(results, snapshot=snapshot_info))
+    text = report_format.format(report)
     if output is not None:
         from evidence_cli.atomic import write_atomic
         from evidence_cli.errors import InputError
@@ -176,12 +157,9 @@ def check(
 
         write_trusted(sys.stdout, text)
         sys.stdout.flush()
-    if chosen == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
-        from evidence_cli.formats.github import write_step_summary
-
-        write_step_summary(report, os.environ["GITHUB_STEP_SUMMARY"])
+    report_format.after_write(report)
     if not quiet:
-        from evidence_cli.progress import summary_line
+        from evidence_cli.formats.text import summary_line
 
         sys.stderr.write(summary_line(report["summary"]) + "\n")
         if verbose:

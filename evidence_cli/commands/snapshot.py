@@ -42,7 +42,7 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Read the data file into works, references, retractions and a search index."""
-    from evidence_cli.progress import make_progress, progress_enabled
+    from evidence_cli.output import make_progress, progress_enabled
     from evidence_cli.snapshot.build import build as run_build
     from evidence_cli.snapshot.build import input_bytes
 
@@ -61,23 +61,20 @@ def build(
 
 
 @snapshot_app.command("update")
+@common.service_options("crossref_url", "mailto", "cache_dir", "timeout")
 def update(
     folder: Path = typer.Argument(..., help="The snapshot folder."),
     since: str | None = typer.Option(None, "--since", help="Fetch works changed since this "
                                      "day [default: the snapshot's date]."),
-    crossref_url: str | None = common.CROSSREF_URL,
-    mailto: str | None = common.MAILTO,
-    cache_dir: Path | None = common.CACHE_DIR,
-    timeout: float | None = common.TIMEOUT,
+    services: common.ServiceOptions = common.NOT_GIVEN,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
     """Add the works changed since the snapshot's date, through the API (from-update-date)."""
-    from evidence_cli.config import resolve_settings
+    from evidence_cli.settings import resolve_settings
     from evidence_cli.snapshot.update import update as run_update
 
     _check_date(since)
-    settings = resolve_settings({"crossref_url": crossref_url, "mailto": mailto,
-                                 "cache_dir": cache_dir, "timeout": timeout})
+    settings = resolve_settings(services.given())
     manifest = run_update(folder, settings, since=since)
     if not quiet:
         last = manifest["last_update"]

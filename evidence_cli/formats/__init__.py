@@ -1,102 +1,72 @@
-"""Report formats: each module renders the JSON report dict (schema evidence-cli/check/v1)."""
+"""Report formats: each module renders the report (formats/report.py) for one kind of reader.
+
+Only the chosen format's module is imported (`build`), which keeps start-up fast. Importing a
+format module sets the package attribute of its name (`formats.json`, `formats.html`,
+`formats.csv`): this module imports none of the standard modules those names would shadow.
+"""
 
 from __future__ import annotations
 
 import importlib
-import re
-from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
-# Format name -> module defining `render(report: dict) -> str`. Imported lazily: only the chosen
-# format's dependencies are loaded, which keeps start-up fast.
-FORMAT_MODULES: dict[str, str] = {
-    "table": "evidence_cli.formats.table",
-    "json": "evidence_cli.formats.json_format",
-    "sarif": "evidence_cli.formats.sarif",
-    "junit": "evidence_cli.formats.junit",
-    "github": "evidence_cli.formats.github",
-    "markdown": "evidence_cli.formats.markdown",
-    "csv": "evidence_cli.formats.csv_format",
-    "html": "evidence_cli.formats.html_format",
+from evidence_cli.formats.escaping import inert, json_safe, neutral, spreadsheet_safe
+from evidence_cli.formats.interface import Format, FormatOptions, ReportFormat
+
+__all__ = ["Format", "FormatName", "FormatOptions", "ReportFormat", "build", "count",
+           "format_for_output", "inert", "json_safe", "neutral", "spreadsheet_safe"]
+
+
+class FormatName(StrEnum):
+    """The report formats `evidence check --format` offers."""
+
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+    csv = "csv"
+    html = "html"
+
+
+# Format name -> "module:class" of its ReportFormat.
+FORMAT_CLASSES: dict[FormatName, str] = {
+    FormatName.table: "evidence_cli.formats.terminal:TerminalFormat",
+    FormatName.json: "evidence_cli.formats.json:JsonFormat",
+    FormatName.sarif: "evidence_cli.formats.sarif:SarifFormat",
+    FormatName.junit: "evidence_cli.formats.junit:JunitFormat",
+    FormatName.github: "evidence_cli.formats.github:GithubFormat",
+    FormatName.markdown: "evidence_cli.formats.markdown:MarkdownFormat",
+    FormatName.csv: "evidence_cli.formats.csv:CsvFormat",
+    FormatName.html: "evidence_cli.formats.html:HtmlFormat",
 }
 
-SUFFIX_FORMATS: dict[str, str] = {
-    ".json": "json",
-    ".sarif": "sarif",
-    ".xml": "junit",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".csv": "csv",
-    ".html": "html",
-    ".htm": "html",
+SUFFIX_FORMATS: dict[str, FormatName] = {
+    ".json": FormatName.json,
+    ".sarif": FormatName.sarif,
+    ".xml": FormatName.junit,
+    ".md": FormatName.markdown,
+    ".markdown": FormatName.markdown,
+    ".csv": FormatName.csv,
+    ".html": FormatName.html,
+    ".htm": FormatName.html,
 }
 
 
-# Control characters (ESC, CSI, BEL...) in reference text must never reach a terminal raw: an
-# escape sequence in a bibliography could rewrite the screen, the title bar or the clipboard.
-# Bidi overrides and isolates (U+202A-202E, U+2066-2069, and the marks) reorder what is shown,
-# so a line can read differently from what it is ("Trojan Source"): shown as escapes too.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
-# For neutral(): C0 controls (but tab and line ends) as \x1b, which JSON never holds raw; DEL,
-# C1 and bidi as \u009b, which means the same inside a JSON string and reads plainly elsewhere.
-_NEUTRAL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]|\\r(?!\\n)")
-# GitHub Actions runs any log line that starts with "::" (after spaces) as a workflow command.
-_COMMAND_LINE = re.compile(r"^([ \t]*)::", re.M)
-# JSON escapes C0 controls itself; DEL and the C1 block (0x9b is the 8-bit CSI) it writes raw.
-_C1_AS_JSON = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+def build(name: str, options: FormatOptions | None = None) -> Format:
+    """The named format, built with what it takes from the run's options."""
+    module, _, cls = FORMAT_CLASSES[FormatName(name)].partition(":")
+    format_class: type[ReportFormat] = getattr(importlib.import_module(module), cls)
+    return format_class.from_options(options or FormatOptions())
 
 
-def inert(text: str, keep: str = "") -> str:
-    """Visible stand-ins for control characters (ESC shows as "\\x1b"), but those in `keep`."""
-    def shown(match: re.Match[str]) -> str:
-        char = match.group(0)
-        if char in keep:
-            return char
-        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-
-    return _CONTROL.sub(shown, text)
-
-
-def _neutral_char(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}"
-
-
-def neutral(text: str, *, controls: bool = True, commands: bool = False) -> str:
-    """The one pass every human-facing output goes through before it is written.
-
-    Terminal controls (ESC, OSC, BEL, C1 such as U+009B, a CR that is not a line end) and bidi
-    overrides become visible escapes; a line starting with "::" gets a backslash in front, so a
-    CI runner never executes it as a workflow command — unless `commands` says the text is
-    ours (the github format, whose values are already escaped). `controls=False` leaves the
-    control characters (the table's own colours) and guards only the lines. JSON stays valid:
-    the C0 controls JSON could not hold raw never occur in it, the rest become \\u escapes.
-    """
-    if controls:
-        text = _NEUTRAL.sub(_neutral_char, text)
-    if not commands:
-        text = _COMMAND_LINE.sub(r"\1\\::", text)
-    return text
-
-
-def json_safe(encoded: str) -> str:
-    """Encoded JSON with DEL and C1 controls as \\u escapes (the same data, inert on a terminal)."""
-    return encoded.translate(_C1_AS_JSON)
+def format_for_output(path: Path) -> FormatName | None:
+    """The format an output file's suffix implies, or None when the suffix says nothing."""
+    return SUFFIX_FORMATS.get(path.suffix.lower())
 
 
 def count(number: int, singular: str, plural: str | None = None) -> str:
     """"1 entry", "2 entries": a number with its noun in the right form."""
     return f"{number} {singular if number == 1 else (plural or singular + 's')}"
-
-
-def renderer(name: str) -> Callable[[dict[str, Any]], str]:
-    module = importlib.import_module(FORMAT_MODULES[name])
-    render: Callable[[dict[str, Any]], str] = module.render
-    return render
-
-
-def format_for_output(path: Path) -> str | None:
-    """The format an output file's suffix implies, or None when the suffix says nothing."""
-    return SUFFIX_FORMATS.get(path.suffix.lower())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
 
+from evidence_cli.formats.interface import ReportFormat
+from evidence_cli.formats.report import FindingEntry, ReferenceEntry, Report
+from evidence_cli.formats.text import finding_text, summary_line
 from evidence_cli.models import UNVERIFIABLE_CODES
-from evidence_cli.progress import finding_text, summary_line
 
 # Characters XML 1.0 forbids outright (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree would write them and produce a file no parser accepts, so they are replaced.
@@ -18,13 +19,13 @@ def _clean(text: object) -> str:
     return _INVALID_XML.sub("\ufffd", str(text))
 
 
-def _lines(findings: list[dict[str, Any]]) -> str:
+def _lines(findings: list[FindingEntry]) -> str:
     return "\n".join(
         f"[{f.get('severity')}] {f.get('code')}: {finding_text(f)}" for f in findings
     )
 
 
-def _testcase(reference: dict[str, Any]) -> ET.Element:
+def _testcase(reference: ReferenceEntry) -> ET.Element:
     source = reference.get("source") or {}
     path = str(source.get("path") or "<stdin>")
     line = source.get("line")
@@ -60,25 +61,28 @@ def _testcase(reference: dict[str, Any]) -> ET.Element:
     return case
 
 
-def render(report: dict[str, Any]) -> str:
-    references = list(report.get("references") or [])
-    summary = report.get("summary") or {}
-    failures = sum(1 for r in references if r.get("status") == "error")
-    skipped = sum(1 for r in references if r.get("status") == "unverifiable")
-    counts = {"tests": str(len(references)), "failures": str(failures), "errors": "0",
-              "skipped": str(skipped)}
-    root = ET.Element("testsuites", {"name": "evidence-cli", **counts})
-    suite = ET.SubElement(root, "testsuite", {"name": "evidence check", **counts})
-    tool = report.get("tool") or {}
-    properties = ET.SubElement(suite, "properties")
-    for name, value in (("tool", tool.get("name")), ("version", tool.get("version")),
-                        ("schema", report.get("schema"))):
-        if value:
-            ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
-    for reference in references:
-        suite.append(_testcase(reference))
-    if summary:
-        ET.SubElement(suite, "system-out").text = summary_line(summary)
-    ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+class JunitFormat(ReportFormat):
+    """One test case per reference: errors fail, unverifiable ones are skipped."""
+
+    def render(self, report: Report) -> str:
+        references = list(report.get("references") or [])
+        summary = report.get("summary") or {}
+        failures = sum(1 for r in references if r.get("status") == "error")
+        skipped = sum(1 for r in references if r.get("status") == "unverifiable")
+        counts = {"tests": str(len(references)), "failures": str(failures), "errors": "0",
+                  "skipped": str(skipped)}
+        root = ET.Element("testsuites", {"name": "evidence-cli", **counts})
+        suite = ET.SubElement(root, "testsuite", {"name": "evidence check", **counts})
+        tool = report.get("tool") or {}
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (("tool", tool.get("name")), ("version", tool.get("version")),
+                            ("schema", report.get("schema"))):
+            if value:
+                ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+        for reference in references:
+            suite.append(_testcase(reference))
+        if summary:
+            ET.SubElement(suite, "system-out").text = summary_line(summary)
+        ET.indent(root)
+        body = ET.tostring(root, encoding="unicode")
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

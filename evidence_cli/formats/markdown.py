@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
 
-from evidence_cli.formats import inert
-from evidence_cli.progress import finding_text, summary_line
+from evidence_cli.formats.escaping import inert
+from evidence_cli.formats.interface import ReportFormat
+from evidence_cli.formats.report import FindingEntry, ReferenceEntry, Report
+from evidence_cli.formats.text import (
+    SUMMARY_STATUSES,
+    WORST_FIRST_RANK,
+    finding_text,
+    summary_line,
+)
 
-# Worst first: a reader of a pull-request summary wants the problems at the top.
-_STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
-_STATUS_MARK = {
-    "ok": "✅ ok",
-    "info": "ℹ️ info",
-    "warning": "⚠️ warning",
-    "error": "❌ error",
-    "unverifiable": "❓ unverifiable",
-}
+_MARKS = ("✅", "ℹ️", "⚠️", "❌", "❓")  # ok, info, warning, error, unverifiable
+_STATUS_MARK = {status: f"{mark} {status}"
+                for status, mark in zip(SUMMARY_STATUSES, _MARKS, strict=True)}
 # Inline Markdown syntax: emphasis, code, links, images, strike-through, table cells, math ($)
 # and @mentions on GitHub. Block syntax (#, >, lists) cannot start inside a
 # table cell, so '.', '-' and '#' stay unescaped and DOIs stay readable in the source.
@@ -39,11 +40,11 @@ def escape(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _finding_cell(finding: dict[str, Any]) -> str:
+def _finding_cell(finding: FindingEntry) -> str:
     return f"**{escape(finding.get('code', ''))}** {escape(finding_text(finding))}"
 
 
-def _reference(reference: dict[str, Any]) -> str:
+def _reference(reference: ReferenceEntry) -> str:
     """The citation key, then the cited title (or the text as written), shortened for a table."""
     cited = reference.get("cited") or {}
     text = _WHITESPACE_RUN.sub(" ", str(cited.get("title") or reference.get("raw") or "")).strip()
@@ -53,23 +54,24 @@ def _reference(reference: dict[str, Any]) -> str:
     return f"{ref_id} {escape(text)}" if text else ref_id
 
 
-def _location(reference: dict[str, Any]) -> str:
+def _location(reference: ReferenceEntry) -> str:
     source = reference.get("source") or {}
     line = source.get("line")
     where = str(source.get("path") or "<stdin>") + (f":{line}" if line is not None else "")
     return escape(where)
 
 
-def table(report: dict[str, Any], max_bytes: int | None = None) -> str:
+def table(report: Report, max_bytes: int | None = None) -> str:
     """The references table, worst first; rows past `max_bytes` (UTF-8) are left out, with a note.
 
     The note matters where space is capped (GitHub's job summary takes at most 1 MiB): the
     reader learns that rows are missing and where to find them, and the worst rows stay.
     """
     rows = ["| Status | Reference | Location | DOI | Findings |", "| --- | --- | --- | --- | --- |"]
+    # Worst first: a reader of a pull-request summary wants the problems at the top.
     references = sorted(
         report.get("references") or [],
-        key=lambda r: _STATUS_RANK.get(str(r.get("status")), len(_STATUS_RANK)),
+        key=lambda r: WORST_FIRST_RANK.get(str(r.get("status")), len(WORST_FIRST_RANK)),
     )
     used = sum(_size(row) for row in rows)
     for index, reference in enumerate(references):
@@ -89,7 +91,7 @@ def _size(row: str) -> int:
     return len(row.encode("utf-8")) + 1  # and its line break
 
 
-def _row(reference: dict[str, Any]) -> str:
+def _row(reference: ReferenceEntry) -> str:
     status = str(reference.get("status"))
     findings = reference.get("findings") or []
     doi = reference.get("doi")
@@ -103,18 +105,23 @@ def _row(reference: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def render(
-    report: dict[str, Any], title: str = "Reference check", max_bytes: int | None = None
-) -> str:
-    summary = report.get("summary") or {}
-    parts = [f"## {title}", "", f"**{summary_line(summary)}**", ""]
-    if report.get("references"):
-        parts += [table(report, max_bytes=max_bytes), ""]
-    snapshot = report.get("snapshot")
-    if isinstance(snapshot, dict):
-        parts += [f"Answered from the Crossref snapshot of {escape(snapshot.get('date'))} "
-                  f"({escape(snapshot.get('path'))}) and the API for newer DOIs.", ""]
-    tool = report.get("tool") or {}
-    if tool.get("name"):
-        parts += [f"<sub>{escape(tool['name'])} {escape(tool.get('version', ''))}</sub>", ""]
-    return "\n".join(parts)
+@dataclass(frozen=True, slots=True)
+class MarkdownFormat(ReportFormat):
+    """A summary line and the references table; rows past `max_bytes` (UTF-8) are left out."""
+
+    title: str = "Reference check"
+    max_bytes: int | None = None
+
+    def render(self, report: Report) -> str:
+        summary = report.get("summary") or {}
+        parts = [f"## {self.title}", "", f"**{summary_line(summary)}**", ""]
+        if report.get("references"):
+            parts += [table(report, max_bytes=self.max_bytes), ""]
+        snapshot = report.get("snapshot")
+        if isinstance(snapshot, dict):
+            parts += [f"Answered from the Crossref snapshot of {escape(snapshot.get('date'))} "
+                      f"({escape(snapshot.get('path'))}) and the API for newer DOIs.", ""]
+        tool = report.get("tool") or {}
+        if tool.get("name"):
+            parts += [f"<sub>{escape(tool['name'])} {escape(tool.get('version', ''))}</sub>", ""]
+        return "\n".join(parts)

@@ -10,8 +10,10 @@ from urllib.parse import quote
 
 from evidence_cli import PROJECT_URL, __version__
 from evidence_cli.codes import CODES
-from evidence_cli.formats import json_safe
-from evidence_cli.progress import finding_text
+from evidence_cli.formats.escaping import json_safe
+from evidence_cli.formats.interface import ReportFormat
+from evidence_cli.formats.report import ReferenceEntry, Report
+from evidence_cli.formats.text import finding_text
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -65,7 +67,7 @@ def fingerprint(code: str, path: str, reference_id: str, field: str | None) -> s
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _location(reference: dict[str, Any]) -> dict[str, Any]:
+def _location(reference: ReferenceEntry) -> dict[str, Any]:
     source = reference.get("source") or {}
     path = str(source.get("path") or "<stdin>")
     physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(path)}}
@@ -80,7 +82,7 @@ def _location(reference: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _results(report: dict[str, Any], rule_index: dict[str, int]) -> list[dict[str, Any]]:
+def _results(report: Report, rule_index: dict[str, int]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     for reference in report.get("references", []):
         path = str((reference.get("source") or {}).get("path") or "<stdin>")
@@ -107,7 +109,7 @@ def _results(report: dict[str, Any], rule_index: dict[str, int]) -> list[dict[st
     return results
 
 
-def sarif_log(report: dict[str, Any]) -> dict[str, Any]:
+def sarif_log(report: Report) -> dict[str, Any]:
     """The report as a SARIF log object (one run, one rule per finding code)."""
     rules = _rules()
     rule_index = {rule["id"]: index for index, rule in enumerate(rules)}
@@ -136,5 +138,8 @@ def sarif_log(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(report: dict[str, Any]) -> str:
-    return json_safe(json.dumps(sarif_log(report), indent=2, ensure_ascii=False)) + "\n"
+class SarifFormat(ReportFormat):
+    """The report as a SARIF log, for code-scanning dashboards."""
+
+    def render(self, report: Report) -> str:
+        return json_safe(json.dumps(sarif_log(report), indent=2, ensure_ascii=False)) + "\n"

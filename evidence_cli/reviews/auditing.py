@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,8 @@ from evidence_cli.models import (
     Severity,
     SourceLocation,
 )
-from evidence_cli.reviews.schema import node_line
+from evidence_cli.reviews.shapes import node_line
+from evidence_cli.reviews.store import ReviewStore, today
 
 
 def _text(value: Any) -> str | None:
@@ -130,3 +131,45 @@ def exit_code(
         v.worst == "unverifiable" for v in verdicts
     )
     return 4 if unverifiable else 0
+
+
+# Checks references against the registries: the caller hands it in (built on its services).
+Check = Callable[[list[Reference]], list[ReferenceResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAudit:
+    """One `review audit`: each study's result and each claim's verdict."""
+
+    results: list[ReferenceResult]
+    verdicts: list[ClaimVerdict]
+
+
+def audit_review(store: ReviewStore, slug: str, check: Check) -> ReviewAudit:
+    """Check every study's citation, store each study's and claim's audit in the review.
+
+    The checks run without the lock; the results are merged under it afterwards, into whatever
+    the file holds then, for the studies whose citation did not change meanwhile.
+    """
+    review = store.load(slug)
+    references = references_of(list(review.doc.get("studies") or []), review.display_path)
+    results = check(references) if references else []
+    day = today()
+    audited = {ref.id: (ref, result) for ref, result in zip(references, results, strict=True)}
+    statuses: dict[str, tuple[str, list[str]]] = {}
+    with store.edit(slug) as current:
+        for study in current.doc.get("studies") or []:
+            entry = audited.get(study.get("id"))
+            if entry is None or reference_of(study, entry[0].source.path,
+                                             entry[0].source.line).cited != entry[0].cited:
+                # Added or edited while we were checking: it is in the review, but this audit
+                # did not check it (its stored audit, if any, is left as it was).
+                statuses[str(study.get("id"))] = ("unverifiable", [])
+                continue
+            study["audit"] = study_audit(entry[1], day)
+            statuses[str(study["id"])] = (entry[1].status, list(study["audit"]["findings"]))
+        claims = current.doc.get("claims") or []
+        verdicts = judge_claims(claims, statuses)
+        for claim, verdict in zip(claims, verdicts, strict=True):
+            claim["audit"] = claim_audit(verdict, day)
+    return ReviewAudit(results, verdicts)

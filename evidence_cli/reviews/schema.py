@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,15 @@ from evidence_cli import doi as doi_rules
 from evidence_cli.models import STATUS_ORDER
 from evidence_cli.reviews import grading, outcome_data
 from evidence_cli.reviews.effect import canonical_measure
+from evidence_cli.reviews.shapes import (
+    Problem,
+    Shapes,
+    item_line,
+    join,
+    key_line,
+    kind,
+    node_line,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # Study and claim ids are citation keys: letters, digits and a little punctuation, no spaces.
@@ -42,126 +50,24 @@ CLAIM_AUDIT_KEYS = ("date", "status", "problems")
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a review file: where it is and what is wrong."""
+class OutcomeEntries:
+    """A list with one entry per outcome: what it is called, its keys, and the duplicate's
+    message (`{name}` is the outcome)."""
 
-    line: int | None
-    field: str
-    message: str
-
-    def render(self, path: str) -> str:
-        where = f"{path}:{self.line}" if self.line is not None else path
-        if self.field:
-            return f"{where}: {self.field}: {self.message}"
-        return f"{where}: {self.message}"
+    listing: str
+    keys: Sequence[str]
+    required: Sequence[str]
+    second: str
 
 
-def _key_line(node: Any, key: Any, fallback: int | None) -> int | None:
-    """1-based line of a mapping key; round-trip nodes carry positions, plain dicts do not."""
-    try:
-        return int(node.lc.key(key)[0]) + 1
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return fallback
+DATA_ENTRIES = OutcomeEntries("outcome data", outcome_data.DATA_KEYS, ("outcome", "type"),
+                              "a second entry for outcome '{name}' (one per outcome)")
+GRADE_ENTRIES = OutcomeEntries("GRADE ratings", grading.GRADE_KEYS, ("outcome",),
+                               "a second GRADE entry for outcome '{name}'")
 
 
-def _item_line(node: Any, index: int, fallback: int | None) -> int | None:
-    try:
-        return int(node.lc.item(index)[0]) + 1
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return fallback
-
-
-def node_line(node: Any) -> int | None:
-    """1-based line where a mapping or sequence node starts."""
-    try:
-        return int(node.lc.line) + 1
-    except (AttributeError, TypeError):
-        return None
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
-
-
-class _Checker:
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def fail(self, line: int | None, field: str, message: str) -> None:
-        self.problems.append(Problem(line, field, message))
-
-    # --- generic shapes -------------------------------------------------------------------
-    def mapping(
-        self,
-        node: Any,
-        field: str,
-        line: int | None,
-        keys: Sequence[str],
-        required: Sequence[str] = (),
-    ) -> bool:
-        if not isinstance(node, Mapping):
-            self.fail(line, field, f"expected a mapping, got {_kind(node)}")
-            return False
-        for key in node:
-            if key not in keys:
-                self.fail(
-                    _key_line(node, key, line), _join(field, str(key)),
-                    f"unknown field (allowed: {', '.join(keys)})",
-                )
-        for key in required:
-            if node.get(key) in (None, ""):
-                self.fail(node_line(node) or line, _join(field, key), "is required")
-        return True
-
-    def each(
-        self,
-        node: Mapping[str, Any],
-        field: str,
-        line: int | None,
-        checks: Mapping[str, Callable[[Any, str, int | None], None]],
-    ) -> None:
-        for key, check in checks.items():
-            if key in node and node[key] is not None:
-                check(node[key], _join(field, key), _key_line(node, key, line))
-
-    def text(self, value: Any, field: str, line: int | None) -> None:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(line, field, f"expected non-empty text, got {_kind(value)}")
-
-    def text_or_number(self, value: Any, field: str, line: int | None) -> None:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.fail(line, field, f"expected text or a number, got {_kind(value)}")
-        elif isinstance(value, str) and not value.strip():
-            self.fail(line, field, "expected non-empty text")
-
-    def text_list(self, value: Any, field: str, line: int | None) -> None:
-        if not isinstance(value, list):
-            self.fail(line, field, f"expected a list of text, got {_kind(value)}")
-            return
-        for index, item in enumerate(value):
-            self.text(item, f"{field}[{index}]", _item_line(value, index, line))
-
-    def number(self, value: Any, field: str, line: int | None) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(line, field, f"expected a number, got {_kind(value)}")
-
-    def date(self, value: Any, field: str, line: int | None) -> None:
-        if isinstance(value, dt.date):
-            return
-        if isinstance(value, str):
-            try:
-                dt.date.fromisoformat(value)
-                return
-            except ValueError:
-                pass
-        self.fail(line, field, f"expected a date like 2026-01-31, got {_kind(value)}")
-
-    def choice(self, options: Sequence[str]) -> Callable[[Any, str, int | None], None]:
-        def check(value: Any, field: str, line: int | None) -> None:
-            if value not in options:
-                self.fail(line, field, f"expected one of: {', '.join(options)} (got {value!r})")
-
-        return check
+class _Checker(Shapes):
+    """The review's own parts, on the generic shapes."""
 
     # --- review parts ---------------------------------------------------------------------
     def review(self, doc: Any, slug: str | None) -> None:
@@ -173,30 +79,26 @@ class _Checker:
             "notes": self.text,
         })
         if slug is not None and isinstance(doc.get("slug"), str) and doc["slug"] != slug:
-            self.fail(_key_line(doc, "slug", 1), "slug",
+            self.fail(key_line(doc, "slug", 1), "slug",
                       f"'{doc['slug']}' does not match the file name ('{slug}.yaml')")
-        study_ids: set[str] = set()
-        studies = doc.get("studies")
-        if studies is not None:
-            line = _key_line(doc, "studies", 1)
-            if not isinstance(studies, list):
-                self.fail(line, "studies", f"expected a list, got {_kind(studies)}")
-            else:
-                for index, study in enumerate(studies):
-                    self.study(study, f"studies[{index}]", _item_line(studies, index, line),
-                               study_ids)
-        claims = doc.get("claims")
-        if claims is not None:
-            line = _key_line(doc, "claims", 1)
-            if not isinstance(claims, list):
-                self.fail(line, "claims", f"expected a list, got {_kind(claims)}")
-            else:
-                claim_ids: set[str] = set()
-                for index, claim in enumerate(claims):
-                    self.claim(claim, f"claims[{index}]", _item_line(claims, index, line),
-                               claim_ids)
+        self.items(doc, "studies", self.study)
+        self.items(doc, "claims", self.claim)
         if doc.get("grade") is not None:
-            self.grade(doc["grade"], "grade", _key_line(doc, "grade", 1))
+            self.grade(doc["grade"], "grade", key_line(doc, "grade", 1))
+
+    def items(self, doc: Mapping[str, Any], key: str,
+              check: Callable[[Any, str, int | None, set[str]], None]) -> None:
+        """A top-level list (`studies`, `claims`), each item checked with the ids seen so far."""
+        value = doc.get(key)
+        if value is None:
+            return
+        line = key_line(doc, key, 1)
+        if not isinstance(value, list):
+            self.fail(line, key, f"expected a list, got {kind(value)}")
+            return
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            check(item, f"{key}[{index}]", item_line(value, index, line), seen)
 
     def slug(self, value: Any, field: str, line: int | None) -> None:
         if not isinstance(value, str) or not SLUG_PATTERN.match(value):
@@ -223,7 +125,7 @@ class _Checker:
         if not self.mapping(node, field, line, STUDY_KEYS, required=("id", "citation")):
             return
         if node.get("id") is not None:
-            self.ident(node["id"], _join(field, "id"), _key_line(node, "id", line), seen)
+            self.ident(node["id"], join(field, "id"), key_line(node, "id", line), seen)
         self.each(node, field, line, {
             "citation": self.citation, "design": self.choice(DESIGNS), "setting": self.text,
             "country": self.text, "population": self.population,
@@ -271,17 +173,17 @@ class _Checker:
 
     def outcomes(self, value: Any, field: str, line: int | None) -> None:
         if not isinstance(value, list):
-            self.fail(line, field, f"expected a list of outcomes, got {_kind(value)}")
+            self.fail(line, field, f"expected a list of outcomes, got {kind(value)}")
             return
         for index, item in enumerate(value):
-            item_field, item_line = f"{field}[{index}]", _item_line(value, index, line)
-            if self.mapping(item, item_field, item_line, OUTCOME_KEYS, required=("name",)):
-                self.each(item, item_field, item_line, dict.fromkeys(OUTCOME_KEYS, self.text))
+            item_field, at = f"{field}[{index}]", item_line(value, index, line)
+            if self.mapping(item, item_field, at, OUTCOME_KEYS, required=("name",)):
+                self.each(item, item_field, at, dict.fromkeys(OUTCOME_KEYS, self.text))
 
     def effect(self, value: Any, field: str, line: int | None) -> None:
         if isinstance(value, list):
             for index, item in enumerate(value):
-                self.one_effect(item, f"{field}[{index}]", _item_line(value, index, line))
+                self.one_effect(item, f"{field}[{index}]", item_line(value, index, line))
         else:
             self.one_effect(value, field, line)
 
@@ -296,11 +198,11 @@ class _Checker:
         if measure is not None and (
             not isinstance(measure, str) or canonical_measure(measure) is None
         ):
-            self.fail(_key_line(node, "measure", line), _join(field, "measure"),
+            self.fail(key_line(node, "measure", line), join(field, "measure"),
                       "expected one of: SMD, Hedges g, Cohen d, MD, OR, RR, RD, HR, percent, r, "
                       f"other (got {measure!r})")
         if measure is not None and node.get("value") is None:
-            self.fail(node_line(node) or line, _join(field, "value"),
+            self.fail(node_line(node) or line, join(field, "value"),
                       "a measure needs a value (put an unreported effect in text)")
         if all(node.get(key) is None for key in ("value", "p", "text")):
             self.fail(node_line(node) or line, field, "needs a value, a p or a text")
@@ -318,68 +220,57 @@ class _Checker:
                 self.fail(node_line(node) or line, field,
                           f"value ({value}) lies outside its interval [{low}, {high}]")
 
-    def data(self, value: Any, field: str, line: int | None) -> None:
-        """Outcome data for pooling: one entry per outcome (binary, continuous or effect)."""
+    def outcome_entries(self, value: Any, field: str, line: int | None, entries: OutcomeEntries,
+                        check: Callable[[Any, str, int | None], None]) -> None:
+        """A list of entries, one per outcome (`data`, `grade`), each checked by `check`."""
         if not isinstance(value, list):
-            self.fail(line, field, f"expected a list of outcome data, got {_kind(value)}")
+            self.fail(line, field, f"expected a list of {entries.listing}, got {kind(value)}")
             return
         seen: set[str] = set()
         for index, entry in enumerate(value):
-            entry_field, entry_line = f"{field}[{index}]", _item_line(value, index, line)
-            if not self.mapping(entry, entry_field, entry_line, outcome_data.DATA_KEYS,
-                                required=("outcome", "type")):
+            entry_field, entry_line = f"{field}[{index}]", item_line(value, index, line)
+            if not self.mapping(entry, entry_field, entry_line, entries.keys,
+                                required=entries.required):
                 continue
-
-            def report(key: str, message: str, node: Any = entry, at: str = entry_field,
-                       fallback: int | None = entry_line) -> None:
-                top = key.split(".", 1)[0]
-                self.fail(_key_line(node, top, fallback), _join(at, key), message)
-
-            if entry.get("type") is not None:
-                outcome_data.check_entry(entry, report)
+            check(entry, entry_field, entry_line)
             name = entry.get("outcome")
             if isinstance(name, str) and name.strip():
                 key = outcome_data.outcome_key(name)
                 if key in seen:
-                    self.fail(_key_line(entry, "outcome", entry_line),
-                              _join(entry_field, "outcome"),
-                              f"a second entry for outcome '{name}' (one per outcome)")
+                    self.fail(key_line(entry, "outcome", entry_line), join(entry_field, "outcome"),
+                              entries.second.format(name=name))
                 seen.add(key)
+
+    def data(self, value: Any, field: str, line: int | None) -> None:
+        """Outcome data for pooling: one entry per outcome (binary, continuous or effect)."""
+        self.outcome_entries(value, field, line, DATA_ENTRIES, self.data_entry)
+
+    def data_entry(self, entry: Any, field: str, line: int | None) -> None:
+        def report(key: str, message: str) -> None:
+            self.fail(key_line(entry, key.split(".", 1)[0], line), join(field, key), message)
+
+        if entry.get("type") is not None:
+            outcome_data.check_entry(entry, report)
 
     def grade(self, value: Any, field: str, line: int | None) -> None:
         """GRADE ratings, one entry per outcome."""
-        if not isinstance(value, list):
-            self.fail(line, field, f"expected a list of GRADE ratings, got {_kind(value)}")
-            return
-        seen: set[str] = set()
-        for index, entry in enumerate(value):
-            entry_field, entry_line = f"{field}[{index}]", _item_line(value, index, line)
-            if not self.mapping(entry, entry_field, entry_line, grading.GRADE_KEYS,
-                                required=("outcome",)):
+        self.outcome_entries(value, field, line, GRADE_ENTRIES, self.grade_entry)
+
+    def grade_entry(self, entry: Any, field: str, line: int | None) -> None:
+        self.each(entry, field, line, {
+            "outcome": self.text, "start": self.choice(grading.STARTS), "note": self.text,
+        })
+        for domain in (*grading.DOWN_DOMAINS, *grading.UP_DOMAINS):
+            if entry.get(domain) is None:
                 continue
-            self.each(entry, entry_field, entry_line, {
-                "outcome": self.text, "start": self.choice(grading.STARTS), "note": self.text,
-            })
-            for domain in (*grading.DOWN_DOMAINS, *grading.UP_DOMAINS):
-                if entry.get(domain) is None:
-                    continue
-                at = _key_line(entry, domain, entry_line)
-                for suffix, message in grading.check_rating(domain, entry[domain]):
-                    self.fail(at, _join(entry_field, domain) + suffix, message)
-            risk = entry.get("assumed_risk")
-            if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float)
-                                     or not 0 < risk < 1):
-                self.fail(_key_line(entry, "assumed_risk", entry_line),
-                          _join(entry_field, "assumed_risk"),
-                          f"expected a proportion between 0 and 1, e.g. 0.05 (got {risk!r})")
-            name = entry.get("outcome")
-            if isinstance(name, str) and name.strip():
-                key = outcome_data.outcome_key(name)
-                if key in seen:
-                    self.fail(_key_line(entry, "outcome", entry_line),
-                              _join(entry_field, "outcome"),
-                              f"a second GRADE entry for outcome '{name}'")
-                seen.add(key)
+            at = key_line(entry, domain, line)
+            for suffix, message in grading.check_rating(domain, entry[domain]):
+                self.fail(at, join(field, domain) + suffix, message)
+        risk = entry.get("assumed_risk")
+        if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float)
+                                 or not 0 < risk < 1):
+            self.fail(key_line(entry, "assumed_risk", line), join(field, "assumed_risk"),
+                      f"expected a proportion between 0 and 1, e.g. 0.05 (got {risk!r})")
 
     def p_value(self, value: Any, field: str, line: int | None) -> None:
         if isinstance(value, str) and re.match(r"^[<≤]\s*(?:0?\.\d+|1(?:\.0*)?)$", value.strip()):
@@ -403,20 +294,20 @@ class _Checker:
         if not self.mapping(node, field, line, CLAIM_KEYS, required=("id", "statement")):
             return
         if node.get("id") is not None:
-            self.ident(node["id"], _join(field, "id"), _key_line(node, "id", line), seen)
+            self.ident(node["id"], join(field, "id"), key_line(node, "id", line), seen)
         self.each(node, field, line, {
             "statement": self.text, "quote": self.text, "page": self.text_or_number,
             "audit": self.claim_audit,
         })
         studies = node.get("studies")
-        studies_line = _key_line(node, "studies", line)
+        studies_line = key_line(node, "studies", line)
         if studies is None or studies == []:
-            self.fail(node_line(node) or line, _join(field, "studies"),
+            self.fail(node_line(node) or line, join(field, "studies"),
                       "a claim needs at least one study")
             return
         # Whether the ids exist is checked separately (dangling_references): a claim citing a
         # removed study leaves the file readable, so `review audit` can flag the claim.
-        self.text_list(studies, _join(field, "studies"), studies_line)
+        self.text_list(studies, join(field, "studies"), studies_line)
 
     def claim_audit(self, node: Any, field: str, line: int | None) -> None:
         if self.mapping(node, field, line, CLAIM_AUDIT_KEYS, required=("date", "status")):
@@ -424,20 +315,6 @@ class _Checker:
                 "date": self.date, "status": self.choice(CLAIM_STATUSES),
                 "problems": self.text_list,
             })
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"{value!r}"
-    return repr(value)
 
 
 def validate(doc: Any, slug: str | None = None) -> list[Problem]:
@@ -459,15 +336,15 @@ def dangling_references(doc: Any) -> list[Problem]:
         return []
     known = {study.get("id") for study in studies if isinstance(study, Mapping)}
     problems = []
-    claims_line = _key_line(doc, "claims", None)
+    claims_line = key_line(doc, "claims", None)
     for index, claim in enumerate(claims):
         if not isinstance(claim, Mapping) or not isinstance(claim.get("studies"), list):
             continue
         cited = claim["studies"]
-        line = _key_line(claim, "studies", _item_line(claims, index, claims_line))
+        line = key_line(claim, "studies", item_line(claims, index, claims_line))
         for position, study_id in enumerate(cited):
             if isinstance(study_id, str) and study_id not in known:
-                problems.append(Problem(_item_line(cited, position, line),
+                problems.append(Problem(item_line(cited, position, line),
                                         f"claims[{index}].studies[{position}]",
                                         f"no study with id '{study_id}'"))
     return problems

@@ -12,11 +12,18 @@ from typing import Any
 from evidence_cli.atomic import write_atomic
 from evidence_cli.errors import InputError, UsageError
 from evidence_cli.reviews import yamlio
-from evidence_cli.reviews.schema import SLUG_PATTERN, Problem, validate
+from evidence_cli.reviews.schema import SLUG_PATTERN, validate
+from evidence_cli.reviews.shapes import Problem
 
 SUFFIX = ".yaml"
 # How long a command waits for another one holding the review's lock before giving up.
 LOCK_TIMEOUT_SECONDS = 60.0
+
+
+def today() -> dt.date:
+    """The date a review records (created, updated, audits, caveats): one clock, UTC, so an
+    audit made on the same run as an edit carries the same date as the file's `updated`."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def check_slug(slug: str) -> str:
@@ -146,7 +153,7 @@ class ReviewStore:
         with self.lock(slug):
             review = self.load(slug)
             yield review
-            review.doc["updated"] = dt.date.today()
+            review.doc["updated"] = today()
             problems = validate(review.doc, slug)
             if problems:
                 lines = "; ".join(

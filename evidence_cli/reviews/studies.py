@@ -1,16 +1,26 @@
-"""Study data: author-year ids, citations, parsing option values, `--set FIELD=VALUE` edits."""
+"""Studies in a review: author-year ids and labels, `--set FIELD=VALUE` edits, add/edit/remove."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from evidence_cli import doi as doi_rules
-from evidence_cli.models import CitedFields
+from evidence_cli.errors import UsageError
+from evidence_cli.reviews import values
 from evidence_cli.reviews.effect import parse_effect
-from evidence_cli.reviews.schema import DESIGNS, ID_PATTERN, RISK_OF_BIAS_LEVELS
+from evidence_cli.reviews.registries import (
+    Registered,
+    Registries,
+    Warn,
+    citation_for_doi,
+    citation_for_pmid,
+)
+from evidence_cli.reviews.schema import STUDY_KEYS
+from evidence_cli.reviews.store import ReviewStore, today
 
 # "Mahmoudpour A", "Wallin EEK", "Morency L-P": a family name followed by initials.
 _INITIALS = re.compile(r"^(?:[A-Z]\.?){1,4}(?:-[A-Z]\.?)?$")
@@ -69,139 +79,32 @@ def generate_id(citation: Mapping[str, Any], taken: Iterable[str]) -> str:
     return f"{base}-{number}"
 
 
-def citation_from_fields(fields: CitedFields) -> dict[str, Any]:
-    """A study citation from Crossref's registered fields; empty fields are left out."""
-    data = fields.to_dict()
-    return {key: value for key, value in data.items() if value not in (None, "", [])}
-
-
-def parse_outcome(text: str) -> dict[str, str]:
-    """`NAME[; INSTRUMENT[; TIMEPOINT]]`, e.g. "loneliness; UCLA Loneliness Scale; post-test"."""
-    parts = [part.strip() for part in text.split(";")]
-    if not parts[0]:
-        raise ValueError("an outcome needs a name (NAME; INSTRUMENT; TIMEPOINT)")
-    if len(parts) > 3:
-        raise ValueError("an outcome is NAME; INSTRUMENT; TIMEPOINT (at most two ';')")
-    keys = ("name", "instrument", "timepoint")
-    return {key: part for key, part in zip(keys, parts, strict=False) if part}
-
-
-def parse_n(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"expected a positive whole number (got {text!r})") from None
-    if value < 1:
-        raise ValueError(f"expected a positive whole number (got {text!r})")
-    return value
-
-
-def parse_year(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"expected a four-digit year (got {text!r})") from None
-    if not 1000 <= value <= 2999:
-        raise ValueError(f"expected a four-digit year (got {text!r})")
-    return value
-
-
-def parse_design(text: str) -> str:
-    value = text.strip().lower()
-    if value not in DESIGNS:
-        raise ValueError(f"expected one of: {', '.join(DESIGNS)} (got {text!r})")
-    return value
-
-
-def parse_risk_of_bias(text: str) -> dict[str, str]:
-    """`LEVEL[: NOTE]`, e.g. "some concerns: no allocation concealment"."""
-    level, _, note = text.partition(":")
-    level = " ".join(level.strip().lower().replace("-", " ").split())
-    if level not in RISK_OF_BIAS_LEVELS:
-        raise ValueError(f"expected one of: {', '.join(RISK_OF_BIAS_LEVELS)}, optionally "
-                         f"followed by ': note' (got {text!r})")
-    return {"level": level, "note": note.strip()} if note.strip() else {"level": level}
-
-
-def parse_doi(text: str) -> str:
-    value = doi_rules.normalize(text)
-    if not doi_rules.is_valid(value):
-        raise ValueError(f"not a well-formed DOI (got {text!r}); a DOI looks like 10.1234/abc")
-    return value
-
-
-def parse_pmid(text: str) -> str:
-    from evidence_cli import identifiers
-
-    value = identifiers.normalize_pmid(text)
-    if not identifiers.is_valid_pmid(value):
-        raise ValueError(f"not a well-formed PMID (got {text!r}); a PMID is a number, "
-                         "e.g. 33675048")
-    return value
-
-
-def retraction_in(findings: Iterable[Any]) -> Any | None:
-    """The `retracted` finding among a record's findings (Crossref's updates or PubMed's
-    notices), or None: a retracted work is not added to a review as evidence unless asked."""
-    return next((f for f in findings if getattr(f, "code", None) == "retracted"), None)
-
-
-def parse_id(text: str) -> str:
-    if not ID_PATTERN.match(text):
-        raise ValueError(f"invalid id {text!r}: letters, digits and . _ : -, no spaces")
-    return text
-
-
-def parse_authors(text: str) -> list[str]:
-    """Authors separated by ';' ("Wallin EEK; Mattsson S")."""
-    return [name.strip() for name in text.split(";") if name.strip()]
-
-
-def _text(value: str) -> str:
-    return value.strip()
-
-
-# `study edit --set FIELD=VALUE`: the editable fields, where each lives, and how its text is read.
-# A `+=` appends to list fields; an empty value removes the field.
-SETTABLE: dict[str, tuple[tuple[str, ...], Any]] = {
-    "id": (("id",), parse_id),
-    "design": (("design",), parse_design),
-    "setting": (("setting",), _text),
-    "country": (("country",), _text),
-    "population": (("population", "description"), _text),
-    "population.description": (("population", "description"), _text),
-    "n": (("population", "n"), parse_n),
-    "population.n": (("population", "n"), parse_n),
-    "population.age": (("population", "age"), _text),
-    "population.sex": (("population", "sex"), _text),
-    "intervention": (("intervention",), _text),
-    "comparator": (("comparator",), _text),
-    "outcome": (("outcomes",), parse_outcome),
-    "outcomes": (("outcomes",), parse_outcome),
-    "effect": (("effect",), parse_effect),
-    "follow_up": (("follow_up",), _text),
-    "follow-up": (("follow_up",), _text),
-    "risk_of_bias": (("risk_of_bias",), parse_risk_of_bias),
-    "risk-of-bias": (("risk_of_bias",), parse_risk_of_bias),
-    "caveat": (("caveats",), _text),
-    "caveats": (("caveats",), _text),
-    "note": (("notes",), _text),
-    "notes": (("notes",), _text),
-    "doi": (("citation", "doi"), parse_doi),
-    "citation.doi": (("citation", "doi"), parse_doi),
-    "citation.title": (("citation", "title"), _text),
-    "title": (("citation", "title"), _text),
-    "citation.authors": (("citation", "authors"), parse_authors),
-    "authors": (("citation", "authors"), parse_authors),
-    "citation.year": (("citation", "year"), parse_year),
-    "year": (("citation", "year"), parse_year),
-    "citation.container": (("citation", "container"), _text),
-    "container": (("citation", "container"), _text),
-    "citation.volume": (("citation", "volume"), _text),
-    "citation.issue": (("citation", "issue"), _text),
-    "citation.pages": (("citation", "pages"), _text),
-    "citation.url": (("citation", "url"), _text),
-    "url": (("citation", "url"), _text),
+# `study edit --set FIELD=VALUE`: the editable fields (each name is its path in the study) and
+# how its text is read. A `+=` appends to list fields; an empty value removes the field.
+_FIELDS: dict[str, Callable[[str], Any]] = {
+    "id": values.parse_id, "design": values.parse_design, "setting": values.stripped,
+    "country": values.stripped, "population.description": values.stripped,
+    "population.n": values.parse_n, "population.age": values.stripped,
+    "population.sex": values.stripped, "intervention": values.stripped,
+    "comparator": values.stripped, "outcomes": values.parse_outcome, "effect": parse_effect,
+    "follow_up": values.stripped, "risk_of_bias": values.parse_risk_of_bias,
+    "caveats": values.stripped, "notes": values.stripped, "citation.doi": values.parse_doi,
+    "citation.title": values.stripped, "citation.authors": values.parse_authors,
+    "citation.year": values.parse_year, "citation.container": values.stripped,
+    "citation.volume": values.stripped, "citation.issue": values.stripped,
+    "citation.pages": values.stripped, "citation.url": values.stripped,
+}
+# The shorter and hyphenated names people type for the same fields.
+_ALIASES = {
+    "population": "population.description", "n": "population.n", "outcome": "outcomes",
+    "follow-up": "follow_up", "risk-of-bias": "risk_of_bias", "caveat": "caveats",
+    "note": "notes", "doi": "citation.doi", "title": "citation.title",
+    "authors": "citation.authors", "year": "citation.year", "container": "citation.container",
+    "url": "citation.url",
+}
+SETTABLE: dict[str, tuple[tuple[str, ...], Callable[[str], Any]]] = {
+    name: (tuple(_ALIASES.get(name, name).split(".")), _FIELDS[_ALIASES.get(name, name)])
+    for name in (*_FIELDS, *_ALIASES)
 }
 # Fields that hold lists: `=` replaces the list with one item, `+=` appends.
 LIST_FIELDS = frozenset({"outcomes", "caveats"})
@@ -258,9 +161,236 @@ def apply_assignment(study: Any, field: str, operator: str, value: str) -> None:
         node[leaf] = parsed
 
 
+def is_retracted(study: Mapping[str, Any]) -> bool:
+    """Whether the study's last audit (or `study add --allow-retracted`) found a retraction."""
+    audit = study.get("audit") or {}
+    return "retracted" in (audit.get("findings") or [])
+
+
 def find_study(studies: Any, study_id: str) -> int | None:
     """Index of the study with this id in the review's studies list, or None."""
     for index, study in enumerate(studies or []):
         if isinstance(study, Mapping) and study.get("id") == study_id:
             return index
     return None
+
+
+def study_in(doc: Any, slug: str, study_id: str) -> Any:
+    """The study with this id in a review document; a usage error when there is none."""
+    studies = doc.get("studies") or []
+    index = find_study(studies, study_id)
+    if index is None:
+        raise UsageError(f"review '{slug}' has no study '{study_id}'")
+    return studies[index]
+
+
+# --- the operations behind `evidence study add|edit|remove` -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StudyOptions:
+    """What `study add` was told, as typed; `draft_study` checks every value."""
+
+    doi: str | None = None
+    pmid: str | None = None
+    unverified: bool = False
+    allow_retracted: bool = False
+    study_id: str | None = None
+    design: str | None = None
+    population: str | None = None
+    n: str | None = None
+    age: str | None = None
+    sex: str | None = None
+    setting: str | None = None
+    country: str | None = None
+    intervention: str | None = None
+    comparator: str | None = None
+    outcomes: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    follow_up: str | None = None
+    risk_of_bias: str | None = None
+    caveats: tuple[str, ...] = ()
+    note: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    year: str | None = None
+    container: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyDraft:
+    """A study checked and ready to look up: its identifiers, the fields given, the citation
+    fields given (they override the registry's) and the caveats given."""
+
+    doi: str | None
+    pmid: str | None
+    study: dict[str, Any]
+    manual: dict[str, Any]
+    caveats: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class AddedStudy:
+    """What `study add` did: the id given, the review's file, and the citation stored."""
+
+    study_id: str
+    path: Path
+    citation: dict[str, Any]
+    doi: str | None
+    pmid: str | None
+
+
+def _given(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """The non-blank values among (key, text), stripped."""
+    return {key: value.strip() for key, value in pairs if value is not None and value.strip()}
+
+
+def draft_study(options: StudyOptions) -> StudyDraft:
+    """Check every option before anything is looked up or written (usage errors name them)."""
+    o = options
+    manual: dict[str, Any] = _given([("title", o.title)])
+    if o.authors:
+        manual["authors"] = [a.strip() for a in o.authors if a.strip()]
+    if o.year is not None:
+        manual["year"] = values.parsed("--year", values.parse_year, o.year)
+    manual.update(_given([("container", o.container), ("volume", o.volume),
+                          ("issue", o.issue), ("pages", o.pages), ("url", o.url)]))
+    if "url" in manual and not manual["url"].startswith(("http://", "https://")):
+        raise UsageError(f"--url: expected an http:// or https:// URL (got {o.url!r})")
+    doi = values.parsed("--doi", values.parse_doi, o.doi) if o.doi is not None else None
+    pmid = values.parsed("--pmid", values.parse_pmid, o.pmid) if o.pmid is not None else None
+    if doi is not None and pmid is not None:
+        raise UsageError("give --doi or --pmid, not both")
+    if doi is None and pmid is None and not (manual.get("title") or manual.get("url")):
+        raise UsageError("give --doi or --pmid, or describe the citation with --title (and "
+                         "--author, --year, --container, --url ...)")
+    study: dict[str, Any] = {}
+    if o.study_id is not None:
+        study["id"] = values.parsed("--id", values.parse_id, o.study_id)
+    if o.design is not None:
+        study["design"] = values.parsed("--design", values.parse_design, o.design)
+    study.update(_given([("setting", o.setting), ("country", o.country),
+                         ("intervention", o.intervention), ("comparator", o.comparator),
+                         ("follow_up", o.follow_up), ("notes", o.note)]))
+    people: dict[str, Any] = _given([("description", o.population)])
+    if o.n is not None:
+        people["n"] = values.parsed("--n", values.parse_n, o.n)
+    people.update(_given([("age", o.age), ("sex", o.sex)]))
+    if people:
+        study["population"] = people
+    if o.outcomes:
+        study["outcomes"] = [values.parsed("--outcome", values.parse_outcome, text)
+                             for text in o.outcomes]
+    if o.effects:
+        effects = [values.parsed("--effect", parse_effect, text) for text in o.effects]
+        study["effect"] = effects[0] if len(effects) == 1 else effects
+    if o.risk_of_bias is not None:
+        study["risk_of_bias"] = values.parsed("--risk-of-bias", values.parse_risk_of_bias,
+                                              o.risk_of_bias)
+    return StudyDraft(doi, pmid, study, manual, [c.strip() for c in o.caveats if c.strip()])
+
+
+def add_study(store: ReviewStore, slug: str, options: StudyOptions, registries: Registries,
+              *, warn: Warn) -> AddedStudy:
+    """Add a study: its citation from Crossref (--doi) or PubMed (--pmid), else as given.
+
+    Unknown identifiers and retracted works are refused (see `registries`); a DOI or PMID
+    already in the review, or a taken id, is a usage error. The network is asked outside the
+    review's lock; the duplicate checks run under it, against the file as it is then.
+    """
+    draft = draft_study(options)
+    store.load(slug)  # fail before the network when the review is missing or broken
+    day = today()
+    doi, pmid, study = draft.doi, draft.pmid, dict(draft.study)
+    if pmid is not None:
+        found = citation_for_pmid(registries, pmid, unverified=options.unverified,
+                                  allow_retracted=options.allow_retracted, today=day)
+        doi = str(found.citation["doi"]) if found.citation.get("doi") else doi
+    elif doi is not None:
+        found = citation_for_doi(registries, doi, unverified=options.unverified,
+                                 allow_retracted=options.allow_retracted, today=day, warn=warn)
+    else:
+        found = Registered({})
+    if found.audit is not None:
+        study["audit"] = found.audit
+    citation = {**found.citation, **draft.manual}
+    study["citation"] = citation
+    caveats = draft.caveats + found.caveats
+    if caveats:
+        study["caveats"] = caveats
+    with store.edit(slug) as review:
+        doc = review.doc
+        if doc.get("studies") is None:
+            doc["studies"] = []
+        existing = doc["studies"]
+        _refuse_duplicates(existing, slug, doi, pmid)
+        taken = [str(s.get("id")) for s in existing]
+        if "id" not in study:
+            study["id"] = generate_id(citation, taken)
+        elif study["id"] in taken:
+            raise UsageError(f"review '{slug}' already has a study with id '{study['id']}'")
+        existing.append({key: study[key] for key in STUDY_KEYS if key in study})
+    return AddedStudy(str(study["id"]), review.path, citation, doi, pmid)
+
+
+def _refuse_duplicates(existing: list[Any], slug: str, doi: str | None,
+                       pmid: str | None) -> None:
+    cited = [(other.get("citation") or {}, other.get("id")) for other in existing]
+    if doi is not None:
+        for citation, other_id in cited:
+            if citation.get("doi") and values.parse_doi(str(citation["doi"])) == doi:
+                raise UsageError(f"{doi} is already in review '{slug}' as study '{other_id}'")
+    if pmid is not None:
+        for citation, other_id in cited:
+            if str(citation.get("pmid") or "") == pmid:
+                raise UsageError(f"PMID {pmid} is already in review '{slug}' as study "
+                                 f"'{other_id}'")
+
+
+def edit_study(store: ReviewStore, slug: str, study_id: str,
+               changes: Iterable[tuple[str, str, str]]) -> tuple[str, Path]:
+    """Apply `--set` changes (parsed by `parse_assignment`) to a study; returns its id (which
+    a change may rename: the claims citing it follow) and the review's file.
+
+    A changed citation drops the study's audit, which checked another citation.
+    """
+    with store.edit(slug) as review:
+        study = study_in(review.doc, slug, study_id)
+        before = dict(study.get("citation") or {})
+        for field, operator, value in changes:
+            try:
+                apply_assignment(study, field, operator, value)
+            except ValueError as error:
+                raise UsageError(f"--set {field}: {error}") from None
+        new_id = study.get("id")
+        if new_id != study_id:
+            if sum(1 for s in review.doc.get("studies") or [] if s.get("id") == new_id) > 1:
+                raise UsageError(f"review '{slug}' already has a study with id '{new_id}'")
+            for claim in review.doc.get("claims") or []:
+                cited = claim.get("studies") or []
+                for position, cited_id in enumerate(cited):
+                    if cited_id == study_id:
+                        cited[position] = new_id
+        if dict(study.get("citation") or {}) != before:
+            study.pop("audit", None)
+    return str(new_id), review.path
+
+
+def remove_study(store: ReviewStore, slug: str, study_id: str, *, force: bool) -> Path:
+    """Remove a study; refused while claims cite it, unless `force` (audits then flag them)."""
+    with store.edit(slug) as review:
+        studies = review.doc.get("studies") or []
+        index = find_study(studies, study_id)
+        if index is None:
+            raise UsageError(f"review '{slug}' has no study '{study_id}'")
+        citing = [str(c.get("id")) for c in review.doc.get("claims") or []
+                  if study_id in (c.get("studies") or [])]
+        if citing and not force:
+            raise UsageError(f"study '{study_id}' supports claim(s) {', '.join(citing)}; edit "
+                             "them first, or use --force")
+        del studies[index]
+    return review.path

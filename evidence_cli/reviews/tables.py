@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import re
@@ -12,9 +11,11 @@ from typing import Any
 from urllib.parse import quote
 
 from evidence_cli import doi as doi_rules
+from evidence_cli.formats.escaping import spreadsheet_safe as neutralise_csv
 from evidence_cli.models import STATUS_ORDER
 from evidence_cli.reviews.effect import format_effects
-from evidence_cli.reviews.studies import first_author_label
+from evidence_cli.reviews.studies import first_author_label, is_retracted
+from evidence_cli.reviews.yamlio import to_plain
 
 TABLE_SCHEMA = "evidence-cli/table/v1"
 FORMATS = ("markdown", "csv", "html", "json", "latex")
@@ -40,28 +41,6 @@ class Cell:
         if body:
             parts.append(body)
         return " — ".join(parts)
-
-
-def to_plain(value: Any) -> Any:
-    """Round-trip YAML nodes -> plain JSON-ready values (dates as ISO text)."""
-    if isinstance(value, Mapping):
-        return {str(key): to_plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(item) for item in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def is_retracted(study: Mapping[str, Any]) -> bool:
-    audit = study.get("audit") or {}
-    return "retracted" in (audit.get("findings") or [])
 
 
 def _citation(study: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -234,24 +213,6 @@ def parse_sort(values: Sequence[str] | None) -> list[tuple[str, bool]]:
 
 
 # --- rendering -----------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-
-
-def neutralise_csv(text: str) -> str:
-    """Make a cell safe to open in a spreadsheet (CSV/formula injection).
-
-    A cell whose first non-blank character is = + - @ (or a tab / carriage return, which some
-    spreadsheets skip) could run as a formula, so it gets a leading apostrophe, the mark
-    spreadsheets themselves use for "this is text". A cell that is just a number ("-0.85")
-    cannot be a formula and stays as it is, so negative numbers remain readable and numeric.
-    Effects are written with a real minus sign (U+2212), which no spreadsheet treats as one.
-    """
-    stripped = text.lstrip(" ")
-    if stripped[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.match(stripped):
-        return "'" + text
-    return text
-
 
 def _markdown_escape(text: str) -> str:
     """A cell that cannot break the table: pipes escaped, line breaks as <br>, no raw tags."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -93,3 +95,20 @@ def dump(document: Any) -> str:
     buffer = io.StringIO()
     _yaml().dump(document, buffer)
     return buffer.getvalue()
+
+
+def to_plain(value: Any) -> Any:
+    """Round-trip YAML nodes -> plain JSON-ready values (dates as ISO text)."""
+    if isinstance(value, Mapping):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -11,7 +11,6 @@ a preprint's link to its published version becomes Crossref's `relation.is-prepr
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,23 +18,24 @@ from urllib.parse import quote
 
 import httpx
 
+from evidence_cli.services.bounded import Answer
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.crossref import (
-    ClientStats,
-    Unavailable,
-    _backoff,
-    _retry_after,
-    cache_origin_key,
-)
-from evidence_cli.services.ratelimit import RateLimiter
-from evidence_cli.settings import DEFAULT_DATACITE_URL, Settings
+from evidence_cli.services.lookups import NOT_IN_CACHE, CachedAnswers, ServiceOptions
+from evidence_cli.services.transport import ClientStats, Transport, Unavailable
+from evidence_cli.settings import DEFAULT_DATACITE_URL
 
 RATE, CONCURRENCY = 10.0, 4
 MAX_BODY_BYTES = 8 * 1024 * 1024
-NOT_IN_CACHE = "not in the cache (offline mode)"
 CACHE_KIND = "datacite"
 # relatedIdentifiers that point from a preprint (or earlier version) to its published version.
 VERSION_RELATIONS = frozenset({"IsPreviousVersionOf", "IsVersionOf", "IsPreprintOf"})
+
+
+@dataclass(frozen=True, slots=True)
+class DataCiteOptions(ServiceOptions):
+    """The DataCite client's options."""
+
+    base_url: str = DEFAULT_DATACITE_URL
 
 
 @dataclass(slots=True)
@@ -46,146 +46,85 @@ class DataCiteLookup:
     detail: str | None = None
 
 
+def _cached_record(doi: str, value: Any) -> DataCiteLookup | None:
+    if not isinstance(value, dict) or value.get("outcome") not in ("found", "not-found"):
+        return None
+    record = value.get("record")
+    return DataCiteLookup(doi, value["outcome"], record if isinstance(record, dict) else None)
+
+
 class DataCiteClient:
     """Looks DataCite DOIs up: paced, retried, cached (definitive answers only)."""
 
     def __init__(
         self,
         http: httpx.AsyncClient,
-        settings: Settings,
+        options: DataCiteOptions,
         cache: Cache | None = None,
         *,
         on_lookup: Callable[[], None] | None = None,
     ) -> None:
-        self.http = http
-        self.settings = settings
-        self.base_url = settings.datacite_url.rstrip("/")
-        self.cache = cache
-        self.limiter = RateLimiter(RATE, 1.0, CONCURRENCY)
-        self.stats = ClientStats()
+        self.options = options
+        self.transport = Transport(http, options.transport(
+            "DataCite", RATE, CONCURRENCY,
+            headers=(("Accept", "application/vnd.api+json, application/json"),)))
+        # Keyed by service origin (issue #14: no answer from another server is served later
+        # as the real service's).
+        self.answers = CachedAnswers(cache, CACHE_KIND, options, DEFAULT_DATACITE_URL)
         self.on_lookup = on_lookup
 
-    def _key(self, key: str) -> str:
-        """The cache key, by service origin (issue #14: no answer from another server is
-        served later as the real service's)."""
-        return cache_origin_key(self.settings.datacite_url, key, DEFAULT_DATACITE_URL)
+    @property
+    def stats(self) -> ClientStats:
+        return self.transport.stats
 
     async def get_records(self, dois: Iterable[str]) -> dict[str, DataCiteLookup]:
-        wanted = list(dict.fromkeys(dois))
-        results: dict[str, DataCiteLookup] = {}
-        if self.cache is not None and not self.settings.refresh:
-            keyed = {self._key(item): item for item in wanted}
-            stored = self.cache.get_many(CACHE_KIND, list(keyed),
-                                         allow_expired=self.settings.offline)
-            for stored_key, value in stored.items():
-                doi = keyed[stored_key]
-                results[doi] = DataCiteLookup(doi, value["outcome"], value.get("record"))
-        missing = [doi for doi in wanted if doi not in results]
-        if self.settings.offline:
-            for doi in missing:
-                results[doi] = DataCiteLookup(doi, "unavailable", detail=NOT_IN_CACHE)
-            return results
-        for lookup in await asyncio.gather(*(self._fetch(doi) for doi in missing)):
-            results[lookup.doi] = lookup
-        return results
+        async def fetch(missing: list[str]) -> dict[str, DataCiteLookup]:
+            found = await asyncio.gather(*(self._fetch(doi) for doi in missing))
+            return {lookup.doi: lookup for lookup in found}
+
+        return await self.answers.look_up(
+            dois, read=_cached_record, fetch=fetch, progress=self.on_lookup,
+            offline=lambda doi: DataCiteLookup(doi, "unavailable", detail=NOT_IN_CACHE))
 
     async def _fetch(self, doi: str) -> DataCiteLookup:
         try:
-            status, body = await self._request(f"/dois/{quote(doi, safe='/')}")
-            if status == 404:
+            answer = await self.transport.get(f"/dois/{quote(doi, safe='/')}", {}, _judge)
+            if answer.status_code == 404:
                 lookup = DataCiteLookup(doi, "not-found")
             else:
-                record = datacite_record(_json(body))
+                record = datacite_record(answer.data)
                 if record is None or str(record.get("DOI", "")).lower() != doi.lower():
                     raise Unavailable("an answer about a different DOI, or not a DOI record")
                 lookup = DataCiteLookup(doi, "found", record)
         except Unavailable as error:
-            return DataCiteLookup(doi, "unavailable", detail=str(error))
-        if self.cache is not None:
-            ttl = (self.settings.not_found_ttl if lookup.outcome == "not-found"
-                   else self.settings.record_ttl)
-            self.cache.put(CACHE_KIND, self._key(doi),
-                           {"outcome": lookup.outcome, "record": lookup.record}, ttl)
+            lookup = DataCiteLookup(doi, "unavailable", detail=str(error))
+        else:
+            self.answers.put(doi, {"outcome": lookup.outcome, "record": lookup.record},
+                             not_found=lookup.outcome == "not-found")
+        if self.on_lookup is not None:
+            self.on_lookup()
         return lookup
 
-    async def _request(self, path: str) -> tuple[int, bytes]:
-        """(200 or 404, body) after pacing and retries, or Unavailable."""
-        url = f"{self.base_url}{path}"
-        reason = "no answer"
-        for attempt in range(self.settings.max_retries + 1):
-            retry_after: float | None = None
-            try:
-                async with self.limiter.slot() as sent:
-                    self.stats.requests += 1
-                    response, body = await self._get(url)
-                    sent()
-            except httpx.TimeoutException:
-                reason = f"no answer within {self.settings.timeout:g} s"
-            except httpx.HTTPError as error:  # transport, decoding, protocol errors
-                reason = f"connection failed ({type(error).__name__})"
-            except _TooLarge:
-                reason = f"an answer over {MAX_BODY_BYTES} bytes"
-            else:
-                status = response.status_code
-                self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-                if status == 429:
-                    self.stats.rate_limited += 1
-                    retry_after = _retry_after(response)
-                    self.limiter.back_off(retry_after if retry_after is not None else 1.0)
-                    reason = "rate limited (HTTP 429)"
-                elif status >= 500:
-                    retry_after = _retry_after(response)
-                    reason = f"server error (HTTP {status})"
-                elif status == 404:
-                    # Only DataCite's JSON:API "errors" body means it holds no such DOI; a
-                    # proxy's 404 page says nothing about the DOI.
-                    if not _is_datacite_404(body):
-                        raise Unavailable("a 404 answer that is not DataCite's")
-                    return status, body
-                elif status != 200:
-                    raise Unavailable(f"DataCite answered HTTP {status}")
-                elif not _is_json_api(body):
-                    reason = "an answer that is not DataCite JSON"
-                else:
-                    return status, body
-            if attempt == self.settings.max_retries:
-                break
-            self.stats.retries += 1
-            await asyncio.sleep(_backoff(attempt, retry_after))
-        self.stats.failures += 1
-        raise Unavailable(f"{reason}, after {self.settings.max_retries + 1} attempts")
 
-    async def _get(self, url: str) -> tuple[httpx.Response, bytes]:
-        headers = {"Accept": "application/vnd.api+json, application/json"}
-        async with self.http.stream("GET", url, headers=headers) as response:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise _TooLarge
-                chunks.append(chunk)
-            return response, b"".join(chunks)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
+def _judge(answer: Answer) -> str | None:
+    """A 200 with a DOI record, or DataCite's own 404; anything else definitive is no answer."""
+    status = answer.status_code
+    if status == 404:
+        # Only DataCite's JSON:API "errors" body means it holds no such DOI; a proxy's 404
+        # page says nothing about the DOI.
+        if not _is_datacite_404(answer.data):
+            raise Unavailable("a 404 answer that is not DataCite's")
         return None
+    if status != 200:
+        raise Unavailable(f"DataCite answered HTTP {status}")
+    return None if _is_json_api(answer.data) else "an answer that is not DataCite JSON"
 
 
-def _is_json_api(body: bytes) -> bool:
-    data = _json(body)
+def _is_json_api(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("data"), dict)
 
 
-def _is_datacite_404(body: bytes) -> bool:
-    data = _json(body)
+def _is_datacite_404(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("errors"), list)
 
 

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from evidence_cli import PROJECT_URL, __version__
-from evidence_cli.codes import CODES
 from evidence_cli.doi import is_doi_url
 from evidence_cli.errors import UsageError
-from evidence_cli.models import Finding
+from evidence_cli.services.interfaces import LinkCache
+from evidence_cli.services.link_verdicts import (
+    CACHE_VERSION,
+    Answer,
+    LinkVerdict,
+    connect_failure,
+    distrust_head,
+    final_verdict,
+    verdict,
+)
 from evidence_cli.services.netguard import (
     AddressPolicy,
     AddressRefused,
@@ -30,8 +34,11 @@ from evidence_cli.services.netguard import (
     system_resolve,
     url_host_for,
 )
+from evidence_cli.services.transport import parse_retry_after, user_agent
 
-USER_AGENT = f"evidence-cli/{__version__} (+{PROJECT_URL})"
+__all__ = ["LinkChecker", "LinkVerdict", "parse_retry_after"]
+
+USER_AGENT = user_agent(None)
 # What a browser sends, so that servers answer with the page a reader would get.
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ACCEPT_LANGUAGE = "en;q=0.9,*;q=0.5"
@@ -41,7 +48,6 @@ BODY_CAP = 64 * 1024
 # Retry-After beyond this is not waited for: the link is reported blocked (or failing) at once,
 # so that one server cannot stretch the run.
 MAX_RETRY_AFTER = 30.0
-CACHE_VERSION = 1
 
 # Links with these schemes are not web pages; they get no verdict at all. Every other non-HTTP
 # scheme (ftp:, gopher:, ...) is skipped too: this checker speaks only HTTP, and a skipped link
@@ -52,77 +58,6 @@ _PERMANENT = frozenset({301, 308})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-class LinkCache(Protocol):
-    """Where verdicts are kept between runs; values are JSON-serialisable dicts."""
-
-    def get(self, key: str) -> dict[str, Any] | None: ...
-
-    def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
-
-
-@dataclass(slots=True)
-class LinkVerdict:
-    """What checking one link found."""
-
-    url: str
-    finding: Finding | None  # None = the link works; else a url-* finding
-    final_url: str | None  # after redirects
-    status: int | None  # the last HTTP status received, None when there was no answer
-    cacheable: bool  # False for transient failures (timeouts, 429, 5xx, network errors)
-
-    @property
-    def works(self) -> bool:
-        return self.finding is None
-
-    def to_dict(self) -> dict[str, Any]:
-        finding = self.finding
-        return {
-            "v": CACHE_VERSION,
-            "url": self.url,
-            "final_url": self.final_url,
-            "status": self.status,
-            "cacheable": self.cacheable,
-            "finding": None if finding is None else {
-                "code": finding.code, "message": finding.message, "field": finding.field,
-                "cited": finding.cited, "suggestion": finding.suggestion,
-            },
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LinkVerdict:
-        stored = data.get("finding")
-        finding = None
-        if stored is not None:
-            # The severity comes from the code table, not the cache, so it follows the table.
-            finding = Finding(
-                code=stored["code"], severity=CODES[stored["code"]].severity,
-                message=stored["message"], field=stored.get("field"),
-                cited=stored.get("cited"), suggestion=stored.get("suggestion"),
-            )
-        return cls(
-            url=data["url"], finding=finding, final_url=data.get("final_url"),
-            status=data.get("status"), cacheable=bool(data.get("cacheable", True)),
-        )
-
-
-@dataclass(slots=True)
-class _Answer:
-    """The outcome of one request: a status, or an error kind with a reason."""
-
-    status: int | None = None
-    location: str | None = None
-    retry_after: float | None = None
-    error: str | None = None  # "timeout", "unreachable", "protocol", "refused"
-    detail: str = ""
-    no_route: bool = False  # unreachable because this machine has no route (not the host)
-
-    @property
-    def transient(self) -> bool:
-        if self.error is not None:
-            return self.error != "refused"
-        return self.status is not None and (self.status == 429 or 500 <= self.status <= 599)
-
-
 @dataclass(slots=True)
 class _Budget:
     """Seconds a link may still spend on requests and waits (not on queueing for a slot)."""
@@ -131,55 +66,6 @@ class _Budget:
 
     def spend(self, seconds: float) -> None:
         self.left -= seconds
-
-
-def _distrust_head(answer: _Answer) -> bool:
-    """True when a HEAD answer should be checked again with GET.
-
-    Many servers mishandle HEAD (405, 501, 404, 5xx), block it (403) or drop the connection; a
-    GET decides. 401 and 429 are about the client, not the method, so they stand.
-    """
-    if answer.error is not None:
-        return answer.error in ("protocol", "timeout")
-    status = answer.status
-    return status is not None and status >= 400 and status not in (401, 429)
-
-
-def _connect_failure(exc: BaseException) -> str:
-    """The most specific reason a connection failed (httpx's own message is generic)."""
-    inner: BaseException | None = exc
-    deepest = str(exc) or "the connection failed"
-    while inner is not None:
-        if isinstance(inner, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(inner, OSError) and str(inner):
-            deepest = str(inner)
-        inner = inner.__cause__ or inner.__context__
-    return deepest
-
-
-def _reason(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = datetime.now(UTC).timestamp() if now is None else now
-    return max(0.0, when.timestamp() - current)
 
 
 def _strip_fragment(url: httpx.URL) -> httpx.URL:
@@ -315,10 +201,10 @@ class LinkChecker:
         try:
             current = _strip_fragment(httpx.URL(url))
         except (httpx.InvalidURL, UnicodeError) as exc:
-            return self._verdict(url, "url-broken", f"{url} is not a valid URL ({exc}).",
+            return verdict(url, "url-broken", f"{url} is not a valid URL ({exc}).",
                                  cacheable=True)
         if not current.host:
-            return self._verdict(url, "url-broken", f"{url} is not a valid URL (no host).",
+            return verdict(url, "url-broken", f"{url} is not a valid URL (no host).",
                                  cacheable=True)
         chain: list[tuple[httpx.URL, int]] = []  # (url, redirect status) for each hop followed
         visited = {str(current)}
@@ -332,21 +218,21 @@ class LinkChecker:
                 try:
                     following = _strip_fragment(current.join(answer.location))
                 except (httpx.InvalidURL, UnicodeError):
-                    return self._verdict(
+                    return verdict(
                         url, "url-broken",
                         f"{url} redirects to an invalid address ({answer.location!r}).",
                         final_url=str(current), status=status, cacheable=True)
                 chain.append((current, status))
                 if following.scheme not in _HTTP_SCHEMES:
                     # Not an error in the link, but nothing this checker can follow either.
-                    return self._verdict(
+                    return verdict(
                         url, "url-refused",
                         f"{url} redirects to {following}, which is not an http(s) link; the "
                         "redirect was not followed, so the link could not be checked.",
                         final_url=str(following), status=status, cacheable=False)
                 if str(following) in visited:
                     hops = " → ".join(str(u) for u, _ in chain) + f" → {following}"
-                    return self._verdict(url, "url-broken", f"{url} loops through redirects: "
+                    return verdict(url, "url-broken", f"{url} loops through redirects: "
                                          f"{hops}.", final_url=str(following), status=status,
                                          cacheable=True)
                 if still_permanent and status in _PERMANENT:
@@ -356,69 +242,16 @@ class LinkChecker:
                 visited.add(str(following))
                 current = following
                 continue
-            return self._final(url, current, answer, permanent_target, redirected=bool(chain))
-        return self._verdict(
+            return final_verdict(url, current, answer, permanent_target, redirected=bool(chain),
+                                 timeout=self.timeout, allow_private=self.policy.allow_private)
+        return verdict(
             url, "url-broken",
             f"{url} redirects more than {MAX_REDIRECTS} times (last: {current}).",
             final_url=str(current), status=chain[-1][1], cacheable=True)
 
-    def _final(self, url: str, final: httpx.URL, answer: _Answer,
-               permanent_target: httpx.URL | None, *, redirected: bool) -> LinkVerdict:
-        """Turn the last answer of a chain into a verdict."""
-        where = f" (after redirects to {final})" if redirected else ""
-        final_url = str(final)
-        status = answer.status
-        if answer.error == "refused":
-            hint = "" if self.policy.allow_private else " Use --allow-private to check it."
-            return self._verdict(url, "url-refused", f"{url} was not checked: {answer.detail}"
-                                 f"{where}.{hint}", final_url=final_url, cacheable=False)
-        if answer.error == "timeout":
-            return self._verdict(url, "url-timeout", f"{url} did not answer within "
-                                 f"{self.timeout:g} s{where}, after retries ({answer.detail}).",
-                                 final_url=final_url, cacheable=False)
-        if answer.error is not None:  # unreachable, protocol
-            return self._verdict(url, "url-unreachable", f"{url} cannot be reached{where}, "
-                                 f"after retries: {answer.detail}.", final_url=final_url,
-                                 cacheable=False)
-        assert status is not None
-        said = f"{url} answers {_reason(status)}{where}"
-        if status in (404, 410):
-            return self._verdict(url, "url-broken", f"{said}.", final_url=final_url,
-                                 status=status, cacheable=True)
-        if status == 429:
-            return self._verdict(url, "url-blocked", f"{said} after retries: the server "
-                                 "rate-limits checks, so the link could not be checked.",
-                                 final_url=final_url, status=status, cacheable=False)
-        if 500 <= status <= 599:
-            return self._verdict(url, "url-server-error", f"{said} after retries; the link "
-                                 "could not be checked.", final_url=final_url, status=status,
-                                 cacheable=False)
-        if status >= 400 or status < 200:
-            # 401, 403, 999 and the other refusals: the server will not answer a robot, which
-            # says nothing either way about the link.
-            return self._verdict(url, "url-blocked", f"{said}: the server refuses automated "
-                                 "checks, so the link could not be checked.",
-                                 final_url=final_url, status=status, cacheable=True)
-        if permanent_target is not None:
-            return self._verdict(url, "url-redirected", f"{url} has moved permanently to "
-                                 f"{permanent_target}; cite that address instead.",
-                                 final_url=final_url, status=status, cacheable=True,
-                                 suggestion=str(permanent_target))
-        return LinkVerdict(url=url, finding=None, final_url=final_url, status=status,
-                           cacheable=True)
-
-    @staticmethod
-    def _verdict(url: str, code: str, message: str, *, final_url: str | None = None,
-                 status: int | None = None, cacheable: bool, suggestion: str | None = None,
-                 ) -> LinkVerdict:
-        finding = Finding(code=code, severity=CODES[code].severity, message=message,
-                          field="url", cited=url, suggestion=suggestion)
-        return LinkVerdict(url=url, finding=finding, final_url=final_url, status=status,
-                           cacheable=cacheable)
-
     # -- one hop ----------------------------------------------------------------------------
 
-    async def _ask_with_retries(self, url: httpx.URL, budget: _Budget) -> _Answer:
+    async def _ask_with_retries(self, url: httpx.URL, budget: _Budget) -> Answer:
         """HEAD, then GET when HEAD is not trusted; transient failures retried with backoff."""
         host = url.host.lower()
         retries = 0 if host in self._dead_hosts else self.max_retries
@@ -428,7 +261,7 @@ class LinkChecker:
             answer = await self._ask(method, url, budget)
             if answer.error == "refused":
                 return answer
-            if method == "HEAD" and _distrust_head(answer):
+            if method == "HEAD" and distrust_head(answer):
                 # Ask with GET: an untrusted status or a garbled answer is a different question,
                 # asked at once; a HEAD that timed out counts as an attempt.
                 method = "GET"
@@ -452,7 +285,7 @@ class LinkChecker:
             if retry_after > self.max_retry_after:
                 return None
             return retry_after
-        base = self.backoff_base * (2**attempt)
+        base = self.backoff_base * (2.0**attempt)
         return min(self.max_retry_after, base * random.uniform(0.5, 1.5))
 
     def _host_limit(self, host: str) -> asyncio.Semaphore:
@@ -461,7 +294,7 @@ class LinkChecker:
             sem = self._hosts[host] = asyncio.Semaphore(self.per_host)
         return sem
 
-    async def _ask(self, method: str, url: httpx.URL, budget: _Budget) -> _Answer:
+    async def _ask(self, method: str, url: httpx.URL, budget: _Budget) -> Answer:
         """One request to one URL, connecting only to addresses the policy allows."""
         host = url.host.lower()
         port = url.port or (443 if url.scheme == "https" else 80)
@@ -470,7 +303,7 @@ class LinkChecker:
         # keeps a large batch from queueing thousands of lookups against their own timeout.
         async with self._host_limit(host), self._global:
             if budget.left <= 0:
-                return _Answer(error="timeout", detail=f"gave up after {self.link_budget:g} s "
+                return Answer(error="timeout", detail=f"gave up after {self.link_budget:g} s "
                                "spent on this link in all")
             started = time.monotonic()
             try:
@@ -479,7 +312,7 @@ class LinkChecker:
                 budget.spend(time.monotonic() - started)
 
     async def _ask_now(self, method: str, url: httpx.URL, host: str, port: int,
-                       left: float) -> _Answer:
+                       left: float) -> Answer:
         """Resolve, check the addresses, and send; `left` is the link's remaining budget."""
         timeout = min(self.timeout, left)
         try:
@@ -489,11 +322,11 @@ class LinkChecker:
             named = f"{exc.host} is"
             if exc.host != exc.address:
                 named = f"{exc.host} resolves to {exc.address},"
-            return _Answer(error="refused", detail=f"{named} {exc.reason}")
+            return Answer(error="refused", detail=f"{named} {exc.reason}")
         except ResolutionFailed as exc:
             self.offline_reasons.setdefault(host, f"host names do not resolve ({exc})")
-            return _Answer(error="unreachable", detail=str(exc))
-        answer = _Answer(error="unreachable", detail="no address to connect to")
+            return Answer(error="unreachable", detail=str(exc))
+        answer = Answer(error="unreachable", detail="no address to connect to")
         for address in addresses:
             answer = await self._send(method, url, address, timeout)
             # Try the next address only when this one refused the connection (e.g. no IPv6
@@ -532,7 +365,7 @@ class LinkChecker:
         return httpx.Request(method, target, headers=headers, extensions=extensions)
 
     async def _send(self, method: str, url: httpx.URL, address: str,
-                    timeout: float) -> _Answer:
+                    timeout: float) -> Answer:
         request = self._request(method, url, address, timeout)
         try:
             async with asyncio.timeout(timeout):
@@ -544,20 +377,20 @@ class LinkChecker:
                 finally:
                     await response.aclose()
         except (TimeoutError, httpx.TimeoutException) as exc:
-            return _Answer(error="timeout", detail=type(exc).__name__)
+            return Answer(error="timeout", detail=type(exc).__name__)
         except httpx.ConnectError as exc:
-            return _Answer(error="unreachable", detail=_connect_failure(exc),
+            return Answer(error="unreachable", detail=connect_failure(exc),
                            no_route=no_network_reason(exc) is not None)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            return _Answer(error="protocol", detail=str(exc) or type(exc).__name__)
+            return Answer(error="protocol", detail=str(exc) or type(exc).__name__)
         except httpx.TransportError as exc:
-            return _Answer(error="unreachable", detail=str(exc) or type(exc).__name__)
+            return Answer(error="unreachable", detail=str(exc) or type(exc).__name__)
         status = response.status_code
         location = response.headers.get("location")
         retry_after = None
         if status == 429 or 500 <= status <= 599:
             retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
-        return _Answer(status=status, location=location, retry_after=retry_after)
+        return Answer(status=status, location=location, retry_after=retry_after)
 
     async def _read_capped(self, response: httpx.Response) -> None:
         """Read at most body_cap bytes: enough to see the server answers, never a whole file."""

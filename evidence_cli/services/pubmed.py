@@ -17,21 +17,16 @@ import asyncio
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from evidence_cli.services.bounded import Answer
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.crossref import (
-    ClientStats,
-    Unavailable,
-    _backoff,
-    _retry_after,
-    cache_origin_key,
-)
-from evidence_cli.services.ratelimit import RateLimiter
-from evidence_cli.settings import DEFAULT_NCBI_URL, Settings
+from evidence_cli.services.lookups import NOT_IN_CACHE, CachedAnswers, ServiceOptions
+from evidence_cli.services.transport import ClientStats, Transport, Unavailable
+from evidence_cli.settings import DEFAULT_NCBI_URL
 
 TOOL = "evidence-cli"
 RATE_WITHOUT_KEY, RATE_WITH_KEY = 3.0, 10.0
@@ -41,7 +36,6 @@ BATCH = 200
 # A batch of 200 whole records (reference lists included) is a few MB; anything far larger is
 # not an EFetch answer.
 MAX_BODY_BYTES = 32 * 1024 * 1024
-NOT_IN_CACHE = "not in the cache (offline mode)"
 CACHE_KIND = "pubmed"
 # CommentsCorrections RefType -> what the linked notice is.
 NOTICE_TYPES = {
@@ -56,6 +50,15 @@ _MONTHS = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 
 
+@dataclass(frozen=True, slots=True)
+class PubMedOptions(ServiceOptions):
+    """The PubMed client's options. The NCBI API key is sent as a query parameter to base_url
+    only, and never shown, cached or logged."""
+
+    base_url: str = DEFAULT_NCBI_URL
+    api_key: str | None = field(default=None, repr=False)
+
+
 @dataclass(slots=True)
 class ArticleLookup:
     """What PubMed says about one PMID."""
@@ -66,6 +69,13 @@ class ArticleLookup:
     detail: str | None = None
 
 
+def _cached_article(pmid: str, value: Any) -> ArticleLookup | None:
+    if not isinstance(value, dict) or value.get("outcome") not in ("found", "not-found"):
+        return None
+    record = value.get("record")
+    return ArticleLookup(pmid, value["outcome"], record if isinstance(record, dict) else None)
+
+
 class PubMedClient:
     """Fetches PubMed records: paced to NCBI's limits, retried, cached; the API key is sent
     with each request and nowhere else (not in the cache, a report, or a message)."""
@@ -73,58 +83,53 @@ class PubMedClient:
     def __init__(
         self,
         http: httpx.AsyncClient,
-        settings: Settings,
+        options: PubMedOptions,
         cache: Cache | None = None,
         *,
         on_lookup: Callable[[], None] | None = None,
     ) -> None:
-        self.http = http
-        self.settings = settings
-        self.base_url = settings.ncbi_url.rstrip("/")
-        self.cache = cache
-        rate = RATE_WITH_KEY if settings.ncbi_api_key else RATE_WITHOUT_KEY
-        self.limiter = RateLimiter(rate, 1.0, CONCURRENCY)
-        self.stats = ClientStats()
+        self.options = options
+        params = {"tool": TOOL}
+        if options.mailto:
+            params["email"] = options.mailto
+        if options.api_key:
+            params["api_key"] = options.api_key
+        rate = RATE_WITH_KEY if options.api_key else RATE_WITHOUT_KEY
+        self.transport = Transport(http, options.transport(
+            "NCBI", rate, CONCURRENCY, params=tuple(params.items()),
+            headers=(("Accept", "application/xml, text/xml"),)))
+        # Keyed by service origin (issue #14: no answer from another server is served later
+        # as the real service's).
+        self.answers = CachedAnswers(cache, CACHE_KIND, options, DEFAULT_NCBI_URL)
         self.on_lookup = on_lookup
 
-    def _key(self, key: str) -> str:
-        """The cache key, by service origin (issue #14: no answer from another server is
-        served later as the real service's)."""
-        return cache_origin_key(self.settings.ncbi_url, key, DEFAULT_NCBI_URL)
+    @property
+    def stats(self) -> ClientStats:
+        return self.transport.stats
 
     # -- public API -------------------------------------------------------------------------
 
     async def get_articles(self, pmids: Iterable[str]) -> dict[str, ArticleLookup]:
         """Look PMIDs up: cached answers first, the rest in batches of up to 200 per EFetch."""
-        wanted = list(dict.fromkeys(pmids))
-        results: dict[str, ArticleLookup] = {}
-        if self.cache is not None and not self.settings.refresh:
-            keyed = {self._key(item): item for item in wanted}
-            stored = self.cache.get_many(CACHE_KIND, list(keyed),
-                                         allow_expired=self.settings.offline)
-            for stored_key, value in stored.items():
-                pmid = keyed[stored_key]
-                results[pmid] = ArticleLookup(pmid, value["outcome"], value.get("record"))
-                self._progress()
-        missing = [pmid for pmid in wanted if pmid not in results]
-        if self.settings.offline:
-            for pmid in missing:
-                results[pmid] = ArticleLookup(pmid, "unavailable", detail=NOT_IN_CACHE)
-                self._progress()
+
+        async def fetch(missing: list[str]) -> dict[str, ArticleLookup]:
+            batches = [missing[i : i + BATCH] for i in range(0, len(missing), BATCH)]
+            results: dict[str, ArticleLookup] = {}
+            for answer in await asyncio.gather(*(self._fetch_batch(b) for b in batches)):
+                results.update(answer)
             return results
-        batches = [missing[i : i + BATCH] for i in range(0, len(missing), BATCH)]
-        for answer in await asyncio.gather(*(self._fetch_batch(batch) for batch in batches)):
-            results.update(answer)
-        return results
+
+        return await self.answers.look_up(
+            pmids, read=_cached_article, fetch=fetch, progress=self.on_lookup,
+            offline=lambda pmid: ArticleLookup(pmid, "unavailable", detail=NOT_IN_CACHE))
 
     async def search(self, term: str, retmax: int = 5) -> list[str] | None:
         """PMIDs ESearch finds for a query (e.g. "PMC7613024[pmcid]"); None when unavailable."""
         key = f"esearch:{retmax}:{term}"
-        if self.cache is not None and not self.settings.refresh:
-            stored = self.cache.get(CACHE_KIND, self._key(key), allow_expired=self.settings.offline)
-            if isinstance(stored, dict):
-                return list(stored.get("ids") or [])
-        if self.settings.offline:
+        stored = self.answers.get(key)
+        if isinstance(stored, dict):
+            return list(stored.get("ids") or [])
+        if self.options.cache.offline:
             return None
         try:
             body = await self._request("esearch.fcgi",
@@ -136,8 +141,7 @@ class PubMedClient:
             return None
         ids = [(e.text or "").strip() for e in root.iterfind("IdList/Id")]
         ids = [i for i in ids if i.isdigit()]
-        if self.cache is not None:
-            self.cache.put(CACHE_KIND, self._key(key), {"ids": ids}, self.settings.not_found_ttl)
+        self.answers.put(key, {"ids": ids}, not_found=True)
         return ids
 
     # -- lookups ----------------------------------------------------------------------------
@@ -162,82 +166,21 @@ class PubMedClient:
             lookup = (ArticleLookup(pmid, "found", record) if record is not None
                       else ArticleLookup(pmid, "not-found"))
             results[pmid] = lookup
-            if self.cache is not None:
-                ttl = (self.settings.record_ttl if record is not None
-                       else self.settings.not_found_ttl)
-                self.cache.put(CACHE_KIND, self._key(pmid),
-                               {"outcome": lookup.outcome, "record": record}, ttl)
+            self.answers.put(pmid, {"outcome": lookup.outcome, "record": record},
+                             not_found=record is None)
             self._progress()
         return results
 
-    # -- transport --------------------------------------------------------------------------
-
-    def _params(self, params: dict[str, str]) -> dict[str, str]:
-        extra = {"tool": TOOL}
-        if self.settings.mailto:
-            extra["email"] = self.settings.mailto
-        if self.settings.ncbi_api_key:
-            extra["api_key"] = self.settings.ncbi_api_key
-        return {**params, **extra}
-
     async def _request(self, endpoint: str, params: dict[str, str]) -> bytes:
-        """GET with pacing and retries (429, 5xx, timeouts, resets, unreadable bodies); the body
-        of a 200 answer, or Unavailable. Messages never carry the URL: it holds the API key."""
-        url = f"{self.base_url}/{endpoint}"
-        reason = "no answer"
-        for attempt in range(self.settings.max_retries + 1):
-            retry_after: float | None = None
-            try:
-                async with self.limiter.slot() as sent:
-                    self.stats.requests += 1
-                    status, response, body = await self._get(url, self._params(params))
-                    sent()
-            except httpx.TimeoutException:
-                reason = f"no answer within {self.settings.timeout:g} s"
-            except httpx.HTTPError as error:  # transport, decoding, protocol errors
-                reason = f"connection failed ({type(error).__name__})"
-            except _TooLarge:
-                reason = f"an answer over {MAX_BODY_BYTES} bytes"
-            else:
-                self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-                if status == 429:
-                    self.stats.rate_limited += 1
-                    retry_after = _retry_after(response)
-                    self.limiter.back_off(retry_after if retry_after is not None else 1.0)
-                    reason = "rate limited (HTTP 429)"
-                elif status >= 500:
-                    retry_after = _retry_after(response)
-                    reason = f"server error (HTTP {status})"
-                elif status != 200:
-                    # NCBI answers 400 for a malformed request; retrying would not help.
-                    self.stats.failures += 1
-                    raise Unavailable(f"NCBI answered HTTP {status}")
-                elif not _looks_like_xml(body):
-                    reason = "an answer that is not E-utilities XML"
-                else:
-                    return body
-            if attempt == self.settings.max_retries:
-                break
-            self.stats.retries += 1
-            await asyncio.sleep(_backoff(attempt, retry_after))
-        self.stats.failures += 1
-        raise Unavailable(f"{reason}, after {self.settings.max_retries + 1} attempts")
+        """The body of a 200 E-utilities answer, or Unavailable."""
 
-    async def _get(self, url: str, params: dict[str, str]) -> tuple[int, httpx.Response, bytes]:
-        async with self.http.stream("GET", url, params=params,
-                                    headers={"Accept": "application/xml, text/xml"}) as response:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise _TooLarge
-                chunks.append(chunk)
-            return response.status_code, response, b"".join(chunks)
+        def judge(answer: Answer) -> str | None:
+            if answer.status_code != 200:
+                # NCBI answers 400 for a malformed request; retrying would not help.
+                raise Unavailable(f"NCBI answered HTTP {answer.status_code}")
+            return None if _looks_like_xml(answer.body) else "an answer that is not E-utilities XML"
 
-
-class _TooLarge(Exception):
-    pass
+        return (await self.transport.get(f"/{endpoint}", params, judge)).body
 
 
 def _looks_like_xml(body: bytes) -> bool:

@@ -18,31 +18,50 @@ MIN_GAP_FRACTION = 0.9
 
 
 class AdjustableSemaphore:
-    """A semaphore whose capacity can change while tasks wait on it."""
+    """A first-come-first-served semaphore whose capacity can change while tasks wait on it.
+
+    A released slot is handed to the longest waiter directly: one wake-up per slot, however
+    many tasks wait (a thousand lookups queued on three slots would otherwise all wake, check
+    and sleep again at every release)."""
 
     def __init__(self, capacity: int) -> None:
         self._capacity = max(1, capacity)
         self._in_use = 0
-        self._changed = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     @property
     def capacity(self) -> int:
         return self._capacity
 
     async def set_capacity(self, capacity: int) -> None:
-        async with self._changed:
-            self._capacity = max(1, capacity)
-            self._changed.notify_all()
+        self._capacity = max(1, capacity)
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        while self._waiters and self._in_use < self._capacity:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._in_use += 1
+                waiter.set_result(None)
 
     async def acquire(self) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._in_use < self._capacity)
+        if self._in_use < self._capacity and not self._waiters:
             self._in_use += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                await self.release()  # the slot came just as the task was cancelled
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
 
     async def release(self) -> None:
-        async with self._changed:
-            self._in_use -= 1
-            self._changed.notify_all()
+        self._in_use -= 1
+        self._hand_over()
 
 
 class Stamp:

@@ -1,34 +1,36 @@
-"""Build the services for one run from its settings: one HTTP client, one cache, the clients."""
+"""Build the services for one run from its settings: the HTTP clients, one cache, the clients.
+
+This is the one place that reads Settings for the services: each client gets its own explicit
+options, and the audit gets the clients (through the interfaces in services/interfaces.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from evidence_cli import PROJECT_URL, __version__
+from evidence_cli.services import datacite, pubmed
 from evidence_cli.services.cache import Cache
-from evidence_cli.services.crossref import CrossrefClient, WorkLookup
-from evidence_cli.services.datacite import DataCiteClient
+from evidence_cli.services.crossref import CrossrefClient, CrossrefOptions, WorkLookup
+from evidence_cli.services.datacite import DataCiteClient, DataCiteOptions
 from evidence_cli.services.links import LinkChecker
-from evidence_cli.services.pubmed import PubMedClient
+from evidence_cli.services.lookups import CachePolicy
+from evidence_cli.services.pubmed import PubMedClient, PubMedOptions
+from evidence_cli.services.transport import Patience, user_agent
 from evidence_cli.settings import Settings
 
 if TYPE_CHECKING:
     from evidence_cli.services.snapshot import SnapshotClient
 
-
-def user_agent(mailto: str | None) -> str:
-    """Crossref asks for a User-Agent naming the tool and a contact (the "polite pool")."""
-    # HTTP headers are ASCII: an internationalised address goes in percent-encoded (it is sent
-    # as is in the mailto query parameter).
-    contact = f"; mailto:{quote(mailto, safe='@.+-_!~*()')}" if mailto else ""
-    return f"evidence-cli/{__version__} (+{PROJECT_URL}{contact})"
+T = TypeVar("T")
+# One pool per run: the API clients' connections stay open between requests (a cold run
+# never waits on a new connection after its first few).
+POOL = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=30.0)
 
 
 class KindCache:
@@ -47,34 +49,73 @@ class KindCache:
         self.cache.put(self.kind, key, value, ttl)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Services:
     http: httpx.AsyncClient
     cache: Cache
     crossref: CrossrefClient | SnapshotClient
     links: LinkChecker
-    settings: Settings
     pubmed: PubMedClient
     datacite: DataCiteClient
+
+
+def _service(settings: Settings, max_response_bytes: int) -> dict[str, Any]:
+    """The options every API client takes, from the run's settings (max-response-bytes is
+    Crossref's; PubMed's and DataCite's answers have caps of their own)."""
+    patience = Patience(
+        timeout=settings.timeout, max_retries=settings.max_retries,
+        max_response_bytes=max_response_bytes, request_timeout=settings.request_timeout,
+        retry_budget=settings.retry_budget, run_timeout=settings.run_timeout)
+    return {
+        "patience": patience, "mailto": settings.mailto,
+        "cache": CachePolicy(refresh=settings.refresh, offline=settings.offline,
+                             record_ttl=settings.record_ttl,
+                             not_found_ttl=settings.not_found_ttl),
+    }
+
+
+def crossref_options(settings: Settings) -> CrossrefOptions:
+    return CrossrefOptions(base_url=settings.crossref_url, plus_token=settings.crossref_plus_token,
+                           **_service(settings, settings.max_response_bytes))
+
+
+def pubmed_options(settings: Settings) -> PubMedOptions:
+    return PubMedOptions(base_url=settings.ncbi_url, api_key=settings.ncbi_api_key,
+                         **_service(settings, pubmed.MAX_BODY_BYTES))
+
+
+def datacite_options(settings: Settings) -> DataCiteOptions:
+    return DataCiteOptions(base_url=settings.datacite_url,
+                           **_service(settings, datacite.MAX_BODY_BYTES))
+
+
+def _links(http: httpx.AsyncClient, settings: Settings, cache: Cache) -> LinkChecker:
+    return LinkChecker(
+        http,
+        timeout=settings.url_timeout,
+        per_host=settings.per_host_concurrency,
+        global_limit=settings.url_concurrency,
+        allow_private=settings.allow_private,
+        excludes=settings.url_excludes,
+        cache=KindCache(cache, "url", allow_expired=settings.offline),
+        refresh=settings.refresh,
+        offline=settings.offline,
+        cache_ttl=settings.url_ttl,
+    )
 
 
 @asynccontextmanager
 async def open_services(
     settings: Settings, *, on_lookup: Callable[[], None] | None = None
 ) -> AsyncIterator[Services]:
-    # Only encodings the Crossref client inflates itself, within its byte cap. The Metadata
-    # Plus token is not a client default: the Crossref client adds it to its own requests only
-    # (https, a host the user chose), so it can never go anywhere else.
-    headers = {"User-Agent": user_agent(settings.mailto), "Accept": "application/json",
-               "Accept-Encoding": "gzip, deflate"}
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+    # The client carries no credentials: each API client sends its own token or key to its
+    # own service only, and the link checker builds its requests without client defaults.
     cache = Cache(settings.cache_dir, read_only=settings.offline)
     snapshot: SnapshotClient | None = None
     try:
-        async with httpx.AsyncClient(
-            headers=headers, timeout=settings.timeout, limits=limits
-        ) as http:
-            api = CrossrefClient(http, settings, cache, on_lookup=on_lookup)
+        async with httpx.AsyncClient(headers={"User-Agent": user_agent(settings.mailto)},
+                                     timeout=settings.timeout, limits=POOL) as http:
+            api = CrossrefClient(http, crossref_options(settings), cache, on_lookup=on_lookup)
             crossref: CrossrefClient | SnapshotClient = api
             if settings.snapshot is not None:
                 from evidence_cli.services.snapshot import open_snapshot_client
@@ -82,58 +123,36 @@ async def open_services(
                 # The API client stays behind it for what the snapshot does not hold.
                 crossref = snapshot = open_snapshot_client(settings.snapshot, api, settings,
                                                            on_lookup)
-            links = LinkChecker(
-                http,
-                timeout=settings.url_timeout,
-                per_host=settings.per_host_concurrency,
-                global_limit=settings.url_concurrency,
-                allow_private=settings.allow_private,
-                excludes=settings.url_excludes,
-                cache=KindCache(cache, "url", allow_expired=settings.offline),
-                refresh=settings.refresh,
-                offline=settings.offline,
-                cache_ttl=settings.url_ttl,
-            )
-            # PubMed and DataCite get no Crossref token header: their own client sends only
-            # what each service needs.
-            async with httpx.AsyncClient(
-                headers={"User-Agent": user_agent(settings.mailto)}, timeout=settings.timeout,
-                limits=limits,
-            ) as other_http:
-                pubmed = PubMedClient(other_http, settings, cache)
-                datacite = DataCiteClient(other_http, settings, cache)
-                yield Services(http, cache, crossref, links, settings, pubmed, datacite)
+            yield Services(http, cache, crossref, _links(http, settings, cache),
+                           PubMedClient(http, pubmed_options(settings), cache),
+                           DataCiteClient(http, datacite_options(settings), cache))
     finally:
         if snapshot is not None:
             snapshot.snapshot.close()
         cache.close()
 
 
-def lookup_works(settings: Settings, dois: list[str]) -> dict[str, WorkLookup]:
-    """Look DOIs up (cache-aware), from synchronous code."""
+def run_with_services(settings: Settings, operation: Callable[[Services], Awaitable[T]], *,
+                      on_lookup: Callable[[], None] | None = None) -> T:
+    """Run one operation with the run's services open, from synchronous code."""
 
-    async def run() -> dict[str, WorkLookup]:
-        async with open_services(settings) as services:
-            return await services.crossref.get_works(dois)
+    async def run() -> T:
+        async with open_services(settings, on_lookup=on_lookup) as services:
+            return await operation(services)
 
     return asyncio.run(run())
+
+
+def lookup_works(settings: Settings, dois: list[str]) -> dict[str, WorkLookup]:
+    """Look DOIs up (cache-aware), from synchronous code."""
+    return run_with_services(settings, lambda services: services.crossref.get_works(dois))
 
 
 def lookup_articles(settings: Settings, pmids: list[str]) -> dict[str, Any]:
     """Look PMIDs up in PubMed (cache-aware), from synchronous code."""
 
-    async def run() -> dict[str, Any]:
-        async with open_services(settings) as services:
-            return dict(await services.pubmed.get_articles(pmids))
+    async def articles(services: Services) -> dict[str, Any]:
+        return dict(await services.pubmed.get_articles(pmids))
 
-    return asyncio.run(run())
+    return run_with_services(settings, articles)
 
-
-def search_works(settings: Settings, queries: list[str]) -> list[list[dict[str, Any]] | None]:
-    """Bibliographic searches (cache-aware), from synchronous code; None where unavailable."""
-
-    async def run() -> list[list[dict[str, Any]] | None]:
-        async with open_services(settings) as services:
-            return list(await asyncio.gather(*(services.crossref.search(q) for q in queries)))
-
-    return asyncio.run(run())

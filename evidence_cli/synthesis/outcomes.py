@@ -217,3 +217,17 @@ def participants(rows: Sequence[Row]) -> int | None:
     counts = [r.participants for r in rows]
     return sum(c for c in counts if c is not None) if all(c is not None for c in counts) \
         else None
+
+
+def pool(doc: Mapping[str, Any], outcome: str, measure: Measure | None, include_flagged: bool,
+         method: Method, hksj: bool) -> MetaResult:
+    """`evidence meta`: collect the outcome's data and pool it; too little to pool (or a
+    computation with no answer) is NotPoolableError, a message and exit 1, never a number."""
+    from evidence_cli.errors import NotPoolableError
+
+    try:
+        return meta_analyse(collect(doc, outcome, measure, include_flagged), method, hksj)
+    except NoData as error:
+        raise NotPoolableError(str(error)) from None
+    except ArithmeticError as error:
+        raise NotPoolableError(f"outcome '{outcome}': {error}") from None

@@ -169,7 +169,7 @@ def _tau2_dl(y: Any, v: Any, x: Any) -> float:
     k, p = x.shape
     w = 1 / v
     trace = float(np.trace(_p_matrix(x, w)))
-    return max(0.0, (_q(y, v, x, 0.0) - (k - p)) / trace)
+    return max(0.0, float(_q(y, v, x, 0.0) - (k - p)) / trace)
 
 
 def _tau2_pm(y: Any, v: Any, x: Any) -> float:
@@ -187,7 +187,7 @@ def _tau2_he(y: Any, v: Any, x: Any) -> float:
     resid = y - x @ b
     hat = x @ np.linalg.inv(x.T @ x) @ x.T
     residual_ss = float(resid @ resid)
-    return max(0.0, (residual_ss - float(np.trace((np.eye(k) - hat) * v))) / (k - p))
+    return max(0.0, (residual_ss - float(np.trace((np.eye(k) - hat) * v))) / float(k - p))
 
 
 def _score(y: Any, v: Any, x: Any, tau2: float, method: Method) -> tuple[float, float]:

@@ -9,8 +9,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from evidence_cli.formats.escaping import spreadsheet_safe as neutralise_csv
 from evidence_cli.reviews.effect import format_number
-from evidence_cli.reviews.tables import _latex_escape, _markdown_escape, neutralise_csv
+from evidence_cli.reviews.tables import _latex_escape, _markdown_escape
 from evidence_cli.synthesis.effects import Measure, to_shown
 from evidence_cli.synthesis.outcomes import MetaResult, participants, study_interval
 

@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evidence_cli.formats.escaping import spreadsheet_safe as neutralise_csv
 from evidence_cli.reviews.grading import Certainty, judge
 from evidence_cli.reviews.outcome_data import outcome_key
-from evidence_cli.reviews.tables import _latex_escape, _markdown_escape, neutralise_csv
+from evidence_cli.reviews.tables import _latex_escape, _markdown_escape
 from evidence_cli.synthesis.effects import Measure, to_shown
 from evidence_cli.synthesis.outcomes import (
     MetaResult,

@@ -9,7 +9,7 @@ from evidence_cli.sources.refparser.tokens import Token
 
 Lexicon = Mapping[str, Sequence[str]]
 
-_MONTHS = frozenset(str.split(
+MONTHS = frozenset(str.split(
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july "
     "august september october november december spring summer autumn fall winter janvier fevrier "
     "février mars avril mai juin juillet août aout septembre octobre novembre décembre decembre "
@@ -55,7 +55,7 @@ def _own(token: Token, lexicon: Lexicon) -> list[str]:
                 features.append("initials")
         elif text.islower():
             features.append("lower")
-        if lower in _MONTHS:
+        if lower in MONTHS:
             features.append("month")
     elif len(text) == 1:
         features.append("punct")
@@ -74,6 +74,10 @@ def _own(token: Token, lexicon: Lexicon) -> list[str]:
     return features
 
 
+_SHOWN_PREFIXES = ("w=", "shape=", "lex=", "top=")
+_SHOWN = frozenset({"year", "initial", "initials", "month", "cap", "dash", "quote"})
+
+
 def _bucket(left: int) -> int:
     """Tokens to the end of the reference, in coarse steps."""
     return next((b for b in (1, 2, 3, 4, 6, 10, 20) if left <= b), 99)
@@ -83,6 +87,10 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     """One list of string features per token: its own, its neighbours' (±2) and its place in the
     reference (relative position, brackets and quotes open, a year or a period already seen)."""
     own = [_own(t, lexicon) for t in tokens]
+    # What each token shows its neighbours, chosen once per token rather than once per
+    # neighbour: the parse of a reference section was bound by this loop (#12).
+    shown = [[f for f in features if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
+             for features in own]
     count = len(tokens)
     out: list[list[str]] = []
     depth = 0
@@ -113,10 +121,7 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
         for offset in (-2, -1, 1, 2):
             j = i + offset
             if 0 <= j < count:
-                for feature in own[j]:
-                    if feature.startswith(("w=", "shape=", "lex=", "top=")) or feature in (
-                            "year", "initial", "initials", "month", "cap", "dash", "quote"):
-                        features.append(f"{offset}:{feature}")
+                features.extend([f"{offset}:{feature}" for feature in shown[j]])
             else:
                 features.append(f"{offset}:none")
         if i > 0:

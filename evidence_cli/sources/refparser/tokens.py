@@ -15,8 +15,9 @@ _ATOMIC = re.compile(
     re.I,
 )
 # Letters and digits run together ("2011a", "e33693", "Hamlin"); every other visible character
-# is a token of its own, so "47(3):12-15" gives 47 ( 3 ) : 12 - 15.
-_PIECE = re.compile(r"[^\W_]+|\S")
+# is a token of its own, so "47(3):12-15" gives 47 ( 3 ) : 12 - 15. A year run into the next
+# word ("2021Tradução", as one ABNT style prints it) is the year and the word.
+_PIECE = re.compile(r"\d{4}(?=[A-Z][a-z])|[^\W_]+|\S")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
-from evidence_cli.formats import inert
+from evidence_cli.formats.escaping import inert, spreadsheet_safe
+from evidence_cli.formats.interface import ReportFormat
+from evidence_cli.formats.report import Report
 
 COLUMNS = ("id", "path", "line", "status", "doi", "code", "severity", "field", "cited",
            "registered", "message", "suggestion")
-
-# Spreadsheets treat a cell starting with these as a formula (OWASP "CSV Injection"): a reference
-# title like "=HYPERLINK(...)" must arrive as text, so such cells get a leading single quote.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> str:
@@ -22,13 +19,11 @@ def neutralise(value: object) -> str:
         return ""
     if isinstance(value, list):
         value = "; ".join(str(item) for item in value)
-    text = str(value)
-    if text.startswith(_FORMULA_STARTS):
-        text = "'" + text
-    return inert(text, keep="\r")  # CSV quoting carries a line break inside its cell
+    # A title like "=HYPERLINK(...)" arrives as text; CSV quoting carries a line break in its cell.
+    return inert(spreadsheet_safe(str(value)), keep="\r")
 
 
-def rows(report: dict[str, Any]) -> list[dict[str, object]]:
+def rows(report: Report) -> list[dict[str, object]]:
     """One row per finding; a reference without findings still gets one row (its status)."""
     table: list[dict[str, object]] = []
     for reference in report.get("references") or []:
@@ -48,12 +43,16 @@ def rows(report: dict[str, Any]) -> list[dict[str, object]]:
     return table
 
 
-def render(report: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    # QUOTE_MINIMAL quotes any cell holding a comma, quote or line break, so reference text cannot
-    # shift columns or start a new row.
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows(report):
-        writer.writerow([neutralise(row.get(column)) for column in COLUMNS])
-    return buffer.getvalue()
+class CsvFormat(ReportFormat):
+    """One row per finding, every cell neutralised for spreadsheets."""
+
+    def render(self, report: Report) -> str:
+        buffer = io.StringIO()
+        # QUOTE_MINIMAL quotes any cell holding a comma, quote or line break, so reference text
+        # cannot shift columns or start a new row.
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for row in rows(report):
+            writer.writerow([neutralise(row.get(column)) for column in COLUMNS])
+        return buffer.getvalue()
+

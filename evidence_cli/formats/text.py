@@ -1,84 +1,20 @@
-"""Progress bar and messages on stderr: quiet by default off a terminal, honouring -q and -v."""
+"""Report text for people: the summary line and a finding as a sentence, shared by the formats."""
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, TextIO
+
+from evidence_cli.output import progress_enabled
 
 # The summary's statuses, in the order a person reads them: best first.
 SUMMARY_STATUSES = ("ok", "info", "warning", "error", "unverifiable")
+# Worst first, where a reader wants the problems at the top (Markdown's rows, HTML's sort).
+WORST_FIRST_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
 
 
-def stderr_is_terminal(stream: TextIO | None = None) -> bool:
-    """True when the stream is an interactive terminal that can redraw a progress bar.
-
-    CI logs and pipes are not terminals, and TERM=dumb terminals cannot move the cursor, so a bar
-    there would only litter the log with partial lines.
-    """
-    stream = sys.stderr if stream is None else stream
-    try:
-        interactive = stream.isatty()
-    except (AttributeError, ValueError):  # closed or replaced streams
-        return False
-    return interactive and os.environ.get("TERM", "") != "dumb"
-
-
-def progress_enabled(quiet: bool, stream: TextIO | None = None) -> bool:
-    """Whether to draw a progress bar: only on a terminal, and never with -q."""
-    return not quiet and stderr_is_terminal(stream)
-
-
-@contextmanager
-def make_progress(
-    total: int, enabled: bool, description: str = "Checking references"
-) -> Iterator[Callable[..., None]]:
-    """Yield `advance(n=1)`; draws a transient rich progress bar on stderr when enabled.
-
-    Disabled (or with nothing to do) it yields a no-op, so callers never branch on it. The bar is
-    transient: once done it disappears, leaving the terminal to the report and the summary line.
-    """
-    if not enabled or total <= 0:
-
-        def ignore(steps: int = 1) -> None:
-            return None
-
-        yield ignore
-        return
-
-    # rich is imported here, not at module level: `evidence --version` must start fast.
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from evidence_cli.output import raw
-
-    # The bar draws with escape sequences of its own: it writes under the neutralised stderr.
-    console = Console(file=raw(sys.stderr))
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(description, total=total)
-
-        def advance(steps: int = 1) -> None:
-            # Progress.advance takes rich's internal lock, so worker threads may call it too.
-            progress.advance(task, steps)
-
-        yield advance
-
-
-def summary_line(summary: Mapping[str, int]) -> str:
+def summary_line(summary: Mapping[str, object]) -> str:
     """'12 references: 9 ok, 1 info, 1 warning, 1 error, 0 unverifiable'."""
     total = summary.get("references", 0)
     noun = "reference" if total == 1 else "references"

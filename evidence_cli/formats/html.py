@@ -5,23 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from evidence_cli.formats import inert, json_safe
+from evidence_cli.formats.escaping import inert, json_safe
+from evidence_cli.formats.interface import ReportFormat
+from evidence_cli.formats.report import FindingEntry, ReferenceEntry, Report
+from evidence_cli.formats.text import SUMMARY_STATUSES, WORST_FIRST_RANK, summary_line
 from evidence_cli.models import UNVERIFIABLE_CODES
-from evidence_cli.progress import SUMMARY_STATUSES, summary_line
 
-# Sort rank of a status when the Status column is sorted ascending: worst first.
-_STATUS_RANK = {"error": 0, "unverifiable": 1, "warning": 2, "info": 3, "ok": 4}
-_STATUS_LABEL = {
-    "ok": "OK",
-    "info": "Info",
-    "warning": "Warning",
-    "error": "Error",
-    "unverifiable": "Unverifiable",
-}
+_STATUS_LABEL = {status: "OK" if status == "ok" else status.capitalize()
+                 for status in SUMMARY_STATUSES}
 
 _CSS = """
 :root {
@@ -239,7 +235,7 @@ def _doi_cell(doi: str | None) -> str:
     )
 
 
-def _reference_cell(reference: dict[str, Any]) -> str:
+def _reference_cell(reference: ReferenceEntry) -> str:
     cited = reference.get("cited") or {}
     raw = _text(reference.get("raw"))
     title = _text(cited.get("title"))
@@ -263,7 +259,7 @@ def _reference_cell(reference: dict[str, Any]) -> str:
     return f'<td data-sort="{_e(reference.get("id", ""))}">{"".join(parts)}</td>'
 
 
-def _finding_item(finding: dict[str, Any], unverifiable: bool) -> str:
+def _finding_item(finding: FindingEntry, unverifiable: bool) -> str:
     severity = str(finding.get("severity") or "info")
     css = "unverifiable" if unverifiable else severity
     item = [
@@ -284,7 +280,7 @@ def _finding_item(finding: dict[str, Any], unverifiable: bool) -> str:
     return f'<li class="{_e(css)}">{"".join(item)}</li>'
 
 
-def _row(reference: dict[str, Any]) -> str:
+def _row(reference: ReferenceEntry) -> str:
     status = str(reference.get("status") or "unverifiable")
     source = reference.get("source") or {}
     line = source.get("line")
@@ -299,7 +295,8 @@ def _row(reference: dict[str, Any]) -> str:
         findings_html = '<span class="none">No findings</span>'
     return (
         f'<tr data-status="{_e(status)}">'
-        f'<td data-sort="{_STATUS_RANK.get(status, 9)}">'
+        # Sorted ascending, the Status column shows the worst first.
+        f'<td data-sort="{WORST_FIRST_RANK.get(status, 9)}">'
         f'<span class="badge {_e(status)}">{_e(_STATUS_LABEL.get(status, status))}</span></td>'
         f"{_reference_cell(reference)}"
         f'<td class="loc">{_e(location)}</td>'
@@ -309,7 +306,7 @@ def _row(reference: dict[str, Any]) -> str:
     )
 
 
-def _summary(summary: dict[str, Any]) -> str:
+def _summary(summary: Mapping[str, Any]) -> str:
     total = int(summary.get("references") or 0)
     cards = [f'<div class="card"><span class="n">{total}</span>'
              f'<span class="l">references</span></div>']
@@ -332,7 +329,7 @@ def _summary(summary: dict[str, Any]) -> str:
     )
 
 
-def _controls(summary: dict[str, Any]) -> str:
+def _controls(summary: Mapping[str, Any]) -> str:
     boxes = "".join(
         f'<label class="status"><input type="checkbox" checked data-status="{status}" '
         f'id="show-{status}"><span class="dot {status}"></span>{_STATUS_LABEL[status]} '
@@ -349,45 +346,48 @@ def _controls(summary: dict[str, Any]) -> str:
     )
 
 
-def render(report: dict[str, Any]) -> str:
-    summary = report.get("summary") or {}
-    references = report.get("references") or []
-    tool = report.get("tool") or {}
-    tool_text = f"{tool.get('name') or 'evidence-cli'} {tool.get('version') or ''}".strip()
-    if references:
-        rows = "".join(_row(reference) for reference in references)
-        body = (
-            _controls(summary)
-            + '<div class="table-wrap"><table id="refs"><thead><tr>'
-            '<th class="col-status" data-type="number" aria-sort="none">'
-            '<button type="button">Status</button></th>'
-            '<th class="col-ref" aria-sort="none"><button type="button">Reference</button></th>'
-            '<th class="col-loc" aria-sort="none"><button type="button">Location</button></th>'
-            '<th class="col-doi" aria-sort="none"><button type="button">DOI</button></th>'
-            '<th class="col-findings" data-type="number" aria-sort="none">'
-            '<button type="button">Findings</button></th>'
-            f"</tr></thead><tbody>{rows}</tbody></table>"
-            '<p id="empty" hidden>No reference matches the filter.</p></div>'
+class HtmlFormat(ReportFormat):
+    """One self-contained page: summary cards, a filterable, sortable table, the JSON inside."""
+
+    def render(self, report: Report) -> str:
+        summary = report.get("summary") or {}
+        references = report.get("references") or []
+        tool = report.get("tool") or {}
+        tool_text = f"{tool.get('name') or 'evidence-cli'} {tool.get('version') or ''}".strip()
+        if references:
+            rows = "".join(_row(reference) for reference in references)
+            body = (
+                _controls(summary)
+                + '<div class="table-wrap"><table id="refs"><thead><tr>'
+                '<th class="col-status" data-type="number" aria-sort="none">'
+                '<button type="button">Status</button></th>'
+                '<th class="col-ref" aria-sort="none"><button type="button">Reference</button></th>'
+                '<th class="col-loc" aria-sort="none"><button type="button">Location</button></th>'
+                '<th class="col-doi" aria-sort="none"><button type="button">DOI</button></th>'
+                '<th class="col-findings" data-type="number" aria-sort="none">'
+                '<button type="button">Findings</button></th>'
+                f"</tr></thead><tbody>{rows}</tbody></table>"
+                '<p id="empty" hidden>No reference matches the filter.</p></div>'
+            )
+        else:
+            body = '<p class="sentence">No references were found in the input.</p>'
+        title = f"Reference check: {summary_line(summary)}"
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{_e(content_security_policy())}">'
+            '<meta name="referrer" content="no-referrer">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n"
+            "<body><main>"
+            "<header><h1>Reference check</h1>"
+            f"<p>Checked against Crossref by {_e(tool_text)}. A reference that could not be "
+            "checked is marked unverifiable, never OK.</p></header>"
+            f"{_summary(summary)}{body}"
+            "<footer>This page is self-contained: it makes no network requests. The full report "
+            f"({_e(report.get('schema') or 'JSON')}) is embedded in it as JSON.</footer>"
+            "</main>\n"
+            f'<script type="application/json" id="report-data">{json_for_script(report)}</script>\n'
+            f"<script>{_JS}</script>\n"
+            "</body></html>\n"
         )
-    else:
-        body = '<p class="sentence">No references were found in the input.</p>'
-    title = f"Reference check: {summary_line(summary)}"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(content_security_policy())}">'
-        '<meta name="referrer" content="no-referrer">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n"
-        "<body><main>"
-        "<header><h1>Reference check</h1>"
-        f"<p>Checked against Crossref by {_e(tool_text)}. A reference that could not be "
-        "checked is marked unverifiable, never OK.</p></header>"
-        f"{_summary(summary)}{body}"
-        "<footer>This page is self-contained: it makes no network requests. The full report "
-        f"({_e(report.get('schema') or 'JSON')}) is embedded in it as JSON.</footer>"
-        "</main>\n"
-        f'<script type="application/json" id="report-data">{json_for_script(report)}</script>\n'
-        f"<script>{_JS}</script>\n"
-        "</body></html>\n"
-    )
