@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from evidence_cli.services.crossref import RECORD_KEYS
+from evidence_cli.services.crossref_records import RECORD_KEYS
 from evidence_cli.snapshot.inputs import parse, works_in
 from evidence_cli.snapshot.rows import DATE_KEYS, Rows, add_work
 

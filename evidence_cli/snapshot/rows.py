@@ -112,7 +112,7 @@ def add_work(rows: Rows, work: dict[str, Any], seq: int, record: str | None = No
     record as JSON and `references` its references' fields, when the caller has them already
     (the fast decoder); otherwise both come from `work`, a whole parsed record."""
     if record is None:
-        from evidence_cli.services.crossref import slim_record
+        from evidence_cli.services.crossref_records import slim_record
 
         record = dumps(slim_record(work))
     doi = work["DOI"].strip().lower()
