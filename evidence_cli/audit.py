@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from evidence_cli import __version__, identifier_audit
 from evidence_cli import doi as doi_rules
 from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding as _finding
 from evidence_cli.models import (
+    DOI_TO_CORRECT_CODES,
     Finding,
     Reference,
     ReferenceResult,
@@ -31,10 +32,6 @@ SCHEMA = "evidence-cli/check/v1"
 Progress = Callable[[int], None]
 
 
-def _finding(code: str, message: str, **fields: Any) -> Finding:
-    return Finding(code=code, severity=CODES[code].severity, message=message, **fields)
-
-
 @dataclass(slots=True)
 class AuditStats:
     """What the run cost: for -v output and benchmarks."""
@@ -42,8 +39,9 @@ class AuditStats:
     crossref_requests: int = 0
     rate_limited: int = 0
     retries: int = 0
-    link_checks: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    pubmed_requests: int = 0
+    datacite_requests: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +154,9 @@ class Auditor:
             stats.crossref_requests = crossref.requests
             stats.rate_limited = crossref.rate_limited
             stats.retries = crossref.retries
-            stats.extra["pubmed_requests"] = services.pubmed.stats.requests
-            stats.extra["datacite_requests"] = services.datacite.stats.requests
-            stats.extra["notes"] = list(crossref.notes)
+            stats.pubmed_requests = services.pubmed.stats.requests
+            stats.datacite_requests = services.datacite.stats.requests
+            stats.notes = list(crossref.notes)
         return results
 
 
@@ -242,10 +240,8 @@ def _attach_link_verdicts(results: list[ReferenceResult], verdicts: dict[str, Li
 
 
 def _link_finding(url: str, finding: Finding) -> Finding:
-    """A copy per reference: two references citing one link must not share a finding object."""
-    return Finding(code=finding.code, severity=finding.severity, message=finding.message,
-                   field=finding.field or "url", cited=finding.cited or url,
-                   registered=finding.registered, suggestion=finding.suggestion)
+    """The link's finding as one about this reference's url field."""
+    return replace(finding, field=finding.field or "url", cited=finding.cited or url)
 
 
 _UNREADABLE = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError)
@@ -262,9 +258,8 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
             options: AuditOptions) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
-    # What the reader found wrong with the input comes first (copies: findings are edited later).
-    findings = [Finding(code=p.code, severity=p.severity, message=p.message, field=p.field,
-                        cited=p.cited) for p in ref.problems]
+    # What the reader found wrong with the input comes first.
+    findings = list(ref.problems)
     result = ReferenceResult(reference=ref, doi=None, registered=None, findings=findings)
     cited_doi = ref.cited.doi
     if not options.check_dois or not cited_doi or ref.is_input_problem:
@@ -349,8 +344,7 @@ async def _match_missing(results: list[ReferenceResult], services: AuditServices
                     "no-match",
                     "The reference has no DOI and too little text to look it up.",
                 ))
-        elif (codes & {"doi-mismatch", "doi-not-found", "doi-malformed", "doi-short"}
-              and has_search_text(ref)):
+        elif codes & DOI_TO_CORRECT_CODES and has_search_text(ref):
             # A reference that is only its DOI has nothing to search with: its finding stands
             # without a suggestion, and no request is spent on it.
             wanted.append(result)
@@ -374,11 +368,12 @@ async def _match_missing(results: list[ReferenceResult], services: AuditServices
             if outcome.kind == "matched" and outcome.record is not None:
                 right = str(outcome.record.get("DOI", "")).lower()
                 if right and right != ref.cited.doi:
-                    for finding in result.findings:
-                        if finding.code in ("doi-mismatch", "doi-not-found", "doi-malformed",
-                                            "doi-short"):
-                            finding.suggestion = right
-                            finding.message += f" The cited work appears to be {right}."
+                    result.findings = [
+                        replace(finding, suggestion=right,
+                                message=f"{finding.message} The cited work appears to be {right}.")
+                        if finding.code in DOI_TO_CORRECT_CODES else finding
+                        for finding in result.findings
+                    ]
             continue
         _apply_match(result, outcome)
         if outcome.kind == "none":

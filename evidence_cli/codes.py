@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from evidence_cli.models import Severity
+from evidence_cli.models import Finding, Severity
 
 
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
+    """One row of the code table (the README's table of codes agrees: test_quickstart.py)."""
+
     code: str
     severity: Severity
     summary: str
@@ -126,5 +129,9 @@ CODES: dict[str, CodeInfo] = {
 }
 
 
-def info(code: str) -> CodeInfo:
-    return CODES[code]
+def finding(code: str, message: str, *, field: str | None = None, cited: Any = None,
+            registered: Any = None, suggestion: str | None = None) -> Finding:
+    """A finding with its code's severity from the table: the one way the checks make one (a
+    code missing from the table is a KeyError, never a finding of unknown severity)."""
+    return Finding(code=code, severity=CODES[code].severity, message=message, field=field,
+                   cited=cited, registered=registered, suggestion=suggestion)

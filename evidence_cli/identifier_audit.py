@@ -15,20 +15,16 @@ from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.checks.normalize import title_key
 from evidence_cli.checks.notices import check_pubmed_record
-from evidence_cli.checks.records import first_text, registered_fields
+from evidence_cli.checks.records import registered_fields
 from evidence_cli.checks.versions import check_versions
-from evidence_cli.codes import CODES
-from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult
+from evidence_cli.codes import finding as _finding
+from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult, first_text
 from evidence_cli.search_plan import search_once
 from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.interfaces import AuditServices
 from evidence_cli.services.pubmed import ArticleLookup
 
 ARXIV_PREFIX = "10.48550/"  # arXiv's DataCite DOIs
-
-
-def _finding(code: str, message: str, **fields: Any) -> Finding:
-    return Finding(code=code, severity=CODES[code].severity, message=message, **fields)
 
 
 def doi_to_look_up(ref: Reference) -> str | None:

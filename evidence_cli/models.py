@@ -2,30 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNVERIFIABLE
 
 CITED_KEYS = ("doi", "title", "authors", "year", "container", "volume", "issue", "pages", "url")
 # Identifiers besides the DOI: in a report only when present (reports without them read as before).
 ID_KEYS = ("pmid", "pmcid", "arxiv")
 
 
-class Severity(StrEnum):
+class _Ranked(StrEnum):
+    """Members declared from the best (or least severe) to the worst: `rank` is the place."""
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[type(self), self.name]
+
+
+class Severity(_Ranked):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
 
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self.value]
+
+class Status(_Ranked):
+    """A reference's status. "unverifiable" ranks below "error" (a known problem is worth more
+    than an unknown one) but above warning: it is never reported as fine."""
+
+    OK = "ok"
+    INFO = "info"
+    WARNING = "warning"
+    UNVERIFIABLE = "unverifiable"
+    ERROR = "error"
+
+    @classmethod
+    def of(cls, value: object) -> Status | None:
+        """The status a report or a review file names, or None for anything else."""
+        return _STATUSES.get(value) if isinstance(value, str) else None
 
 
-_SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
+_RANKS: dict[tuple[type[_Ranked], str], int] = {
+    (kind, member.name): rank for kind in (Severity, Status) for rank, member in enumerate(kind)}
+_STATUSES: dict[str, Status] = {status.value: status for status in Status}
+# The order a summary lists the statuses in (the JSON report's summary keys, the summary line,
+# the HTML report's filters): the severities best first, then what could not be checked, apart.
+SUMMARY_ORDER = (Status.OK, Status.INFO, Status.WARNING, Status.ERROR, Status.UNVERIFIABLE)
 
-# A reference's status, from best to worst. "unverifiable" ranks below "error" (a known problem is
-# worth more than an unknown one) but above warning: it is never reported as fine.
-STATUS_ORDER = ("ok", "info", "warning", "unverifiable", "error")
+
+def worst_first(status: object) -> int:
+    """A sort key for a report's statuses: error first, ok last, anything else after them."""
+    known = Status.of(status)
+    return Status.ERROR.rank - known.rank if known is not None else len(Status)
+
 
 # Findings that mean "this could not be checked": they make the reference's status unverifiable
 # rather than counting as a problem with the citation itself.
@@ -37,6 +68,47 @@ UNVERIFIABLE_CODES = frozenset(
 # Findings a reader makes about an input that holds no reference to check (a broken entry, an
 # unreadable file, a file with nothing in it): such a "reference" is reported, never looked up.
 INPUT_PROBLEM_CODES = frozenset({"input-error", "no-references"})
+
+# The cited DOI is wrong: it names no work, another work, or is no DOI at all. `fix` replaces it
+# with the DOI a confident search found.
+WRONG_DOI_CODES = frozenset({"doi-mismatch", "doi-not-found", "doi-malformed"})
+# A DOI Crossref's search is asked to correct: a wrong one, or a shortDOI (an alias Crossref
+# cannot look up, whose full DOI is suggested but which `fix` leaves as cited).
+DOI_TO_CORRECT_CODES = WRONG_DOI_CODES | {"doi-short"}
+
+
+class FailOn(StrEnum):
+    """`--fail-on`: the least severe finding that makes a run exit 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NEVER = "never"
+
+    @classmethod
+    def parse(cls, value: str) -> FailOn:
+        """A configured value (any case); ValueError naming the choices for anything else."""
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError(f"expected one of {', '.join(cls)}") from None
+
+    def reached_by(self, severity: Severity) -> bool:
+        return self is not FailOn.NEVER and severity.rank >= Severity(self.value).rank
+
+
+def first_text(value: Any) -> str | None:
+    """The text a field holds: a string or a number (a volume written 12), or the first such
+    non-blank item of a list (Crossref and CSL-JSON wrap strings in lists: "title": ["..."]),
+    with every run of whitespace made one space; None when it holds none."""
+    if isinstance(value, list):
+        return next((text for item in value if (text := _scalar_text(item))), None)
+    return _scalar_text(value)
+
+
+def _scalar_text(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return " ".join(str(value).split()) or None
 
 
 @dataclass(slots=True)
@@ -120,9 +192,13 @@ class Reference:
         return any(problem.code in INPUT_PROBLEM_CODES for problem in self.problems)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """One verdict about one reference, field by field when it concerns a field."""
+    """One verdict about one reference, field by field when it concerns a field.
+
+    Built from the code table with `codes.finding`; frozen, so one finding can be shared (two
+    references citing one link) and a changed one is a copy (`dataclasses.replace`).
+    """
 
     code: str
     severity: Severity
@@ -148,14 +224,11 @@ class Finding:
         }
 
 
-def status_of(findings: list[Finding]) -> str:
-    """The worst status the findings imply; "ok" only when there are none."""
-    worst = "ok"
-    for finding in findings:
-        status = "unverifiable" if finding.makes_unverifiable else finding.severity.value
-        if STATUS_ORDER.index(status) > STATUS_ORDER.index(worst):
-            worst = status
-    return worst
+def status_of(findings: Iterable[Finding]) -> Status:
+    """The worst status the findings imply; ok only when there are none."""
+    statuses = (Status.UNVERIFIABLE if finding.makes_unverifiable else Status(finding.severity)
+                for finding in findings)
+    return max(statuses, key=lambda status: status.rank, default=Status.OK)
 
 
 @dataclass(slots=True)
@@ -168,7 +241,7 @@ class ReferenceResult:
     findings: list[Finding]
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         return status_of(self.findings)
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,15 +252,31 @@ class ReferenceResult:
             "raw": ref.raw,
             "cited": ref.cited.to_dict(),
             "doi": self.doi,
-            "status": self.status,
+            "status": self.status.value,
             "registered": self.registered.to_dict() if self.registered else None,
             "findings": [f.to_dict() for f in self.findings],
         }
 
 
 def summarize(results: list[ReferenceResult]) -> dict[str, int]:
-    summary = {"references": len(results), "ok": 0, "info": 0, "warning": 0, "error": 0,
-               "unverifiable": 0}
+    summary = {"references": len(results)} | {status.value: 0 for status in SUMMARY_ORDER}
     for result in results:
-        summary[result.status] += 1
+        summary[result.status.value] += 1
     return summary
+
+
+def exit_code(results: Iterable[ReferenceResult], fail_on: FailOn,
+              also: Iterable[Status] = ()) -> int:
+    """The exit code of `check` and `review audit`: 1 for a finding at or above `fail_on`,
+    else 4 when something was unverifiable, else 0. Findings that make a reference unverifiable
+    never fail a run. `also` are statuses from beyond the references (a review's claims): an
+    error among them counts as an error finding, an unverifiable one as unverifiable."""
+    results = list(results)
+    also = list(also)
+    severities = [finding.severity for result in results for finding in result.findings
+                  if not finding.makes_unverifiable]
+    severities += [Severity.ERROR for status in also if status is Status.ERROR]
+    if any(fail_on.reached_by(severity) for severity in severities):
+        return EXIT_FINDINGS
+    statuses = [*(result.status for result in results), *also]
+    return EXIT_UNVERIFIABLE if Status.UNVERIFIABLE in statuses else EXIT_OK

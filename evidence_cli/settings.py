@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_cli.errors import ConfigError, UsageError
+from evidence_cli.models import FailOn
 
 DEFAULT_CROSSREF_URL = "https://api.crossref.org"
 DEFAULT_NCBI_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
@@ -28,7 +29,7 @@ class Settings:
     """Everything the services need; the CLI builds one and passes it down."""
 
     crossref_url: str = DEFAULT_CROSSREF_URL
-    fail_on: str = "error"
+    fail_on: FailOn = FailOn.ERROR
     mailto: str | None = None
     cache_dir: Path = Path("cache")
     offline: bool = False
@@ -78,9 +79,6 @@ class Settings:
 
 # -- resolving: validators for every value, whatever its origin ---------------------------------
 
-FAIL_ON_CHOICES = ("error", "warning", "never")
-
-
 def _positive_float(value: Any) -> float:
     if isinstance(value, str):  # environment variables arrive as text
         try:
@@ -113,13 +111,6 @@ def _url(value: Any) -> str:
 
 def _path(value: Any) -> Path:
     return Path(_string(str(value) if isinstance(value, Path) else value))
-
-
-def _fail_on(value: Any) -> str:
-    text = _string(value).lower()
-    if text not in FAIL_ON_CHOICES:
-        raise ValueError(f"expected one of {', '.join(FAIL_ON_CHOICES)}")
-    return text
 
 
 def _bool(value: Any) -> bool:
@@ -157,7 +148,7 @@ FILE_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "ncbi-url": ("ncbi_url", _url),
     "datacite-url": ("datacite_url", _url),
     "pubmed-search": ("pubmed_search", _bool),
-    "fail-on": ("fail_on", _fail_on),
+    "fail-on": ("fail_on", lambda value: FailOn.parse(_string(value))),
     "cache-dir": ("cache_dir", _path),
     "record-expiry-days": ("record_ttl", _days),
     "not-found-expiry-days": ("not_found_ttl", _days),

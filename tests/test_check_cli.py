@@ -15,7 +15,7 @@ import pytest
 
 from evidence_cli import PROJECT_URL, __version__
 from evidence_cli.codes import CODES
-from evidence_cli.models import STATUS_ORDER
+from evidence_cli.models import Status
 from tests.conftest import RunEvidence
 from tests.simulator import CrossrefSimulator
 
@@ -83,9 +83,9 @@ def assert_contract(report: dict[str, Any]) -> None:
     references = report["references"]
     assert summary["references"] == len(references)
     statuses = Counter(ref["status"] for ref in references)
-    for status in STATUS_ORDER:
+    for status in Status:
         assert summary[status] == statuses[status], status
-    assert sum(summary[s] for s in STATUS_ORDER) == summary["references"]
+    assert sum(summary[s] for s in Status) == summary["references"]
     assert len({ref["id"] for ref in references}) == len(references)
     for ref in references:
         assert set(ref) == REFERENCE_KEYS
@@ -102,7 +102,7 @@ def assert_contract(report: dict[str, Any]) -> None:
             assert finding["message"].strip()
             status = ("unverifiable" if finding["code"] == "service-unavailable"
                       else finding["severity"])
-            worst = max(worst, status, key=STATUS_ORDER.index)
+            worst = max(worst, status, key=lambda s: Status(s).rank)
         assert ref["status"] == worst, ref["id"]
 
 

@@ -761,27 +761,20 @@ def test_pre_commit_hook_checks_offline_from_the_cache(
 
 # --- progress and messages ----------------------------------------------------------------------
 
-def test_reporter_honours_quiet_and_verbose() -> None:
-    from evidence_cli.formats.text import Reporter
+def test_progress_enabled_only_on_a_terminal_without_quiet(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_cli.output import progress_enabled
 
-    def said(reporter_args: dict[str, Any]) -> str:
-        stream = io.StringIO()
-        reporter = Reporter(stream=stream, **reporter_args)
-        reporter.info("info line")
-        reporter.verbose("detail line")
-        reporter.verbose("more detail", level=2)
-        reporter.warn("3 references are not in the cache; run without --offline")
-        return stream.getvalue()
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
 
-    normal = said({})
-    assert "info line" in normal and "detail line" not in normal
-    assert "evidence: warning: 3 references" in normal
-    quiet = said({"quiet": True, "verbosity": 2})
-    assert "info line" not in quiet and "detail" not in quiet
-    assert "evidence: warning:" in quiet  # -q never hides a warning
-    very = said({"verbosity": 2})
-    assert "detail line" in very and "more detail" in very
-    assert not Reporter(stream=io.StringIO()).show_progress  # not a terminal
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert progress_enabled(False, Terminal())
+    assert not progress_enabled(True, Terminal())  # -q
+    assert not progress_enabled(False, io.StringIO())  # a pipe or a log
+    monkeypatch.setenv("TERM", "dumb")  # cannot redraw a bar
+    assert not progress_enabled(False, Terminal())
 
 
 def test_make_progress_disabled_is_a_no_op(capsys: pytest.CaptureFixture[str]) -> None:

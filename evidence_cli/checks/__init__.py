@@ -7,7 +7,7 @@ from typing import Any
 from evidence_cli.checks.fields import check_fields
 from evidence_cli.checks.updates import check_updates
 from evidence_cli.checks.work import RegisteredWork, as_work
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding
 from evidence_cli.models import CitedFields, Finding
 
 
@@ -20,10 +20,9 @@ def check_record(cited: CitedFields, record: dict[str, Any] | RegisteredWork,
     if not work.has_identity:
         # Nothing to compare the citation with: confirming the DOI would be a guess, even for
         # a citation that is only a DOI (the answer may be a broken or truncated record).
-        return [Finding(
-            code="service-unavailable", severity=CODES["service-unavailable"].severity,
-            field=None, cited=None, registered=None,
-            message="Crossref's record for this DOI has no title or authors, so the citation "
-                    "cannot be verified against it.",
+        return [finding(
+            "service-unavailable",
+            "Crossref's record for this DOI has no title or authors, so the citation cannot be "
+            "verified against it.",
         ), *check_updates(work.record)]
     return [*check_fields(cited, work, text, guess), *check_updates(work.record)]

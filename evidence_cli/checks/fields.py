@@ -31,7 +31,7 @@ from evidence_cli.checks.locate import (
 )
 from evidence_cli.checks.normalize import simple_token
 from evidence_cli.checks.work import RegisteredWork, as_work
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding
 from evidence_cli.models import CitedFields, Finding
 
 UNRELATED_TITLE = 0.5  # token-set similarity below which two titles name different works
@@ -44,8 +44,8 @@ _MIN_UNPARSED_WORDS = 8
 
 def _finding(code: str, field: str | None, cited: Any, registered: Any, message: str,
              suggestion: str | None = None) -> Finding:
-    return Finding(code=code, severity=CODES[code].severity, message=message, field=field,
-                   cited=cited, registered=registered, suggestion=suggestion)
+    return finding(code, message, field=field, cited=cited, registered=registered,
+                   suggestion=suggestion)
 
 
 def _doi_mismatch(cited: CitedFields, work: RegisteredWork) -> Finding:

@@ -34,7 +34,7 @@ from evidence_cli.checks.compare import (
 )
 from evidence_cli.checks.normalize import plain, title_key
 from evidence_cli.checks.work import RegisteredWork
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding
 from evidence_cli.models import CitedFields, Finding
 
 # Two passing candidates closer than this are reported as ambiguous rather than choosing one.
@@ -236,41 +236,23 @@ def outcome_findings(outcome: MatchOutcome) -> list[Finding]:
     """The finding that reports a matching outcome for a reference that cited no DOI."""
     if outcome.kind is MatchKind.MATCHED and outcome.record is not None:
         doi = str(outcome.record.get("DOI", "")).lower()
-        return [
-            Finding(
-                code="doi-suggested",
-                severity=CODES["doi-suggested"].severity,
-                field="doi",
-                cited=None,
-                registered=doi,
-                message=(
-                    f"The reference gives no DOI; Crossref holds a record that matches it "
-                    f"(confidence {outcome.confidence:.2f}): {doi}"
-                ),
-                suggestion=doi,
-            )
-        ]
+        return [finding(
+            "doi-suggested",
+            f"The reference gives no DOI; Crossref holds a record that matches it "
+            f"(confidence {outcome.confidence:.2f}): {doi}",
+            field="doi", registered=doi, suggestion=doi,
+        )]
     if outcome.kind is MatchKind.AMBIGUOUS:
         listed = ", ".join(f"{doi} ({confidence:.2f})" for doi, confidence in outcome.candidates)
-        return [
-            Finding(
-                code="match-ambiguous",
-                severity=CODES["match-ambiguous"].severity,
-                field="doi",
-                message=(
-                    f"Several Crossref records match this reference about equally well: {listed}. "
-                    "Add the DOI of the work you mean."
-                ),
-            )
-        ]
-    return [
-        Finding(
-            code="no-match",
-            severity=CODES["no-match"].severity,
+        return [finding(
+            "match-ambiguous",
+            f"Several Crossref records match this reference about equally well: {listed}. "
+            "Add the DOI of the work you mean.",
             field="doi",
-            message=(
-                "The reference gives no DOI and no Crossref record matches it convincingly; it "
-                "could not be checked."
-            ),
-        )
-    ]
+        )]
+    return [finding(
+        "no-match",
+        "The reference gives no DOI and no Crossref record matches it convincingly; it could not "
+        "be checked.",
+        field="doi",
+    )]

@@ -12,16 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_cli.checks import check_record
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding as make_finding
 from evidence_cli.models import Finding
 
 _LINK = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 
 
 def _finding(code: str, message: str, notice: str | None, field: str = "pmid") -> Finding:
-    return Finding(code=code, severity=CODES[code].severity, message=message, field=field,
-                   cited=None, registered=notice,
-                   suggestion=_LINK.format(notice) if notice else None)
+    return make_finding(code, message, field=field, registered=notice,
+                        suggestion=_LINK.format(notice) if notice else None)
 
 
 def _pmids(notices: list[dict[str, Any]], kind: str) -> list[str]:
@@ -93,6 +92,5 @@ def _as_pmid_mismatch(finding: Finding, record: dict[str, Any]) -> Finding:
     pmid = (record.get("pubmed") or {}).get("pmid")
     message = finding.message.replace("The DOI names a different work",
                                       f"PMID {pmid} names a different work", 1)
-    return Finding(code="pmid-mismatch", severity=CODES["pmid-mismatch"].severity,
-                   message=message, field="pmid", cited=finding.cited,
-                   registered=finding.registered, suggestion=finding.suggestion)
+    return make_finding("pmid-mismatch", message, field="pmid", cited=finding.cited,
+                        registered=finding.registered, suggestion=finding.suggestion)

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence_cli.models import CitedFields
+from evidence_cli.models import CitedFields, first_text
 
 DATE_KEYS = ("issued", "published-print", "published-online", "published")
-
-
-def first_text(value: Any) -> str | None:
-    """Crossref wraps most strings in lists ("title": ["..."]); take the first non-empty one."""
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, str) and item.strip():
-                return " ".join(item.split())
-        return None
-    if isinstance(value, str) and value.strip():
-        return " ".join(value.split())
-    return None
 
 
 def person_name(person: dict[str, Any]) -> str | None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_cli.checks.normalize import has_retraction_prefix
-from evidence_cli.checks.records import first_text
-from evidence_cli.codes import CODES
-from evidence_cli.models import Finding
+from evidence_cli.codes import finding
+from evidence_cli.models import Finding, first_text
 
 RETRACTION_TYPES = {"retraction", "partial_retraction", "withdrawal", "removal"}
 CONCERN_TYPES = {"expression_of_concern"}
@@ -71,9 +70,8 @@ def check_updates(record: dict[str, Any]) -> list[Finding]:
         if (code, notice or kind) in seen:
             continue
         seen.add((code, notice or kind))
-        findings.append(Finding(
-            code=code, severity=CODES[code].severity, message=text, field="updated-by",
-            cited=None, registered=notice,
+        findings.append(finding(
+            code, text, field="updated-by", registered=notice,
             suggestion=f"https://doi.org/{notice}" if notice else None,
         ))
     title = first_text(record.get("title"))
@@ -81,11 +79,11 @@ def check_updates(record: dict[str, Any]) -> list[Finding]:
     is_notice = bool(record.get("update-to"))
     if (not any(f.code == "retracted" for f in findings) and not is_notice and title
             and has_retraction_prefix(title)):
-        findings.append(Finding(
-            code="retracted", severity=CODES["retracted"].severity, field="title", cited=None,
-            registered=title,
-            message="The registered title marks this work as retracted or withdrawn, although no "
-                    "retraction notice is linked in Crossref.",
+        findings.append(finding(
+            "retracted",
+            "The registered title marks this work as retracted or withdrawn, although no "
+            "retraction notice is linked in Crossref.",
+            field="title", registered=title,
         ))
     for update in record.get("update-to") or []:
         if not isinstance(update, dict):
@@ -93,11 +91,10 @@ def check_updates(record: dict[str, Any]) -> list[Finding]:
         target = str(update.get("DOI") or "").lower()
         kind = _kind(update)
         if target and kind in RETRACTION_TYPES | CONCERN_TYPES | CORRECTION_TYPES:
-            findings.append(Finding(
-                code="update-notice", severity=CODES["update-notice"].severity, field="update-to",
-                cited=None, registered=target,
-                message=f"This DOI is itself a {kind.replace('_', ' ')} notice about {target}; "
-                        "cite the original work (and the notice, if it matters).",
-                suggestion=f"https://doi.org/{target}",
+            findings.append(finding(
+                "update-notice",
+                f"This DOI is itself a {kind.replace('_', ' ')} notice about {target}; "
+                "cite the original work (and the notice, if it matters).",
+                field="update-to", registered=target, suggestion=f"https://doi.org/{target}",
             ))
     return findings

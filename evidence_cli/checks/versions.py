@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding
 from evidence_cli.models import Finding
 
 
@@ -35,9 +35,8 @@ def check_versions(record: dict[str, Any]) -> list[Finding]:
     # One published version is a suggestion; several are listed for a person to choose.
     single = targets[0] if len(targets) == 1 else None
     named = ", ".join(targets)
-    return [Finding(
-        code="published-version-available",
-        severity=CODES["published-version-available"].severity,
-        message=f"The cited preprint has a published version ({named}); cite that one.",
+    return [finding(
+        "published-version-available",
+        f"The cited preprint has a published version ({named}); cite that one.",
         field="doi", cited=own or None, registered=named, suggestion=single,
     )]

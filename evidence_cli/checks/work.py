@@ -7,13 +7,12 @@ from typing import Any
 
 from evidence_cli.checks.records import (
     family_names,
-    first_text,
     full_title,
     registered_fields,
     registered_years,
     year_of,
 )
-from evidence_cli.models import CitedFields
+from evidence_cli.models import CitedFields, first_text
 
 
 def _texts(value: Any) -> tuple[str, ...]:

@@ -4,42 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import typer
 
 from evidence_cli.commands import common
-from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNVERIFIABLE, UsageError
+from evidence_cli.errors import UsageError
 from evidence_cli.formats import FormatName
+from evidence_cli.models import FailOn
 
 if TYPE_CHECKING:
     from evidence_cli.formats.report import Report
-
-FAIL_RANK = {"error": 3, "warning": 2, "never": 99}
-
-
-class FailOn(StrEnum):
-    error = "error"
-    warning = "warning"
-    never = "never"
-
-
-def exit_code_for(report: Report, fail_on: str) -> int:
-    """1 for findings at or above --fail-on, else 4 if anything was unverifiable, else 0."""
-    from evidence_cli.models import UNVERIFIABLE_CODES, Severity
-
-    threshold = FAIL_RANK[fail_on]
-    unverifiable = False
-    for reference in report["references"]:
-        for finding in reference["findings"]:
-            if finding["code"] in UNVERIFIABLE_CODES:
-                continue
-            if Severity(finding["severity"]).rank >= threshold:
-                return EXIT_FINDINGS
-        unverifiable = unverifiable or reference["status"] == "unverifiable"
-    return EXIT_UNVERIFIABLE if unverifiable else EXIT_OK
 
 
 @common.service_options()
@@ -97,7 +73,7 @@ def check(
         _check_regex(pattern)
     settings = resolve_settings({
         **services.given(), "snapshot": snapshot,
-        "fail_on": fail_on.value if fail_on else None, "url_timeout": url_timeout,
+        "fail_on": fail_on, "url_timeout": url_timeout,
         "url_excludes": exclude or None, "allow_private": allow_private,
         "exclude_paths": exclude_path or None,
         "check_urls": False if no_urls else None, "check_dois": False if urls_only else None,
@@ -165,13 +141,15 @@ def check(
         if verbose:
             sys.stderr.write(
                 f"Crossref: {stats.crossref_requests} requests, {stats.rate_limited} rate-limited "
-                f"(429), {stats.retries} retries; PubMed: {stats.extra.get('pubmed_requests', 0)} "
-                f"requests; DataCite: {stats.extra.get('datacite_requests', 0)} requests; "
+                f"(429), {stats.retries} retries; PubMed: {stats.pubmed_requests} "
+                f"requests; DataCite: {stats.datacite_requests} requests; "
                 f"cache: {settings.cache_dir}\n"
             )
-            for note in stats.extra.get("notes", []):
+            for note in stats.notes:
                 sys.stderr.write(f"Crossref: {note}\n")
-    return exit_code_for(report, settings.fail_on)
+    from evidence_cli.models import exit_code
+
+    return exit_code(results, settings.fail_on)
 
 
 def _print_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:

@@ -11,8 +11,9 @@ import typer
 
 from evidence_cli.commands import common
 from evidence_cli.commands import options as opt
-from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from evidence_cli.errors import EXIT_FINDINGS, EXIT_OK
 from evidence_cli.formats import count
+from evidence_cli.models import FailOn, exit_code
 
 if TYPE_CHECKING:
     from evidence_cli.models import ReferenceResult
@@ -105,9 +106,8 @@ def review_validate(
 def review_audit(
     slug: str = opt.SLUG,
     output_json: bool = opt.flag("--json", "Print the check report as JSON."),
-    fail_on: str | None = typer.Option(
-        None, "--fail-on", help="Exit 1 when findings reach this severity: error, warning, "
-        "never [default: error]."
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when findings reach this severity [default: error]."
     ),
     crossref_url: str | None = common.CROSSREF_URL,
     mailto: str | None = common.MAILTO,
@@ -126,8 +126,6 @@ def review_audit(
     from evidence_cli.reviews import auditing
     from evidence_cli.reviews.yamlio import to_plain
 
-    if fail_on is not None and fail_on not in ("error", "warning", "never"):
-        raise UsageError(f"--fail-on must be error, warning or never (got {fail_on!r})")
     settings = opt.review_settings(
         reviews_dir, crossref_url=crossref_url, mailto=mailto, cache_dir=cache_dir,
         offline=offline, refresh=refresh, timeout=timeout, fail_on=fail_on, ncbi_url=ncbi_url,
@@ -142,7 +140,8 @@ def review_audit(
                                "claims": to_plain(claims)}, ensure_ascii=False, indent=2))
     else:
         _print_audit(done.results, done.verdicts)
-    return auditing.exit_code(done.results, done.verdicts, settings.fail_on)
+    return exit_code(done.results, settings.fail_on,
+                     also=[verdict.worst for verdict in done.verdicts])
 
 
 def _print_audit(results: list[ReferenceResult], verdicts: list[ClaimVerdict]) -> None:

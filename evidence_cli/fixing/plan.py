@@ -20,14 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.models import ReferenceResult
+from evidence_cli.models import WRONG_DOI_CODES, ReferenceResult, first_text
 
-FIXABLE_FIELDS = ("title", "year", "container", "volume", "issue", "pages")
 _MISMATCH_FIELD = {
     "title-mismatch": "title", "year-mismatch": "year", "container-mismatch": "container",
     "volume-mismatch": "volume", "issue-mismatch": "issue", "pages-mismatch": "pages",
 }
-_WRONG_DOI = ("doi-mismatch", "doi-not-found", "doi-malformed")
 # Findings that mean the entry's record is not known for sure: nothing is changed.
 _HANDS_OFF = frozenset({"match-ambiguous", "no-match", "service-unavailable", "doi-other-agency"})
 
@@ -42,11 +40,7 @@ class EntryChanges:
 
 
 def _text_value(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        value = value[0] if value else None
-    text = str(value).strip() if value is not None else ""
+    text = first_text(value)
     # Crossref titles may carry markup (<i>, <sub>): not something to write into a citation.
     return text if text and "<" not in text else None
 
@@ -74,7 +68,7 @@ def plan(results: list[ReferenceResult], *, prefer_published: bool = False
             changes.left.append("no confident Crossref record; left as it is")
             planned.append(changes)
             continue
-        wrong_doi = [f for f in result.findings if f.code in _WRONG_DOI]
+        wrong_doi = [f for f in result.findings if f.code in WRONG_DOI_CODES]
         if wrong_doi:
             suggestion = next((f.suggestion for f in wrong_doi if f.suggestion), None)
             if suggestion and doi_rules.is_valid(doi_rules.normalize(suggestion)):

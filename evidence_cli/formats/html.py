@@ -13,11 +13,11 @@ from urllib.parse import quote
 from evidence_cli.formats.escaping import inert, json_safe
 from evidence_cli.formats.interface import ReportFormat
 from evidence_cli.formats.report import FindingEntry, ReferenceEntry, Report
-from evidence_cli.formats.text import SUMMARY_STATUSES, WORST_FIRST_RANK, summary_line
-from evidence_cli.models import UNVERIFIABLE_CODES
+from evidence_cli.formats.text import summary_line
+from evidence_cli.models import SUMMARY_ORDER, UNVERIFIABLE_CODES, worst_first
 
-_STATUS_LABEL = {status: "OK" if status == "ok" else status.capitalize()
-                 for status in SUMMARY_STATUSES}
+_STATUS_LABEL = {status.value: "OK" if status == "ok" else status.capitalize()
+                 for status in SUMMARY_ORDER}
 
 _CSS = """
 :root {
@@ -296,7 +296,7 @@ def _row(reference: ReferenceEntry) -> str:
     return (
         f'<tr data-status="{_e(status)}">'
         # Sorted ascending, the Status column shows the worst first.
-        f'<td data-sort="{WORST_FIRST_RANK.get(status, 9)}">'
+        f'<td data-sort="{worst_first(status)}">'
         f'<span class="badge {_e(status)}">{_e(_STATUS_LABEL.get(status, status))}</span></td>'
         f"{_reference_cell(reference)}"
         f'<td class="loc">{_e(location)}</td>'
@@ -311,7 +311,7 @@ def _summary(summary: Mapping[str, Any]) -> str:
     cards = [f'<div class="card"><span class="n">{total}</span>'
              f'<span class="l">references</span></div>']
     bar = []
-    for status in SUMMARY_STATUSES:
+    for status in SUMMARY_ORDER:
         count = int(summary.get(status) or 0)
         cards.append(
             f'<div class="card {status}"><span class="n">{count}</span>'
@@ -334,7 +334,7 @@ def _controls(summary: Mapping[str, Any]) -> str:
         f'<label class="status"><input type="checkbox" checked data-status="{status}" '
         f'id="show-{status}"><span class="dot {status}"></span>{_STATUS_LABEL[status]} '
         f"({int(summary.get(status) or 0)})</label>"
-        for status in SUMMARY_STATUSES
+        for status in SUMMARY_ORDER
     )
     return (
         '<section class="controls">'

@@ -8,16 +8,12 @@ from dataclasses import dataclass
 from evidence_cli.formats.escaping import inert
 from evidence_cli.formats.interface import ReportFormat
 from evidence_cli.formats.report import FindingEntry, ReferenceEntry, Report
-from evidence_cli.formats.text import (
-    SUMMARY_STATUSES,
-    WORST_FIRST_RANK,
-    finding_text,
-    summary_line,
-)
+from evidence_cli.formats.text import finding_text, summary_line
+from evidence_cli.models import SUMMARY_ORDER, worst_first
 
 _MARKS = ("✅", "ℹ️", "⚠️", "❌", "❓")  # ok, info, warning, error, unverifiable
-_STATUS_MARK = {status: f"{mark} {status}"
-                for status, mark in zip(SUMMARY_STATUSES, _MARKS, strict=True)}
+_STATUS_MARK = {status.value: f"{mark} {status}"
+                for status, mark in zip(SUMMARY_ORDER, _MARKS, strict=True)}
 # Inline Markdown syntax: emphasis, code, links, images, strike-through, table cells, math ($)
 # and @mentions on GitHub. Block syntax (#, >, lists) cannot start inside a
 # table cell, so '.', '-' and '#' stay unescaped and DOIs stay readable in the source.
@@ -71,7 +67,7 @@ def table(report: Report, max_bytes: int | None = None) -> str:
     # Worst first: a reader of a pull-request summary wants the problems at the top.
     references = sorted(
         report.get("references") or [],
-        key=lambda r: WORST_FIRST_RANK.get(str(r.get("status")), len(WORST_FIRST_RANK)),
+        key=lambda r: worst_first(r.get("status")),
     )
     used = sum(_size(row) for row in rows)
     for index, reference in enumerate(references):

@@ -12,34 +12,31 @@ from evidence_cli.models import (
     CitedFields,
     Reference,
     ReferenceResult,
-    Severity,
     SourceLocation,
+    Status,
+    first_text,
 )
 from evidence_cli.reviews.shapes import node_line
 from evidence_cli.reviews.store import ReviewStore, today
 
 
-def _text(value: Any) -> str | None:
-    return str(value).strip() or None if value is not None else None
-
-
 def reference_of(study: Mapping[str, Any], path: str, line: int) -> Reference:
     """A study's citation as a Reference, located at the study's line in the review file."""
     citation = study.get("citation") or {}
-    raw_doi = _text(citation.get("doi"))
+    raw_doi = first_text(citation.get("doi"))
     year = citation.get("year")
     cited = CitedFields(
         doi=doi_rules.normalize(raw_doi) if raw_doi else None,
-        title=_text(citation.get("title")),
+        title=first_text(citation.get("title")),
         authors=[str(a) for a in citation.get("authors") or []],
         year=int(year) if isinstance(year, int) and not isinstance(year, bool) else None,
-        container=_text(citation.get("container")),
-        volume=_text(citation.get("volume")),
-        issue=_text(citation.get("issue")),
-        pages=_text(citation.get("pages")),
-        url=_text(citation.get("url")),
-        pmid=_text(citation.get("pmid")),
-        pmcid=_text(citation.get("pmcid")),
+        container=first_text(citation.get("container")),
+        volume=first_text(citation.get("volume")),
+        issue=first_text(citation.get("issue")),
+        pages=first_text(citation.get("pages")),
+        url=first_text(citation.get("url")),
+        pmid=first_text(citation.get("pmid")),
+        pmcid=first_text(citation.get("pmcid")),
     )
     raw_parts = [
         "; ".join(cited.authors), f"({cited.year})" if cited.year else "", cited.title or "",
@@ -61,8 +58,8 @@ class ClaimVerdict:
     claim_id: str
     statement: str
     problems: list[str] = field(default_factory=list)
-    # "missing" and "retracted" are errors; "unverifiable" makes the claim unverifiable.
-    worst: str = "ok"
+    # A missing or retracted study makes it an error; an unverifiable one unverifiable.
+    worst: Status = Status.OK
 
     @property
     def status(self) -> str:
@@ -82,22 +79,22 @@ def judge_claims(
         for study_id in claim.get("studies") or []:
             if study_id not in statuses:
                 verdict.problems.append(f"study '{study_id}' is not in the review")
-                verdict.worst = "error"
+                verdict.worst = Status.ERROR
                 continue
             status, codes = statuses[study_id]
             if "retracted" in codes:
                 verdict.problems.append(f"study '{study_id}' is RETRACTED")
-                verdict.worst = "error"
+                verdict.worst = Status.ERROR
             elif status == "error":
                 # Not asked for by name, but a claim resting on a DOI nobody knows or a citation
                 # naming another work is no better supported than one resting on nothing.
                 verdict.problems.append(f"study '{study_id}' failed its check "
                                         f"({', '.join(codes)})")
-                verdict.worst = "error"
+                verdict.worst = Status.ERROR
             elif status == "unverifiable":
                 verdict.problems.append(f"study '{study_id}' could not be verified")
-                if verdict.worst == "ok":
-                    verdict.worst = "unverifiable"
+                if verdict.worst is Status.OK:
+                    verdict.worst = Status.UNVERIFIABLE
         verdicts.append(verdict)
     return verdicts
 
@@ -105,7 +102,7 @@ def judge_claims(
 def study_audit(result: ReferenceResult, today: dt.date) -> dict[str, Any]:
     """What is stored in a study's `audit`: the date, the status and the finding codes."""
     codes = list(dict.fromkeys(finding.code for finding in result.findings))
-    return {"date": today, "status": result.status, "findings": codes}
+    return {"date": today, "status": result.status.value, "findings": codes}
 
 
 def claim_audit(verdict: ClaimVerdict, today: dt.date) -> dict[str, Any]:
@@ -113,24 +110,6 @@ def claim_audit(verdict: ClaimVerdict, today: dt.date) -> dict[str, Any]:
     if verdict.problems:
         audit["problems"] = list(verdict.problems)
     return audit
-
-
-def exit_code(
-    results: Sequence[ReferenceResult], verdicts: Sequence[ClaimVerdict], fail_on: str
-) -> int:
-    """Like `evidence check`: 1 for findings at/above fail-on, else 4 when something is
-    unverifiable, else 0. A claim resting on a missing or retracted study counts as an error."""
-    threshold = None if fail_on == "never" else Severity(fail_on).rank
-    if threshold is not None:
-        severities = [f.severity.rank for r in results for f in r.findings if not
-                      f.makes_unverifiable]
-        severities += [Severity.ERROR.rank for v in verdicts if v.worst == "error"]
-        if any(rank >= threshold for rank in severities):
-            return 1
-    unverifiable = any(r.status == "unverifiable" for r in results) or any(
-        v.worst == "unverifiable" for v in verdicts
-    )
-    return 4 if unverifiable else 0
 
 
 # Checks references against the registries: the caller hands it in (built on its services).

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.models import STATUS_ORDER
+from evidence_cli.models import Status
 from evidence_cli.reviews import grading, outcome_data
 from evidence_cli.reviews.effect import canonical_measure
 from evidence_cli.reviews.shapes import (
@@ -287,7 +287,7 @@ class _Checker(Shapes):
     def audit(self, node: Any, field: str, line: int | None) -> None:
         if self.mapping(node, field, line, AUDIT_KEYS, required=("date", "status")):
             self.each(node, field, line, {
-                "date": self.date, "status": self.choice(STATUS_ORDER), "findings": self.text_list,
+                "date": self.date, "status": self.choice(tuple(Status)), "findings": self.text_list,
             })
 
     def claim(self, node: Any, field: str, line: int | None, seen: set[str]) -> None:

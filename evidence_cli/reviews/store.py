@@ -54,9 +54,6 @@ class LoadedReview:
     def display_path(self) -> str:
         return str(self.path)
 
-    def problem_lines(self) -> list[str]:
-        return [problem.render(self.display_path) for problem in self.problems]
-
 
 class ReviewStore:
     """The reviews directory: one `<slug>.yaml` per review."""

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from evidence_cli import doi as doi_rules
 from evidence_cli.formats.escaping import spreadsheet_safe as neutralise_csv
-from evidence_cli.models import STATUS_ORDER
+from evidence_cli.models import Status
 from evidence_cli.reviews.effect import format_effects
 from evidence_cli.reviews.studies import first_author_label, is_retracted
 from evidence_cli.reviews.yamlio import to_plain
@@ -174,8 +174,8 @@ def _sort_value(study: Mapping[str, Any], key: str) -> Any:
         return (study.get("population") or {}).get("n")
     if key == "audit":
         audit = study.get("audit") or {}
-        status = audit.get("status")
-        return STATUS_ORDER.index(status) if status in STATUS_ORDER else None
+        status = Status.of(audit.get("status"))
+        return status.rank if status is not None else None
     if key == "study":
         cell = _study_cell(study)
         return cell.text.lower()

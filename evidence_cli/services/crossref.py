@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -45,7 +45,7 @@ class WorkLookup:
     """What Crossref says about one DOI."""
 
     doi: str
-    outcome: str  # "found" | "not-found" | "other-agency" | "unavailable"
+    outcome: Literal["found", "not-found", "other-agency", "unavailable"]
     record: dict[str, Any] | None = None
     agency: str | None = None
     detail: str | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -41,7 +41,7 @@ class DataCiteOptions(ServiceOptions):
 @dataclass(slots=True)
 class DataCiteLookup:
     doi: str
-    outcome: str  # "found" | "not-found" | "unavailable"
+    outcome: Literal["found", "not-found", "unavailable"]
     record: dict[str, Any] | None = None
     detail: str | None = None
 

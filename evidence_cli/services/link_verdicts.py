@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
-from evidence_cli.codes import CODES
+from evidence_cli.codes import finding as make_finding
 from evidence_cli.models import Finding
 
 CACHE_VERSION = 1
@@ -49,9 +49,8 @@ class LinkVerdict:
         finding = None
         if stored is not None:
             # The severity comes from the code table, not the cache, so it follows the table.
-            finding = Finding(
-                code=stored["code"], severity=CODES[stored["code"]].severity,
-                message=stored["message"], field=stored.get("field"),
+            finding = make_finding(
+                stored["code"], stored["message"], field=stored.get("field"),
                 cited=stored.get("cited"), suggestion=stored.get("suggestion"),
             )
         return cls(
@@ -67,7 +66,7 @@ class Answer:
     status: int | None = None
     location: str | None = None
     retry_after: float | None = None
-    error: str | None = None  # "timeout", "unreachable", "protocol", "refused"
+    error: Literal["timeout", "unreachable", "protocol", "refused"] | None = None
     detail: str = ""
     no_route: bool = False  # unreachable because this machine has no route (not the host)
 
@@ -145,8 +144,7 @@ def final_verdict(url: str, final: httpx.URL, answer: Answer, permanent_target: 
 def verdict(url: str, code: str, message: str, *, final_url: str | None = None,
              status: int | None = None, cacheable: bool, suggestion: str | None = None,
              ) -> LinkVerdict:
-    finding = Finding(code=code, severity=CODES[code].severity, message=message,
-                      field="url", cited=url, suggestion=suggestion)
+    finding = make_finding(code, message, field="url", cited=url, suggestion=suggestion)
     return LinkVerdict(url=url, finding=finding, final_url=final_url, status=status,
                        cacheable=cacheable)
 

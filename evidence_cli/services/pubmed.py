@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -64,7 +64,7 @@ class ArticleLookup:
     """What PubMed says about one PMID."""
 
     pmid: str
-    outcome: str  # "found" | "not-found" | "unavailable"
+    outcome: Literal["found", "not-found", "unavailable"]
     record: dict[str, Any] | None = None
     detail: str | None = None
 

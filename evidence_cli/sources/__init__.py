@@ -161,9 +161,9 @@ def _clean(reference: Reference) -> Reference:
 
 def problem(code: str, message: str) -> Finding:
     """A finding about the input itself (input-error, duplicate-key, no-references)."""
-    from evidence_cli.codes import CODES
+    from evidence_cli.codes import finding
 
-    return Finding(code=code, severity=CODES[code].severity, message=message)
+    return finding(code, message)
 
 
 def entry_problem(path: str, line: int, message: str, raw: str = "",

@@ -10,7 +10,7 @@ from typing import Any
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.errors import InputError
-from evidence_cli.models import CitedFields, Reference, SourceLocation
+from evidence_cli.models import CitedFields, Reference, SourceLocation, first_text
 from evidence_cli.sources import decode_text, entry_problem
 
 _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
@@ -62,24 +62,14 @@ def _items(text: str, path: str) -> list[tuple[int, int, Any]]:
     return items
 
 
-def _string(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, str | int) and str(v).strip()), None)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str) and value.strip():
-        return " ".join(value.split())
-    return None
-
-
 def _families(item: dict[str, Any]) -> list[str]:
     people = item.get("author") or item.get("editor") or []
     names: list[str] = []
     for person in people if isinstance(people, list) else []:
         if isinstance(person, dict):
-            name = _string(person.get("family")) or _string(person.get("literal"))
+            name = first_text(person.get("family")) or first_text(person.get("literal"))
             if name:
-                particle = _string(person.get("non-dropping-particle"))
+                particle = first_text(person.get("non-dropping-particle"))
                 names.append(f"{particle} {name}" if particle else name)
     return names
 
@@ -94,7 +84,7 @@ def _year(item: dict[str, Any]) -> int | None:
                     return int(parts[0][0])
                 except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400
                     pass
-            text = _string(date.get("raw")) or _string(date.get("literal"))
+            text = first_text(date.get("raw")) or first_text(date.get("literal"))
             match = _YEAR.search(text) if text else None
             if match:
                 return int(match.group(1))
@@ -128,26 +118,26 @@ def read(data: bytes, path: str) -> list[Reference]:
                 f"{_JSON_KINDS.get(type(item), 'a value')}; it is not checked",
                 raw=text[start:end]))
             continue
-        doi_text = _string(item.get("DOI"))
-        url = _string(item.get("URL"))
+        doi_text = first_text(item.get("DOI"))
+        url = first_text(item.get("URL"))
         if not doi_text and url and doi_rules.is_doi_url(url):
             doi_text, url = url, None
         cited = CitedFields(
             doi=doi_rules.normalize(doi_text) if doi_text else None,
-            title=_string(item.get("title")),
+            title=first_text(item.get("title")),
             authors=_families(item),
             year=_year(item),
-            container=_string(item.get("container-title")),
-            volume=_string(item.get("volume")),
-            issue=_string(item.get("issue")),
-            pages=_string(item.get("page")),
+            container=first_text(item.get("container-title")),
+            volume=first_text(item.get("volume")),
+            issue=first_text(item.get("issue")),
+            pages=first_text(item.get("page")),
             url=url if url and not doi_rules.is_doi_url(url) else None,
         )
         identifiers.apply(cited, identifiers.from_fields(
-            pmid=_string(item.get("PMID")), pmcid=_string(item.get("PMCID")),
-            eprint=_string(item.get("number")) if item.get("type") == "article" else None,
-            urls=[url or ""], notes=[_string(item.get("note")) or ""]))
-        key = _string(item.get("id"))
+            pmid=first_text(item.get("PMID")), pmcid=first_text(item.get("PMCID")),
+            eprint=first_text(item.get("number")) if item.get("type") == "article" else None,
+            urls=[url or ""], notes=[first_text(item.get("note")) or ""]))
+        key = first_text(item.get("id"))
         references.append(Reference(
             id=key or f"{path}:{line}",
             source=SourceLocation(path, line),

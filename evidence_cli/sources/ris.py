@@ -8,7 +8,7 @@ from typing import Any
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.errors import InputError
-from evidence_cli.models import CitedFields, Reference, SourceLocation
+from evidence_cli.models import CitedFields, Reference, SourceLocation, first_text
 from evidence_cli.sources import decode_text, entry_problem
 
 # A tag line: two characters, one or two spaces (Zotero and Ovid accept one), a hyphen.
@@ -63,13 +63,8 @@ def _chunks(text: str) -> list[tuple[int, str, str, str | None]]:
 
 
 def _text(record: dict[str, Any], *keys: str) -> str | None:
-    for key in keys:
-        value = record.get(key)
-        if isinstance(value, list):
-            value = next((v for v in value if isinstance(v, str) and v.strip()), None)
-        if isinstance(value, str) and value.strip():
-            return " ".join(value.split())
-    return None
+    """The text of the first of the named tags that has some (a repeated tag is a list)."""
+    return next((text for key in keys if (text := first_text(record.get(key)))), None)
 
 
 def _families(record: dict[str, Any]) -> list[str]:
