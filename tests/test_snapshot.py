@@ -315,3 +315,40 @@ def test_snapshot_client_keeps_the_client_interface(fixture_snapshot: Path,
     assert found["10.5555/evidence-cli.clean"].outcome == "found"
     assert found["10.5555/nope"].outcome == "unavailable" and len(ticks) == 2
     client.snapshot.close()
+
+
+def test_fast_decoder_gives_the_generic_rows() -> None:
+    """msgspec reads only the fields the rows need and keeps the record's raw JSON: every row
+    must equal what the generic path (the whole record parsed) makes of the same bytes, odd
+    records included (they fall back to the generic path)."""
+    import zlib
+
+    fast = pytest.importorskip("evidence_cli.snapshot.fast")
+    from evidence_cli.snapshot.rows import Rows, add_work
+
+    works = _works(RECORDED) + _works(CONSTRUCTED)
+    odd = [
+        {"DOI": "10.5555/odd.1", "title": ["Odd"], "reference": [1, {"key": 7, "year": 2019}]},
+        {"DOI": "10.5555/odd.2", "type": "journal-article", "volume": 12,
+         "reference": {"not": "a list"}, "indexed": {"timestamp": 10 ** 30}},
+        {"DOI": "10.5555/odd.3", "title": "not a list", "author": [{"family": " Né  Ho "}]},
+        {"DOI": 5, "title": ["a DOI that is not a string"]},
+        {"DOI": "10.5555/odd.4"},  # no type, no title: an /agency answer
+    ]
+    documents = [json.dumps({"items": works + odd}).encode(),
+                 json.dumps({"message": works[0]}).encode(), json.dumps(works[1]).encode()]
+    expected = [work for work in works + odd
+                if isinstance(work["DOI"], str) and ("type" in work or "title" in work)]
+    expected += works[:2]
+
+    def comparable(rows: Rows) -> list[Any]:
+        return [(*row[:13], json.loads(row[13]), json.loads(zlib.decompress(row[14])))
+                for row in rows.works] + rows.refs + rows.notices
+
+    generic, quick = Rows(), Rows()
+    for work in expected:
+        add_work(generic, work, 1)
+    counts = [fast.add_document(quick, document, 1, "test") for document in documents]
+    assert counts == [len(works) + 3, 1, 1]
+    assert comparable(quick) == comparable(generic)
+    assert fast.add_document(quick, b"[1, 2]", 1, "test") is None  # not an object: generic
