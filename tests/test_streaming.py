@@ -71,7 +71,7 @@ def test_streamed_json_is_the_whole_report_byte_for_byte(
     monkeypatch.chdir(tmp_path)
     # Small batches and chunks: the files are spread over several of each.
     monkeypatch.setattr(audit, "BATCH_SIZE", 7)
-    monkeypatch.setattr(sources, "CHUNK", 3)
+    monkeypatch.setattr(sources.inputs, "CHUNK", 3)
     code = _run_check([*bibliography, "--format", "json", "-o", "r.json", "--no-urls",
                        "--fail-on", fail_on, "-q"])
     text, whole_code = whole_report(bibliography, fail_on)
@@ -135,7 +135,7 @@ def test_memory_of_a_streamed_check_does_not_grow_with_the_references(
     monkeypatch.chdir(tmp_path)
     # Batches and chunks small enough that both runs hold full ones.
     monkeypatch.setattr(audit, "BATCH_SIZE", 250)
-    monkeypatch.setattr(sources, "CHUNK", 250)
+    monkeypatch.setattr(sources.inputs, "CHUNK", 250)
     args = ["--format", "json", "-o", "out.json", "--no-urls", "-q"]
     _traced_check(["small.bib", *args])  # imports and first-use caches, untraced by the figures
     peak_small = _traced_check(["small.bib", *args])
