@@ -39,6 +39,18 @@ VIEWS: tuple[tuple[str, str], ...] = (
         LEFT JOIN retracted_dois rx ON rx.doi = r.cited_doi"""),
 )
 
+
+
+def _per(column: str, name: str) -> str:
+    """The per-journal or per-year summary of the audited references."""
+    return f"""
+        SELECT {column} AS {name}, count(*) AS refs,
+               count(cited_doi) AS refs_with_doi,
+               CAST(sum(missing) AS BIGINT) AS missing,
+               CAST(sum(retracted) AS BIGINT) AS retracted
+        FROM audited GROUP BY {column}"""
+
+
 # Output tables: name -> query.
 TABLES: tuple[tuple[str, str], ...] = (
     ("missing", """
@@ -62,18 +74,8 @@ TABLES: tuple[tuple[str, str], ...] = (
         FROM refs r
         JOIN retractions x ON x.doi = r.cited_doi
         JOIN works w ON w.doi = r.citing_doi"""),
-    ("by_journal", """
-        SELECT citing_journal AS journal, count(*) AS refs,
-               count(cited_doi) AS refs_with_doi,
-               CAST(sum(missing) AS BIGINT) AS missing,
-               CAST(sum(retracted) AS BIGINT) AS retracted
-        FROM audited GROUP BY citing_journal"""),
-    ("by_year", """
-        SELECT citing_year AS year, count(*) AS refs,
-               count(cited_doi) AS refs_with_doi,
-               CAST(sum(missing) AS BIGINT) AS missing,
-               CAST(sum(retracted) AS BIGINT) AS retracted
-        FROM audited GROUP BY citing_year"""),
+    ("by_journal", _per("citing_journal", "journal")),
+    ("by_year", _per("citing_year", "year")),
 )
 
 SUMMARY = """
