@@ -17,6 +17,7 @@ _NEUTRAL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]|\\r
 _COMMAND_LINE = re.compile(r"^([ \t]*)::", re.M)
 # JSON escapes C0 controls itself; DEL and the C1 block (0x9b is the 8-bit CSI) it writes raw.
 _C1_AS_JSON = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+_C1 = re.compile(r"[\x7f-\x9f]")
 
 
 def inert(text: str, keep: str = "") -> str:
@@ -47,15 +48,15 @@ def neutral(text: str, *, controls: bool = True, commands: bool = False) -> str:
     """
     if controls:
         text = _NEUTRAL.sub(_neutral_char, text)
-    if not commands:
+    if not commands and "::" in text:  # a find in C first: most texts hold no "::" at all
         text = _COMMAND_LINE.sub(r"\1\\::", text)
     return text
 
 
 def json_safe(encoded: str) -> str:
     """Encoded JSON with DEL and C1 controls as \\u escapes (the same data, inert on a terminal)."""
-    if encoded.isascii() and "\x7f" not in encoded:
-        return encoded  # most lines: two scans in C instead of a translation (large reports)
+    if not _C1.search(encoded):
+        return encoded  # most lines: one scan in C instead of a translation (large reports)
     return encoded.translate(_C1_AS_JSON)
 
 
