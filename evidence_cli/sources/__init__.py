@@ -15,10 +15,22 @@ import importlib.util
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol, cast
 
 from evidence_cli.errors import InputError
 from evidence_cli.models import CitedFields, Finding, Reference, SourceLocation
 
+
+class Reader(Protocol):
+    """What every reader module is (sources/bibtex.py, ris.py, ...): `read(data, path)` turns
+    one input's bytes into its references, each with its file and line; an entry it cannot read
+    is a reference of its own carrying an `input-error` (`entry_problem`), and a file it cannot
+    read at all raises InputError. A reader may also have `iter_read`, yielding them lazily."""
+
+    def read(self, data: bytes, path: str) -> list[Reference]: ...
+
+
+# The reader module of each kind of input, imported when that kind is read (start-up stays fast).
 READER_MODULES: dict[str, str] = {
     "bibtex": "evidence_cli.sources.bibtex",
     "text": "evidence_cli.sources.text",
@@ -199,7 +211,7 @@ def iter_one(data: bytes, path: str, kind: str) -> Iterator[Reference]:
     all of `read` at once."""
     if not reader_available(kind):
         raise InputError(path, f"{kind} input is not supported by this version")
-    module = importlib.import_module(READER_MODULES[kind])
+    module = cast(Reader, importlib.import_module(READER_MODULES[kind]))
     reader = getattr(module, "iter_read", None) or module.read
     references: Iterable[Reference] = reader(data, path)
     return (_clean(reference) for reference in references)
