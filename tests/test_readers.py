@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from evidence_cli import sources
+from evidence_cli.errors import InputError
 from evidence_cli.models import Reference
 from evidence_cli.sources import read_one
 from tests.conftest import RunEvidence
@@ -615,3 +617,20 @@ def test_jabref_bibtex_on_standard_input(run_evidence: RunEvidence) -> None:
     done = run_evidence("check", "-", "--offline", "--format", "json", input=bib)
     [ref] = json.loads(done.stdout)["references"]
     assert (ref["id"], ref["source"]["line"]) == ("halvorsen", 4)
+
+
+@pytest.mark.parametrize("kind", sorted(sources.READER_MODULES))
+def test_every_reader_module_is_a_reader(kind: str) -> None:
+    """The sources layer's interface (sources.Reader): each kind's module reads bytes and a
+    path into references with that path, and refuses what it cannot read with InputError."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(sources.READER_MODULES[kind])
+    assert list(inspect.signature(module.read).parameters) == ["data", "path"]
+    try:
+        references = module.read(b"", f"empty.{kind}")
+    except InputError as error:
+        assert f"empty.{kind}" in str(error)
+    else:
+        assert all(ref.source.path == f"empty.{kind}" for ref in references)

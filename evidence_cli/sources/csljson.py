@@ -11,7 +11,7 @@ from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.errors import InputError
 from evidence_cli.models import CitedFields, Reference, SourceLocation, first_text
-from evidence_cli.sources import decode_text, entry_problem
+from evidence_cli.sources import decode_text, entry_problem, gc_paused
 
 _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
                bool: "true or false", type(None): "null"}
@@ -96,6 +96,11 @@ def _year(item: dict[str, Any]) -> int | None:
 
 
 def read(data: bytes, path: str) -> list[Reference]:
+    with gc_paused():
+        return _read(data, path)
+
+
+def _read(data: bytes, path: str) -> list[Reference]:
     text = decode_text(data, path)
     try:
         json.loads(text)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
@@ -80,8 +81,9 @@ def _refuse_entities(archive: zipfile.ZipFile, main: str, path: str) -> None:
     try:
         with archive.open(main) as part:
             head = part.read(64 * 1024)
-    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, RuntimeError,
-            ValueError) as error:
+    # zlib.error: a damaged member's deflate stream (found by benchmarks/reliability.py's fuzzing).
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError,
+            RuntimeError, ValueError) as error:
         raise InputError(path, f"cannot be opened as a Word document ({error})") from None
     root = head.find(b"<w:document")
     if b"<!DOCTYPE" in (head if root < 0 else head[:root]).upper():
@@ -105,7 +107,8 @@ def _main_part(archive: zipfile.ZipFile) -> str | None:
             continue
         try:
             root = ElementTree.fromstring(archive.read(member))
-        except (ElementTree.ParseError, zipfile.BadZipFile, OSError, ValueError):
+        except (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, OSError, ValueError,
+                EOFError):
             continue
         for element in root:
             kind = element.get(wanted, "")

@@ -9,7 +9,7 @@ from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.errors import InputError
 from evidence_cli.models import CitedFields, Reference, SourceLocation, first_text
-from evidence_cli.sources import decode_text, entry_problem
+from evidence_cli.sources import decode_text, entry_problem, gc_paused
 
 # A tag line: two characters, one or two spaces (Zotero and Ovid accept one), a hyphen.
 _TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: ?(.*))?$")
@@ -88,6 +88,11 @@ def _pages(record: dict[str, Any]) -> str | None:
 
 
 def read(data: bytes, path: str) -> list[Reference]:
+    with gc_paused():
+        return _read(data, path)
+
+
+def _read(data: bytes, path: str) -> list[Reference]:
     import rispy
 
     text = decode_text(data, path)
