@@ -23,9 +23,9 @@ from typing import Any
 
 from evidence_cli import snapshot as layout
 from evidence_cli.errors import InputError
+from evidence_cli.gc_pause import gc_paused
 from evidence_cli.services.crossref import NOT_IN_CACHE, ClientStats, CrossrefClient, WorkLookup
 from evidence_cli.settings import Settings
-from evidence_cli.snapshot import gc_paused
 
 _TOKEN = re.compile(r"\w+")
 # Search terms: the rarest few of the query (a term in more than this share of the works adds

@@ -12,10 +12,6 @@
 #   parts/              per-input Parquet parts and done.txt: what a resumed build skips
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
-
 MANIFEST = "manifest.json"
 WORKS = "works.parquet"
 REFERENCES = "references.parquet"
@@ -23,18 +19,3 @@ RETRACTIONS = "retractions.parquet"
 SEARCH = "index.sqlite3"
 PARTS = "parts"
 FORMAT = "evidence-cli/snapshot/v1"
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a block builds many small acyclic objects (decoded
-    JSON records, row tuples): each collection walks every live object, and a batch of 5,000
-    records triggers dozens; pausing halves the cost of decoding them. Reference counting
-    still frees everything."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from evidence_cli.snapshot import gc_paused
+from evidence_cli.gc_pause import gc_paused
 from evidence_cli.snapshot.inputs import parse, unit_documents, works_in
 from evidence_cli.snapshot.rows import Rows, add_work, schemas
 

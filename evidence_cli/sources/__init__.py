@@ -8,8 +8,6 @@ all; an entry it cannot read becomes a reference carrying an `input-error` probl
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import importlib
 import importlib.util
 import re
@@ -94,20 +92,6 @@ def sniff(data: bytes) -> str:
 
 def reader_available(kind: str) -> bool:
     return importlib.util.find_spec(READER_MODULES[kind]) is not None
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while a reader builds its references: run as the parsed
-    items pile up, it walks all of them each time, so a file ten times larger took twice as long
-    per item (benchmarks/readers_bench.py). Readers make no cycles; it runs again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def decode_text(data: bytes, path: str) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.errors import InputError
+from evidence_cli.gc_pause import gc_paused
 from evidence_cli.models import CitedFields, Reference, SourceLocation, first_text
-from evidence_cli.sources import decode_text, entry_problem, gc_paused
+from evidence_cli.sources import decode_text, entry_problem
 
 _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
                bool: "true or false", type(None): "null"}

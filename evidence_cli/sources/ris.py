@@ -8,8 +8,9 @@ from typing import Any
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.errors import InputError
+from evidence_cli.gc_pause import gc_paused
 from evidence_cli.models import CitedFields, Reference, SourceLocation, first_text
-from evidence_cli.sources import decode_text, entry_problem, gc_paused
+from evidence_cli.sources import decode_text, entry_problem
 
 # A tag line: two characters, one or two spaces (Zotero and Ovid accept one), a hyphen.
 _TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: ?(.*))?$")
