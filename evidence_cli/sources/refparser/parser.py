@@ -267,9 +267,11 @@ def _strip_wrapping(value: str) -> str:
         for left, right in _WRAPPERS:
             if value.startswith(left) and value.endswith(right) and len(value) > 2:
                 value = value[len(left):-len(right)]
-        if value[:1] in "“\"‘«*_" and value.count(value[0]) == 1 and value[0] not in "'":
+        # `value and`: "" is in every string, and an empty value has no first character
+        # ("In: ’" left nothing once the quote went; found by tests/test_sources_freetext.py).
+        if value and value[0] in "“\"‘«*_" and value.count(value[0]) == 1:
             value = value[1:]
-        if value[-1:] in "”\"’»*_" and value.count(value[-1]) == 1 and value[-1] not in "'":
+        if value and value[-1] in "”\"’»*_" and value.count(value[-1]) == 1:
             value = value[:-1]
     return value
 
