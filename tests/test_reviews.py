@@ -27,6 +27,7 @@ from evidence_cli.reviews.studies import remove_study
 from tests.simulator import CrossrefSimulator
 from tests.test_reviews_operations import (
     BROKEN_FILES,
+    ONE_STUDY_ONE_CLAIM,
     Registry,
     add,
     write_broken,
@@ -216,21 +217,6 @@ def test_unavailable_service_exits_4(run_evidence: RunEvidence,
 
 
 # --- the unchanged-file rule ----------------------------------------------------------------------
-
-
-ONE_STUDY_ONE_CLAIM = """\
-slug: act
-title: ACT for loneliness
-studies:
-  - id: s1
-    citation:
-      title: First
-      year: 2020
-claims:
-  - id: c1
-    statement: First says so
-    studies: [s1]
-"""
 
 
 @pytest.mark.parametrize(
