@@ -12,7 +12,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -119,37 +119,71 @@ def _tagger() -> Any:
     return _loaded()[0]
 
 
+# The labels whose fields _read_field reads; at their edges it asks how likely the token beside
+# the field is to belong to it.
+_READ_LABELS = frozenset(_FIELD_LABEL.values())
+# Whole parses of the texts seen last: a reference is often written twice (in the reference
+# section and in a footnote, or copied into two files of one run). A ParsedReference is
+# immutable, so one parse can be handed out again. Bounded: a few MB at most.
+_MEMO_SIZE = 256
+
+
 def label_tokens(text: str, tokens: list[Token]) -> list[tuple[str, dict[str, float]]]:
-    """Each token's best label and the marginal probability of every label there."""
+    """Each token's best label and the marginal probabilities a field's confidence reads: of the
+    token's own label, and at a field's edge of the neighbouring field's label (where a field
+    ends is as uncertain as the tokens beside it)."""
     if not tokens:
         return []
     xseq = featurize(text, tokens, _metadata()["lexicon"])
+    count = len(tokens)
+    # The tokens beside a field that _read_field reads (it passes over punctuation).
+    wordlike = [t.text[0].isalnum() for t in tokens]
     # A pycrfsuite Tagger holds one sequence at a time: keep parses in threads apart.
     with _LOCK:
         tagger = _tagger()
         tagger.set(xseq)
         best = tagger.tag()
-        # Only the marginals a field's confidence reads: of a token's own label and of its
-        # neighbours' (where a field ends is as uncertain as the tokens beside it). Asking for
-        # every label at every token cost a fifth of the parse.
-        marginals = [{lab: tagger.marginal(lab, i) for lab in best[max(0, i - 1):i + 2]}
-                     for i in range(len(best))]
-    return list(zip(best, marginals, strict=True))
+        marginal = tagger.marginal
+        # Asking for every label at every token cost a fifth of the parse, and asking for the
+        # labels of each token's neighbours still a tenth (#12): only what is read is asked.
+        labelled = [(label, {label: marginal(label, i)}) for i, label in enumerate(best)]
+        for i in range(count - 1):
+            this, after = best[i], best[i + 1]
+            if this == after:
+                continue
+            if after in _READ_LABELS and wordlike[i]:
+                labelled[i][1][after] = marginal(after, i)
+            if this in _READ_LABELS and wordlike[i + 1]:
+                labelled[i + 1][1][this] = marginal(this, i + 1)
+    return labelled
 
 
 def parse_labelled(text: str) -> ParsedReference:
     """Label every token of one reference and read each field with its confidence."""
+    return _parse(text)
+
+
+def clear_memo() -> None:
+    """Forget the parses kept for texts seen again (a benchmark times the parse itself)."""
+    _parse.cache_clear()
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _parse(text: str) -> ParsedReference:
     text = unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS])
     tokens = tokenize(text)[:MAX_TOKENS]
     labelled = label_tokens(text, tokens)
     out_tokens = tuple(
-        LabelledToken(t.text, t.start, t.end, label, marginals.get(label, 0.0))
+        LabelledToken(t.text, t.start, t.end, label, marginals[label])
         for t, (label, marginals) in zip(tokens, labelled, strict=True)
     )
+    runs = _runs(labelled)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
     for name, label in _FIELD_LABEL.items():
-        found = _read_field(text, tokens, labelled, name, label)
+        if label not in runs:
+            continue
+        found = _read_field(text, tokens, labelled, name, label, runs[label])
         if found is None:
             continue
         if name == "authors":
@@ -160,29 +194,27 @@ def parse_labelled(text: str) -> ParsedReference:
             found = ParsedField(name, "; ".join(families), found.spans, found.confidence)
         fields.append(found)
     fields.extend(_identifiers(text))
-    thresholds = tuple(sorted(_metadata()["thresholds"].items()))
-    return ParsedReference(text, out_tokens, tuple(fields), authors, thresholds)
+    return ParsedReference(text, out_tokens, tuple(fields), authors, _thresholds())
 
 
-def _runs(labelled: list[tuple[str, dict[str, float]]], label: str) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    start = None
-    for i, (lab, _) in enumerate(labelled):
-        if lab == label and start is None:
+@cache
+def _thresholds() -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(_metadata()["thresholds"].items()))
+
+
+def _runs(labelled: list[tuple[str, dict[str, float]]]) -> dict[str, list[tuple[int, int]]]:
+    """Label -> (first, end) of each run of tokens with that label, in order."""
+    runs: dict[str, list[tuple[int, int]]] = {}
+    start = 0
+    for i in range(1, len(labelled) + 1):
+        if i == len(labelled) or labelled[i][0] != labelled[start][0]:
+            runs.setdefault(labelled[start][0], []).append((start, i))
             start = i
-        elif lab != label and start is not None:
-            runs.append((start, i))
-            start = None
-    if start is not None:
-        runs.append((start, len(labelled)))
     return runs
 
 
 def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[str, float]]],
-                name: str, label: str) -> ParsedField | None:
-    runs = _runs(labelled, label)
-    if not runs:
-        return None
+                name: str, label: str, runs: list[tuple[int, int]]) -> ParsedField | None:
     candidates = []
     for first, last in runs:
         value = _value(name, tokens[first:last], text)
