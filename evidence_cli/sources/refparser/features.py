@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from evidence_cli.sources.refparser.tokens import Token
 
@@ -84,52 +85,121 @@ def _bucket(left: int) -> int:
     return next((b for b in (1, 2, 3, 4, 6, 10, 20) if left <= b), 99)
 
 
-# The context features as strings made once: each token needs a dozen of them, and formatting
-# them per token was a third of the parse (#12).
-_POS = tuple(f"pos={k}" for k in range(10))
-_DEPTH = tuple(f"depth={k}" for k in range(3))
-_YEARS = tuple(f"years_before={k}" for k in range(3))
-_PERIODS = tuple(f"periods_before={k}" for k in range(7))
-_COMMAS = tuple(f"commas_before={k}" for k in range(9))
-_QUOTES = tuple(f"quotes_closed={k}" for k in range(3))
-_TO_END = tuple(f"to_end={_bucket(left)}" for left in range(22))  # 21 and over: 99
-_NONE = tuple([f"{offset}:none"] for offset in _OFFSETS)  # no neighbour at -2, -1, +1, +2
+S = TypeVar("S", str, bytes)
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
+@dataclass(slots=True)
+class _Word(Generic[S]):
     """What featurize needs of one token text, computed once per distinct text: its own
     features, what it shows a neighbour at each offset, and its lowercase head for the pairs."""
 
-    own: list[str]
-    shown: tuple[list[str], list[str], list[str], list[str]]  # as token -2, -1, +1, +2 sees it
-    head: str  # lower()[:12]
+    own: list[S]
+    shown: tuple[list[S], list[S], list[S], list[S]]  # as token i+2, i+1, i-1, i-2 sees it
+    head: S  # lower()[:12]
     year: bool
 
 
-def _word(text: str, lexicon: Lexicon) -> _Word:
-    own = _own(text, lexicon)
-    shown = [f for f in own if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
-    # Seen from token i, token i-2 shows itself as "-2:..." and so on.
-    m2, m1, p1, p2 = ([f"{offset}:{f}" for f in shown] for offset in _OFFSETS)
-    return _Word(own, (m2, m1, p1, p2), text.lower()[:12], "year" in own)
+class _Vocabulary(Generic[S]):
+    """The strings the features are put together from, made once: as str (what featurize
+    returns, and training uses), or as the UTF-8 bytes crfsuite would make of them, without
+    those the model has no weight for (what the tagger is given). Formatting the same strings
+    again for every token was most of the parse of a reference section (#12)."""
+
+    def __init__(self, lexicon: Lexicon, encode: Callable[[str], S],
+                 known: frozenset[bytes] | None) -> None:
+        self.lexicon = lexicon
+        self.encode: Callable[[str], S] = encode
+        self.known = known  # None: keep every feature
+        self.words: dict[str, _Word[S]] = {}
+        self.older: dict[str, _Word[S]] = {}
+        constants = {
+            "pos": [f"pos={k}" for k in range(10)],
+            "depth": [f"depth={k}" for k in range(3)],
+            "years": [f"years_before={k}" for k in range(3)],
+            "periods": [f"periods_before={k}" for k in range(7)],
+            "commas": [f"commas_before={k}" for k in range(9)],
+            "quotes": [f"quotes_closed={k}" for k in range(3)],
+            "to_end": [f"to_end={_bucket(left)}" for left in range(22)],  # 21 and over: 99
+        }
+        self.tables: dict[str, tuple[S, ...]] = {
+            name: tuple(map(encode, values)) for name, values in constants.items()}
+        self.offsets: tuple[S, ...] = tuple(encode(f"{offset}:") for offset in _OFFSETS)
+        none = [encode(f"{offset}:none") for offset in _OFFSETS]
+        self.none: tuple[list[S], ...] = tuple(
+            [f] if known is None or f in known else [] for f in none)
+        self.first: S = encode("first")
+        self.last: S = encode("last")
+        self.glued_left: S = encode("glued_left")
+        self.glued_right: S = encode("glued_right")
+        self.in_quote: S = encode("in_quote")
+        self.left: S = encode("w-1|w=")
+        self.right: S = encode("w|w+1=")
+        self.bar: S = encode("|")
+        self.nul: S = encode("\0")
+
+    def word(self, text: str) -> _Word[S]:
+        """The features of one token text, made again only when it was not seen lately."""
+        found = self.words.get(text)
+        if found is None:
+            found = self.older.pop(text, None)
+            if found is None:
+                found = self._word(text)
+            if len(self.words) >= _MAX_WORDS // 2:
+                # Two generations, so that the words seen often stay: a word seen in neither
+                # the current one nor the one before is made again.
+                self.older = self.words
+                self.words = {}
+            self.words[text] = found
+        return found
+
+    def _word(self, text: str) -> _Word[S]:
+        own = _own(text, self.lexicon)
+        encode = self.encode
+        encoded = [encode(f) for f in own]
+        shown = [e for f, e in zip(own, encoded, strict=True)
+                 if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
+        # Seen from token i, token i-2 shows itself as "-2:..." and so on.
+        m2, m1, p1, p2 = ([prefix + f for f in shown] for prefix in self.offsets)
+        known = self.known
+        # crfsuite reads an attribute up to its first NUL: a token with one keeps every
+        # feature, as before (crfsuite then looks up what it reads).
+        if known is not None and "\0" not in text:
+            encoded = [f for f in encoded if f in known]
+            m2, m1, p1, p2 = ([f for f in seen if f in known] for seen in (m2, m1, p1, p2))
+        return _Word(encoded, (m2, m1, p1, p2), encode(text.lower()[:12]), "year" in own)
+
+    def pairs(self, heads: list[S], prefix: S) -> list[S | None]:
+        """prefix + "a|b" for each pair of neighbours; None where the model does not know it."""
+        joined = [prefix + heads[i] + self.bar + heads[i + 1] for i in range(len(heads) - 1)]
+        known = self.known
+        if known is None:
+            return list(joined)
+        return [p if p in known or self.nul in p else None for p in joined]
 
 
-# Token text -> _Word, for one lexicon at a time (the shipped model's; training builds its own).
-# The words of references repeat (initials, punctuation, years, journal words); the cache is
-# emptied when it grows past _MAX_WORDS so that a long-running process stays bounded.
-_MAX_WORDS = 8_000  # about 13 MB at most (a word holds ~25 short strings)
-_words: dict[str, _Word] = {}
-_words_lexicon: list[Lexicon] = []
+# Words of references repeat (initials, punctuation, years, journal words); a vocabulary holds at
+# most _MAX_WORDS of them, so that a long-running process stays bounded.
+_MAX_WORDS = 10_000  # about 15 MB at most (a word holds ~25 short strings)
+# One vocabulary per lexicon and kind, the lexicon held so that its id is not reused meanwhile.
+_vocabularies: dict[tuple[int, bool], _Vocabulary[Any]] = {}
 
 
-def _words_for(lexicon: Lexicon) -> dict[str, _Word]:
-    if not _words_lexicon or _words_lexicon[0] is not lexicon:
-        _words.clear()
-        _words_lexicon[:] = [lexicon]  # held, so that its id is never reused while cached
-    elif len(_words) > _MAX_WORDS:
-        _words.clear()
-    return _words
+def _vocabulary_of_str(lexicon: Lexicon) -> _Vocabulary[str]:
+    found = _vocabularies.get((id(lexicon), False))
+    if found is None or found.lexicon is not lexicon:
+        if len(_vocabularies) > 4:
+            _vocabularies.clear()
+        found = _vocabularies[id(lexicon), False] = _Vocabulary(lexicon, str, None)
+    return found
+
+
+def _vocabulary_of_bytes(lexicon: Lexicon, known: frozenset[bytes] | None) -> _Vocabulary[bytes]:
+    found = _vocabularies.get((id(lexicon), True))
+    if found is None or found.lexicon is not lexicon or found.known is not known:
+        if len(_vocabularies) > 4:
+            _vocabularies.clear()
+        found = _vocabularies[id(lexicon), True] = _Vocabulary(lexicon, str.encode, known)
+    return found
 
 
 def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list[str]]:
@@ -138,19 +208,31 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
 
     The strings and their order are those the model was trained on: tests/test_refparser.py
     checks them against the plain per-token formulation this replaced."""
-    cache = _words_for(lexicon)
-    words: list[_Word] = []
-    for token in tokens:
-        word = cache.get(token.text)
-        if word is None:
-            word = cache[token.text] = _word(token.text, lexicon)
-        words.append(word)
+    return _featurize(tokens, _vocabulary_of_str(lexicon))
+
+
+def model_features(tokens: Sequence[Token], lexicon: Lexicon,
+                   known: frozenset[bytes] | None) -> list[list[bytes]]:
+    """featurize's features as crfsuite's tagger reads them: UTF-8 encoded, in the same order,
+    without those not in `known` (the model's attributes; crfsuite drops an attribute it has no
+    weight for, so the tags and probabilities are the same)."""
+    return _featurize(tokens, _vocabulary_of_bytes(lexicon, known))
+
+
+def _featurize(tokens: Sequence[Token], vocabulary: _Vocabulary[S]) -> list[list[S]]:
+    words: list[_Word[S]] = [vocabulary.word(token.text) for token in tokens]
     count = len(tokens)
     starts = [t.start for t in tokens]
     ends = [t.end for t in tokens]
-    # "a|b" of each pair of neighbours: token i's "w|w+1" and token i+1's "w-1|w".
-    pairs = [f"{words[i].head}|{words[i + 1].head}" for i in range(count - 1)]
-    out: list[list[str]] = []
+    heads = [w.head for w in words]
+    lefts = vocabulary.pairs(heads, vocabulary.left)  # token i+1's "w-1|w"
+    rights = vocabulary.pairs(heads, vocabulary.right)  # token i's "w|w+1"
+    tables = vocabulary.tables
+    pos, depths, year_counts, period_counts, comma_counts, quote_counts, to_end = (
+        tables["pos"], tables["depth"], tables["years"], tables["periods"], tables["commas"],
+        tables["quotes"], tables["to_end"])
+    none_m2, none_m1, none_p1, none_p2 = vocabulary.none
+    out: list[list[S]] = []
     depth = 0
     quoted = False
     years = 0
@@ -158,33 +240,33 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     commas = 0
     closed_quotes = 0
     for i, token in enumerate(tokens):
-        features = words[i].own + [_POS[10 * i // count]]
+        features = words[i].own + [pos[10 * i // count]]  # noqa: RUF005 (faster)
         if i == 0:
-            features.append("first")
+            features.append(vocabulary.first)
         if i == count - 1:
-            features.append("last")
+            features.append(vocabulary.last)
         glued_right = i + 1 < count and starts[i + 1] == ends[i]
         if i > 0 and starts[i] == ends[i - 1]:
-            features.append("glued_left")
+            features.append(vocabulary.glued_left)
         if glued_right:
-            features.append("glued_right")
-        features.append(_DEPTH[depth if depth < 2 else 2])
+            features.append(vocabulary.glued_right)
+        features.append(depths[depth if depth < 2 else 2])
         if quoted:
-            features.append("in_quote")
-        features.append(_YEARS[years if years < 2 else 2])
-        features.append(_PERIODS[periods if periods < 6 else 6])
-        features.append(_COMMAS[commas if commas < 8 else 8])
-        features.append(_QUOTES[closed_quotes if closed_quotes < 2 else 2])
+            features.append(vocabulary.in_quote)
+        features.append(year_counts[years if years < 2 else 2])
+        features.append(period_counts[periods if periods < 6 else 6])
+        features.append(comma_counts[commas if commas < 8 else 8])
+        features.append(quote_counts[closed_quotes if closed_quotes < 2 else 2])
         left = count - i
-        features.append(_TO_END[left if left < 21 else 21])
-        features += words[i - 2].shown[0] if i >= 2 else _NONE[0]
-        features += words[i - 1].shown[1] if i >= 1 else _NONE[1]
-        features += words[i + 1].shown[2] if i + 1 < count else _NONE[2]
-        features += words[i + 2].shown[3] if i + 2 < count else _NONE[3]
-        if i > 0:
-            features.append("w-1|w=" + pairs[i - 1])
-        if i + 1 < count:
-            features.append("w|w+1=" + pairs[i])
+        features.append(to_end[left if left < 21 else 21])
+        features += words[i - 2].shown[0] if i >= 2 else none_m2
+        features += words[i - 1].shown[1] if i >= 1 else none_m1
+        features += words[i + 1].shown[2] if i + 1 < count else none_p1
+        features += words[i + 2].shown[3] if i + 2 < count else none_p2
+        if i > 0 and (pair := lefts[i - 1]) is not None:
+            features.append(pair)
+        if i + 1 < count and (pair := rights[i]) is not None:
+            features.append(pair)
         out.append(features)
         # State after this token, for the next ones.
         char = token.text
