@@ -206,8 +206,9 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     """One list of string features per token: its own, its neighbours' (±2) and its place in the
     reference (relative position, brackets and quotes open, a year or a period already seen).
 
-    The strings and their order are those the model was trained on: tests/test_refparser.py
-    checks them against the plain per-token formulation this replaced."""
+    The strings and their order are those the model was trained on:
+    tests/test_refparser_features.py checks them against the plain per-token formulation that
+    this replaced."""
     return _featurize(tokens, _vocabulary_of_str(lexicon))
 
 

@@ -143,7 +143,7 @@ def model_attributes(model: bytes) -> frozenset[bytes] | None:
             _, length = _RECORD.unpack_from(model, at)
             start = at + _RECORD.size
             at = start + length
-            if length < 1 or at > offset + size or model[at - 1] != 0:
+            if length < 1 or at > min(offset + size, len(model)) or model[at - 1] != 0:
                 return None
             keys.append(model[start:at - 1])
     except struct.error:
@@ -230,7 +230,6 @@ def _parse(text: str) -> ParsedReference:
     return ParsedReference(text, out_tokens, tuple(fields), authors, _thresholds())
 
 
-@cache
 def _thresholds() -> tuple[tuple[str, float], ...]:
     return tuple(sorted(_metadata()["thresholds"].items()))
 
