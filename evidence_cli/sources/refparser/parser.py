@@ -43,6 +43,15 @@ _TERMS = frozenset(str.split(
 _DASH = "-–—‐‑−"
 _PAGE_LIKE = re.compile(rf"(?<![\w.])([A-Za-z]{{0,2}}\d+[A-Za-z]?(?:[{_DASH}]+[A-Za-z]{{0,2}}\d+"
                         r"[A-Za-z]?)?)(?!\w|\.\d)")
+# The first characters _ATOMIC can match at all (re.I: checked over every code point).
+_ATOMIC_FIRST = frozenset("hHwW1")
+_DASH_SPACED = re.compile(rf"\s*([{_DASH}]+)\s*")
+_PAGES_ONLY = re.compile(rf"\w+(?:[{_DASH}]+\w+)?")
+_PAGE_RANGE = re.compile(rf"(\d+)([{_DASH}]+)(\d+)")
+_DECIMAL = re.compile(r"\d\.\d")
+_IN_CONTAINER = re.compile(r"^in\s+(?!vi(?:vo|tro)\b|silico\b)(?=[\w*_“\"‘])", re.I)
+_IN_COLON = re.compile(r"^in\s*:\s*", re.I)
+_NON_WORD = re.compile(r"\W+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +215,10 @@ def _parse(text: str) -> ParsedReference:
     text = unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS])
     tokens = tokenize(text)[:MAX_TOKENS]
     labelled = label_tokens(text, tokens)
-    out_tokens = tuple(
+    out_tokens = tuple([
         LabelledToken(t.text, t.start, t.end, label, marginals[label])
         for t, (label, marginals) in zip(tokens, labelled, strict=True)
-    )
+    ])
     runs = _runs(labelled)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
@@ -273,14 +282,15 @@ def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[s
 
 
 def _norm(value: str) -> str:
-    return re.sub(r"\W+", "", value.lower())
+    return _NON_WORD.sub("", value.lower())
 
 
 def _value(name: str, run: list[Token], text: str) -> str | None:
     """The field's value from the tokens labelled with it: the words the style put around it
     ("vol.", "pp.", "In:", quotes, brackets) are not part of it."""
     words = [t for t in run if t.text[0].isalnum()]
-    if not words or any(_ATOMIC.fullmatch(t.text) for t in words):
+    if not words or any([_ATOMIC.fullmatch(t.text) for t in words
+                         if t.text[0] in _ATOMIC_FIRST]):
         return None  # a field is never read across a link or a DOI
     if name == "year":
         year = next((t.text for t in words if _YEAR.match(t.text)), None)
@@ -288,16 +298,16 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
     if name in ("volume", "issue", "pages"):
         while words and words[0].text.lower() in _TERMS and len(words) > 1:
             words = words[1:]
-        if not any(ch.isdigit() for t in words for ch in t.text) and name != "issue":
+        if not any(map(str.isdigit, "".join([t.text for t in words]))) and name != "issue":
             return None
         if name == "pages":
             value = text[words[0].start:words[-1].end]
-            value = re.sub(rf"\s*([{_DASH}]+)\s*", r"\1", value)
-            if re.fullmatch(rf"\w+(?:[{_DASH}]+\w+)?", value):
+            value = _DASH_SPACED.sub(r"\1", value)
+            if _PAGES_ONLY.fullmatch(value):
                 return expand_pages(value)
             # A run that took in a word or a number beside the pages ("Edition, 112771",
             # "1026–1052, 7 mar."): the one page range in it, or else its one number.
-            found = _PAGE_LIKE.findall(value) if not re.search(r"\d\.\d", value) else []
+            found = _PAGE_LIKE.findall(value) if not _DECIMAL.search(value) else []
             ranges = [f for f in found if any(ch in _DASH for ch in f)]
             if len(ranges) == 1 or (not ranges and len(found) == 1):
                 return expand_pages((ranges or found)[0])
@@ -312,8 +322,7 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
         return text[run[first].start:run[j].end]
     value = _strip_wrapping(text[run[0].start:run[-1].end])
     if name == "container":
-        value = _strip_wrapping(re.sub(r"^in\s+(?!vi(?:vo|tro)\b|silico\b)(?=[\w*_“\"‘])", "",
-                                        value, flags=re.I))
+        value = _strip_wrapping(_IN_CONTAINER.sub("", value))
     return value or None
 
 
@@ -327,7 +336,7 @@ def _strip_wrapping(value: str) -> str:
     while previous != value:
         previous = value
         value = value.strip(" .,;:")
-        value = re.sub(r"^in\s*:\s*", "", value, flags=re.I)
+        value = _IN_COLON.sub("", value)
         for left, right in _WRAPPERS:
             if value.startswith(left) and value.endswith(right) and len(value) > 2:
                 value = value[len(left):-len(right)]
@@ -342,7 +351,7 @@ def _strip_wrapping(value: str) -> str:
 
 def expand_pages(pages: str) -> str:
     """"923-8" -> "923-928": Vancouver and Chicago shorten the last page; the record does not."""
-    match = re.fullmatch(rf"(\d+)([{_DASH}]+)(\d+)", pages)
+    match = _PAGE_RANGE.fullmatch(pages)
     if not match:
         return pages
     first, dash, last = match.groups()
