@@ -328,6 +328,7 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
 
 _WRAPPERS = (("``", "''"), ("“", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»"),
              ("*", "*"), ("_", "_"), ("(", ")"), ("[", "]"))
+_WRAPPER_FIRST = frozenset(left[0] for left, _ in _WRAPPERS)
 
 
 def _strip_wrapping(value: str) -> str:
@@ -337,9 +338,10 @@ def _strip_wrapping(value: str) -> str:
         previous = value
         value = value.strip(" .,;:")
         value = _IN_COLON.sub("", value)
-        for left, right in _WRAPPERS:
-            if value.startswith(left) and value.endswith(right) and len(value) > 2:
-                value = value[len(left):-len(right)]
+        if value[:1] in _WRAPPER_FIRST:  # else no wrapper can match, nor after one did
+            for left, right in _WRAPPERS:
+                if value.startswith(left) and value.endswith(right) and len(value) > 2:
+                    value = value[len(left):-len(right)]
         # `value and`: "" is in every string, and an empty value has no first character
         # ("In: ’" left nothing once the quote went; found by tests/test_sources_freetext.py).
         if value and value[0] in "“\"‘«*_" and value.count(value[0]) == 1:
