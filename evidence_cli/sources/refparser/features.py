@@ -93,8 +93,10 @@ class _Word(Generic[S]):
     """What featurize needs of one token text, computed once per distinct text: its own
     features, what it shows a neighbour at each offset, and its lowercase head for the pairs."""
 
-    own: list[S]
-    shown: tuple[list[S], list[S], list[S], list[S]]  # as token i+2, i+1, i-1, i-2 sees it
+    # Tuples, not lists: a tuple of strings is left alone by the cyclic collector, and a cache
+    # of lists made every collection walk them all (a tenth of the parse, #12).
+    own: tuple[S, ...]
+    shown: tuple[tuple[S, ...], ...]  # as token i+2, i+1, i-1, i-2 sees it
     head: S  # lower()[:12]
     year: bool
 
@@ -125,8 +127,8 @@ class _Vocabulary(Generic[S]):
             name: tuple(map(encode, values)) for name, values in constants.items()}
         self.offsets: tuple[S, ...] = tuple(encode(f"{offset}:") for offset in _OFFSETS)
         none = [encode(f"{offset}:none") for offset in _OFFSETS]
-        self.none: tuple[list[S], ...] = tuple(
-            [f] if known is None or f in known else [] for f in none)
+        self.none: tuple[tuple[S, ...], ...] = tuple(
+            (f,) if known is None or f in known else () for f in none)
         self.first: S = encode("first")
         self.last: S = encode("last")
         self.glued_left: S = encode("glued_left")
@@ -166,7 +168,8 @@ class _Vocabulary(Generic[S]):
         if known is not None and "\0" not in text:
             encoded = [f for f in encoded if f in known]
             m2, m1, p1, p2 = ([f for f in seen if f in known] for seen in (m2, m1, p1, p2))
-        return _Word(encoded, (m2, m1, p1, p2), encode(text.lower()[:12]), "year" in own)
+        return _Word(tuple(encoded), (tuple(m2), tuple(m1), tuple(p1), tuple(p2)),
+                     encode(text.lower()[:12]), "year" in own)
 
     def pairs(self, heads: list[S], prefix: S) -> list[S | None]:
         """prefix + "a|b" for each pair of neighbours; None where the model does not know it."""
@@ -241,7 +244,8 @@ def _featurize(tokens: Sequence[Token], vocabulary: _Vocabulary[S]) -> list[list
     commas = 0
     closed_quotes = 0
     for i, token in enumerate(tokens):
-        features = words[i].own + [pos[10 * i // count]]  # noqa: RUF005 (faster)
+        features = list(words[i].own)
+        features.append(pos[10 * i // count])
         if i == 0:
             features.append(vocabulary.first)
         if i == count - 1:
