@@ -13,6 +13,7 @@ from evidence_cli import identifier_audit, link_audit
 from evidence_cli.checks import check_record
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import finding as _finding
+from evidence_cli.gc_pause import gc_paused
 from evidence_cli.models import (
     DOI_TO_CORRECT_CODES,
     CitedFields,
@@ -113,7 +114,13 @@ def audit_batches(
         try:
             auditor = Auditor(services, options, on_progress=on_progress)
             for batch in batches:
-                yield runner.run(auditor.audit(batch, stats))
+                # A batch builds hundreds of thousands of small objects (records, fields,
+                # findings) while the whole input is alive: each cyclic collection would walk
+                # all of them (a third of a 50,000-reference run's CPU time). They form no
+                # cycles that matter here; any that do are collected once the batch is done.
+                with gc_paused():
+                    results = runner.run(auditor.audit(batch, stats))
+                yield results
         except BaseException as error:
             if not runner.run(opened.__aexit__(type(error), error, error.__traceback__)):
                 raise
