@@ -317,6 +317,35 @@ def test_snapshot_client_keeps_the_client_interface(fixture_snapshot: Path,
     client.snapshot.close()
 
 
+def test_search_skips_the_ranking_only_when_every_match_is_taken(fixture_snapshot: Path) -> None:
+    """Snapshot._best asks for the matches unranked first: when no more than `rows` match, it
+    must give the works the BM25-ranked query gives (in another order); past `rows`, the ranked
+    query's own answer, in its order. Checked on words of the fixture titles, rare and common."""
+    snapshot = Snapshot(fixture_snapshot)
+    db = snapshot._db
+    words = [term for (term,) in db.execute("SELECT term FROM terms ORDER BY docs DESC, term")]
+    ranked_sql = ("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) "
+                  "LIMIT ?")
+    seen = {"fit": 0, "ranked": 0}
+    try:
+        for word in words[:30] + words[-30:]:
+            match = f'"{word}"'
+            for rows in (1, 5):
+                ranked = [doc for (doc,) in db.execute(ranked_sql, (match, rows))]
+                best = snapshot._best(match, rows)
+                total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?",
+                                   (match,)).fetchone()[0]
+                if total <= rows:
+                    assert sorted(best) == sorted(ranked)
+                    seen["fit"] += 1
+                else:
+                    assert best == ranked
+                    seen["ranked"] += 1
+    finally:
+        snapshot.close()
+    assert seen["fit"] and seen["ranked"]  # both branches were exercised
+
+
 def test_fast_decoder_gives_the_generic_rows() -> None:
     """msgspec reads only the fields the rows need and keeps the record's raw JSON: every row
     must equal what the generic path (the whole record parsed) makes of the same bytes, odd

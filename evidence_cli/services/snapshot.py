@@ -123,9 +123,7 @@ class Snapshot:
             for match, fallback in _narrowing(chosen):
                 if fallback and ids:
                     break
-                for (doc_id,) in self._db.execute(
-                        "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) "
-                        "LIMIT ?", (match, rows)):
+                for doc_id in self._best(match, rows):
                     if doc_id not in ids:
                         ids.append(doc_id)
                 if len(ids) >= rows:
@@ -136,6 +134,23 @@ class Snapshot:
                 f"SELECT id, record FROM docs WHERE id IN ({marks})", ids).fetchall())
         with gc_paused():
             return [_record(stored[i]) for i in ids if i in stored]
+
+
+    def _best(self, match: str, rows: int) -> list[int]:
+        """The `rows` works an FTS5 query ranks first (BM25, titles weighted 3:1).
+
+        Ranking costs more than matching: BM25 first walks every posting of every term for
+        their document counts (at 1M generated works, 1.6 ms against 0.3-0.6 ms to find the
+        matches). So the matches are asked for first, unranked and no more than one past
+        `rows`; when they all fit, they are all taken (in rowid order: the same works the
+        ranked query would give) and the ranking is skipped."""
+        found = [doc_id for (doc_id,) in self._db.execute(
+            "SELECT rowid FROM fts WHERE fts MATCH ? LIMIT ?", (match, rows + 1))]
+        if len(found) <= rows:
+            return found
+        return [doc_id for (doc_id,) in self._db.execute(
+            "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?",
+            (match, rows))]
 
 
 def _narrowing(terms: list[str]) -> list[tuple[str, bool]]:
