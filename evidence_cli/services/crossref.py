@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
-
-import httpx
 
 from evidence_cli.services.bounded import Answer
 from evidence_cli.services.cache import Cache
@@ -21,6 +19,9 @@ from evidence_cli.services.lookups import NOT_IN_CACHE, CachedAnswers, ServiceOp
 from evidence_cli.services.ratelimit import Pacer, RateLimiter
 from evidence_cli.services.transport import ClientStats, Transport, Unavailable
 from evidence_cli.settings import DEFAULT_CROSSREF_URL
+
+if TYPE_CHECKING:
+    from evidence_cli.services.http_client import Http
 
 __all__ = ["NOT_IN_CACHE", "ClientStats", "CrossrefClient", "CrossrefOptions", "Unavailable",
            "WorkLookup", "slim_record", "type_problem"]
@@ -59,7 +60,7 @@ class CrossrefClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Http,
         options: CrossrefOptions,
         cache: Cache | None = None,
         *,

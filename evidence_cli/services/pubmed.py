@@ -18,15 +18,16 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from evidence_cli.services.bounded import Answer
 from evidence_cli.services.cache import Cache
 from evidence_cli.services.lookups import NOT_IN_CACHE, CachedAnswers, ServiceOptions
 from evidence_cli.services.transport import ClientStats, Transport, Unavailable
 from evidence_cli.settings import DEFAULT_NCBI_URL
+
+if TYPE_CHECKING:
+    from evidence_cli.services.http_client import Http
 
 TOOL = "evidence-cli"
 RATE_WITHOUT_KEY, RATE_WITH_KEY = 3.0, 10.0
@@ -82,7 +83,7 @@ class PubMedClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Http,
         options: PubMedOptions,
         cache: Cache | None = None,
         *,
