@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +26,8 @@ from evidence_cli.services.transport import ClientStats, Transport, Unavailable
 from evidence_cli.settings import DEFAULT_NCBI_URL
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     from evidence_cli.services.http_client import Http
 
 TOOL = "evidence-cli"
@@ -194,6 +195,9 @@ def _parse_xml(body: bytes) -> ET.Element:
     # declaration could only be an expansion attack.
     if b"<!ENTITY" in body:
         raise Unavailable("an answer declaring XML entities (refused)")
+    # Imported here: only an answer from PubMed needs it.
+    import xml.etree.ElementTree as ET
+
     try:
         return ET.fromstring(body)
     except ET.ParseError as error:

@@ -6,7 +6,6 @@ polite identification, and credentials sent only to the configured service.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import math
 import random
 import time
@@ -287,6 +286,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # rare: not worth its import in every run
+
         try:  # Retry-After may also be an HTTP date (RFC 9110, section 10.2.3)
             when = email.utils.parsedate_to_datetime(value.strip())
             if when.tzinfo is None:
