@@ -125,11 +125,16 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 
 
 def modules_for(args: list[str]) -> tuple[str, ...]:
-    """The command modules a run with these arguments needs: its command's, or every module
-    when no known command is named (help, a mistyped name: typer then lists them all)."""
+    """The command modules a run with these arguments needs: its command's; none for flags
+    alone (--version); every module for help, no arguments or a name that is no command's
+    (typer then lists them all, or suggests one)."""
     # The root takes only flags (--version, --help), so the first other word is the command.
-    name = next((arg for arg in args if not arg.startswith("-")), None)
-    needed = COMMANDS.get(name or "")
+    at = next((i for i, arg in enumerate(args) if not arg.startswith("-")), len(args))
+    if "--help" in args[:at] or not args:  # the root's help lists every command
+        return COMMAND_MODULES
+    if at == len(args):
+        return ()
+    needed = COMMANDS.get(args[at])
     if needed is None:
         return COMMAND_MODULES
     return tuple(module for module in COMMAND_MODULES if module in needed)

@@ -103,8 +103,12 @@ def test_a_warm_check_sends_nothing_and_imports_no_http_stack(
 def test_a_run_registers_only_its_command() -> None:
     assert modules_for(["check", "refs.bib", "--offline"]) == ("evidence_cli.commands.check",)
     assert modules_for(["--version", "check"]) == ("evidence_cli.commands.check",)
-    # Help, no command or an unknown one: every command, so that typer lists (and suggests) them.
-    for args in ([], ["--help"], ["chek", "refs.bib"]):
+    assert modules_for(["study", "data", "--help"]) == ("evidence_cli.commands.study",
+                                                        "evidence_cli.commands.synthesis")
+    assert modules_for(["--version"]) == ()  # flags alone name no command
+    # The root's help, no arguments or an unknown name: every command, so that typer lists (and
+    # suggests) them.
+    for args in ([], ["--help"], ["--help", "check"], ["chek", "refs.bib"]):
         assert modules_for(args) == COMMAND_MODULES
 
 
@@ -150,6 +154,7 @@ def test_a_text_check_with_a_table_imports_only_the_parser_and_rich(tmp_path: Pa
 def test_version_imports_neither_http_nor_the_checks(tmp_path: Path) -> None:
     modules = _imported(["--version"], tmp_path, _env(tmp_path))
     assert _heavy(modules, "httpx", "evidence_cli.audit", "rich", "bibtexparser") == []
+    assert [name for name in COMMAND_MODULES if name in modules] == []  # nor any command
 
 
 def test_options_without_pydantic_are_still_checked_in_typer_words(tmp_path: Path) -> None:
