@@ -105,8 +105,11 @@ class CrossrefClient:
     async def get_work(self, doi: str) -> WorkLookup:
         return (await self.get_works([doi]))[doi]
 
-    async def get_works(self, dois: Iterable[str]) -> dict[str, WorkLookup]:
-        """Look up many DOIs: cached answers first (one query), the rest concurrently."""
+    async def get_works(self, dois: Iterable[str], *,
+                        on_answer: Callable[[WorkLookup], None] | None = None
+                        ) -> dict[str, WorkLookup]:
+        """Look up many DOIs: cached answers first (one query), the rest concurrently, each
+        handed to `on_answer` as it comes."""
 
         async def fetch(missing: list[str]) -> dict[str, WorkLookup]:
             # A few workers taking the DOIs in order, not a task per DOI: a thousand tasks all
@@ -117,7 +120,9 @@ class CrossrefClient:
 
             async def worker() -> None:
                 for doi in queue:
-                    fetched[doi] = await self._fetch_work(doi)
+                    lookup = fetched[doi] = await self._fetch_work(doi)
+                    if on_answer is not None:
+                        on_answer(lookup)
 
             await asyncio.gather(*(worker() for _ in range(min(WORKERS, len(missing)))))
             return fetched
