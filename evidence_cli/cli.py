@@ -159,9 +159,11 @@ def _skip_unused_imports() -> None:
 
 def main() -> None:
     """Entry point: domain errors become one clear line and an exit code, never a traceback."""
+    from evidence_cli.gc_pause import no_collection_at_exit
     from evidence_cli.output import neutralised
 
     _skip_unused_imports()
+    no_collection_at_exit()
 
     with neutralised():
         _main()
