@@ -100,8 +100,7 @@ def _stream_into(stream: ReportStream, batches: Iterable[list[ReferenceResult]],
     summary = summarize([])
     code = EXIT_OK
     for batch in batches:
-        entries = cast("list[ReferenceEntry]", [result.to_dict() for result in batch])
-        stream.add(entries)
+        stream.add(batch)
         for key, number in summarize(batch).items():
             summary[key] += number
         code = worse_exit(code, exit_code(batch, fail_on))

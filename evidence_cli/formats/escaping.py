@@ -8,11 +8,11 @@ import re
 # escape sequence in a bibliography could rewrite the screen, the title bar or the clipboard.
 # Bidi overrides and isolates (U+202A-202E, U+2066-2069, and the marks) reorder what is shown,
 # so a line can read differently from what it is ("Trojan Source"): shown as escapes too.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
+BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{BIDI}]")
 # For neutral(): C0 controls (but tab and line ends) as \x1b, which JSON never holds raw; DEL,
 # C1 and bidi as \u009b, which means the same inside a JSON string and reads plainly elsewhere.
-_NEUTRAL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]|\\r(?!\\n)")
+_NEUTRAL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}]|\\r(?!\\n)")
 # GitHub Actions runs any log line that starts with "::" (after spaces) as a workflow command.
 _COMMAND_LINE = re.compile(r"^([ \t]*)::", re.M)
 # JSON escapes C0 controls itself; DEL and the C1 block (0x9b is the 8-bit CSI) it writes raw.
