@@ -848,11 +848,13 @@ def test_json_reference_line_is_the_encoded_entry_neutralised() -> None:
     from evidence_cli.formats.escaping import neutral
     from evidence_cli.formats.json import _compact, reference_line
 
-    hostile = "\x1b[2J\x07 \x9b31m \u202eevil\u202c \u2066x\u2069 \r\n::warning::x \x7f é 日本 \"q\" \\"
+    hostile = ("\x1b[2J\x07 \x9b31m \u202eevil\u202c \u2066x\u2069 \r\n::warning::x \x7f "
+               'é 日本 "q" \\')
     odd_values: list[Any] = [None, 0, -3, 2.5, True, False, ["a", 1, None], {"k": [1, "\u202e"]},
                              hostile, ("t", 2)]
     findings = [Finding("year-mismatch", Severity.WARNING, hostile, field="year", cited=value,
-                        registered=odd_values[-1 - index], suggestion=hostile if index % 2 else None)
+                        registered=odd_values[-1 - index],
+                        suggestion=hostile if index % 2 else None)
                 for index, value in enumerate(odd_values)]
     cited = CitedFields(doi="10.1/x", title=hostile, authors=[hostile, "Ørsted"], year=1999,
                         container=None, pages="1--2", url="https://x.org/a_b", pmid="123",
