@@ -144,6 +144,10 @@ def planned_lookups(references: list[Reference], settings: Settings) -> int:
             + len(_links_to_check(references, options)))
 
 
+# Crossref's found answers by DOI, each with its record read (None: the record defeats the reader).
+Found = dict[str, tuple[WorkLookup, RegisteredWork | None]]
+
+
 class Auditor:
     """Looks references up through the services it is given, checks them, and returns the
     results; every lookup counts one step of `on_progress`."""
@@ -156,16 +160,30 @@ class Auditor:
         # Answers the cache does not keep (errors, incomplete records), for the batches after
         # the one that asked: a DOI is asked once per run, however many batches cite it.
         self._not_cached: dict[str, WorkLookup] = {}
+        # The last batch's records Crossref found, each read into its RegisteredWork: a DOI the
+        # next batch cites again is neither decoded from the cache nor read again (a large
+        # bibliography cites its works over and over). Only one batch's are kept, so memory
+        # stays what a batch holds.
+        self._last_found: Found = {}
 
-    async def _get_works(self, dois: list[str]) -> dict[str, WorkLookup]:
+    async def _get_works(self, dois: list[str]) -> tuple[dict[str, WorkLookup], Found]:
+        """Each DOI's answer, and those of Crossref's found records with their works."""
         known = self._not_cached
-        unknown = [doi for doi in dois if doi not in known]
+        last = self._last_found
+        reused: Found = {doi: last[doi] for doi in dois if doi in last}
+        self._last_found = {}  # the rest dropped before this batch's records are read
+        unknown = [doi for doi in dois if doi not in known and doi not in reused]
         if self.on_progress and len(unknown) < len(dois):
             self.on_progress(len(dois) - len(unknown))  # answered, as the client counts its own
         asked = await self.services.crossref.get_works(unknown)
         known.update((doi, lookup) for doi, lookup in asked.items() if not kept_in_cache(lookup))
-        return {doi: known[doi] if doi in known else asked[doi] for doi in dois
-                if doi in known or doi in asked}
+        for doi, lookup in asked.items():
+            if lookup.outcome == "found" and lookup.record is not None and kept_in_cache(lookup):
+                reused[doi] = (lookup, _read_work(lookup.record))
+        lookups = {doi: known[doi] if doi in known else reused[doi][0] if doi in reused
+                   else asked[doi] for doi in dois
+                   if doi in known or doi in reused or doi in asked}
+        return lookups, reused
 
     async def audit(self, references: list[Reference], stats: AuditStats | None = None
                     ) -> list[ReferenceResult]:
@@ -180,21 +198,25 @@ class Auditor:
                           if not link_audit.link_only(ref, options.check_dois)]
         dois = _dois_to_check(references, options)
         urls = _links_to_check(references, options)
-        lookups, verdicts = await asyncio.gather(
+        (lookups, found), verdicts = await asyncio.gather(
             self._get_works(dois), link_audit.check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
                     if options.check_dois else {})
         # Each record is read into a RegisteredWork once, however many references cite it
-        # (after the DataCite answers have replaced Crossref's "another agency" ones).
+        # (after the DataCite answers have replaced Crossref's "another agency" ones; Crossref's
+        # own were read as they came, or by the last batch).
         works = {doi: work for doi, lookup in lookups.items()
                  if lookup.outcome == "found" and lookup.record is not None
-                 and (work := _read_work(lookup.record)) is not None}
+                 and (work := found[doi][1] if doi in found and found[doi][0] is lookup
+                      else _read_work(lookup.record)) is not None}
+        self._last_found = found
         checked: Checked = {}
         results = [_assess(ref, lookups, works, options, checked) for ref in references]
         if options.check_dois:
+            versions: dict[str, list[Finding]] = {}
             for result in results:
-                identifier_audit.assess(result, lookups, articles)
+                identifier_audit.assess(result, lookups, articles, versions)
             await _match_missing(results, services, options)
         if options.check_urls:
             verdicts = link_audit.without_network(verdicts, services)
@@ -241,8 +263,12 @@ def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked
         known = checked[key] = (work.to_fields(),
                                 check_record(ref.cited, work, ref.text, ref.query))
     registered, findings = known
-    return (replace(registered, authors=list(registered.authors)),
-            [replace(finding) for finding in findings])
+    # The registered fields are edited later (a PMID added), so each result gets its own copy
+    # (field by field: dataclasses.replace was a tenth of the audit); findings are frozen and
+    # may be shared, the list is the result's own.
+    copy = CitedFields(*_CITED_VALUES(registered))
+    copy.authors = list(registered.authors)
+    return copy, list(findings)
 
 
 # The cited fields in one C call; the list-valued ones (authors) made hashable after.

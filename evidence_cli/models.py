@@ -189,7 +189,8 @@ class Reference:
     @property
     def is_input_problem(self) -> bool:
         """True for an entry or file that could not be read as a reference: nothing to look up."""
-        return any(problem.code in INPUT_PROBLEM_CODES for problem in self.problems)
+        problems = self.problems
+        return bool(problems) and any(problem.code in INPUT_PROBLEM_CODES for problem in problems)
 
 
 @dataclass(frozen=True, slots=True)
