@@ -55,6 +55,8 @@ def neutral(text: str, *, controls: bool = True, commands: bool = False) -> str:
 
 def json_safe(encoded: str) -> str:
     """Encoded JSON with DEL and C1 controls as \\u escapes (the same data, inert on a terminal)."""
+    if encoded.isascii() and "\x7f" not in encoded:
+        return encoded  # ASCII text (a flag, not a scan) can hold DEL alone of these
     if not _C1.search(encoded):
         return encoded  # most lines: one scan in C instead of a translation (large reports)
     return encoded.translate(_C1_AS_JSON)

@@ -25,15 +25,17 @@ def _compact(value: Any) -> str:
     return json_safe(_encode(value))
 
 
-# What neutral() could still change in a line _encode wrote: it escapes the C0 controls and
-# raw line ends itself, json_safe the DEL and C1 ones; bidi controls it leaves raw.
-_NOT_NEUTRAL = re.compile(f"[{BIDI}]")
+# What json_safe and neutral() could change in a line _encode wrote: _encode escapes the C0
+# controls and raw line ends itself; DEL and C1 are json_safe's, bidi controls neutral()'s.
+_UNSAFE_IN_JSON = re.compile(f"[\\x7f-\\x9f{BIDI}]")
 
 
 def _neutral_line(line: str) -> str:
-    """An encoded reference line as neutral() leaves it inside the report (it works line by
-    line; a reference line starts with '{', never with "::")."""
-    return neutral(line) if _NOT_NEUTRAL.search(line) else line
+    """`neutral(json_safe(line))` for a line _encode wrote, as it is inside the report
+    (neutral() works line by line; a reference line starts with '{', never with "::")."""
+    if line.isascii():  # a flag, not a scan: most lines; of the rest, DEL alone can be in them
+        return line if "\x7f" not in line else json_safe(line)
+    return neutral(json_safe(line)) if _UNSAFE_IN_JSON.search(line) else line
 
 
 def _scalar(value: Any) -> str:
@@ -78,7 +80,7 @@ def reference_line(result: ReferenceResult) -> str:
             f'"status": {_scalar(result.status.value)}, '
             f'"registered": {_fields_json(registered) if registered else "null"}, '
             f'"findings": [{findings}]}}')
-    return _neutral_line(json_safe(line))
+    return _neutral_line(line)
 
 
 def _pieces(head_text: str, lines: Iterable[str]) -> Iterator[str]:
@@ -153,4 +155,4 @@ def _renamed(line: str, rename: Rename) -> str:
     entry: ReferenceEntry = json.loads(line)
     before = entry["id"]
     rename(entry)
-    return line if entry["id"] == before else _neutral_line(_compact(entry))
+    return line if entry["id"] == before else _neutral_line(_encode(entry))
