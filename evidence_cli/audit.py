@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from itertools import islice
@@ -124,12 +125,17 @@ def audit_batches(
             runner.run(opened.__aexit__(None, None, None))
 
 
+# Whether a DOI is well formed, asked twice a reference (which DOIs to look up, then each
+# reference's own): each distinct DOI is matched against the patterns once.
+_valid_doi = functools.lru_cache(maxsize=65536)(doi_rules.is_valid)
+
+
 def _dois_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
     if not options.check_dois:
         return []
     dois = (identifier_audit.doi_to_look_up(ref) for ref in references
             if not ref.is_input_problem)
-    return list(dict.fromkeys(doi for doi in dois if doi and doi_rules.is_valid(doi)))
+    return list(dict.fromkeys(doi for doi in dois if doi and _valid_doi(doi)))
 
 
 def _links_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
@@ -307,7 +313,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
             field="doi", cited=cited_doi,
         ))
         return result
-    if not doi_rules.is_valid(cited_doi):
+    if not _valid_doi(cited_doi):
         result.findings.append(_finding(
             "doi-malformed",
             f"{cited_doi!r} is not a well-formed DOI (a DOI looks like 10.1234/abc.123).",

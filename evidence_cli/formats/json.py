@@ -47,6 +47,9 @@ def _scalar(value: Any) -> str:
         return "null"
     if kind is int:
         return int.__repr__(value)
+    if kind is list and all(type(item) is str for item in value):
+        # A list of names: the generic encoder costs more to set up than to run on it.
+        return "[" + ", ".join([_string(item) for item in value]) + "]"
     return _encode(value)
 
 
