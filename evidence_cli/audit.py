@@ -174,6 +174,7 @@ class Auditor:
         # bibliography cites its works over and over). Only one batch's are kept, so memory
         # stays what a batch holds.
         self._last_found: Found = {}
+        self._last_checked: Checked = {}  # and the last batch's checked citations, for them
 
     async def _get_works(self, dois: list[str]) -> tuple[dict[str, WorkLookup], Found]:
         """Each DOI's answer, and those of Crossref's found records with their works."""
@@ -223,7 +224,11 @@ class Auditor:
                           else _read_work(lookup.record)) is not None}
             self._last_found = found
             checked: Checked = {}
-            results = [_assess(ref, lookups, works, options, checked) for ref in references]
+            last, self._last_checked = self._last_checked, {}
+            results = [_assess(ref, lookups, works, options, checked, last)
+                       for ref in references]
+            del last
+            self._last_checked = checked
             if options.check_dois:
                 versions: dict[str, list[Finding]] = {}
                 for result in results:
@@ -262,19 +267,23 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
 
 # What check_record said about one citation of one work: a batch checks each distinct citation
 # once (a large bibliography cites a work many times, mostly alike); every reference gets copies.
-Checked = dict[tuple[Any, ...], tuple[CitedFields, list[Finding]]]
+# Keyed by the work object itself (its id, the entry holding it alive): the next batch asks the
+# last one's entries only for the same RegisteredWork (one reused with its record).
+Checked = dict[tuple[Any, ...], tuple[CitedFields, list[Finding], RegisteredWork]]
 
 
-def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked
-                    ) -> tuple[CitedFields, list[Finding]]:
+def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked,
+                    last: Checked | None = None) -> tuple[CitedFields, list[Finding]]:
     """The registered fields and check_record's findings (pure: the same citation of the same
     work has the same findings), as copies: results are edited later, one at a time."""
-    key = (work.doi, ref.text, _fields_key(ref.cited), ref.query and _fields_key(ref.query))
+    key = (id(work), ref.text, _fields_key(ref.cited), ref.query and _fields_key(ref.query))
     known = checked.get(key)
     if known is None:
-        known = checked[key] = (work.to_fields(),
-                                check_record(ref.cited, work, ref.text, ref.query))
-    registered, findings = known
+        known = last.get(key) if last else None
+        if known is None:
+            known = (work.to_fields(), check_record(ref.cited, work, ref.text, ref.query), work)
+        checked[key] = known
+    registered, findings, _ = known
     # The registered fields are edited later (a PMID added), so each result gets its own copy
     # (field by field: dataclasses.replace was a tenth of the audit); findings are frozen and
     # may be shared, the list is the result's own.
@@ -297,7 +306,8 @@ def _fields_key(cited: CitedFields) -> tuple[Any, ...]:
 
 
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
-            options: AuditOptions, checked: Checked) -> ReferenceResult:
+            options: AuditOptions, checked: Checked, last: Checked | None = None
+            ) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
     # What the reader found wrong with the input comes first.
     findings = list(ref.problems)
@@ -327,7 +337,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
         try:
             if work is None:
                 raise ValueError("the record could not be read")
-            registered, findings = _check_citation(ref, work, checked)
+            registered, findings = _check_citation(ref, work, checked, last)
         except _UNREADABLE:
             # The client refuses ill-typed records; this is the last guard for a shape it did
             # not foresee: a record that cannot be read is no verdict at all.
