@@ -88,8 +88,7 @@ def batched(references: Iterable[Iterable[Reference]], size: int | None = None
     flat = (reference for group in references for reference in group)
     while True:
         # Reading builds references, their fields and lists, nothing cyclic: the collector
-        # waits while a batch is read (gc_pause.py says why; a warm 50,000-reference check
-        # spent a tenth of its time collecting).
+        # waits while a batch is read, as while it is audited (audit_batches).
         with gc_paused():
             batch = list(islice(flat, size))
         if not batch:
@@ -117,7 +116,13 @@ def audit_batches(
         try:
             auditor = Auditor(services, options, on_progress=on_progress)
             for batch in batches:
-                yield runner.run(auditor.audit(batch, stats))
+                # A batch builds hundreds of thousands of small objects (records, fields,
+                # findings) while the whole input is alive: each cyclic collection would walk
+                # all of them (a third of a 50,000-reference run's CPU time). They form no
+                # cycles that matter here; any that do are collected once the batch is done.
+                with gc_paused():
+                    results = runner.run(auditor.audit(batch, stats))
+                yield results
         except BaseException as error:
             if not runner.run(opened.__aexit__(type(error), error, error.__traceback__)):
                 raise
@@ -153,10 +158,6 @@ def planned_lookups(references: list[Reference], settings: Settings) -> int:
             + len(_links_to_check(references, options)))
 
 
-# Crossref's found answers by DOI, each with its record read (None: the record defeats the reader).
-Found = dict[str, tuple[WorkLookup, RegisteredWork | None]]
-
-
 class Auditor:
     """Looks references up through the services it is given, checks them, and returns the
     results; every lookup counts one step of `on_progress`."""
@@ -169,31 +170,30 @@ class Auditor:
         # Answers the cache does not keep (errors, incomplete records), for the batches after
         # the one that asked: a DOI is asked once per run, however many batches cite it.
         self._not_cached: dict[str, WorkLookup] = {}
-        # The last batch's records Crossref found, each read into its RegisteredWork: a DOI the
-        # next batch cites again is neither decoded from the cache nor read again (a large
-        # bibliography cites its works over and over). Only one batch's are kept, so memory
-        # stays what a batch holds.
+        # The last batch's records Crossref found, each with its RegisteredWork, and its checked
+        # citations: a DOI the next batch cites again is neither decoded from the cache nor
+        # read or checked again (a large bibliography cites its works over and over). Only one
+        # batch's are kept, so memory stays what a batch holds.
         self._last_found: Found = {}
-        self._last_checked: Checked = {}  # and the last batch's checked citations, for them
+        self._last_checked: Checked = {}
 
-    async def _get_works(self, dois: list[str]) -> tuple[dict[str, WorkLookup], Found]:
-        """Each DOI's answer, and those of Crossref's found records with their works."""
+    async def _get_works(self, dois: list[str], on_answer: Callable[[WorkLookup], None],
+                         reused: Found) -> tuple[dict[str, WorkLookup], dict[str, WorkLookup]]:
+        """Each DOI's answer (those in `reused` taken from it), and Crossref's own found ones."""
         known = self._not_cached
-        last = self._last_found
-        reused: Found = {doi: last[doi] for doi in dois if doi in last}
-        self._last_found = {}  # the rest dropped before this batch's records are read
         unknown = [doi for doi in dois if doi not in known and doi not in reused]
         if self.on_progress and len(unknown) < len(dois):
             self.on_progress(len(dois) - len(unknown))  # answered, as the client counts its own
-        asked = await self.services.crossref.get_works(unknown)
+        asked = await self.services.crossref.get_works(unknown, on_answer=on_answer)
         known.update((doi, lookup) for doi, lookup in asked.items() if not kept_in_cache(lookup))
-        for doi, lookup in asked.items():
-            if lookup.outcome == "found" and lookup.record is not None and kept_in_cache(lookup):
-                reused[doi] = (lookup, _read_work(lookup.record))
-        lookups = {doi: known[doi] if doi in known else reused[doi][0] if doi in reused
+        found = {doi: lookup for doi, (lookup, _) in reused.items()}
+        found.update((doi, lookup) for doi, lookup in asked.items()
+                     if lookup.outcome == "found" and lookup.record is not None
+                     and kept_in_cache(lookup))
+        lookups = {doi: known[doi] if doi in known else found[doi] if doi in found
                    else asked[doi] for doi in dois
-                   if doi in known or doi in reused or doi in asked}
-        return lookups, reused
+                   if doi in known or doi in found or doi in asked}
+        return lookups, found
 
     async def audit(self, references: list[Reference], stats: AuditStats | None = None
                     ) -> list[ReferenceResult]:
@@ -208,32 +208,32 @@ class Auditor:
                           if not link_audit.link_only(ref, options.check_dois)]
         dois = _dois_to_check(references, options)
         urls = _links_to_check(references, options)
+        last = self._last_found
+        reused: Found = {doi: last[doi] for doi in dois if doi in last}
+        # The last batch's checks of the works reused (the same objects), for this batch.
+        checked: Checked = {key: known for key, known in self._last_checked.items()
+                            if key[0] in reused}
+        self._last_found, self._last_checked = {}, {}  # dropped before the records are read
+        early = _EarlyChecks(references, options, checked, reused)
         (lookups, found), verdicts = await asyncio.gather(
-            self._get_works(dois), link_audit.check_links(services, urls, self.on_progress)
+            self._get_works(dois, early.answered, reused),
+            link_audit.check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
                     if options.check_dois else {})
         # Each record is read into a RegisteredWork once, however many references cite it
-        # (after the DataCite answers have replaced Crossref's "another agency" ones; Crossref's
-        # own were read as they came, or by the last batch).
-        # The checks build results and findings, nothing cyclic: no collection while they run.
-        with gc_paused():
-            works = {doi: work for doi, lookup in lookups.items()
-                     if lookup.outcome == "found" and lookup.record is not None
-                     and (work := found[doi][1] if doi in found and found[doi][0] is lookup
-                          else _read_work(lookup.record)) is not None}
-            self._last_found = found
-            checked: Checked = {}
-            last, self._last_checked = self._last_checked, {}
-            results = [_assess(ref, lookups, works, options, checked, last)
-                       for ref in references]
-            del last
-            self._last_checked = checked
-            if options.check_dois:
-                versions: dict[str, list[Finding]] = {}
-                for result in results:
-                    identifier_audit.assess(result, lookups, articles, versions)
+        # (after the DataCite answers have replaced Crossref's "another agency" ones).
+        works = {doi: work for doi, lookup in lookups.items()
+                 if lookup.outcome == "found" and lookup.record is not None
+                 and (work := early.work(doi, lookup.record)) is not None}
+        results = [_assess(ref, lookups, works, options, checked) for ref in references]
+        self._last_found = {doi: (lookup, works.get(doi)) for doi, lookup in found.items()
+                            if lookups.get(doi) is lookup}
+        self._last_checked = checked
         if options.check_dois:
+            versions: dict[str, list[Finding]] = {}
+            for result in results:
+                identifier_audit.assess(result, lookups, articles, versions)
             await _match_missing(results, services, options)
         if options.check_urls:
             verdicts = link_audit.without_network(verdicts, services)
@@ -265,31 +265,76 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
         return None
 
 
+# Crossref's found answers by DOI, each with its record read (None: the record defeats the reader).
+Found = dict[str, tuple[WorkLookup, RegisteredWork | None]]
+
 # What check_record said about one citation of one work: a batch checks each distinct citation
 # once (a large bibliography cites a work many times, mostly alike); every reference gets copies.
-# Keyed by the work object itself (its id, the entry holding it alive): the next batch asks the
-# last one's entries only for the same RegisteredWork (one reused with its record).
-Checked = dict[tuple[Any, ...], tuple[CitedFields, list[Finding], RegisteredWork]]
+Checked = dict[tuple[Any, ...], tuple[CitedFields, list[Finding]]]
 
 
-def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked,
-                    last: Checked | None = None) -> tuple[CitedFields, list[Finding]]:
-    """The registered fields and check_record's findings (pure: the same citation of the same
-    work has the same findings), as copies: results are edited later, one at a time."""
-    key = (id(work), ref.text, _fields_key(ref.cited), ref.query and _fields_key(ref.query))
+def _checked(ref: Reference, work: RegisteredWork, checked: Checked
+             ) -> tuple[CitedFields, list[Finding]]:
+    """The registered fields and check_record's findings, computed once per citation of a work
+    (pure: the same citation of the same work has the same findings)."""
+    key = (work.doi, ref.text, _fields_key(ref.cited), ref.query and _fields_key(ref.query))
     known = checked.get(key)
     if known is None:
-        known = last.get(key) if last else None
-        if known is None:
-            known = (work.to_fields(), check_record(ref.cited, work, ref.text, ref.query), work)
-        checked[key] = known
-    registered, findings, _ = known
+        known = checked[key] = (work.to_fields(),
+                                check_record(ref.cited, work, ref.text, ref.query))
+    return known
+
+
+def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked
+                    ) -> tuple[CitedFields, list[Finding]]:
+    """What _checked says, as copies: results are edited later, one at a time."""
+    registered, findings = _checked(ref, work, checked)
     # The registered fields are edited later (a PMID added), so each result gets its own copy
     # (field by field: dataclasses.replace was a tenth of the audit); findings are frozen and
     # may be shared, the list is the result's own.
     copy = CitedFields(*_CITED_VALUES(registered))
     copy.authors = list(registered.authors)
     return copy, list(findings)
+
+
+class _EarlyChecks:
+    """Reads each record and checks the citations of it as its answer arrives, while the other
+    lookups are still out: on a cold run the checks run behind the network instead of after
+    the last answer (issue #15). The audit's own pass then finds them done: the same records
+    (by identity) give the same RegisteredWork, and `Checked` is keyed by citation and work."""
+
+    def __init__(self, references: list[Reference], options: AuditOptions,
+                 checked: Checked, reused: Found | None = None) -> None:
+        self.checked = checked
+        self.citing: dict[str, list[Reference]] = {}
+        if options.check_dois:
+            for ref in references:
+                if ref.cited.doi and not ref.is_input_problem:
+                    self.citing.setdefault(ref.cited.doi, []).append(ref)
+        # Records read, by DOI; the last batch's reused ones already are.
+        self._read: dict[str, tuple[dict[str, Any], RegisteredWork | None]] = {
+            doi: (lookup.record, work) for doi, (lookup, work) in (reused or {}).items()
+            if lookup.record is not None}
+
+    def answered(self, lookup: WorkLookup) -> None:
+        refs = self.citing.get(lookup.doi)
+        if not refs or lookup.outcome != "found" or lookup.record is None:
+            return
+        work = self.work(lookup.doi, lookup.record)
+        if work is None:
+            return
+        for ref in refs:
+            try:
+                _checked(ref, work, self.checked)
+            except _UNREADABLE:
+                return  # the audit's own pass meets it again and says so
+
+    def work(self, doi: str, record: dict[str, Any]) -> RegisteredWork | None:
+        """The record read once (a DataCite answer replacing Crossref's is another record)."""
+        read = self._read.get(doi)
+        if read is None or read[0] is not record:
+            read = self._read[doi] = (record, _read_work(record))
+        return read[1]
 
 
 # The cited fields in one C call; the list-valued ones (authors) made hashable after.
@@ -306,8 +351,7 @@ def _fields_key(cited: CitedFields) -> tuple[Any, ...]:
 
 
 def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, RegisteredWork],
-            options: AuditOptions, checked: Checked, last: Checked | None = None
-            ) -> ReferenceResult:
+            options: AuditOptions, checked: Checked) -> ReferenceResult:
     """Findings from the DOI lookup alone (pure: no I/O)."""
     # What the reader found wrong with the input comes first.
     findings = list(ref.problems)
@@ -337,7 +381,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
         try:
             if work is None:
                 raise ValueError("the record could not be read")
-            registered, findings = _check_citation(ref, work, checked, last)
+            registered, findings = _check_citation(ref, work, checked)
         except _UNREADABLE:
             # The client refuses ill-typed records; this is the last guard for a shape it did
             # not foresee: a record that cannot be read is no verdict at all.

@@ -180,7 +180,9 @@ class SnapshotClient:
     async def get_work(self, doi: str) -> WorkLookup:
         return (await self.get_works([doi]))[doi]
 
-    async def get_works(self, dois: Iterable[str]) -> dict[str, WorkLookup]:
+    async def get_works(self, dois: Iterable[str], *,
+                        on_answer: Callable[[WorkLookup], None] | None = None
+                        ) -> dict[str, WorkLookup]:
         wanted = list(dict.fromkeys(dois))
         held = self.snapshot.records(wanted)
         results: dict[str, WorkLookup] = {}
@@ -193,7 +195,8 @@ class SnapshotClient:
                     self.on_lookup()
         missing = [doi for doi in wanted if doi not in results]
         if missing:
-            for doi, lookup in (await self.api.get_works(missing)).items():
+            asked = await self.api.get_works(missing, on_answer=on_answer)
+            for doi, lookup in asked.items():
                 if lookup.outcome == "unavailable" and lookup.detail == NOT_IN_CACHE:
                     lookup.detail = (f"not in the snapshot of {self.snapshot.date} nor in the "
                                      "cache (offline mode)")
