@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
+from itertools import islice
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -83,14 +85,14 @@ def batched(references: Iterable[Iterable[Reference]], size: int | None = None
             ) -> Iterator[list[Reference]]:
     """The references of each input, in order, regrouped into batches of `size` (BATCH_SIZE)."""
     size = size or BATCH_SIZE
-    batch: list[Reference] = []
-    for group in references:
-        for reference in group:
-            batch.append(reference)
-            if len(batch) == size:
-                yield batch
-                batch = []
-    if batch:
+    flat = (reference for group in references for reference in group)
+    while True:
+        # Reading builds references, their fields and lists, nothing cyclic: the collector
+        # waits while a batch is read, as while it is audited (audit_batches).
+        with gc_paused():
+            batch = list(islice(flat, size))
+        if not batch:
+            return
         yield batch
 
 
@@ -128,12 +130,17 @@ def audit_batches(
             runner.run(opened.__aexit__(None, None, None))
 
 
+# Whether a DOI is well formed, asked twice a reference (which DOIs to look up, then each
+# reference's own): each distinct DOI is matched against the patterns once.
+_valid_doi = functools.lru_cache(maxsize=65536)(doi_rules.is_valid)
+
+
 def _dois_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
     if not options.check_dois:
         return []
     dois = (identifier_audit.doi_to_look_up(ref) for ref in references
             if not ref.is_input_problem)
-    return list(dict.fromkeys(doi for doi in dois if doi and doi_rules.is_valid(doi)))
+    return list(dict.fromkeys(doi for doi in dois if doi and _valid_doi(doi)))
 
 
 def _links_to_check(references: list[Reference], options: AuditOptions) -> list[str]:
@@ -163,17 +170,30 @@ class Auditor:
         # Answers the cache does not keep (errors, incomplete records), for the batches after
         # the one that asked: a DOI is asked once per run, however many batches cite it.
         self._not_cached: dict[str, WorkLookup] = {}
+        # The last batch's records Crossref found, each with its RegisteredWork, and its checked
+        # citations: a DOI the next batch cites again is neither decoded from the cache nor
+        # read or checked again (a large bibliography cites its works over and over). Only one
+        # batch's are kept, so memory stays what a batch holds.
+        self._last_found: Found = {}
+        self._last_checked: Checked = {}
 
-    async def _get_works(self, dois: list[str], on_answer: Callable[[WorkLookup], None]
-                         ) -> dict[str, WorkLookup]:
+    async def _get_works(self, dois: list[str], on_answer: Callable[[WorkLookup], None],
+                         reused: Found) -> tuple[dict[str, WorkLookup], dict[str, WorkLookup]]:
+        """Each DOI's answer (those in `reused` taken from it), and Crossref's own found ones."""
         known = self._not_cached
-        unknown = [doi for doi in dois if doi not in known]
+        unknown = [doi for doi in dois if doi not in known and doi not in reused]
         if self.on_progress and len(unknown) < len(dois):
             self.on_progress(len(dois) - len(unknown))  # answered, as the client counts its own
         asked = await self.services.crossref.get_works(unknown, on_answer=on_answer)
         known.update((doi, lookup) for doi, lookup in asked.items() if not kept_in_cache(lookup))
-        return {doi: known[doi] if doi in known else asked[doi] for doi in dois
-                if doi in known or doi in asked}
+        found = {doi: lookup for doi, (lookup, _) in reused.items()}
+        found.update((doi, lookup) for doi, lookup in asked.items()
+                     if lookup.outcome == "found" and lookup.record is not None
+                     and kept_in_cache(lookup))
+        lookups = {doi: known[doi] if doi in known else found[doi] if doi in found
+                   else asked[doi] for doi in dois
+                   if doi in known or doi in found or doi in asked}
+        return lookups, found
 
     async def audit(self, references: list[Reference], stats: AuditStats | None = None
                     ) -> list[ReferenceResult]:
@@ -188,10 +208,15 @@ class Auditor:
                           if not link_audit.link_only(ref, options.check_dois)]
         dois = _dois_to_check(references, options)
         urls = _links_to_check(references, options)
-        checked: Checked = {}
-        early = _EarlyChecks(references, options, checked)
-        lookups, verdicts = await asyncio.gather(
-            self._get_works(dois, early.answered),
+        last = self._last_found
+        reused: Found = {doi: last[doi] for doi in dois if doi in last}
+        # The last batch's checks of the works reused (the same objects), for this batch.
+        checked: Checked = {key: known for key, known in self._last_checked.items()
+                            if key[0] in reused}
+        self._last_found, self._last_checked = {}, {}  # dropped before the records are read
+        early = _EarlyChecks(references, options, checked, reused)
+        (lookups, found), verdicts = await asyncio.gather(
+            self._get_works(dois, early.answered, reused),
             link_audit.check_links(services, urls, self.on_progress)
         )
         articles = (await identifier_audit.gather_lookups(references, lookups, services)
@@ -202,9 +227,13 @@ class Auditor:
                  if lookup.outcome == "found" and lookup.record is not None
                  and (work := early.work(doi, lookup.record)) is not None}
         results = [_assess(ref, lookups, works, options, checked) for ref in references]
+        self._last_found = {doi: (lookup, works.get(doi)) for doi, lookup in found.items()
+                            if lookups.get(doi) is lookup}
+        self._last_checked = checked
         if options.check_dois:
+            versions: dict[str, list[Finding]] = {}
             for result in results:
-                identifier_audit.assess(result, lookups, articles)
+                identifier_audit.assess(result, lookups, articles, versions)
             await _match_missing(results, services, options)
         if options.check_urls:
             verdicts = link_audit.without_network(verdicts, services)
@@ -236,6 +265,9 @@ def _read_work(record: dict[str, Any]) -> RegisteredWork | None:
         return None
 
 
+# Crossref's found answers by DOI, each with its record read (None: the record defeats the reader).
+Found = dict[str, tuple[WorkLookup, RegisteredWork | None]]
+
 # What check_record said about one citation of one work: a batch checks each distinct citation
 # once (a large bibliography cites a work many times, mostly alike); every reference gets copies.
 Checked = dict[tuple[Any, ...], tuple[CitedFields, list[Finding]]]
@@ -257,8 +289,12 @@ def _check_citation(ref: Reference, work: RegisteredWork, checked: Checked
                     ) -> tuple[CitedFields, list[Finding]]:
     """What _checked says, as copies: results are edited later, one at a time."""
     registered, findings = _checked(ref, work, checked)
-    return (replace(registered, authors=list(registered.authors)),
-            [replace(finding) for finding in findings])
+    # The registered fields are edited later (a PMID added), so each result gets its own copy
+    # (field by field: dataclasses.replace was a tenth of the audit); findings are frozen and
+    # may be shared, the list is the result's own.
+    copy = CitedFields(*_CITED_VALUES(registered))
+    copy.authors = list(registered.authors)
+    return copy, list(findings)
 
 
 class _EarlyChecks:
@@ -268,14 +304,17 @@ class _EarlyChecks:
     (by identity) give the same RegisteredWork, and `Checked` is keyed by citation and work."""
 
     def __init__(self, references: list[Reference], options: AuditOptions,
-                 checked: Checked) -> None:
+                 checked: Checked, reused: Found | None = None) -> None:
         self.checked = checked
         self.citing: dict[str, list[Reference]] = {}
         if options.check_dois:
             for ref in references:
                 if ref.cited.doi and not ref.is_input_problem:
                     self.citing.setdefault(ref.cited.doi, []).append(ref)
-        self._read: dict[str, tuple[dict[str, Any], RegisteredWork | None]] = {}
+        # Records read, by DOI; the last batch's reused ones already are.
+        self._read: dict[str, tuple[dict[str, Any], RegisteredWork | None]] = {
+            doi: (lookup.record, work) for doi, (lookup, work) in (reused or {}).items()
+            if lookup.record is not None}
 
     def answered(self, lookup: WorkLookup) -> None:
         refs = self.citing.get(lookup.doi)
@@ -328,7 +367,7 @@ def _assess(ref: Reference, lookups: dict[str, WorkLookup], works: dict[str, Reg
             field="doi", cited=cited_doi,
         ))
         return result
-    if not doi_rules.is_valid(cited_doi):
+    if not _valid_doi(cited_doi):
         result.findings.append(_finding(
             "doi-malformed",
             f"{cited_doi!r} is not a well-formed DOI (a DOI looks like 10.1234/abc.123).",

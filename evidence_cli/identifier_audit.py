@@ -113,8 +113,11 @@ async def gather_lookups(references: list[Reference], lookups: dict[str, WorkLoo
 
 
 def assess(result: ReferenceResult, lookups: dict[str, WorkLookup],
-           articles: dict[str, ArticleLookup]) -> None:
-    """Add what the other identifiers say to a reference's findings (pure: no I/O)."""
+           articles: dict[str, ArticleLookup],
+           versions: dict[str, list[Finding]] | None = None) -> None:
+    """Add what the other identifiers say to a reference's findings (pure: no I/O).
+    `versions` keeps each record's version findings for the batch's other references citing
+    it (check_versions reads only the record; the findings are frozen and can be shared)."""
     ref = result.reference
     cited = ref.cited
     _malformed(result)
@@ -128,7 +131,14 @@ def assess(result: ReferenceResult, lookups: dict[str, WorkLookup],
         result.findings = [f for f in result.findings if f.code != "container-mismatch"]
     doi_lookup = lookups.get(result.doi or "") if result.doi else None
     if doi_lookup is not None and doi_lookup.outcome == "found" and doi_lookup.record:
-        result.findings.extend(check_versions(doi_lookup.record))
+        if versions is None:
+            result.findings.extend(check_versions(doi_lookup.record))
+        else:
+            key = result.doi or ""
+            known = versions.get(key)
+            if known is None:
+                known = versions[key] = check_versions(doi_lookup.record)
+            result.findings.extend(known)
     pmid = _pmid(ref)
     if pmid is not None and pmid in articles:
         _assess_pmid(result, pmid, articles[pmid], doi_lookup)

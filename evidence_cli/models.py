@@ -191,7 +191,8 @@ class Reference:
     @property
     def is_input_problem(self) -> bool:
         """True for an entry or file that could not be read as a reference: nothing to look up."""
-        return any(problem.code in INPUT_PROBLEM_CODES for problem in self.problems)
+        problems = self.problems
+        return bool(problems) and any(problem.code in INPUT_PROBLEM_CODES for problem in problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,11 +227,22 @@ class Finding:
         }
 
 
+# Each severity's status and each status's rank, looked up without Enum calls: status_of runs
+# three times per reference (report line, summary, exit code).
+_SEVERITY_STATUS: dict[str, Status] = {severity: Status(severity.value) for severity in Severity}
+_STATUS_RANK: dict[Status, int] = {status: status.rank for status in Status}
+
+
 def status_of(findings: Iterable[Finding]) -> Status:
     """The worst status the findings imply; ok only when there are none."""
-    statuses = (Status.UNVERIFIABLE if finding.makes_unverifiable else Status(finding.severity)
-                for finding in findings)
-    return max(statuses, key=lambda status: status.rank, default=Status.OK)
+    worst, worst_rank = Status.OK, 0
+    for finding in findings:
+        status = (Status.UNVERIFIABLE if finding.code in UNVERIFIABLE_CODES
+                  else _SEVERITY_STATUS[finding.severity])
+        rank = _STATUS_RANK[status]
+        if rank > worst_rank:
+            worst, worst_rank = status, rank
+    return worst
 
 
 @dataclass(slots=True)

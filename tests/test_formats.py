@@ -839,3 +839,33 @@ def test_progress_bar_only_on_a_terminal_and_never_with_quiet(
     piped = run_evidence(*args)
     assert "Checking references" not in piped.stderr and "\x1b[" not in piped.stderr
     assert piped.stderr.strip().endswith("2 error, 0 unverifiable")
+
+
+def test_json_reference_line_is_the_encoded_entry_neutralised() -> None:
+    """The streamed report builds each line without to_dict: the same text as encoding the
+    entry and neutralising it, for hostile text (controls, C1, bidi, "::"), every value type a
+    finding may carry and the optional identifiers."""
+    from evidence_cli.formats.escaping import neutral
+    from evidence_cli.formats.json import _compact, reference_line
+
+    hostile = ("\x1b[2J\x07 \x9b31m \u202eevil\u202c \u2066x\u2069 \r\n::warning::x \x7f "
+               'é 日本 "q" \\')
+    odd_values: list[Any] = [None, 0, -3, 2.5, True, False, ["a", 1, None], {"k": [1, "\u202e"]},
+                             hostile, ("t", 2)]
+    findings = [Finding("year-mismatch", Severity.WARNING, hostile, field="year", cited=value,
+                        registered=odd_values[-1 - index],
+                        suggestion=hostile if index % 2 else None)
+                for index, value in enumerate(odd_values)]
+    cited = CitedFields(doi="10.1/x", title=hostile, authors=[hostile, "Ørsted"], year=1999,
+                        container=None, pages="1--2", url="https://x.org/a_b", pmid="123",
+                        arxiv="2101.00001")
+    results = [
+        ReferenceResult(Reference(id=hostile, source=SourceLocation(hostile, 7), raw=hostile,
+                                  cited=cited), doi="10.1/x", registered=cited,
+                        findings=findings),
+        *(_result(entry["id"], entry["source"]["line"], [])
+          for entry in sample_report()["references"]),
+        _result("plain", 1, []),
+    ]
+    for result in results:
+        assert reference_line(result) == neutral(_compact(result.to_dict()))

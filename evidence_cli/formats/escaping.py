@@ -8,14 +8,14 @@ import re
 # escape sequence in a bibliography could rewrite the screen, the title bar or the clipboard.
 # Bidi overrides and isolates (U+202A-202E, U+2066-2069, and the marks) reorder what is shown,
 # so a line can read differently from what it is ("Trojan Source"): shown as escapes too.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
+BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{BIDI}]")
 # For neutral(): C0 controls (but tab and line ends) as \x1b, which JSON never holds raw; DEL,
 # C1 and bidi as \u009b, which means the same inside a JSON string and reads plainly elsewhere.
-_NEUTRAL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]|\\r(?!\\n)")
+_NEUTRAL = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{BIDI}]|\\r(?!\\n)")
 # Every character _NEUTRAL could match, as one class (a CR line end included): a class alone is
 # scanned three times faster than the alternation, and most texts (a 50 MB JSON report) hold none.
-_SUSPECT = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
+_SUSPECT = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{BIDI}]")
 # GitHub Actions runs any log line that starts with "::" (after spaces) as a workflow command.
 _COMMAND_LINE = re.compile(r"^([ \t]*)::", re.M)
 # JSON escapes C0 controls itself; DEL and the C1 block (0x9b is the 8-bit CSI) it writes raw.
@@ -58,6 +58,8 @@ def neutral(text: str, *, controls: bool = True, commands: bool = False) -> str:
 
 def json_safe(encoded: str) -> str:
     """Encoded JSON with DEL and C1 controls as \\u escapes (the same data, inert on a terminal)."""
+    if encoded.isascii() and "\x7f" not in encoded:
+        return encoded  # ASCII text (a flag, not a scan) can hold DEL alone of these
     if not _C1.search(encoded):
         return encoded  # most lines: one scan in C instead of a translation (large reports)
     return encoded.translate(_C1_AS_JSON)

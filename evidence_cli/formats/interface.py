@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from evidence_cli.formats.escaping import neutral
 from evidence_cli.formats.report import ReferenceEntry, Report, ReportHead
+
+if TYPE_CHECKING:
+    from evidence_cli.models import ReferenceResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,8 @@ class ReportStream(Protocol):
     """A report written as the audit produces it: references are added batch by batch and kept
     outside memory; `write` writes the whole report, byte for byte as `format` would have."""
 
-    def add(self, references: list[ReferenceEntry]) -> None:
-        """The next references, in report order."""
+    def add(self, results: list[ReferenceResult]) -> None:
+        """The next references' results, in report order."""
         ...
 
     def write(self, head: ReportHead, write: Write, rename: Rename | None = None) -> None:

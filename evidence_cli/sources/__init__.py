@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import re
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -155,13 +156,25 @@ def _without_surrogates(value: str) -> str:
     return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
 
 
+_CLEANED_FIELDS = ("doi", "title", "container", "volume", "issue", "pages", "url", "pmid",
+                   "pmcid", "arxiv")
+_CLEANED_VALUES = attrgetter(*_CLEANED_FIELDS)
+
+
 def _clean(reference: Reference) -> Reference:
+    cited = reference.cited
+    values = [value for value in _CLEANED_VALUES(cited) if isinstance(value, str)]
+    text = "".join([reference.raw, reference.id, *reference.links, *cited.authors, *values])
+    if text.isascii() or not _SURROGATE.search(text):
+        # Nearly every reference: one check of all its text. The lists are still its own
+        # copies, as below (a reader may hand two references one list).
+        reference.links = list(reference.links)
+        cited.authors = list(cited.authors)
+        return reference
     reference.raw = _without_surrogates(reference.raw)
     reference.id = _without_surrogates(reference.id)
     reference.links = [_without_surrogates(link) for link in reference.links]
-    cited = reference.cited
-    for name in ("doi", "title", "container", "volume", "issue", "pages", "url", "pmid", "pmcid",
-                 "arxiv"):
+    for name in _CLEANED_FIELDS:
         value = getattr(cited, name)
         if isinstance(value, str):
             setattr(cited, name, _without_surrogates(value))

@@ -11,10 +11,8 @@ comment (`%@BOOK{...` is not read), as biber and JabRef treat it. TeX is turned 
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -261,10 +259,17 @@ def _field(fields: dict[str, str], *names: str, latex: bool = True) -> str | Non
         value = fields.get(name)
         if value is None:
             continue
-        text = " ".join((latex_to_text(value) if latex else _unbraced(value)).split())
+        text = _field_text(value, latex)
         if text:
             return text
     return None
+
+
+# Journals, volumes, years and names recur across a bibliography: each distinct value is
+# decoded once (pure functions of the value; bounded caches).
+@functools.lru_cache(maxsize=65536)
+def _field_text(value: str, latex: bool) -> str:
+    return " ".join((latex_to_text(value) if latex else _unbraced(value)).split())
 
 
 _ESCAPED = re.compile(r"\\([_&%#$~])")
@@ -304,8 +309,13 @@ def _family_names(fields: dict[str, str]) -> list[str]:
     value = fields.get("author") or fields.get("editor")
     if not value:
         return []
+    return list(_families(value))
+
+
+@functools.lru_cache(maxsize=16384)
+def _families(value: str) -> tuple[str, ...]:
     names = (family_name(person) for person in _split_names(value))
-    return [name for name in names if name]
+    return tuple(name for name in names if name)
 
 
 # BibTeX's sorting trick: `{\noopsort{1973c}}1981` prints 1981 and sorts as 1973c; the macro
@@ -318,11 +328,16 @@ def _year(fields: dict[str, str]) -> int | None:
         value = fields.get(name)
         if value is None:
             continue
-        text = latex_to_text(_NOOPSORT.sub("", value))
-        match = _YEAR.search(text)
-        if match:
-            return int(match.group(1))
+        year = _year_of(value)
+        if year is not None:
+            return year
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _year_of(value: str) -> int | None:
+    match = _YEAR.search(latex_to_text(_NOOPSORT.sub("", value)))
+    return int(match.group(1)) if match else None
 
 
 def read(data: bytes, path: str) -> list[Reference]:
@@ -333,11 +348,17 @@ def iter_read(data: bytes, path: str) -> Iterator[Reference]:
     """The references one at a time, as the file is scanned (a large file's references are not
     all held at once); an undecodable file raises InputError before the first one."""
     text = decode_text(data, path)
-    # Offsets of the line ends, compactly (a 50 MB file has millions).
-    newlines = array("q", (match.start() for match in re.finditer("\n", text)))
+    # The scanner yields in the order of the text: each line number is the last one plus the
+    # line ends since (counted in C), with nothing held per line.
+    counted = [0, 1]  # an offset, and the line it is on
 
     def line_of(offset: int) -> int:
-        return bisect.bisect_left(newlines, offset) + 1
+        last, line = counted
+        if offset < last:
+            last, line = 0, 1
+        line += text.count("\n", last, offset)
+        counted[:] = offset, line
+        return line
 
     first_line: dict[str, int] = {}
     for item in _Scanner(text).scan():
@@ -366,11 +387,17 @@ def iter_read(data: bytes, path: str) -> Iterator[Reference]:
 _BROKEN_KEY = re.compile(r"@[ \t]*[A-Za-z][\w-]*\s*[{(]\s*([^\s,{}()\"#%=]+)\s*,")
 
 
+# The fields other identifiers are read from (with `url`): most entries have none of them.
+_ID_FIELDS = frozenset({"pmid", "pmcid", "eprint", "archiveprefix", "eprinttype", "note"})
+_NO_IDS = identifiers.Found()
+_normalized_doi = functools.lru_cache(maxsize=65536)(doi_rules.normalize)
+
+
 def _reference(entry: _Entry, text: str, path: str, line: int) -> Reference:
     fields = entry.fields
     doi_text = _field(fields, "doi", latex=False)
     cited = CitedFields(
-        doi=doi_rules.normalize(doi_text) if doi_text else None,
+        doi=_normalized_doi(doi_text) if doi_text else None,
         title=_field(fields, "title"),
         authors=_family_names(fields),
         year=_year(fields),
@@ -382,11 +409,13 @@ def _reference(entry: _Entry, text: str, path: str, line: int) -> Reference:
     )
     if cited.doi is None and cited.url and doi_rules.is_doi_url(cited.url):
         cited.doi = doi_rules.normalize(cited.url)  # a doi.org link is a DOI to check
-    identifiers.apply(cited, identifiers.from_fields(
+    found = identifiers.from_fields(
         pmid=_field(fields, "pmid", latex=False), pmcid=_field(fields, "pmcid", latex=False),
         eprint=_field(fields, "eprint", latex=False),
         archive_prefix=_field(fields, "archiveprefix", "eprinttype", latex=False),
-        urls=[cited.url or ""], notes=[_field(fields, "note") or ""]))
+        urls=[cited.url or ""], notes=[_field(fields, "note") or ""],
+    ) if cited.url or not _ID_FIELDS.isdisjoint(fields) else _NO_IDS
+    identifiers.apply(cited, found)
     links = [cited.url] if cited.url and not doi_rules.is_doi_url(cited.url) else []
     return Reference(
         id=entry.key or f"{path}:{line}",

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO
 
@@ -88,13 +89,15 @@ class InputStream:
                 read_something: bool = done.value
                 break
             slots, twice = self._slots, self._twice
+            lines = []
             for ref in chunk:
                 slot = hash(ref.id) & (_SLOTS - 1)
                 bit = 1 << (slot & 7)
                 if slots[slot >> 3] & bit:
                     twice.add(slot)
                 slots[slot >> 3] |= bit
-            self._ids.write("".join(_json_line(ref.id) for ref in chunk))
+                lines.append(f"{slot} {_json_string(ref.id)}\n")
+            self._ids.write("".join(lines))
             yield chunk
         if failures and not read_something:
             first = failures[0]
@@ -136,8 +139,10 @@ class InputStream:
             if self._twice:
                 self._ids.seek(0)
                 for line in self._ids:
-                    ref_id = json.loads(line)
-                    if hash(ref_id) & (_SLOTS - 1) in self._twice:
+                    # Each line is "SLOT JSON-ID": only the ids of a slot seen twice are decoded.
+                    slot, encoded = line.split(" ", 1)
+                    if int(slot) in self._twice:
+                        ref_id = json.loads(encoded)
                         counts[ref_id] = counts.get(ref_id, 0) + 1
             self._ids.close()
             self._duplicates = frozenset(ref_id for ref_id, n in counts.items() if n > 1)
@@ -160,8 +165,8 @@ def unique_id(ref_id: str, path: str, line: int) -> str:
     return f"{ref_id}@{path}:{line}"
 
 
-def _json_line(value: str) -> str:
-    return json.dumps(value) + "\n"
+# An id as JSON (ASCII, as json.dumps writes it): one C call a reference, nothing set up.
+_json_string = encode_basestring_ascii
 
 
 def _what(error: InputError) -> str:
