@@ -24,8 +24,12 @@ from evidence_cli.checks.compare import (
     titles_agree,
 )
 from evidence_cli.checks.locate import (
+    YEAR_LIKE,
+    Place,
     ReferenceText,
     abbreviation_in_text,
+    marked_as_issue,
+    places,
     title_numbers,
     unexplained_numbers,
 )
@@ -274,24 +278,90 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             absent.append(field)
     if work.pages and not text.has_pages(work.pages, _page_taken(cited, work)):
         absent.append("pages")
-    if not absent or "year" in absent:
-        return []
     singles, ranges = unexplained_numbers(text, work, names)
+    lone = sorted(set(singles))
+    if "pages" in absent or ranges or len(lone) != 1:
+        return _lone_range_or_page(absent, singles, ranges, work)
+    number = lone[0]
+    shared = _shared_number(cited, work, text, number, absent)
+    if shared is not None:
+        return shared
+    if not absent:
+        return []
+    if "year" in absent:
+        # The registered year is nowhere, the volume and pages are there, and the one number
+        # no registered value accounts for is a year: that is the year cited ("62, 715–725
+        # (2027)", "Apress; 2014:549–585" for a chapter of 2012).
+        if "volume" not in absent and YEAR_LIKE.match(number):
+            return [_year_mismatch(int(number), work)]
+        return []
+    if set(absent) == {"volume", "issue"} and len(singles) == 1 and \
+            not marked_as_issue(text, number) and (work.volume or "").isdecimal():
+        # Neither registered number is there and one number is: styles omit issues, not
+        # volumes, so a number not in an issue's place is the volume cited (";5 ." for 4(2)).
+        return [_number_mismatch("volume", number, work.volume or "")]
+    if len(absent) != 1 or len(singles) != 1:
+        return []
+    field = absent[0]
+    registered = getattr(work, field)
+    if not registered.isdecimal():
+        return []
+    return [_number_mismatch(field, number, registered)]
+
+
+def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str],
+                        work: RegisteredWork) -> list[Finding]:
+    """The pages absent: the one unexplained range (or number) is the pages cited."""
+    if "year" in absent:
+        return []
     if set(absent) == {"pages", "issue"} and len(ranges) == 1 and not singles:
         # A range is a page range: a style that omits the issue ("70, 1900–1915 (2024)").
         return [_pages_mismatch(ranges[0], work)]
-    if len(absent) != 1:
+    if absent != ["pages"]:
         return []
-    field = absent[0]
-    if field == "pages":
-        lone = ranges if ranges else singles
-        if len(lone) + len(ranges and singles) != 1:
-            return []
-        return [_pages_mismatch(lone[0], work)]
-    registered = getattr(work, field)
-    if len(singles) != 1 or ranges or not registered.isdecimal():
+    lone = ranges if ranges else singles
+    if len(lone) + len(ranges and singles) != 1:
         return []
-    return [_number_mismatch(field, singles[0], registered)]
+    return [_pages_mismatch(lone[0], work)]
+
+
+def _shared_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText, number: str,
+                   absent: list[str]) -> list[Finding] | None:
+    """One number of the text stands for two registered fields that share it, and another
+    number no registered value explains stands beside it: which field it is cited for.
+
+    - A volume that is its year (Hindawi's volume 2011 of 2011): "Radiology 2012, 1–4 (2011)"
+      gives the year in brackets, so 2012 is the volume; "Radiology 2013; 2011:1–4" gives the
+      volume before the pages' colon, so 2013 is the year. Without such a cue, nothing.
+    - A volume that is its issue (4(4)) printed once: "Engineering 5, 4" is volume 5, issue 4
+      if the parser reads 5 as the volume, or by order (the volume comes first)."""
+    volume = work.volume or ""
+    if not volume.isdecimal() or "pages" in absent:
+        return None
+    key = simple_token(volume)
+    if YEAR_LIKE.match(number) and any(str(year) == key for year in work.years) and \
+            key != number and text.lone_spans(key):
+        for strong_only in (True, False):
+            mine = places(text, number, work, strong_only)
+            theirs = places(text, key, work, strong_only)
+            if (mine == {Place.DATE} and theirs != {Place.DATE}) or \
+                    (not mine and theirs == {Place.VOLUME}):
+                return [_year_mismatch(int(number), work)]
+            if (mine == {Place.VOLUME} and theirs != {Place.VOLUME}) or \
+                    (not mine and theirs == {Place.DATE}):
+                return [_number_mismatch("volume", number, volume)]
+        return []
+    if work.issue and simple_token(work.issue) == key and "year" not in absent and \
+            text.singles.get(key, 0) == 1:
+        # `cited` holds the parser's reading of the numbers, sure or not (_numbers_read).
+        if cited.volume and simple_token(cited.volume) == number:
+            field = "volume"
+        elif cited.issue and simple_token(cited.issue) == number:
+            field = "issue"
+        else:
+            field = "volume" if text.lone_spans(number)[0] < text.lone_spans(key)[0] else "issue"
+        return [_number_mismatch(field, number, getattr(work, field))]
+    return None
 
 
 # -- the findings ---------------------------------------------------------------------------
