@@ -239,9 +239,16 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             str(cited.year) if cited.year in work.years else None)
     others = {"volume": [(cited.issue, work.issue), single, year],
               "issue": [(cited.volume, work.volume), single, year]}
+    pages_absent = bool(work.pages) and not text.has_pages(work.pages, _page_taken(cited, work))
     for field in ("volume", "issue"):
         value = getattr(cited, field)
         registered = getattr(work, field)
+        if field == "issue" and value and value != confident.issue and pages_absent and \
+                not marked_as_issue(text, value):
+            # An issue the parser only guessed, in no issue's place, where the registered pages
+            # are not in the text either ("2019;28:4" for 28(6):1): the number is the pages
+            # cited, for _lone_number to judge.
+            continue
         # A cited "number" without a digit ("º" of "n.º") is a word the parser misread. A
         # volume the parser is sure of stands where the volume goes even when it is the
         # registered issue ("2020;12:1707-15" for volume 11, issue 12): styles omit issues, not
@@ -281,7 +288,7 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     singles, ranges = unexplained_numbers(text, work, names)
     lone = sorted(set(singles))
     if "pages" in absent or ranges or len(lone) != 1:
-        return _lone_range_or_page(absent, singles, ranges, work)
+        return _lone_range_or_page(absent, singles, ranges, work, text)
     number = lone[0]
     shared = _shared_number(cited, work, text, number, absent)
     if shared is not None:
@@ -310,13 +317,18 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
 
 
 def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str],
-                        work: RegisteredWork) -> list[Finding]:
+                        work: RegisteredWork, text: ReferenceText) -> list[Finding]:
     """The pages absent: the one unexplained range (or number) is the pages cited."""
     if "year" in absent:
         return []
     if set(absent) == {"pages", "issue"} and len(ranges) == 1 and not singles:
         # A range is a page range: a style that omits the issue ("70, 1900–1915 (2024)").
         return [_pages_mismatch(ranges[0], work)]
+    if set(absent) == {"pages", "issue"} and len(singles) == 1 and not ranges and \
+            not marked_as_issue(text, singles[0]):
+        # So is a lone number that stands in no issue's place: styles omit the issue far more
+        # often than the pages or article number ("Sci Rep 5, 16699 (2015)" for 16696).
+        return [_pages_mismatch(singles[0], work)]
     if absent != ["pages"]:
         return []
     lone = ranges if ranges else singles
