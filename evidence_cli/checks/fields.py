@@ -33,7 +33,7 @@ from evidence_cli.checks.locate import (
     title_numbers,
     unexplained_numbers,
 )
-from evidence_cli.checks.normalize import simple_token
+from evidence_cli.checks.normalize import plain, simple_token
 from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.codes import finding
 from evidence_cli.models import CitedFields, Finding
@@ -208,6 +208,13 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             return [_doi_mismatch(cited, work)]
         if work.families and cited.authors and authors_problem(cited.authors, work.families):
             return [_doi_mismatch(cited, work)]
+    if not title_found and work.titles and says_something and _one_name_only(work, text) and \
+            _no_number_located(work, text):
+        # The title is not there, and neither is the registered year, volume or page range:
+        # one surname shared ("Sharma", "Wang"), or the journal, is all the text has of the
+        # registered work, and that is another paper by someone of that name. Two of the
+        # registered authors named are the authorship, and then no doi-mismatch.
+        return [_doi_mismatch(cited, work)]
     findings: list[Finding] = []
     if not title_found and cited.title and work.title and not titles_agree(cited.title, work):
         findings.append(_title_mismatch(cited, work))
@@ -223,6 +230,27 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     names = tuple(name for name in (cited.title, cited.container) if name)
     findings.extend(_numbers_text(_numbers_read(cited, guess, work), work, text, cited, names))
     return findings
+
+
+def _one_name_only(work: RegisteredWork, text: ReferenceText) -> bool:
+    """The record has two or more authors and the text names at most one of the first three."""
+    first = list(dict.fromkeys(plain(name) for name in work.families[:3] if plain(name)))
+    if len(set(plain(name) for name in work.families)) < 2:
+        return False
+    return sum(text.has_name(name) for name in first) < 2
+
+
+def _no_number_located(work: RegisteredWork, text: ReferenceText) -> bool:
+    """The record has at least two of a year, a volume and pages, none of them stands in the
+    text, however the numbers there are read (no number is taken by another field), and the
+    text gives numbers of its own: a reference that prints no numbers says nothing by lacking
+    them."""
+    registered = [bool(work.years), bool(work.volume), bool(work.pages)]
+    if sum(registered) < 2 or not any(unexplained_numbers(text, work)):
+        return False
+    return not ((work.years and text.has_year(work.years)) or
+                (work.volume and text.has_number(work.volume)) or
+                (work.pages and text.has_pages(work.pages)))
 
 
 def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
