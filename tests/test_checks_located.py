@@ -406,3 +406,14 @@ def test_one_shared_surname_and_no_registered_number_is_another_work() -> None:
     # Without numbers, their absence says nothing: no doi-mismatch on the surname alone.
     bare = "Sharma S, Grover S, Mittal M. Endodontic management of a dilacerated incisor."
     assert "doi-mismatch" not in [f.code for f in check_record(CitedFields(), record, bare)]
+
+
+def test_pages_no_range_reads_are_located_by_their_first_page_left_open() -> None:
+    # Constructed: a style that prints BMJ's unreadable "604.4-604" as "604.4–"; the issue after
+    # the volume's slash is then the one number no registered value accounts for.
+    assert ReferenceText("BMJ, 298/6673 (1989), 604.4–.").has_pages(("604.4-604",))
+    assert not ReferenceText("BMJ, 298/6673 (1989), 604.5–.").has_pages(("604.4-604",))
+    record = constructed("298", "6673", "604.4-604", 1989, container="BMJ")
+    text = f"Doe, A., ‘{TITLE}’, BMJ, 298/6674 (1989), Edition, 604.4–."
+    assert constructed_codes(text, record, volume="298", pages="6674") == ["issue-mismatch"]
+    assert constructed_codes(text.replace("6674", "6673"), record, volume="298") == []

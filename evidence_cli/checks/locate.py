@@ -214,6 +214,12 @@ class ReferenceText:
                 written = re.escape(normalize_dashes(value))
                 if re.search(rf"(?<![\w.]){written}(?![\w]|\.\d)", normalize_dashes(self.text)):
                     return True
+                # Or its first page as written, with the range left open ("604.4–"), as some
+                # styles print a range they cannot read.
+                head = re.escape(re.split(r"\s*[-–—‐‑]\s*", value.strip(), maxsplit=1)[0])
+                if "." in head and re.search(rf"(?<![\w.]){head}-(?!\d)",
+                                             normalize_dashes(self.text)):
+                    return True
                 continue
             first, last = expected
             lone = 0
