@@ -108,9 +108,12 @@ def _docx(body: int, references: int) -> bytes:
 
 def _clear_caches() -> None:
     from evidence_cli.sources import bibtex
+    from evidence_cli.sources.refparser import parser
 
     for cached in (bibtex.latex_to_text, bibtex.family_name, bibtex._split_names):
         cached.cache_clear()
+    # The parser keeps its last parses of whole references: the second read must parse again.
+    parser.clear_memo()
 
 
 def _rate(data: bytes, kind: str, count: int) -> tuple[float, float, int]:

@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     metadata_path.write_text(json.dumps(metadata), encoding="utf-8")
     parser._metadata.cache_clear()
     parser._loaded.cache_clear()
+    parser.clear_memo()  # parses made with the model before
     metadata = {
         "about": "The reference parser's CRF (model.crfsuite) and what it needs at run time. "
                  "Rebuilt by `python benchmarks/refparse_train.py`.",
@@ -160,6 +161,7 @@ def _thresholds(metadata: dict[str, Any], any_val: list[Labelled], val_refs: lis
     path.write_text(json.dumps({**metadata, "thresholds": {}}), encoding="utf-8")
     parser._metadata.cache_clear()
     parser._loaded.cache_clear()
+    parser.clear_memo()  # parses made with the model before
     counts_raw_any, seen_any, _ = score(any_val)
     counts_raw_val, seen_val, _ = score(val_refs)
     thresholds = choose_thresholds(seen_any * weight + seen_val, precision)
@@ -179,6 +181,7 @@ def _thresholds(metadata: dict[str, Any], any_val: list[Labelled], val_refs: lis
                               "lowest_recall_precision_rendered": summary(counts_val),
                               "ms_per_reference": round(per_ref, 3)}
     parser._metadata.cache_clear()
+    parser.clear_memo()  # parses made with the thresholds before
 
 
 if __name__ == "__main__":

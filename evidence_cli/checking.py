@@ -99,9 +99,12 @@ def _stream_into(stream: ReportStream, batches: Iterable[list[ReferenceResult]],
 
     summary = summarize([])
     code = EXIT_OK
+    from evidence_cli.gc_pause import gc_paused
+
     for batch in batches:
-        entries = cast("list[ReferenceEntry]", [result.to_dict() for result in batch])
-        stream.add(entries)
+        with gc_paused():  # as the audit of the batch: many small objects, no cycles
+            entries = cast("list[ReferenceEntry]", [result.to_dict() for result in batch])
+            stream.add(entries)
         for key, number in summarize(batch).items():
             summary[key] += number
         code = worse_exit(code, exit_code(batch, fail_on))

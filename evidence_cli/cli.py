@@ -104,8 +104,44 @@ def _plain_help() -> None:
         TyperArgument._rich_display_name = display_name  # type: ignore[method-assign]
 
 
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
+# The modules each command needs (`study data` is declared in commands/synthesis.py). A run
+# registers only its command's modules: importing every command module and building every
+# command's options for typer is 30 ms of each run's start-up. tests/test_startup.py checks
+# this table against what the modules register.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "check": ("evidence_cli.commands.check",),
+    "cache": ("evidence_cli.commands.cache",),
+    "review": ("evidence_cli.commands.review",),
+    "study": ("evidence_cli.commands.study", "evidence_cli.commands.synthesis"),
+    "claim": ("evidence_cli.commands.claim",),
+    "table": ("evidence_cli.commands.table",),
+    "fix": ("evidence_cli.commands.fix",),
+    "meta": ("evidence_cli.commands.synthesis",),
+    "grade": ("evidence_cli.commands.synthesis",),
+    "sof": ("evidence_cli.commands.synthesis",),
+    "snapshot": ("evidence_cli.commands.snapshot",),
+    "bulk": ("evidence_cli.commands.snapshot",),
+}
+
+
+def modules_for(args: list[str]) -> tuple[str, ...]:
+    """The command modules a run with these arguments needs: its command's; none for flags
+    alone (--version); every module for help, no arguments or a name that is no command's
+    (typer then lists them all, or suggests one)."""
+    # The root takes only flags (--version, --help), so the first other word is the command.
+    at = next((i for i, arg in enumerate(args) if not arg.startswith("-")), len(args))
+    if "--help" in args[:at] or not args:  # the root's help lists every command
+        return COMMAND_MODULES
+    if at == len(args):
+        return ()
+    needed = COMMANDS.get(args[at])
+    if needed is None:
+        return COMMAND_MODULES
+    return tuple(module for module in COMMAND_MODULES if module in needed)
+
+
+def _register_commands(args: list[str]) -> None:
+    for name in modules_for(args):
         importlib.import_module(name).register(app)
 
 
@@ -123,9 +159,11 @@ def _skip_unused_imports() -> None:
 
 def main() -> None:
     """Entry point: domain errors become one clear line and an exit code, never a traceback."""
+    from evidence_cli.gc_pause import no_collection_at_exit
     from evidence_cli.output import neutralised
 
     _skip_unused_imports()
+    no_collection_at_exit()
 
     with neutralised():
         _main()
@@ -135,7 +173,7 @@ def _main() -> None:
     from evidence_cli import cli_coercion
 
     cli_coercion.install()
-    _register_commands()
+    _register_commands(sys.argv[1:])
     _plain_help()
     try:
         code = app(standalone_mode=False)

@@ -10,7 +10,6 @@ settings wins). The command builds the services from the resolved Settings
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -213,6 +212,8 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here: a run with no config file to read never needs it
+
     from evidence_cli.errors import InputError
     from evidence_cli.sources.safe_read import read_capped
 
@@ -284,8 +285,6 @@ def resolve_settings(
             _apply(values, key, raw, f"{path}", base=path.parent)
         if "crossref_url" in values:
             url_origin = "file"
-    if "cache_dir" not in values:
-        values["cache_dir"] = default_cache_dir()
     for env_name, key in ENV_KEYS.items():
         raw = environ.get(env_name)
         if raw:
@@ -311,6 +310,9 @@ def resolve_settings(
             values[name] = value
         if name == "crossref_url":
             url_origin = "command line"
+    if "cache_dir" not in values:
+        # Last: the user's cache folder is looked up (platformdirs) only when nothing chose one.
+        values["cache_dir"] = default_cache_dir()
     if values.get("crossref_plus_token"):
         notice = _token_notice(values.get("crossref_url", DEFAULT_CROSSREF_URL), url_origin)
         if notice is not None:

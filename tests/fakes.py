@@ -3,7 +3,7 @@ evidence_cli/services/interfaces.py from a dict, and records what it was asked."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,9 @@ class FakeCrossref:
     asked: list[str] = field(default_factory=list)
     searched: list[str] = field(default_factory=list)
 
-    async def get_works(self, dois: Iterable[str]) -> dict[str, WorkLookup]:
+    async def get_works(self, dois: Iterable[str], *,
+                        on_answer: Callable[[WorkLookup], None] | None = None
+                        ) -> dict[str, WorkLookup]:
         answers: dict[str, WorkLookup] = {}
         for doi in dict.fromkeys(dois):
             self.asked.append(doi)
@@ -41,6 +43,8 @@ class FakeCrossref:
                 answers[doi] = WorkLookup(doi, "other-agency", agency=self.agencies[doi])
             else:
                 answers[doi] = WorkLookup(doi, "not-found")
+            if on_answer is not None:
+                on_answer(answers[doi])
         return answers
 
     async def search(self, bibliographic: str, rows: int = 5) -> list[dict[str, Any]] | None:

@@ -4,11 +4,16 @@ subprocess; the simulators stay for the end-to-end tests."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
+
+from evidence_cli import audit as audit_module
 from evidence_cli.audit import AuditOptions, Auditor, AuditStats
 from evidence_cli.codes import CODES
 from evidence_cli.models import CitedFields, Finding, Reference, ReferenceResult, SourceLocation
+from evidence_cli.services.crossref import WorkLookup
 from evidence_cli.services.links import LinkVerdict
 from tests.fakes import FakeCrossref, FakeLinks, FakeServices
 
@@ -54,6 +59,36 @@ def test_a_correct_citation_of_a_registered_work_is_ok() -> None:
     assert result.doi == DOI and result.registered is not None
     assert services.crossref.asked == [DOI]
     assert services.crossref.searched == []  # a DOI that is right is never searched for
+
+
+def test_citations_are_checked_as_their_answer_arrives_and_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a cold run the checks run while the other lookups are still out, not after the last
+    # answer; the audit's own pass then reuses them (the same findings, check_record not rerun).
+    class Crossref(FakeCrossref):
+        returned = False
+
+        async def get_works(self, dois: Iterable[str], *,
+                            on_answer: Callable[[WorkLookup], None] | None = None
+                            ) -> dict[str, WorkLookup]:
+            answers = await super().get_works(dois, on_answer=on_answer)
+            self.returned = True
+            return answers
+
+    crossref = Crossref(records={DOI: RECORD})
+    calls: list[bool] = []
+    check_record = audit_module.check_record
+
+    def recorded(*args: Any) -> list[Finding]:
+        calls.append(crossref.returned)
+        return check_record(*args)
+
+    monkeypatch.setattr(audit_module, "check_record", recorded)
+    wrong = reference(cited_as_registered(volume="157"))
+    [first, second] = audit(FakeServices(crossref=crossref), [wrong, wrong])
+    assert calls == [False]  # once, before the lookups were all back
+    assert "volume-mismatch" in codes(first) and codes(first) == codes(second)
+    assert first.findings is not second.findings  # each result has copies of its own
 
 
 def test_a_wrong_field_is_reported_against_the_record() -> None:

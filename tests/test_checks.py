@@ -491,6 +491,22 @@ def test_registered_fields_of_a_recorded_record() -> None:
     }
 
 
+def test_a_works_fields_are_its_records_registered_fields() -> None:
+    """RegisteredWork.to_fields builds the fields from what it read; registered_fields reads
+    the record: the two agree on every held record, and on odd shapes (numbers, a bare string,
+    blanks, no issued date, an article number for pages)."""
+    odd = [
+        {"DOI": "10.5555/ODD", "title": "  Spaced\n title ", "subtitle": [" sub "],
+         "container-title": [7, "Journal"], "volume": 12, "page": [], "article-number": "e5",
+         "published-online": {"date-parts": [[2001]]}, "author": [{"name": " Group "}, {}],
+         "URL": ["https://example.org/x"]},
+        {"DOI": 5, "title": [], "container-title": "Bare", "issue": True, "editor":
+         [{"family": "Ed"}], "resource": {"primary": {"URL": "https://example.org/r"}}},
+    ]
+    for message in [*_records().values(), *odd]:
+        assert RegisteredWork.from_record(message).to_fields() == registered_fields(message)
+
+
 def test_an_unrelated_title_without_authors_is_a_doi_mismatch() -> None:
     """With no cited authors to compare, a title sharing almost nothing with the registered one
     means the DOI names another work; a close variant stays a title-mismatch."""

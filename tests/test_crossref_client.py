@@ -197,6 +197,36 @@ def test_many_dois_at_once_each_asked_once(crossref_sim: CrossrefSimulator, tmp_
     assert crossref_sim.stats.requests == 10
 
 
+def test_many_dois_are_looked_up_by_a_few_workers(
+        crossref_sim: CrossrefSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not a task per DOI (a thousand tasks started at once delay the first request): at most
+    # WORKERS lookups are under way at any time, and every DOI is still asked once.
+    monkeypatch.setattr(crossref_module, "WORKERS", 4)
+    dois = sorted(crossref_sim.dois())[:30]
+    busy, most = 0, 0
+
+    async def action(client: CrossrefClient) -> dict[str, WorkLookup]:
+        fetch = client._fetch_work
+
+        async def counted(doi: str) -> WorkLookup:
+            nonlocal busy, most
+            busy += 1
+            most = max(most, busy)
+            try:
+                return await fetch(doi)
+            finally:
+                busy -= 1
+
+        client._fetch_work = counted  # type: ignore[method-assign]
+        return await client.get_works(dois)
+
+    lookups, _ = with_client(crossref_sim, tmp_path, action)
+    assert sorted(lookups) == dois and len(dois) == 30
+    assert {lookup.outcome for lookup in lookups.values()} == {"found"}
+    assert crossref_sim.stats.requests == 30
+    assert most == 4
+
+
 # -- retries --------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import copy
 import glob
 import gzip
 import io
+import itertools
 import json
 import tarfile
 from pathlib import Path
@@ -315,6 +316,31 @@ def test_snapshot_client_keeps_the_client_interface(fixture_snapshot: Path,
     assert found["10.5555/evidence-cli.clean"].outcome == "found"
     assert found["10.5555/nope"].outcome == "unavailable" and len(ticks) == 2
     client.snapshot.close()
+
+
+def test_search_ranks_whenever_more_than_one_work_matches(fixture_snapshot: Path) -> None:
+    """Snapshot._best asks for the matches unranked first and skips BM25 when only one work
+    (or none) matches: its answer must be the ranked query's, in its order, for words of the
+    fixture titles, rare and common, and for conjunctions of them."""
+    snapshot = Snapshot(fixture_snapshot)
+    db = snapshot._db
+    words = [term for (term,) in db.execute("SELECT term FROM terms ORDER BY docs DESC, term")]
+    ranked_sql = ("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) "
+                  "LIMIT ?")
+    queries = [f'"{word}"' for word in words[:30] + words[-30:]]
+    queries += [f'"{a}" AND "{b}"' for a, b in itertools.pairwise(words[:31])]
+    sizes = set()
+    try:
+        for match in queries:
+            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?",
+                               (match,)).fetchone()[0]
+            sizes.add(min(total, 2))
+            for rows in (1, 5):
+                ranked = [doc for (doc,) in db.execute(ranked_sql, (match, rows))]
+                assert snapshot._best(match, rows) == ranked, (match, rows)
+    finally:
+        snapshot.close()
+    assert sizes == {0, 1, 2}  # no match, one (ranking skipped), several (ranked)
 
 
 def test_fast_decoder_gives_the_generic_rows() -> None:

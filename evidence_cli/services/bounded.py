@@ -7,9 +7,12 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+
+    from evidence_cli.services.http_client import Http
 
 Inflate = Callable[[bytes, int], bytes]
 
@@ -49,6 +52,8 @@ def inflater(encoding: str) -> Inflate | None:
     if name in ("", "identity"):
         return None
     if name not in ("gzip", "x-gzip", "deflate"):
+        import httpx
+
         raise httpx.DecodingError(f"an answer in an unknown encoding ({inert_header(name)})")
     decoder = zlib.decompressobj(zlib.MAX_WBITS | (16 if "gzip" in name else 0))
 
@@ -68,7 +73,7 @@ def parse_json(body: bytes) -> Any:
         return None
 
 
-async def read_bounded(http: httpx.AsyncClient, url: str, *, params: dict[str, str],
+async def read_bounded(http: Http, url: str, *, params: dict[str, str],
                        headers: dict[str, str], cap: int, deadline: float,
                        trace: Any = None) -> Answer:
     """One GET, read whole within `deadline` seconds and `cap` bytes (compressed bodies are
@@ -95,5 +100,7 @@ async def read_bounded(http: httpx.AsyncClient, url: str, *, params: dict[str, s
     except TimeoutError:
         raise RequestDeadline from None
     except zlib.error:
+        import httpx
+
         raise httpx.DecodingError("an answer that cannot be decompressed") from None
     return Answer(status, answered, bytes(body), parse_json(bytes(body)))

@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
-
-import httpx
 
 from evidence_cli.services.bounded import Answer
 from evidence_cli.services.cache import Cache
 from evidence_cli.services.lookups import NOT_IN_CACHE, CachedAnswers, ServiceOptions
 from evidence_cli.services.transport import ClientStats, Transport, Unavailable
 from evidence_cli.settings import DEFAULT_DATACITE_URL
+
+if TYPE_CHECKING:
+    from evidence_cli.services.http_client import Http
 
 RATE, CONCURRENCY = 10.0, 4
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -58,7 +59,7 @@ class DataCiteClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Http,
         options: DataCiteOptions,
         cache: Cache | None = None,
         *,

@@ -3,7 +3,7 @@ unit tests hand the audit fakes (tests/fakes.py) instead of a simulator."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -26,7 +26,11 @@ class WorkLookupService(CountsRequests, Protocol):
     def no_network(self) -> str | None:
         """Set when the run found no network at all (every lookup was then unavailable)."""
 
-    async def get_works(self, dois: Iterable[str]) -> dict[str, WorkLookup]: ...
+    async def get_works(self, dois: Iterable[str], *,
+                        on_answer: Callable[[WorkLookup], None] | None = None
+                        ) -> dict[str, WorkLookup]:
+        """The lookups by DOI; `on_answer` is called with each answer the service sends, as it
+        comes (not with the cache's), so the caller can work while the others are out."""
 
 
 class BibliographicSearch(Protocol):

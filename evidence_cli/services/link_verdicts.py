@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from evidence_cli.codes import finding as make_finding
 from evidence_cli.models import Finding
+
+if TYPE_CHECKING:
+    import httpx
 
 CACHE_VERSION = 1
 

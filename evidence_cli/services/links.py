@@ -8,9 +8,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from evidence_cli.doi import is_doi_url
 from evidence_cli.errors import UsageError
@@ -37,6 +35,11 @@ from evidence_cli.services.netguard import (
 from evidence_cli.services.transport import parse_retry_after, user_agent
 
 __all__ = ["LinkChecker", "LinkVerdict", "parse_retry_after"]
+
+if TYPE_CHECKING:
+    import httpx
+
+    from evidence_cli.services.http_client import Http
 
 USER_AGENT = user_agent(None)
 # What a browser sends, so that servers answer with the page a reader would get.
@@ -82,7 +85,7 @@ class LinkChecker:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Http,
         *,
         timeout: float = 20.0,
         per_host: int = 2,
@@ -198,6 +201,9 @@ class LinkChecker:
     # -- one link ---------------------------------------------------------------------------
 
     async def _check(self, url: str) -> LinkVerdict:
+        # Here, not at the top: a run answered from the cache never imports httpx.
+        import httpx
+
         try:
             current = _strip_fragment(httpx.URL(url))
         except (httpx.InvalidURL, UnicodeError) as exc:
@@ -347,6 +353,8 @@ class LinkChecker:
         headers, cookies and credentials (an API token for Crossref, say) never go to the sites
         being checked.
         """
+        import httpx
+
         target = url.copy_with(host=url_host_for(address))
         headers = {
             "Host": url.netloc.decode("ascii"),
@@ -366,6 +374,8 @@ class LinkChecker:
 
     async def _send(self, method: str, url: httpx.URL, address: str,
                     timeout: float) -> Answer:
+        import httpx
+
         request = self._request(method, url, address, timeout)
         try:
             async with asyncio.timeout(timeout):

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from evidence_cli.services.bounded import Answer
 from evidence_cli.services.cache import Cache
 from evidence_cli.services.lookups import NOT_IN_CACHE, CachedAnswers, ServiceOptions
 from evidence_cli.services.transport import ClientStats, Transport, Unavailable
 from evidence_cli.settings import DEFAULT_NCBI_URL
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
+    from evidence_cli.services.http_client import Http
 
 TOOL = "evidence-cli"
 RATE_WITHOUT_KEY, RATE_WITH_KEY = 3.0, 10.0
@@ -82,7 +84,7 @@ class PubMedClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: Http,
         options: PubMedOptions,
         cache: Cache | None = None,
         *,
@@ -193,6 +195,9 @@ def _parse_xml(body: bytes) -> ET.Element:
     # declaration could only be an expansion attack.
     if b"<!ENTITY" in body:
         raise Unavailable("an answer declaring XML entities (refused)")
+    # Imported here: only an answer from PubMed needs it.
+    import xml.etree.ElementTree as ET
+
     try:
         return ET.fromstring(body)
     except ET.ParseError as error:

@@ -12,12 +12,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
-
 from evidence_cli.services import datacite, pubmed
 from evidence_cli.services.cache import Cache
 from evidence_cli.services.crossref import CrossrefClient, CrossrefOptions, WorkLookup
 from evidence_cli.services.datacite import DataCiteClient, DataCiteOptions
+from evidence_cli.services.http_client import LazyClient
 from evidence_cli.services.links import LinkChecker
 from evidence_cli.services.lookups import CachePolicy
 from evidence_cli.services.pubmed import PubMedClient, PubMedOptions
@@ -25,12 +24,23 @@ from evidence_cli.services.transport import Patience, user_agent
 from evidence_cli.settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
+
     from evidence_cli.services.snapshot import SnapshotClient
 
 T = TypeVar("T")
-# One pool per run: the API clients' connections stay open between requests (a cold run
-# never waits on a new connection after its first few).
-POOL = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=30.0)
+
+
+def _http_client(settings: Settings) -> httpx.AsyncClient:
+    """The run's client, made when its first request goes out (services/http_client.py): an
+    offline or warm run never imports httpx."""
+    import httpx
+
+    # One pool per run: the API clients' connections stay open between requests (a cold run
+    # never waits on a new connection after its first few).
+    pool = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=30.0)
+    return httpx.AsyncClient(headers={"User-Agent": user_agent(settings.mailto)},
+                             timeout=settings.timeout, limits=pool)
 
 
 class KindCache:
@@ -51,7 +61,7 @@ class KindCache:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    http: httpx.AsyncClient
+    http: LazyClient
     cache: Cache
     crossref: CrossrefClient | SnapshotClient
     links: LinkChecker
@@ -89,7 +99,7 @@ def datacite_options(settings: Settings) -> DataCiteOptions:
                            **_service(settings, datacite.MAX_BODY_BYTES))
 
 
-def _links(http: httpx.AsyncClient, settings: Settings, cache: Cache) -> LinkChecker:
+def _links(http: LazyClient, settings: Settings, cache: Cache) -> LinkChecker:
     return LinkChecker(
         http,
         timeout=settings.url_timeout,
@@ -113,8 +123,7 @@ async def open_services(
     cache = Cache(settings.cache_dir, read_only=settings.offline)
     snapshot: SnapshotClient | None = None
     try:
-        async with httpx.AsyncClient(headers={"User-Agent": user_agent(settings.mailto)},
-                                     timeout=settings.timeout, limits=POOL) as http:
+        async with LazyClient(lambda: _http_client(settings)) as http:
             api = CrossrefClient(http, crossref_options(settings), cache, on_lookup=on_lookup)
             crossref: CrossrefClient | SnapshotClient = api
             if settings.snapshot is not None:

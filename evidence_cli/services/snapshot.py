@@ -123,9 +123,7 @@ class Snapshot:
             for match, fallback in _narrowing(chosen):
                 if fallback and ids:
                     break
-                for (doc_id,) in self._db.execute(
-                        "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) "
-                        "LIMIT ?", (match, rows)):
+                for doc_id in self._best(match, rows):
                     if doc_id not in ids:
                         ids.append(doc_id)
                 if len(ids) >= rows:
@@ -136,6 +134,23 @@ class Snapshot:
                 f"SELECT id, record FROM docs WHERE id IN ({marks})", ids).fetchall())
         with gc_paused():
             return [_record(stored[i]) for i in ids if i in stored]
+
+
+    def _best(self, match: str, rows: int) -> list[int]:
+        """The `rows` works an FTS5 query ranks first (BM25, titles weighted 3:1).
+
+        Ranking costs more than matching: BM25 first walks every posting of every term for
+        their document counts (at 1M generated works, 1.6 ms against 0.3-0.6 ms to find the
+        matches). The narrowest query most often matches one work only (the one cited), which
+        needs no ranking: so the matches are asked for first, unranked, two at most, and the
+        ranked query runs only when there are two or more (the answer is the ranked one's)."""
+        found = [doc_id for (doc_id,) in self._db.execute(
+            "SELECT rowid FROM fts WHERE fts MATCH ? LIMIT 2", (match,))]
+        if len(found) <= 1:
+            return found[:rows]
+        return [doc_id for (doc_id,) in self._db.execute(
+            "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?",
+            (match, rows))]
 
 
 def _narrowing(terms: list[str]) -> list[tuple[str, bool]]:
@@ -180,7 +195,9 @@ class SnapshotClient:
     async def get_work(self, doi: str) -> WorkLookup:
         return (await self.get_works([doi]))[doi]
 
-    async def get_works(self, dois: Iterable[str]) -> dict[str, WorkLookup]:
+    async def get_works(self, dois: Iterable[str], *,
+                        on_answer: Callable[[WorkLookup], None] | None = None
+                        ) -> dict[str, WorkLookup]:
         wanted = list(dict.fromkeys(dois))
         held = self.snapshot.records(wanted)
         results: dict[str, WorkLookup] = {}
@@ -193,7 +210,8 @@ class SnapshotClient:
                     self.on_lookup()
         missing = [doi for doi in wanted if doi not in results]
         if missing:
-            for doi, lookup in (await self.api.get_works(missing)).items():
+            asked = await self.api.get_works(missing, on_answer=on_answer)
+            for doi, lookup in asked.items():
                 if lookup.outcome == "unavailable" and lookup.detail == NOT_IN_CACHE:
                     lookup.detail = (f"not in the snapshot of {self.snapshot.date} nor in the "
                                      "cache (offline mode)")

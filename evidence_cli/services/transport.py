@@ -6,17 +6,14 @@ polite identification, and credentials sent only to the configured service.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from evidence_cli import PROJECT_URL, __version__
 from evidence_cli.services.bounded import (
@@ -28,6 +25,11 @@ from evidence_cli.services.bounded import (
 )
 from evidence_cli.services.netguard import no_network_reason
 from evidence_cli.services.ratelimit import Pacer, RateLimiter, parse_interval
+
+if TYPE_CHECKING:
+    import httpx
+
+    from evidence_cli.services.http_client import Http
 
 RETRY_AFTER_CAP = 60.0
 # Advertised limits outside these bounds are nonsense (a zero or infinite interval, a NaN rate):
@@ -112,7 +114,7 @@ class TransportOptions:
 class Transport:
     """GETs below one base URL: paced, retried, bounded; one per service and run."""
 
-    def __init__(self, http: httpx.AsyncClient, options: TransportOptions) -> None:
+    def __init__(self, http: Http, options: TransportOptions) -> None:
         self.http = http
         self.options = options
         self.base_url = options.base_url.rstrip("/")
@@ -143,6 +145,9 @@ class Transport:
         """
         if self.no_network is not None:
             raise Unavailable(self.no_network)
+        # Here, not at the top: a run answered from the cache never imports httpx.
+        import httpx
+
         options = self.options.patience
         url = f"{self.base_url}{path}"
         query = {**params, **self._params}
@@ -281,6 +286,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # rare: not worth its import in every run
+
         try:  # Retry-After may also be an HTTP date (RFC 9110, section 10.2.3)
             when = email.utils.parsedate_to_datetime(value.strip())
             if when.tzinfo is None:

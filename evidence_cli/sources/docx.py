@@ -26,6 +26,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from evidence_cli.errors import InputError
+from evidence_cli.gc_pause import gc_paused
 from evidence_cli.models import Reference
 from evidence_cli.sources.text import (
     is_reference_heading,
@@ -272,6 +273,14 @@ def _hyperlinks(paragraph: _Paragraph) -> list[tuple[str, str]]:
 
 
 def read(data: bytes, path: str) -> list[Reference]:
+    # Each reference paragraph leaves a parse and a reference behind: with the cyclic collector
+    # walking them all again and again, a section ten times longer cost a quarter more per
+    # paragraph (benchmarks/readers_bench.py), as in the RIS and CSL-JSON readers.
+    with gc_paused():
+        return _read(data, path)
+
+
+def _read(data: bytes, path: str) -> list[Reference]:
     check_archive(data, path)
     import docx
     from docx.opc.exceptions import PackageNotFoundError

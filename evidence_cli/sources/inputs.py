@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from evidence_cli.errors import InputError
+from evidence_cli.gc_pause import gc_paused
 from evidence_cli.models import Reference
 from evidence_cli.sources import (
     MAX_INPUT_BYTES,
@@ -79,7 +80,10 @@ class InputStream:
         reading = self._read_paths(failures)
         while True:
             try:
-                chunk = next(reading)
+                # A chunk's thousands of references, as the readers that pause it themselves:
+                # no cyclic collection walking them (and the rest of the run) while they pile up.
+                with gc_paused():
+                    chunk = next(reading)
             except StopIteration as done:
                 read_something: bool = done.value
                 break
@@ -247,7 +251,10 @@ def _read_folder(skipped: list[tuple[str, str]], failures: list[InputError], fol
         reading = _read_named(failures, data, shown, kind, named=False)
         while True:
             try:
-                chunk = next(reading)
+                # A chunk's thousands of references, as the readers that pause it themselves:
+                # no cyclic collection walking them (and the rest of the run) while they pile up.
+                with gc_paused():
+                    chunk = next(reading)
             except StopIteration as done:
                 read_something |= done.value
                 break

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.sources.refparser.features import featurize
+from evidence_cli.sources.refparser.features import model_features
 from evidence_cli.sources.refparser.names import family_names
 from evidence_cli.sources.refparser.tokens import Token, tokenize
 
@@ -42,6 +43,15 @@ _TERMS = frozenset(str.split(
 _DASH = "-–—‐‑−"
 _PAGE_LIKE = re.compile(rf"(?<![\w.])([A-Za-z]{{0,2}}\d+[A-Za-z]?(?:[{_DASH}]+[A-Za-z]{{0,2}}\d+"
                         r"[A-Za-z]?)?)(?!\w|\.\d)")
+# The first characters _ATOMIC can match at all (re.I: checked over every code point).
+_ATOMIC_FIRST = frozenset("hHwW1")
+_DASH_SPACED = re.compile(rf"\s*([{_DASH}]+)\s*")
+_PAGES_ONLY = re.compile(rf"\w+(?:[{_DASH}]+\w+)?")
+_PAGE_RANGE = re.compile(rf"(\d+)([{_DASH}]+)(\d+)")
+_DECIMAL = re.compile(r"\d\.\d")
+_IN_CONTAINER = re.compile(r"^in\s+(?!vi(?:vo|tro)\b|silico\b)(?=[\w*_“\"‘])", re.I)
+_IN_COLON = re.compile(r"^in\s*:\s*", re.I)
+_NON_WORD = re.compile(r"\W+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,51 +115,117 @@ def _metadata() -> dict[str, Any]:
 
 
 @cache
-def _loaded() -> tuple[Any, bytes]:
+def _loaded() -> tuple[Any, bytes, frozenset[bytes] | None]:
     import pycrfsuite  # lazily: only a free-text reference needs it
 
     tagger = pycrfsuite.Tagger()
     model = resources.files(__package__).joinpath(MODEL_FILE).read_bytes()
     tagger.open_inmemory(model)
     # crfsuite reads the model in place: the bytes must live as long as the tagger does.
-    return tagger, model
+    return tagger, model, model_attributes(model)
 
 
 def _tagger() -> Any:
     return _loaded()[0]
 
 
+_CRF1_HEADER = struct.Struct("<4sI4sIIIIIIIII")
+_CQDB_HEADER = struct.Struct("<4sIIIII")
+_CQDB_BYTE_ORDER = 0x62445371
+_CQDB_DATA = _CQDB_HEADER.size + 256 * 8  # after the header and the 256 hash-table references
+_RECORD = struct.Struct("<iI")
+
+
+def model_attributes(model: bytes) -> frozenset[bytes] | None:
+    """The attributes (feature strings) a crfsuite CRF1 model has weights for, read from its
+    attribute dictionary (a CQDB chunk: records of id, key size and NUL-terminated key); None
+    when the bytes are not laid out so. The tagger is given only these: crfsuite drops every
+    other attribute after looking it up, and that lookup was a sixth of the tagger's time."""
+    try:
+        magic, _, kind, _, _, _, count, _, _, offset, _, _ = _CRF1_HEADER.unpack_from(model)
+        chunk, size, _, order, _, _ = _CQDB_HEADER.unpack_from(model, offset)
+        if magic != b"lCRF" or kind != b"FOMC" or chunk != b"CQDB" or order != _CQDB_BYTE_ORDER:
+            return None
+        keys: list[bytes] = []
+        at = offset + _CQDB_DATA
+        for _ in range(count):
+            _, length = _RECORD.unpack_from(model, at)
+            start = at + _RECORD.size
+            at = start + length
+            if length < 1 or at > min(offset + size, len(model)) or model[at - 1] != 0:
+                return None
+            keys.append(model[start:at - 1])
+    except struct.error:
+        return None
+    return frozenset(keys)
+
+
+# The labels whose fields _read_field reads; at their edges it asks how likely the token beside
+# the field is to belong to it.
+_READ_LABELS = frozenset(_FIELD_LABEL.values())
+# Whole parses of the texts seen last: a reference is often written twice (in the reference
+# section and in a footnote, or copied into two files of one run). A ParsedReference is
+# immutable, so one parse can be handed out again. Bounded: a few MB at most.
+_MEMO_SIZE = 256
+
+
 def label_tokens(text: str, tokens: list[Token]) -> list[tuple[str, dict[str, float]]]:
-    """Each token's best label and the marginal probability of every label there."""
+    """Each token's best label and the marginal probabilities a field's confidence reads: of the
+    token's own label, and at a field's edge of the neighbouring field's label (where a field
+    ends is as uncertain as the tokens beside it)."""
     if not tokens:
         return []
-    xseq = featurize(text, tokens, _metadata()["lexicon"])
+    _, _, known = _loaded()
+    xseq = model_features(tokens, _metadata()["lexicon"], known)
+    count = len(tokens)
+    # The tokens beside a field that _read_field reads (it passes over punctuation).
+    wordlike = [t.text[0].isalnum() for t in tokens]
     # A pycrfsuite Tagger holds one sequence at a time: keep parses in threads apart.
     with _LOCK:
         tagger = _tagger()
         tagger.set(xseq)
         best = tagger.tag()
-        # Only the marginals a field's confidence reads: of a token's own label and of its
-        # neighbours' (where a field ends is as uncertain as the tokens beside it). Asking for
-        # every label at every token cost a fifth of the parse.
-        marginals = [{lab: tagger.marginal(lab, i) for lab in best[max(0, i - 1):i + 2]}
-                     for i in range(len(best))]
-    return list(zip(best, marginals, strict=True))
+        marginal = tagger.marginal
+        # Asking for every label at every token cost a fifth of the parse, and asking for the
+        # labels of each token's neighbours still a tenth (#12): only what is read is asked.
+        labelled = [(label, {label: marginal(label, i)}) for i, label in enumerate(best)]
+        for i in range(count - 1):
+            this, after = best[i], best[i + 1]
+            if this == after:
+                continue
+            if after in _READ_LABELS and wordlike[i]:
+                labelled[i][1][after] = marginal(after, i)
+            if this in _READ_LABELS and wordlike[i + 1]:
+                labelled[i + 1][1][this] = marginal(this, i + 1)
+    return labelled
 
 
 def parse_labelled(text: str) -> ParsedReference:
     """Label every token of one reference and read each field with its confidence."""
+    return _parse(text)
+
+
+def clear_memo() -> None:
+    """Forget the parses kept for texts seen again (a benchmark times the parse itself)."""
+    _parse.cache_clear()
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _parse(text: str) -> ParsedReference:
     text = unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS])
     tokens = tokenize(text)[:MAX_TOKENS]
     labelled = label_tokens(text, tokens)
-    out_tokens = tuple(
-        LabelledToken(t.text, t.start, t.end, label, marginals.get(label, 0.0))
+    out_tokens = tuple([
+        LabelledToken(t.text, t.start, t.end, label, marginals[label])
         for t, (label, marginals) in zip(tokens, labelled, strict=True)
-    )
+    ])
+    runs = _runs(labelled)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
     for name, label in _FIELD_LABEL.items():
-        found = _read_field(text, tokens, labelled, name, label)
+        if label not in runs:
+            continue
+        found = _read_field(text, tokens, labelled, name, label, runs[label])
         if found is None:
             continue
         if name == "authors":
@@ -160,29 +236,26 @@ def parse_labelled(text: str) -> ParsedReference:
             found = ParsedField(name, "; ".join(families), found.spans, found.confidence)
         fields.append(found)
     fields.extend(_identifiers(text))
-    thresholds = tuple(sorted(_metadata()["thresholds"].items()))
-    return ParsedReference(text, out_tokens, tuple(fields), authors, thresholds)
+    return ParsedReference(text, out_tokens, tuple(fields), authors, _thresholds())
 
 
-def _runs(labelled: list[tuple[str, dict[str, float]]], label: str) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    start = None
-    for i, (lab, _) in enumerate(labelled):
-        if lab == label and start is None:
+def _thresholds() -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(_metadata()["thresholds"].items()))
+
+
+def _runs(labelled: list[tuple[str, dict[str, float]]]) -> dict[str, list[tuple[int, int]]]:
+    """Label -> (first, end) of each run of tokens with that label, in order."""
+    runs: dict[str, list[tuple[int, int]]] = {}
+    start = 0
+    for i in range(1, len(labelled) + 1):
+        if i == len(labelled) or labelled[i][0] != labelled[start][0]:
+            runs.setdefault(labelled[start][0], []).append((start, i))
             start = i
-        elif lab != label and start is not None:
-            runs.append((start, i))
-            start = None
-    if start is not None:
-        runs.append((start, len(labelled)))
     return runs
 
 
 def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[str, float]]],
-                name: str, label: str) -> ParsedField | None:
-    runs = _runs(labelled, label)
-    if not runs:
-        return None
+                name: str, label: str, runs: list[tuple[int, int]]) -> ParsedField | None:
     candidates = []
     for first, last in runs:
         value = _value(name, tokens[first:last], text)
@@ -209,14 +282,15 @@ def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[s
 
 
 def _norm(value: str) -> str:
-    return re.sub(r"\W+", "", value.lower())
+    return _NON_WORD.sub("", value.lower())
 
 
 def _value(name: str, run: list[Token], text: str) -> str | None:
     """The field's value from the tokens labelled with it: the words the style put around it
     ("vol.", "pp.", "In:", quotes, brackets) are not part of it."""
     words = [t for t in run if t.text[0].isalnum()]
-    if not words or any(_ATOMIC.fullmatch(t.text) for t in words):
+    if not words or any([_ATOMIC.fullmatch(t.text) for t in words
+                         if t.text[0] in _ATOMIC_FIRST]):
         return None  # a field is never read across a link or a DOI
     if name == "year":
         year = next((t.text for t in words if _YEAR.match(t.text)), None)
@@ -224,16 +298,16 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
     if name in ("volume", "issue", "pages"):
         while words and words[0].text.lower() in _TERMS and len(words) > 1:
             words = words[1:]
-        if not any(ch.isdigit() for t in words for ch in t.text) and name != "issue":
+        if not any(map(str.isdigit, "".join([t.text for t in words]))) and name != "issue":
             return None
         if name == "pages":
             value = text[words[0].start:words[-1].end]
-            value = re.sub(rf"\s*([{_DASH}]+)\s*", r"\1", value)
-            if re.fullmatch(rf"\w+(?:[{_DASH}]+\w+)?", value):
+            value = _DASH_SPACED.sub(r"\1", value)
+            if _PAGES_ONLY.fullmatch(value):
                 return expand_pages(value)
             # A run that took in a word or a number beside the pages ("Edition, 112771",
             # "1026–1052, 7 mar."): the one page range in it, or else its one number.
-            found = _PAGE_LIKE.findall(value) if not re.search(r"\d\.\d", value) else []
+            found = _PAGE_LIKE.findall(value) if not _DECIMAL.search(value) else []
             ranges = [f for f in found if any(ch in _DASH for ch in f)]
             if len(ranges) == 1 or (not ranges and len(found) == 1):
                 return expand_pages((ranges or found)[0])
@@ -248,13 +322,13 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
         return text[run[first].start:run[j].end]
     value = _strip_wrapping(text[run[0].start:run[-1].end])
     if name == "container":
-        value = _strip_wrapping(re.sub(r"^in\s+(?!vi(?:vo|tro)\b|silico\b)(?=[\w*_“\"‘])", "",
-                                        value, flags=re.I))
+        value = _strip_wrapping(_IN_CONTAINER.sub("", value))
     return value or None
 
 
 _WRAPPERS = (("``", "''"), ("“", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»"),
              ("*", "*"), ("_", "_"), ("(", ")"), ("[", "]"))
+_WRAPPER_FIRST = frozenset(left[0] for left, _ in _WRAPPERS)
 
 
 def _strip_wrapping(value: str) -> str:
@@ -263,10 +337,11 @@ def _strip_wrapping(value: str) -> str:
     while previous != value:
         previous = value
         value = value.strip(" .,;:")
-        value = re.sub(r"^in\s*:\s*", "", value, flags=re.I)
-        for left, right in _WRAPPERS:
-            if value.startswith(left) and value.endswith(right) and len(value) > 2:
-                value = value[len(left):-len(right)]
+        value = _IN_COLON.sub("", value)
+        if value[:1] in _WRAPPER_FIRST:  # else no wrapper can match, nor after one did
+            for left, right in _WRAPPERS:
+                if value.startswith(left) and value.endswith(right) and len(value) > 2:
+                    value = value[len(left):-len(right)]
         # `value and`: "" is in every string, and an empty value has no first character
         # ("In: ’" left nothing once the quote went; found by tests/test_sources_freetext.py).
         if value and value[0] in "“\"‘«*_" and value.count(value[0]) == 1:
@@ -278,7 +353,7 @@ def _strip_wrapping(value: str) -> str:
 
 def expand_pages(pages: str) -> str:
     """"923-8" -> "923-928": Vancouver and Chicago shorten the last page; the record does not."""
-    match = re.fullmatch(rf"(\d+)([{_DASH}]+)(\d+)", pages)
+    match = _PAGE_RANGE.fullmatch(pages)
     if not match:
         return pages
     first, dash, last = match.groups()
