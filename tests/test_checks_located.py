@@ -284,3 +284,136 @@ def test_unexplained_numbers_leave_out_days_counts_and_registered_values() -> No
                         "$122. 14")
     assert unexplained_numbers(ref, work(AJMG)) == (["3", "14"], [])
     assert unexplained_numbers(ref, work(AJMG), ("A title of 3 parts",)) == (["14"], [])
+
+
+# -- numbers that two registered fields share, and numbers in no field's place. The records and
+# references below are constructed for these tests (not recorded), each the smallest case of
+# one rule; the cited fields are what a parser might return, right, missing or misread.
+
+def constructed(volume: str | None, issue: str | None, page: str | None, year: int,
+                article: str | None = None, authors: tuple[str, ...] = ("Doe", "Roe"),
+                title: str = "Culture of stem cells in a hydrogel model of the vocal fold",
+                container: str = "Regenerative Engineering") -> RegisteredWork:
+    record: dict[str, object] = {
+        "DOI": "10.5555/constructed", "type": "journal-article", "title": [title],
+        "author": [{"family": name, "given": "A."} for name in authors],
+        "container-title": [container], "issued": {"date-parts": [[year]]},
+    }
+    for key, value in (("volume", volume), ("issue", issue), ("page", page),
+                       ("article-number", article)):
+        if value is not None:
+            record[key] = value
+    return RegisteredWork.from_record(record)
+
+
+TITLE = "Culture of stem cells in a hydrogel model of the vocal fold"
+
+
+def constructed_codes(text: str, record: RegisteredWork, guess: CitedFields | None = None,
+                      **cited: object) -> list[str]:
+    fields = CitedFields(title=TITLE, authors=["Doe", "Roe"], **cited)  # type: ignore[arg-type]
+    return [f.code for f in check_record(fields, record, text, guess)]
+
+
+def test_a_volume_accounts_for_one_occurrence_of_its_number() -> None:
+    record = constructed("5", "4", "387-401", 2019)
+    head = f"[1] Ann Doe and Bob Roe. 2019. {TITLE}. Regen. Eng."
+    assert constructed_codes(f"{head} 5, 4 (2019), 387–401.", record, volume="5") == []
+    # The year stands twice (this style prints it twice): that is no second number.
+    assert constructed_codes(f"{head} 5, 5 (2019), 387–401.", record, volume="5") == [
+        "issue-mismatch"]
+
+
+def test_a_volume_that_is_its_issue_is_told_apart_by_the_parse_or_the_order() -> None:
+    record = constructed("4", "4", "567-573", 2018)
+    head = f"[1] Ann Doe and Bob Roe. 2018. {TITLE}. Engineering"
+    assert constructed_codes(f"{head} 4, 4 (August 2018), 567–573.", record, volume="4") == []
+    # A style that omits the issue prints the shared number once: no finding.
+    assert constructed_codes(f"{head} 4, 567–573 (2018).", record, volume="4") == []
+    assert constructed_codes(f"{head} 5, 4 (August 2018), 567–573.", record, volume="5") == [
+        "volume-mismatch"]
+    # Unread by the parser, the volume comes first.
+    assert constructed_codes(f"{head} 4, 5 (August 2018), 567–573.", record) == [
+        "issue-mismatch"]
+
+
+@pytest.mark.parametrize(
+    ("numbers", "expected"),
+    [
+        ("2011, 1–4 (2011).", []),
+        ("2012, 1–4 (2011).", ["volume-mismatch"]),  # the year in brackets: 2012 the volume
+        ("2013; 2011:1–4.", ["year-mismatch"]),  # before the pages' colon: 2011 the volume
+        ("2011; 2012:1–4.", ["volume-mismatch"]),
+        ("vol. 2012, 2011, pp. 1–4.", ["volume-mismatch"]),
+        ("vol. 2011, 2013, pp. 1–4.", ["year-mismatch"]),
+        ("2011, 1–4 (2013).", ["year-mismatch"]),
+    ],
+)
+def test_a_volume_that_is_its_year_is_told_apart_by_its_place(
+        numbers: str, expected: list[str]) -> None:
+    record = constructed("2011", None, "1-4", 2011, container="Case Reports in Radiology")
+    text = f"Doe A, Roe B. {TITLE}. Case Reports in Radiology {numbers}"
+    assert constructed_codes(text, record) == expected
+
+
+def test_of_a_volume_that_is_its_year_the_number_before_the_title_is_the_year() -> None:
+    record = constructed("2003", "34", "2157-2176", 2003, container="Math Sciences")
+    text = f"Doe, A. and B. Roe 2003. “{TITLE}”, Math Sciences 2004, 2157–76."
+    assert constructed_codes(text, record) == ["volume-mismatch"]
+    text = f"Doe, A. and B. Roe 2003. “{TITLE}”, Math Sciences 2003, 2157–76."
+    assert constructed_codes(text, record) == []
+
+
+def test_a_lone_year_is_the_year_cited_when_the_registered_year_is_absent() -> None:
+    record = constructed("62", "3", "715-725", 2025)
+    head = f"1. Doe, A. & Roe, B. {TITLE}. Regenerative Engineering 62, 715–725"
+    assert constructed_codes(f"{head} (2025).", record) == []
+    assert constructed_codes(f"{head} (2027).", record) == ["year-mismatch"]
+    # "Limited;" ends in "ed": it is no edition, and the number after it is the year.
+    text = f"1. Doe A. {TITLE}. Regenerative Engineering, Wiley Limited; 2027; 62(3): 715–25."
+    assert constructed_codes(text, record, volume="2027", issue="3") == ["year-mismatch"]
+
+
+def test_with_neither_volume_nor_issue_in_the_text_a_lone_number_is_the_volume() -> None:
+    record = constructed("4", "2", None, 2011)
+    head = f"1. Doe A, Roe B. {TITLE}. Regenerative Engineering;"
+    assert constructed_codes(f"{head}4 . Epub ahead of print January 1, 2011.", record) == []
+    assert constructed_codes(f"{head}5 . Epub ahead of print January 1, 2011.", record) == [
+        "volume-mismatch"]
+    # In an issue's place, it may be the issue: no finding.
+    assert constructed_codes(f"{head} no. 5. Epub ahead of print January 1, 2011.",
+                             record) == []
+
+
+def test_with_neither_pages_nor_issue_in_the_text_a_lone_number_is_the_pages() -> None:
+    record = constructed("5", "1", None, 2015, article="16696")
+    head = f"1. Doe, A. & Roe, B. {TITLE}. Regen Eng 5,"
+    assert constructed_codes(f"{head} 16696 (2015).", record, volume="5") == []
+    assert constructed_codes(f"{head} 16699 (2015).", record, volume="5") == ["pages-mismatch"]
+    # An issue the parser only guessed, in a page's place, is the pages cited.
+    record = constructed("28", "06", "1", 2019)
+    text = f"1. Doe A, Roe B. {TITLE}. Regen Eng. 2019;28:4."
+    guess = CitedFields(volume="28", issue="4", year=2019)
+    assert constructed_codes(text, record, guess, volume="28", year=2019) == ["pages-mismatch"]
+
+
+def test_one_shared_surname_and_no_registered_number_is_another_work() -> None:
+    record = constructed("2011", None, "1-4", 2011, authors=("Sharma", "Burbridge"),
+                         container="Case Reports in Radiology")
+    other = ("Sharma S, Grover S, Mittal M. Endodontic management of a dilacerated incisor. "
+             "Case Reports in Dentistry. 2014;2014:1–7.")
+    assert [f.code for f in check_record(CitedFields(), record, other)] == ["doi-mismatch"]
+    # Without numbers, their absence says nothing: no doi-mismatch on the surname alone.
+    bare = "Sharma S, Grover S, Mittal M. Endodontic management of a dilacerated incisor."
+    assert "doi-mismatch" not in [f.code for f in check_record(CitedFields(), record, bare)]
+
+
+def test_pages_no_range_reads_are_located_by_their_first_page_left_open() -> None:
+    # Constructed: a style that prints BMJ's unreadable "604.4-604" as "604.4–"; the issue after
+    # the volume's slash is then the one number no registered value accounts for.
+    assert ReferenceText("BMJ, 298/6673 (1989), 604.4–.").has_pages(("604.4-604",))
+    assert not ReferenceText("BMJ, 298/6673 (1989), 604.5–.").has_pages(("604.4-604",))
+    record = constructed("298", "6673", "604.4-604", 1989, container="BMJ")
+    text = f"Doe, A., ‘{TITLE}’, BMJ, 298/6674 (1989), Edition, 604.4–."
+    assert constructed_codes(text, record, volume="298", pages="6674") == ["issue-mismatch"]
+    assert constructed_codes(text.replace("6674", "6673"), record, volume="298") == []

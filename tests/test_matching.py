@@ -218,6 +218,27 @@ def test_a_short_chapter_title_merged_with_its_book_title_still_matches(
         "none"
 
 
+
+@pytest.mark.parametrize("text", [
+    "Gregory, KD, \u2018Widget Resources\u2019 in Programming with Motif\u2122 (Springer New York, "
+    "1992) 11\u201326",
+    "[1] Gregory, K.D. (1992). Widget Resources., Programming with Motif\u2122, Springer New York, "
+    "pp. 11\u201326.",
+])
+def test_a_short_title_in_single_quotes_or_before_a_comma_is_found_unparsed(
+    records: dict[str, dict[str, Any]], text: str,
+) -> None:
+    """A title too short for the fuzzy containment test, standing whole between single quotes
+    or before ".,": the text (written here in two more styles) names it even when the parser
+    gives nothing with confidence (constructed: an empty parse)."""
+    widget = "10.1007/978-1-4612-2954-4_3"
+    outcome = choose(CitedFields(), text, _candidates(records, widget))
+    assert outcome.kind == "matched" and outcome.record is not None
+    assert outcome.record["DOI"] == widget
+    # Another title in the same place is not that work.
+    other = text.replace("Widget Resources", "Widget Factories")
+    assert choose(CitedFields(), other, _candidates(records, widget)).kind == "none"
+
 # -- end to end: `evidence check` against the simulator ----------------------------------------
 
 def test_three_outcomes_end_to_end(

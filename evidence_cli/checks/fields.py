@@ -24,12 +24,16 @@ from evidence_cli.checks.compare import (
     titles_agree,
 )
 from evidence_cli.checks.locate import (
+    YEAR_LIKE,
+    Place,
     ReferenceText,
     abbreviation_in_text,
+    marked_as_issue,
+    places,
     title_numbers,
     unexplained_numbers,
 )
-from evidence_cli.checks.normalize import simple_token
+from evidence_cli.checks.normalize import plain, simple_token
 from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.codes import finding
 from evidence_cli.models import CitedFields, Finding
@@ -204,6 +208,13 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             return [_doi_mismatch(cited, work)]
         if work.families and cited.authors and authors_problem(cited.authors, work.families):
             return [_doi_mismatch(cited, work)]
+    if not title_found and work.titles and says_something and _one_name_only(work, text) and \
+            _no_number_located(work, text):
+        # The title is not there, and neither is the registered year, volume or page range:
+        # one surname shared ("Sharma", "Wang"), or the journal, is all the text has of the
+        # registered work, and that is another paper by someone of that name. Two of the
+        # registered authors named are the authorship, and then no doi-mismatch.
+        return [_doi_mismatch(cited, work)]
     findings: list[Finding] = []
     if not title_found and cited.title and work.title and not titles_agree(cited.title, work):
         findings.append(_title_mismatch(cited, work))
@@ -221,6 +232,27 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     return findings
 
 
+def _one_name_only(work: RegisteredWork, text: ReferenceText) -> bool:
+    """The record has two or more authors and the text names at most one of the first three."""
+    first = list(dict.fromkeys(plain(name) for name in work.families[:3] if plain(name)))
+    if len(set(plain(name) for name in work.families)) < 2:
+        return False
+    return sum(text.has_name(name) for name in first) < 2
+
+
+def _no_number_located(work: RegisteredWork, text: ReferenceText) -> bool:
+    """The record has at least two of a year, a volume and pages, none of them stands in the
+    text, however the numbers there are read (no number is taken by another field), and the
+    text gives numbers of its own: a reference that prints no numbers says nothing by lacking
+    them."""
+    registered = [bool(work.years), bool(work.volume), bool(work.pages)]
+    if sum(registered) < 2 or not any(unexplained_numbers(text, work)):
+        return False
+    return not ((work.years and text.has_year(work.years)) or
+                (work.volume and text.has_number(work.volume)) or
+                (work.pages and text.has_pages(work.pages)))
+
+
 def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
                   confident: CitedFields, names: tuple[str, ...]) -> list[Finding]:
     """Year, volume, issue and pages: reported only when the registered value is not in the
@@ -235,9 +267,16 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             str(cited.year) if cited.year in work.years else None)
     others = {"volume": [(cited.issue, work.issue), single, year],
               "issue": [(cited.volume, work.volume), single, year]}
+    pages_absent = bool(work.pages) and not text.has_pages(work.pages, _page_taken(cited, work))
     for field in ("volume", "issue"):
         value = getattr(cited, field)
         registered = getattr(work, field)
+        if field == "issue" and value and value != confident.issue and pages_absent and \
+                not marked_as_issue(text, value):
+            # An issue the parser only guessed, in no issue's place, where the registered pages
+            # are not in the text either ("2019;28:4" for 28(6):1): the number is the pages
+            # cited, for _lone_number to judge.
+            continue
         # A cited "number" without a digit ("º" of "n.º") is a word the parser misread. A
         # volume the parser is sure of stands where the volume goes even when it is the
         # registered issue ("2020;12:1707-15" for volume 11, issue 12): styles omit issues, not
@@ -274,24 +313,95 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             absent.append(field)
     if work.pages and not text.has_pages(work.pages, _page_taken(cited, work)):
         absent.append("pages")
-    if not absent or "year" in absent:
-        return []
     singles, ranges = unexplained_numbers(text, work, names)
+    lone = sorted(set(singles))
+    if "pages" in absent or ranges or len(lone) != 1:
+        return _lone_range_or_page(absent, singles, ranges, work, text)
+    number = lone[0]
+    shared = _shared_number(cited, work, text, number, absent)
+    if shared is not None:
+        return shared
+    if not absent:
+        return []
+    if "year" in absent:
+        # The registered year is nowhere, the volume and pages are there, and the one number
+        # no registered value accounts for is a year: that is the year cited ("62, 715–725
+        # (2027)", "Apress; 2014:549–585" for a chapter of 2012).
+        if "volume" not in absent and YEAR_LIKE.match(number):
+            return [_year_mismatch(int(number), work)]
+        return []
+    if set(absent) == {"volume", "issue"} and len(singles) == 1 and \
+            not marked_as_issue(text, number) and (work.volume or "").isdecimal():
+        # Neither registered number is there and one number is: styles omit issues, not
+        # volumes, so a number not in an issue's place is the volume cited (";5 ." for 4(2)).
+        return [_number_mismatch("volume", number, work.volume or "")]
+    if len(absent) != 1 or len(singles) != 1:
+        return []
+    field = absent[0]
+    registered = getattr(work, field)
+    if not registered.isdecimal():
+        return []
+    return [_number_mismatch(field, number, registered)]
+
+
+def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str],
+                        work: RegisteredWork, text: ReferenceText) -> list[Finding]:
+    """The pages absent: the one unexplained range (or number) is the pages cited."""
+    if "year" in absent:
+        return []
     if set(absent) == {"pages", "issue"} and len(ranges) == 1 and not singles:
         # A range is a page range: a style that omits the issue ("70, 1900–1915 (2024)").
         return [_pages_mismatch(ranges[0], work)]
-    if len(absent) != 1:
+    if set(absent) == {"pages", "issue"} and len(singles) == 1 and not ranges and \
+            not marked_as_issue(text, singles[0]):
+        # So is a lone number that stands in no issue's place: styles omit the issue far more
+        # often than the pages or article number ("Sci Rep 5, 16699 (2015)" for 16696).
+        return [_pages_mismatch(singles[0], work)]
+    if absent != ["pages"]:
         return []
-    field = absent[0]
-    if field == "pages":
-        lone = ranges if ranges else singles
-        if len(lone) + len(ranges and singles) != 1:
-            return []
-        return [_pages_mismatch(lone[0], work)]
-    registered = getattr(work, field)
-    if len(singles) != 1 or ranges or not registered.isdecimal():
+    lone = ranges if ranges else singles
+    if len(lone) + len(ranges and singles) != 1:
         return []
-    return [_number_mismatch(field, singles[0], registered)]
+    return [_pages_mismatch(lone[0], work)]
+
+
+def _shared_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText, number: str,
+                   absent: list[str]) -> list[Finding] | None:
+    """One number of the text stands for two registered fields that share it, and another
+    number no registered value explains stands beside it: which field it is cited for.
+
+    - A volume that is its year (Hindawi's volume 2011 of 2011): "Radiology 2012, 1–4 (2011)"
+      gives the year in brackets, so 2012 is the volume; "Radiology 2013; 2011:1–4" gives the
+      volume before the pages' colon, so 2013 is the year. Without such a cue, nothing.
+    - A volume that is its issue (4(4)) printed once: "Engineering 5, 4" is volume 5, issue 4
+      if the parser reads 5 as the volume, or by order (the volume comes first)."""
+    volume = work.volume or ""
+    if not volume.isdecimal() or "pages" in absent:
+        return None
+    key = simple_token(volume)
+    if YEAR_LIKE.match(number) and any(str(year) == key for year in work.years) and \
+            key != number and text.lone_spans(key):
+        for strong_only in (True, False):
+            mine = places(text, number, work, strong_only)
+            theirs = places(text, key, work, strong_only)
+            if (mine == {Place.DATE} and theirs != {Place.DATE}) or \
+                    (not mine and theirs == {Place.VOLUME}):
+                return [_year_mismatch(int(number), work)]
+            if (mine == {Place.VOLUME} and theirs != {Place.VOLUME}) or \
+                    (not mine and theirs == {Place.DATE}):
+                return [_number_mismatch("volume", number, volume)]
+        return []
+    if work.issue and simple_token(work.issue) == key and "year" not in absent and \
+            text.singles.get(key, 0) == 1:
+        # `cited` holds the parser's reading of the numbers, sure or not (_numbers_read).
+        if cited.volume and simple_token(cited.volume) == number:
+            field = "volume"
+        elif cited.issue and simple_token(cited.issue) == number:
+            field = "issue"
+        else:
+            field = "volume" if text.lone_spans(number)[0] < text.lone_spans(key)[0] else "issue"
+        return [_number_mismatch(field, number, getattr(work, field))]
+    return None
 
 
 # -- the findings ---------------------------------------------------------------------------

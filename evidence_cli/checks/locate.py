@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from enum import Enum
 from functools import cached_property
 
 from evidence_cli import doi as doi_rules
@@ -80,6 +81,26 @@ class ReferenceText:
     def singles(self) -> Counter[str]:
         """How often each number stands alone (not as either end of a range)."""
         return Counter(simple_token(t.first) for t in self.numbers if not t.is_range)
+
+    def lone_spans(self, number: str) -> list[tuple[int, int]]:
+        """Where `number` stands alone (not as an end of a range) in `self.text`."""
+        key = simple_token(number)
+        return [(m.start(1), m.end(1)) for m in _NUMBER.finditer(self.text)
+                if m.group(2) is None and simple_token(m.group(1)) == key]
+
+    def title_start(self, work: RegisteredWork) -> int | None:
+        """Where in `self.text` the registered title begins, when it is there (None if not)."""
+        from rapidfuzz import fuzz
+
+        haystack = self.text.lower()
+        for title in work.titles:
+            needle = " ".join(title.lower().split())
+            if len(needle) < 12:
+                continue
+            found = fuzz.partial_ratio_alignment(needle, haystack)
+            if found is not None and found.score >= TITLE_IN_TEXT:
+                return int(found.dest_start)
+        return None
 
     @property
     def word_count(self) -> int:
@@ -193,6 +214,12 @@ class ReferenceText:
                 written = re.escape(normalize_dashes(value))
                 if re.search(rf"(?<![\w.]){written}(?![\w]|\.\d)", normalize_dashes(self.text)):
                     return True
+                # Or its first page as written, with the range left open ("604.4–"), as some
+                # styles print a range they cannot read.
+                head = re.escape(re.split(r"\s*[-–—‐‑]\s*", value.strip(), maxsplit=1)[0])
+                if "." in head and re.search(rf"(?<![\w.]){head}-(?!\d)",
+                                             normalize_dashes(self.text)):
+                    return True
                 continue
             first, last = expected
             lone = 0
@@ -217,7 +244,9 @@ class ReferenceText:
 # count of pages ("210 pp."), a price, an ISBN, an edition or a part.
 _NOT_A_LOCATOR_AFTER = re.compile(r"\s*(?:pp?\b|pages\b|s\.|ed\b|edn\b|th\b|st\b|nd\b|rd\b|%)",
                                   re.I)
-_NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|isbn|issn|part|pt|ed|edn)\W{0,2}$", re.I)
+# The words as words: the "ed" of "Med." or "Limited;" is no edition.
+_NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|(?<![^\W\d_])(?:isbn|issn|part|pt|ed|edn))\W{0,2}$",
+                                   re.I)
 
 
 _MONTHS_MORE = frozenset({"fev", "abr", "maio", "ago", "set", "out", "dez", "ene", "dic"})
@@ -247,14 +276,18 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
     year, volume, issue, pages or article number, not a number of the registered titles and
     container names or of the other `names` (the title as parsed), not a day, a page count or
     a price. Where the text gives every registered number but one, a lone unexplained number is
-    what it cites instead."""
-    explained = {simple_token(v) for v in (work.volume, work.issue, work.article_number) if v}
-    explained |= {str(year) for year in work.years}
+    what it cites instead.
+
+    A year or a number of a title may stand any number of times (some styles print the year
+    twice); a volume, issue, page or article number accounts for one occurrence each, so in
+    "5, 5" for volume 5, issue 4 the second 5 is unexplained: it is the issue cited as 5."""
+    unlimited = {str(year) for year in work.years} | title_numbers(work, names)
+    allowance: Counter[str] = Counter(
+        simple_token(v) for v in (work.volume, work.issue, work.article_number) if v)
     for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
-        explained.update(simple_token(piece) for piece in re.findall(r"[^\W_]+", value))
+        allowance.update({simple_token(piece) for piece in re.findall(r"[^\W_]+", value)})
     first_pages = {simple_token(first_page(value)) for value in work.pages}
     first_pages |= title_numbers(work, names)
-    explained |= title_numbers(work, names)
     singles: list[str] = []
     ranges: list[str] = []
     for match in _NUMBER.finditer(text.text):
@@ -264,8 +297,13 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
                 _NOT_A_LOCATOR_BEFORE.search(text.text[max(0, match.start() - 6):match.start()]):
             continue
         if last is None:
-            if simple_token(first) not in explained and first.isdecimal():
-                singles.append(first)
+            key = simple_token(first)
+            if key in unlimited or not first.isdecimal():
+                continue
+            if allowance[key] > 0:
+                allowance[key] -= 1
+                continue
+            singles.append(first)
         elif simple_token(first) not in first_pages and \
                 plain(f"{first} {last}") != plain(work.issue or ""):
             # A range is explained by a registered first page or by an issue "1-2", not by a
@@ -290,3 +328,51 @@ def abbreviation_in_text(text: ReferenceText, work: RegisteredWork) -> bool:
                 if is_abbreviation(chunk, name, truncated=True):
                     return True
     return False
+
+
+class Place(Enum):
+    """What a number's place in a reference says it is, whatever the parser made of it."""
+
+    DATE = "date"
+    VOLUME = "volume"
+
+
+YEAR_LIKE = re.compile(r"^(?:1[5-9]|20)\d\d$")
+# "(2011)", "(January 2003)", "(Jan. 5, 2003)": a number alone in brackets, or after a month
+# and day, is a date.
+_IN_BRACKETS_BEFORE = re.compile(r"\(\s*(?:[^\W\d_]+\.?\s+)?(?:\d{1,2},?\s+)?$")
+_IN_BRACKETS_AFTER = re.compile(r"^\s*\)")
+_VOLUME_LABEL = re.compile(r"(?<![^\W\d_])(?:vol|volume|v|bd|t)\.?\s*$", re.I)
+# "2004:2157", "2004(34): 2157": the number before an issue in brackets or before the colon
+# of the pages is the volume (Vancouver's "2003;2004(34):2157-76").
+_VOLUME_PLACE_AFTER = re.compile(r"^\s*(?:\(\s*[^\W_]+\s*\)\s*)?:")
+_ISSUE_LABEL = re.compile(r"(?:(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?º?\s*|\(\s*)$", re.I)
+
+
+def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: bool
+           ) -> set[Place]:
+    """What the places where `number` stands alone say it is: in brackets alone (or with a
+    month) a date, after "vol." a volume (the strong cues); before the title, where
+    author-date styles put the year, a date, and before an issue in brackets or the colon of
+    the pages a volume (the weak ones)."""
+    found: set[Place] = set()
+    title_start = None if strong_only else text.title_start(work)
+    for start, end in text.lone_spans(number):
+        before, after = text.text[max(0, start - 24):start], text.text[end:end + 24]
+        if _IN_BRACKETS_BEFORE.search(before) and _IN_BRACKETS_AFTER.match(after):
+            found.add(Place.DATE)
+        elif _VOLUME_LABEL.search(before):
+            found.add(Place.VOLUME)
+        elif strong_only:
+            continue
+        elif _VOLUME_PLACE_AFTER.match(after):
+            found.add(Place.VOLUME)
+        elif title_start is not None and end <= title_start:
+            found.add(Place.DATE)
+    return found
+
+
+def marked_as_issue(text: ReferenceText, number: str) -> bool:
+    """The number stands after "no.", "n.º", "issue" or in brackets somewhere: an issue's place."""
+    return any(_ISSUE_LABEL.search(text.text[max(0, start - 12):start])
+               for start, _ in text.lone_spans(number))

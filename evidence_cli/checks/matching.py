@@ -79,8 +79,9 @@ def _raw_title_similarity(raw: str, work: RegisteredWork, cited_title: str = "")
     return 0.97 * max(best, _title_sentence(raw, work))
 
 
-# Where a title ends in a rendered reference: a full stop, ?, ! or ; before a space, or a quote.
-_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|[\"\u201c\u201d\u00ab\u00bb]")
+# Where a title ends in a rendered reference: a full stop, ?, ! or ; before a space (or before
+# the comma of "The Widget., Programming ..."), or a quote, double or single ("‘The Widget’").
+_SENTENCE_END = re.compile(r"(?<=[.?!;]),?\s+|[\"\u201c\u201d\u00ab\u00bb\u2018\u2019]")
 
 
 def _title_sentence(raw: str, work: RegisteredWork) -> float:
