@@ -18,6 +18,13 @@ The list goes through the real command (`evidence check FILE --format json --no-
 the Crossref simulator (tests/simulator.py) on 127.0.0.1.
 
     python benchmarks/styles_e2e.py [--styles 24] [--write]
+
+For development, never written and never on the held-out styles or records: `--dev` (the
+validation styles x the training records), `--dev --dev-styles train --styles 60` (training
+styles picked with a fixed seed, numeric, author-date and note in turn, x the training records),
+and `--degrade` (each reference also as people type it: no year, the journal abbreviated,
+first-name-first authors, "et al." after the first author, no issue, a typo in one title word;
+without the DOI, and where it is no error also with it).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import datetime
 import hashlib
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -39,7 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, CrossrefSimulator, cli_env, machine, run_cli
-from refparse_data import csl_item, kind_of, load_records, load_split, render, usable
+from refparse_data import csl_item, kind_of, load_records, load_split, render, typo, usable
 
 RESULTS = ROOT / "benchmarks" / "results" / "styles.md"
 # The record's own notices: true of the work, not alarms about the citation.
@@ -49,6 +57,10 @@ INJECTIONS = ("issue", "volume", "pages", "year", "doi")
 EXPECTED_CODE = {"issue": "issue-mismatch", "volume": "volume-mismatch",
                  "pages": "pages-mismatch", "year": "year-mismatch", "doi": "doi-mismatch"}
 WITHHELD_EVERY = 5
+# How people type references that a style did not render: each (style, record) gets one, in turn.
+DEGRADATIONS = ("no-year", "short-journal", "given-first", "et-al", "no-issue", "title-typo")
+# The ones that are no error in a reference that gives its DOI (a misspelt title word is one).
+HARMLESS = frozenset(DEGRADATIONS) - {"title-typo"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +125,105 @@ def _registered_years(message: dict[str, Any]) -> set[int]:
     return years
 
 
-def build_cases(style_count: int, seed: int = 7, dev: bool = False
-                ) -> tuple[list[Case], list[str], set[str]]:
-    """(cases, styles used, withheld DOIs). `dev`: the validation styles and the training records
-    instead of the held-out ones, for developing the checks without looking at the test data."""
+def _degraded_item(item: dict[str, Any], how: str, rng: random.Random) -> dict[str, Any] | None:
+    """The CSL item as someone might type the reference (None: this record has nothing to drop)."""
+    changed = dict(item)
+    if how == "no-year":
+        changed.pop("issued", None)
+    elif how == "short-journal":
+        short = item.get("container-title-short")
+        if not short or short == item.get("container-title"):
+            return None
+        changed["container-title"] = short
+    elif how == "given-first":
+        # Literal names print as typed, whatever order the style puts names in.
+        changed["author"] = [{"literal": f"{a['given']} {a['family']}".strip()}
+                             for a in item.get("author") or []]
+    elif how == "et-al":
+        if len(item.get("author") or []) < 3:
+            return None
+        changed["author"] = item["author"][:1]
+    elif how == "no-issue":
+        if "issue" not in item:
+            return None
+        changed.pop("issue")
+    elif how == "title-typo":
+        words = str(item.get("title") or "").split(" ")
+        long = [i for i, w in enumerate(words) if len(w) > 4 and w.isalpha()]
+        if not long:
+            return None
+        pick = rng.choice(long)
+        words[pick] = typo(words[pick], rng)
+        changed["title"] = " ".join(words)
+    return changed
+
+
+# citeproc-py drops the month of "2021 Jun 28" in some styles and prints the day alone.
+_DAY_WITHOUT_MONTH = re.compile(r"\b\d{4} \d{1,2}\b")
+
+
+def _glued(text: str, spans: tuple[tuple[str, int, int], ...]) -> bool:
+    """A rendering no one would type: a field that runs into the next word or number
+    ("Engineering Structures. 175282–294" for volume 175, pages 282–294, "EngineeringElsevier
+    BV": a style that omits the issue or a delimiter and, with it, the separator), or a date
+    that is a year and a day without its month ("2021 28;16:e0253763"). No reader could tell
+    those numbers apart either."""
+    return any(
+        (end < len(text) and text[end].isalnum() and text[end - 1].isalnum()) or
+        (0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()) or
+        (label in ("date", "year") and _DAY_WITHOUT_MONTH.search(text[start:end]))
+        for label, start, end in spans)
+
+
+def _render_degraded(style: str, item: dict[str, Any], how: str) -> str | None:
+    try:
+        text, spans = render(style, item)
+    except Exception:
+        return None
+    if _glued(text, spans):
+        return None
+    if how == "et-al":
+        ends = [end for label, _, end in spans if label == "author"]
+        if not ends:
+            return None
+        rest = text[ends[0]:]
+        text = f"{text[:ends[0]]} et al{'' if rest.startswith('.') else '.'}{rest}"
+    return text
+
+
+def style_names_for(split: dict[str, Any], dev: bool, dev_styles: str, seed: int) -> list[str]:
+    """The styles a run renders through. Training styles: shuffled with the seed, then taken
+    numeric, author-date, note (and any other format) in turn, so a sample of any size mixes
+    them."""
+    if not dev:
+        return list(split["styles"]["test"])
+    if dev_styles == "validation":
+        return list(split["styles"]["validation"])
+    names = list(split["styles"]["train"])
+    random.Random(seed).shuffle(names)
+    formats = split["styles"]["format"]
+    by_format: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        by_format[formats.get(name, "unknown")].append(name)
+    main_formats = ("numeric", "author-date", "note")
+    order = [*main_formats, *sorted(f for f in by_format if f not in main_formats)]
+    mixed: list[str] = []
+    while any(by_format[f] for f in order):
+        mixed += [by_format[f].pop(0) for f in order if by_format[f]]
+    return mixed
+
+
+def build_cases(style_count: int, seed: int = 7, dev: bool = False, dev_styles: str = "validation",
+                degrade: bool = False) -> tuple[list[Case], list[str], set[str]]:
+    """(cases, styles used, withheld DOIs). `dev`: the validation (or, `dev_styles="train"`, a
+    seeded sample of the training) styles and the training records instead of the held-out
+    ones, for developing the checks without looking at the test data. `degrade` (dev only):
+    each reference also in one of DEGRADATIONS, in turn."""
+    if degrade and not dev:
+        raise ValueError("degraded variants are a development tool: only with dev")
     split = load_split()
     records = load_records()
-    style_names = split["styles"]["validation" if dev else "test"]
+    style_names = style_names_for(split, dev, dev_styles, seed)
     test_dois = [d for d in split["records"]["train" if dev else "test"] if d in records
                  and usable(records[d]) and kind_of(records[d]) in ("article", "chapter")]
     withheld = {d for d in test_dois
@@ -135,13 +239,30 @@ def build_cases(style_count: int, seed: int = 7, dev: bool = False
         except Exception:
             continue
         styles.append(style)
-        for doi in test_dois:
+        for number, doi in enumerate(test_dois):
             message = records[doi]
             try:
                 text, spans = render(style, csl_item(message, doi=False))
             except Exception:
                 continue
             printed = {label for label, _, _ in spans}
+            if dev and _glued(text, spans):
+                # Development figures: an unreadable rendering says nothing about the checks.
+                continue
+            if degrade:
+                how = DEGRADATIONS[(len(styles) + number) % len(DEGRADATIONS)]
+                changed = _degraded_item(csl_item(message), how, rng)
+                worse = changed and _render_degraded(style, {
+                    k: v for k, v in changed.items() if k != "DOI"}, how)
+                if changed and worse and worse != text:
+                    expected = None if doi in withheld else doi
+                    kind = "nodoi-withheld" if doi in withheld else "nodoi"
+                    cases.append(Case(f"{kind}~{how}", style, doi, expected, worse))
+                    if how in HARMLESS and doi not in withheld:
+                        typed = _render_degraded(style, changed, how)
+                        if typed:
+                            cases.append(Case(f"clean~{how}", style, doi, None,
+                                              _with_doi(typed, doi)))
             if doi in withheld:
                 cases.append(Case("nodoi-withheld", style, doi, None, text))
                 continue
@@ -160,10 +281,10 @@ def build_cases(style_count: int, seed: int = 7, dev: bool = False
                 if changed is None:
                     continue
                 try:
-                    wrong, _ = render(style, changed)
+                    wrong, wrong_spans = render(style, changed)
                 except Exception:
                     continue
-                if wrong == clean:
+                if wrong == clean or (dev and _glued(wrong, wrong_spans)):
                     continue
                 cases.append(Case(f"inject-{field}", style, doi, None,
                                   _with_doi(wrong, changed.get("DOI", doi))))
@@ -190,10 +311,12 @@ def _check_one(style: str, cases: list[Case], sim: CrossrefSimulator, folder: Pa
     return json.loads((folder / "report.json").read_text(encoding="utf-8")), lines
 
 
-def run(style_count: int, dev: bool = False) -> dict[str, Any]:
+def run(style_count: int, dev: bool = False, dev_styles: str = "validation",
+        degrade: bool = False) -> dict[str, Any]:
     from concurrent.futures import ThreadPoolExecutor
 
-    cases, styles, withheld = build_cases(style_count, dev=dev)
+    cases, styles, withheld = build_cases(style_count, dev=dev, dev_styles=dev_styles,
+                                          degrade=degrade)
     by_style: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         by_style[case.style].append(case)
@@ -225,12 +348,13 @@ def score(report: dict[str, Any], cases: dict[int, Case], styles: list[str], sec
     tally: dict[str, Counter[str]] = defaultdict(Counter)
     per_style: dict[str, Counter[str]] = defaultdict(Counter)
     examples: dict[str, list[str]] = defaultdict(list)
+    failures: list[dict[str, Any]] = []
     for ref in report["references"]:
         case = cases[id(ref)]
         codes = [f["code"] for f in ref["findings"]]
         alarms = [f["code"] for f in ref["findings"]
                   if f["severity"] in ("warning", "error") and f["code"] not in NOTICE_CODES]
-        if case.kind == "clean":
+        if case.kind.startswith("clean"):
             outcome = "false alarm" if alarms else (
                 "unverifiable" if ref["status"] == "unverifiable" else "ok")
         elif case.kind.startswith("inject-"):
@@ -249,11 +373,15 @@ def score(report: dict[str, Any], cases: dict[int, Case], styles: list[str], sec
                 outcome = "not matched"
         tally[case.kind][outcome] += 1
         per_style[case.style][f"{case.kind}:{outcome}"] += 1
+        if outcome in ("false alarm", "missed", "wrong DOI", "not matched"):
+            failures.append({"kind": case.kind, "outcome": outcome, "style": case.style,
+                             "doi": case.doi, "raw": ref["raw"], "codes": codes})
         if outcome in ("false alarm", "missed", "wrong DOI", "not matched") and \
                 len(examples[f"{case.kind}:{outcome}"]) < 6:
             examples[f"{case.kind}:{outcome}"].append(
                 f"[{case.style}] {ref['raw'][:220]} -> {codes}")
-    return {"tally": tally, "per_style": per_style, "examples": examples, "styles": styles,
+    return {"tally": tally, "per_style": per_style, "examples": examples, "failures": failures,
+            "styles": styles,
             "seconds": seconds, "references": len(report["references"]), "withheld": withheld}
 
 
@@ -262,7 +390,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 def figures(result: dict[str, Any]) -> list[str]:
-    tally = result["tally"]
+    tally = _merged(result["tally"])
     clean = tally["clean"]
     clean_total = sum(clean.values())
     injected = {k: v for k, v in tally.items() if k.startswith("inject-")}
@@ -293,7 +421,21 @@ def figures(result: dict[str, Any]) -> list[str]:
         f"{withheld['rightly unmatched']} of {sum(withheld.values())} references to the "
         f"{result['withheld']} works withheld from the simulator rightly got no suggestion",
     ]
+    degraded = sorted(k for k in result["tally"] if "~" in k)
+    if degraded:
+        lines.append("- degraded variants (development only):")
+        for kind in degraded:
+            counts = result["tally"][kind]
+            lines.append(f"  - {kind}: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())))
     return lines
+
+
+def _merged(tally: dict[str, Counter[str]]) -> dict[str, Counter[str]]:
+    """Each kind with its degraded variants ("nodoi~no-year") counted in."""
+    merged: dict[str, Counter[str]] = defaultdict(Counter)
+    for kind, counts in tally.items():
+        merged[kind.split("~")[0]].update(counts)
+    return merged
 
 
 def main() -> None:
@@ -303,17 +445,32 @@ def main() -> None:
     parser.add_argument("--examples", action="store_true", help="print failing examples")
     parser.add_argument("--dev", action="store_true",
                         help="validation styles x training records (for development; not written)")
+    parser.add_argument("--dev-styles", choices=("validation", "train"), default="validation",
+                        help="with --dev: the validation styles, or a seeded mix of the training "
+                             "styles")
+    parser.add_argument("--degrade", action="store_true",
+                        help="with --dev: each reference also as people type it")
+    parser.add_argument("--failures", type=Path,
+                        help="with --dev: write every failing reference there (JSON lines)")
     args = parser.parse_args()
+    if args.failures and not args.dev:
+        parser.error("--failures is a development option: it needs --dev")
+    if (args.degrade or args.dev_styles != "validation") and not args.dev:
+        parser.error("--dev-styles and --degrade are development options: they need --dev")
     if args.dev and args.write:
         parser.error("--dev figures are for development: they are never written")
-    result = run(args.styles, dev=args.dev)
+    result = run(args.styles, dev=args.dev, dev_styles=args.dev_styles, degrade=args.degrade)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = " ".join(sys.argv[1:]) if args.dev else f"--styles {args.styles}"
     lines = ["# References in held-out CSL styles, end to end", "",
              f"Measured {stamp} on {machine()} with `python benchmarks/styles_e2e.py "
-             f"--styles {args.styles}` (also `python benchmarks/run.py styles`).", "",
+             f"{command}` (also `python benchmarks/run.py styles`).", "",
              __doc__.split("\n\n", 1)[1].split("\n\n    python")[0].strip(), "",
              *figures(result)]
     print("\n".join(lines))
+    if args.failures:
+        with args.failures.open("w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(f) + "\n" for f in result["failures"])
     if args.examples:
         for key, texts in result["examples"].items():
             print(f"\n{key}:")
