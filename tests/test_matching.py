@@ -239,6 +239,29 @@ def test_a_short_title_in_single_quotes_or_before_a_comma_is_found_unparsed(
     other = text.replace("Widget Resources", "Widget Factories")
     assert choose(CitedFields(), other, _candidates(records, widget)).kind == "none"
 
+def test_a_whole_title_between_full_stops_counts_in_a_reference_without_year_or_numbers(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    """A reference typed without year, volume or pages (constructed from Hamlin et al.), whose
+    parse gives no title (constructed: the authors and journal only): the registered title
+    standing whole between its full stops is that title as written, so authors and journal
+    agreeing make the match."""
+    text = ("Hamlin A, Liu Y, Nguyen DV, Tassone F, Zhang L, Hagerman RJ. Sleep apnea in fragile X "
+            "premutation carriers with and without FXTAS. American Journal of Medical Genetics "
+            "Part B: Neuropsychiatric Genetics.")
+    cited = CitedFields(authors=["Hamlin", "Liu"],
+                        container="American Journal of Medical Genetics Part B")
+    outcome = choose(cited, text, _candidates(records, HAMLIN, DELPHI))
+    assert outcome.kind == "matched" and outcome.record is not None
+    assert outcome.record["DOI"] == HAMLIN
+    # The registered title only the start of a longer one: perhaps another work, no match.
+    longer = text.replace("with and without FXTAS.", "with and without FXTAS in two cohorts.")
+    assert choose(cited, longer, _candidates(records, HAMLIN)).kind == "none"
+    # Nor in the middle of a sentence that says more.
+    inside = text.replace("Sleep apnea", "Follow-up of sleep apnea")
+    assert choose(cited, inside, _candidates(records, HAMLIN)).kind == "none"
+
+
 # -- end to end: `evidence check` against the simulator ----------------------------------------
 
 def test_three_outcomes_end_to_end(

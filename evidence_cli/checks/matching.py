@@ -76,7 +76,13 @@ def _raw_title_similarity(raw: str, work: RegisteredWork, cited_title: str = "")
     for form in title_forms(work):
         if len(form) >= 30 and len(form.split()) >= 0.75 * cited_words:
             best = max(best, float(fuzz.partial_ratio(form, text)) / 100.0)
-    return 0.97 * max(best, _title_sentence(raw, work))
+    # Fuzzy containment is discounted: the registered title may be only the start of a longer
+    # cited one (another work). A title of four words or more standing whole between the
+    # reference's full stops or quotes is bounded at both ends: that title as written, as good
+    # as a parsed one.
+    sentence = _title_sentence(raw, work)
+    return max(0.97 * max(best, sentence), 1.0 if sentence and _title_sentence(raw, work, 4)
+               else 0.0)
 
 
 # Where a title ends in a rendered reference: a full stop, ?, ! or ; before a space (or before
@@ -84,11 +90,11 @@ def _raw_title_similarity(raw: str, work: RegisteredWork, cited_title: str = "")
 _SENTENCE_END = re.compile(r"(?<=[.?!;]),?\s+|[\"\u201c\u201d\u00ab\u00bb\u2018\u2019]")
 
 
-def _title_sentence(raw: str, work: RegisteredWork) -> float:
-    """1 when a registered title of two words or more is a sentence of the reference on its own
-    ("Learning to Learn. In Facilitating ..."): too short for the fuzzy containment test, but
-    standing whole between the reference's full stops it is that title as written."""
-    forms = {form for form in title_forms(work) if len(form.split()) >= 2}
+def _title_sentence(raw: str, work: RegisteredWork, min_words: int = 2) -> float:
+    """1 when a registered title of `min_words` words or more is a sentence of the reference on
+    its own ("Learning to Learn. In Facilitating ..."): too short for the fuzzy containment
+    test, but standing whole between the reference's full stops it is that title as written."""
+    forms = {form for form in title_forms(work) if len(form.split()) >= min_words}
     if not forms:
         return 0.0
     return 1.0 if any(title_key(part) in forms for part in _SENTENCE_END.split(raw)) else 0.0
