@@ -339,7 +339,9 @@ def run(style_count: int, dev: bool = False, dev_styles: str = "validation",
     for answer, style_lines in answers:
         for ref in answer["references"]:
             lines[id(ref)] = style_lines[ref["source"]["line"]]
-    return score(report, lines, styles, seconds, len(withheld))
+    result = score(report, lines, styles, seconds, len(withheld))
+    result["which"] = f"{dev_styles} (dev)" if dev else "held-out"
+    return result
 
 
 def score(report: dict[str, Any], cases: dict[int, Case], styles: list[str], seconds: float,
@@ -400,7 +402,8 @@ def figures(result: dict[str, Any]) -> list[str]:
     held = sum(nodoi.values())
     suggestions = nodoi["matched"] + nodoi["wrong DOI"] + withheld["wrong DOI"]
     lines = [
-        f"- {result['references']} references in {len(result['styles'])} held-out CSL styles "
+        f"- {result['references']} references in {len(result['styles'])} "
+        f"{result.get('which', 'held-out')} CSL styles "
         f"({', '.join(result['styles'])}); one `evidence check` run per style, eight at once, "
         f"{result['seconds']:.0f} s in all",
         f"- clean references with a DOI: {clean['false alarm']} false alarms of {clean_total} "
