@@ -143,6 +143,22 @@ def test_no_doi_mismatch_while_the_title_or_an_author_is_in_the_text() -> None:
                                          "FXTAS", authors=["Hamlin"])) == ["title-mismatch"]
 
 
+def test_a_title_and_numbers_of_another_work_are_one_doi_mismatch() -> None:
+    # Constructed: another paper (title, year, pages its own; its volume happens to be the
+    # record's 156) whose first author shares the record's first surname, cited with Hamlin's
+    # DOI. The shared name and the one shared number keep the earlier tests from seeing it, yet
+    # nothing else of the record is cited.
+    text = ("Hamlin C, Ross N, Hastings A. Early warning signals: the charted and uncharted "
+            "territories. Theor Ecol. 2013;156(3):255-64. doi:10.1002/ajmg.b.31237")
+    cited = CitedFields(title="Early warning signals: the charted and uncharted territories",
+                        authors=["Hamlin", "Ross", "Hastings"], year=2013, volume="156",
+                        issue="3", pages="255-64")
+    assert codes(text, cited) == ["doi-mismatch"]
+    # The record's own title with one number wrong is that field's error, not another work.
+    right = CLEAN["vancouver"].replace("2011 Dec", "2013 Dec")
+    assert codes(right, CitedFields(**{**HAMLIN.to_dict(), "year": 2013})) == ["year-mismatch"]
+
+
 def test_a_label_with_a_doi_says_nothing() -> None:
     assert codes("Expression of concern, doi: 10.1002/ajmg.b.31237.", CitedFields()) == []
     assert codes("doi:10.1002/ajmg.b.31237", CitedFields()) == []

@@ -229,7 +229,16 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     # Numbers in the title and journal as parsed are theirs, not a volume or a page.
     names = tuple(name for name in (cited.title, cited.container) if name)
     findings.extend(_numbers_text(_numbers_read(cited, guess, work), work, text, cited, names))
+    found = {f.code for f in findings}
+    if "title-mismatch" in found and len(found & _NUMBER_CODES) >= 2:
+        # The title is another work's and so are two or more of its year, volume and pages: a
+        # surname the two works share ("Wang", "Zhang") kept the authorship test from seeing
+        # it, but nothing else of the registered work is cited. The DOI names another work.
+        return [_doi_mismatch(cited, work)]
     return findings
+
+
+_NUMBER_CODES = frozenset({"year-mismatch", "volume-mismatch", "pages-mismatch"})
 
 
 def _one_name_only(work: RegisteredWork, text: ReferenceText) -> bool:
