@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -25,6 +27,7 @@ from common import (
     ROOT,
     CrossrefSimulator,
     bench_records,
+    bibtex_entry,
     cli_env,
     machine,
     recorded_records,
@@ -126,8 +129,9 @@ def _version(package: str) -> str:
     return version(package)
 
 
-def warm(counts: tuple[int, ...] = (2000, 50000)) -> list[str]:
-    """Second run over a warm cache: wall time and peak memory."""
+def warm(counts: tuple[int, ...] = (2000, 50000, 500000)) -> list[str]:
+    """Second run over a warm cache: wall time, CPU time and peak memory. Past 50,000 references
+    the bibliography is split into files of 50,000 (an input over 50 MB is refused)."""
     lines = []
     records = recorded_records()
     for count in counts:
@@ -135,22 +139,39 @@ def warm(counts: tuple[int, ...] = (2000, 50000)) -> list[str]:
             rate_limit=200, concurrency=8, polite_rate_limit=200, polite_concurrency=8,
         ) as sim:
             folder = Path(tmp)
-            write_bibliography(folder / "refs.bib", records, count)
+            files = _warm_files(folder, records, count)
             env = cli_env(sim, folder / "cache")
-            args = ["check", "refs.bib", "--format", "json", "--output", "report.json",
-                    "--no-urls"]
+            args = ["check", *files, "--format", "json", "--output", "report.json", "--no-urls"]
             first = run_cli(args, env, folder)
             requests_first = sim.stats.requests
+            before = os.times()
             second = run_cli(args, env, folder)
+            after = os.times()
             requests_second = sim.stats.requests - requests_first
+        cpu = (after.children_user - before.children_user
+               + after.children_system - before.children_system)
+        split = f" in {len(files)} files" if len(files) > 1 else ""
         lines.append(
-            f"Warm cache, {count} references ({len(records)} distinct DOIs): "
-            f"{second.seconds:.2f} s wall, peak RSS {second.peak_rss_mb:.0f} MB "
+            f"Warm cache, {count} references{split} ({len(records)} distinct DOIs): "
+            f"{second.seconds:.2f} s wall, {cpu:.2f} CPU-s, peak RSS {second.peak_rss_mb:.0f} MB "
             f"(cold first run {first.seconds:.1f} s, {requests_first} requests; the second run "
             f"made {requests_second}, for the records without title or authors, which are "
-            f"never cached; exit {second.code})"
+            f"never cached; exit {second.code}; load average {os.getloadavg()[0]:.1f})"
         )
     return lines
+
+
+def _warm_files(folder: Path, records: list[dict[str, Any]], count: int,
+                per_file: int = 50000) -> list[str]:
+    """The bibliography as files of at most `per_file` entries, keys unique across them."""
+    names = []
+    for start in range(0, count, per_file):
+        name = f"refs{start // per_file}.bib"
+        with (folder / name).open("w", encoding="utf-8") as handle:
+            for i in range(start, min(count, start + per_file)):
+                handle.write(bibtex_entry(f"ref{i}", records[i % len(records)]))
+        names.append(name)
+    return names
 
 
 def startup(repeats: int = 15) -> list[str]:
@@ -205,11 +226,12 @@ BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "refparse": _script("benchmarks/refparse_eval.py", "--write"),
 }
 # The order of BENCHMARKS.md; profile.md, warm-memory.md (profiling is not repeatable),
-# pubmed.md (printed by benchmarks/pubmed_batching.py) and snapshot-scale.md (arithmetic on the
-# snapshot figures) are written by hand.
+# pubmed.md (printed by benchmarks/pubmed_batching.py), refparse-speed.md (side by side with an
+# older checkout, from benchmarks/refparse_speed.py and callgrind) and snapshot-scale.md
+# (arithmetic on the snapshot figures) are written by hand.
 SECTIONS = ("cold", "side_by_side", "habanero", "warm", "warm-memory", "startup", "readers",
-            "links", "matching", "refparse", "styles", "pubmed", "snapshot", "snapshot-scale",
-            "profile")
+            "links", "matching", "refparse", "refparse-speed", "styles", "pubmed", "snapshot",
+            "snapshot-scale", "profile")
 
 HEADER = """# Benchmarks
 

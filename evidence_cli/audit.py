@@ -119,8 +119,10 @@ def audit_batches(
                 # A batch builds hundreds of thousands of small objects (records, fields,
                 # findings) while the whole input is alive: each cyclic collection would walk
                 # all of them (a third of a 50,000-reference run's CPU time). They form no
-                # cycles that matter here; any that do are collected once the batch is done.
-                with gc_paused():
+                # cycles that matter here; any that do are collected by a full collection later
+                # (promote: the young collection at the pause's end would walk all that is
+                # alive only to find it alive, after the last answer, in the run's tail).
+                with gc_paused(promote=True):
                     results = runner.run(auditor.audit(batch, stats))
                 yield results
         except BaseException as error:
