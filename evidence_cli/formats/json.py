@@ -33,8 +33,8 @@ _UNSAFE_IN_JSON = re.compile(f"[\\x7f-\\x9f{BIDI}]")
 def _neutral_line(line: str) -> str:
     """`neutral(json_safe(line))` for a line _encode wrote, as it is inside the report
     (neutral() works line by line; a reference line starts with '{', never with "::")."""
-    if line.isascii():  # a flag, not a scan: most lines; of the rest, DEL alone can be in them
-        return line if "\x7f" not in line else json_safe(line)
+    if line.isascii():  # a flag, not a scan: most lines; DEL alone can be in them (json_safe's)
+        return json_safe(line)
     return neutral(json_safe(line)) if _UNSAFE_IN_JSON.search(line) else line
 
 

@@ -256,10 +256,7 @@ def _read_folder(skipped: list[tuple[str, str]], failures: list[InputError], fol
         reading = _read_named(failures, data, shown, kind, named=False)
         while True:
             try:
-                # A chunk's thousands of references, as the readers that pause it themselves:
-                # no cyclic collection walking them (and the rest of the run) while they pile up.
-                with gc_paused():
-                    chunk = next(reading)
+                chunk = next(reading)  # pulled by InputStream.files, with the collector paused
             except StopIteration as done:
                 read_something |= done.value
                 break
