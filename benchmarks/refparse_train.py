@@ -33,6 +33,8 @@ from refparse_data import (  # noqa: E402
     load_anystyle,
     load_records,
     load_split,
+    pools,
+    records_of,
     synthetic,
     token_labels,
 )
@@ -78,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     arguments.add_argument("--real-weight", type=int, default=2,
                            help="how many times each anystyle validation prediction counts "
                                 "against one rendered one when thresholds are chosen")
+    arguments.add_argument("--swap", type=float, default=0.5,
+                           help="share of rendered training references given a title (and a "
+                                "book or journal) of an anystyle training reference")
     arguments.add_argument("--thresholds-only", action="store_true",
                            help="keep the trained model; choose the thresholds again")
     options = arguments.parse_args(argv)
@@ -89,9 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     any_val = [anystyle[i] for i in split["anystyle"]["validation"]]
     records = load_records()
     seed = split["seed"]
-    train_refs = synthetic(records, split["records"]["train"], split["styles"]["train"],
-                           SyntheticOptions(per_style=options.per_style, seed=seed))
-    val_refs = synthetic(records, split["records"]["train"], split["styles"]["validation"],
+    titles, books, journals = pools(any_train)
+    train_refs = synthetic(records, records_of(split, "train"), split["styles"]["train"],
+                           SyntheticOptions(per_style=options.per_style, seed=seed,
+                                            swap=options.swap, titles=titles, books=books,
+                                            journals=journals))
+    val_refs = synthetic(records, records_of(split, "validation"), split["styles"]["validation"],
                          SyntheticOptions(per_style=25, seed=seed + 1))
     if options.thresholds_only:
         metadata = json.loads((PACKAGE / parser.METADATA_FILE).read_text(encoding="utf-8"))
@@ -142,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                    "styles_train": len(split["styles"]["train"]),
                    "anystyle_validation": len(any_val), "rendered_validation": len(val_refs),
                    "styles_validation": len(split["styles"]["validation"])},
+        "swap": options.swap,
         "crf": {"algorithm": "lbfgs", "c1": options.c1, "c2": options.c2,
                 "max_iterations": options.iterations, "feature.minfreq": 2},
         "lexicon": lexicon,
