@@ -70,6 +70,8 @@ class Labelled:
 
 
 _OPENERS = set("([{\"“‘'«*_")
+_ROLE_WORDS = frozenset(str.split(
+    "ed eds editor editors edited hrsg hg dir dirs coord coords comp comps trans tr"))
 
 
 def token_labels(ref: Labelled) -> tuple[list[Token], list[str]]:
@@ -103,8 +105,12 @@ def token_labels(ref: Labelled) -> tuple[list[Token], list[str]]:
         before = out[-1] if out else None
         after = labels[j] if j < len(tokens) else None
         gap = tokens[i:j]
-        # From the first word on, the gap introduces the next field.
-        cut = next((k for k, t in enumerate(gap) if t.text[0].isalnum()), len(gap))
+        # From the first word on, the gap introduces the next field; but an editor's role
+        # ("(Ed.)", "(eds),", "Hrsg.") closes the editors, as anystyle's annotators have it (it
+        # was taken for the start of the book's title, and taught so).
+        words = (k for k, t in enumerate(gap) if t.text[0].isalnum()
+                 and not (before == "editor" and t.text.lower() in _ROLE_WORDS))
+        cut = next(words, len(gap))
         # Openers right before that point (or before the next field) belong to it too.
         while cut > 0 and gap[cut - 1].text in _OPENERS:
             cut -= 1
@@ -709,19 +715,18 @@ class SyntheticOptions:
     variants: bool = True
     seed: int = SEED
     skip: set[str] = field(default_factory=set)
-    # Constructed titles and containers: with probability `swap` a rendered record takes a title
-    # (and a chapter its book, an article its journal) from these pools, so that the model
-    # learns where a title is from the style, not from the few hundred titles of the records
-    # (each record is rendered in dozens of styles; their words were being memorised).
+    # Constructed titles and books: with probability `swap` a rendered chapter takes a title and
+    # a book from these pools, so that the model learns where a book title is from the style,
+    # not from the two dozen chapters of the records (each is rendered in dozens of styles; its
+    # words were being memorised). Swapping articles' titles and journals did worse (#11).
     swap: float = 0.0
     titles: tuple[str, ...] = ()
     books: tuple[str, ...] = ()
-    journals: tuple[str, ...] = ()
 
 
-def pools(refs: list[Labelled]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Titles, chapter containers (books) and journals of labelled references (the training
-    side of anystyle-core), for SyntheticOptions.swap."""
+def pools(refs: list[Labelled]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Titles and chapter containers (books) of labelled references (the training side of
+    anystyle-core), for SyntheticOptions.swap."""
     def clean(values: list[str]) -> list[str]:
         out = []
         for value in values:
@@ -731,8 +736,7 @@ def pools(refs: list[Labelled]) -> tuple[tuple[str, ...], tuple[str, ...], tuple
         return out
     titles = clean([v for r in refs for v in r.values("title")])
     books = clean([v for r in refs if r.kind == "chapter" for v in r.values("container")])
-    journals = clean([v for r in refs if r.kind == "article" for v in r.values("container")])
-    return tuple(titles), tuple(books), tuple(journals)
+    return tuple(titles), tuple(books)
 
 
 def records_of(split: dict[str, Any], part: str) -> list[str]:
@@ -777,7 +781,7 @@ def synthetic(records: dict[str, dict[str, Any]], dois: list[str], styles: list[
                 # Constructed: the record names no editors, so borrow another record's authors.
                 editors = rng.choice(editors_pool)
             item = csl_item(message, short_container=short, issue=issue, editors=editors)
-            if options.swap and rng.random() < options.swap:
+            if options.swap and kind == "chapter" and rng.random() < options.swap:
                 _swap(item, kind, options, rng)
             try:
                 text, spans = render(style, item)
@@ -797,12 +801,11 @@ def synthetic(records: dict[str, dict[str, Any]], dois: list[str], styles: list[
 
 def _swap(item: dict[str, Any], kind: str, options: SyntheticOptions,
           rng: random.Random) -> None:
-    """Give a rendered item a pool title, and a pool book or journal (constructed data)."""
+    """Give a rendered chapter a pool title and book (constructed data)."""
     if options.titles:
         item["title"] = rng.choice(options.titles)
-    pool = options.books if kind == "chapter" else options.journals if kind == "article" else ()
-    if pool and rng.random() < 0.5:
-        item["container-title"] = rng.choice(pool)
+    if options.books and rng.random() < 0.5:
+        item["container-title"] = rng.choice(options.books)
         item.pop("container-title-short", None)
 
 

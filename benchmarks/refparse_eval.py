@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         f"(model trained {info.get('trained', '?')} by `python benchmarks/refparse_train.py`).",
         "",
         "Held-out data only (split in benchmarks/refparse_split.json); thresholds chosen on the "
-        "validation split of the training side. *Predicted*: returned by `parse_reference` "
-        "(confidence at or above the field's threshold); *correct*: equal to the gold value "
+        "validation split of the training side (anystyle's validation part, and validation "
+        "records the model never saw rendered in validation styles). *Predicted*: returned by "
+        "`parse_reference` (confidence at or above the field's threshold); *correct*: equal to the gold value "
         "after normalisation (case, punctuation and spaces ignored; pages as a range with the "
         "last page expanded); first author = family name of the first author. Recall = "
         "correct / gold present; precision = correct / predicted. Goals (#11): recall ≥ 95% "

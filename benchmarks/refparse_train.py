@@ -1,12 +1,13 @@
 """Rebuild the reference parser's model from the data: python benchmarks/refparse_train.py
 
 Builds the training set (the training side of benchmarks/refparse_split.json: anystyle-core.xml
-less its test and validation parts, and Crossref training records rendered in the training CSL
-styles with degraded variants), trains python-crfsuite's CRF, writes
+less its test and validation parts, and Crossref training records, less the validation records,
+rendered in the training CSL styles with degraded variants; half of the chapters given a title
+and book of anystyle's training references), trains python-crfsuite's CRF, writes
 evidence_cli/sources/refparser/model.crfsuite, then chooses each field's confidence threshold on
-the validation data (anystyle's validation part and training records rendered in the validation
-styles, which the model never saw) and writes model.json (thresholds, lexicon, counts, date).
-Nothing from the test side is read.
+the validation data (anystyle's validation part, and the validation records rendered in the
+validation styles: records the model never saw, in styles it never saw) and writes model.json
+(thresholds, lexicon, counts, date). Nothing from the test side is read.
 """
 
 from __future__ import annotations
@@ -74,15 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     arguments.add_argument("--per-style", type=int, default=12)
     arguments.add_argument("--c1", type=float, default=0.05)
     arguments.add_argument("--c2", type=float, default=0.01)
-    arguments.add_argument("--iterations", type=int, default=150)
-    arguments.add_argument("--precision", type=float, default=0.98,
+    arguments.add_argument("--iterations", type=int, default=300)
+    arguments.add_argument("--precision", type=float, default=0.97,
                            help="precision each field's threshold must reach on validation")
     arguments.add_argument("--real-weight", type=int, default=2,
                            help="how many times each anystyle validation prediction counts "
                                 "against one rendered one when thresholds are chosen")
     arguments.add_argument("--swap", type=float, default=0.5,
-                           help="share of rendered training references given a title (and a "
-                                "book or journal) of an anystyle training reference")
+                           help="share of rendered training chapters given a title and a book "
+                                "of anystyle training references")
     arguments.add_argument("--thresholds-only", action="store_true",
                            help="keep the trained model; choose the thresholds again")
     options = arguments.parse_args(argv)
@@ -94,11 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     any_val = [anystyle[i] for i in split["anystyle"]["validation"]]
     records = load_records()
     seed = split["seed"]
-    titles, books, journals = pools(any_train)
+    titles, books = pools(any_train)
     train_refs = synthetic(records, records_of(split, "train"), split["styles"]["train"],
                            SyntheticOptions(per_style=options.per_style, seed=seed,
-                                            swap=options.swap, titles=titles, books=books,
-                                            journals=journals))
+                                            swap=options.swap, titles=titles, books=books))
     val_refs = synthetic(records, records_of(split, "validation"), split["styles"]["validation"],
                          SyntheticOptions(per_style=25, seed=seed + 1))
     if options.thresholds_only:

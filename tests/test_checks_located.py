@@ -198,7 +198,8 @@ def test_one_shared_surname_does_not_make_two_works_one() -> None:
 
 
 # -- real misses and false alarms of the styles benchmark (benchmarks/styles_e2e.py, dev split:
-# training records rendered by citeproc-py in validation styles, one number changed), parsed by
+# training-side records rendered by citeproc-py in validation styles, one number changed, the DOI
+# of another record, or (--degrade) typed as people do), parsed by
 # the shipped parser: the checks must find the changed number however the parser read it.
 
 def parsed_codes(text: str, doi: str) -> list[str]:
@@ -281,6 +282,12 @@ def test_a_changed_number_is_found_wherever_the_style_put_it(
          "Framework for Interoperability in Data-Literature Information Exchange. D-Lib "
          "Magazine 23, 1/2 (January 2017). https://doi.org/10.1045/january2017-burton",
          "10.1045/january2017-burton"),
+        # Undated ("n.d."), and the title carries a year ("PNLD 2012"): that is the title's
+        # number, not a cited year against the registered 2021.
+        ("Silva, J. M. (n.d.). O ‘não lugar’ epistemológico da Filosofia Africana nos livros "
+         "didáticos de filosofia para o ensino médio aprovados pelo Programa Nacional do Livro e "
+         "Material Didático – PNLD 2012. Revista Digital De Ensino De Filosofia - REFilo, 7. "
+         "doi:10.5902/2448065761350", "10.5902/2448065761350"),
         # A decimal page ("604.4–604") is no range 4–604.
         ("Hodgson, D. V. (1989). Hospital emergency numbers. BMJ, 298(6673), 604.4–604. "
          "https://doi.org/10.1136/bmj.298.6673.604-c", "10.1136/bmj.298.6673.604-c"),
@@ -291,6 +298,21 @@ def test_a_changed_number_is_found_wherever_the_style_put_it(
 )
 def test_a_clean_reference_stays_clean(text: str, doi: str) -> None:
     assert parsed_codes(text, doi) == []
+
+
+def test_a_sole_authors_surname_deep_in_another_list_is_not_the_authorship() -> None:
+    # The DOI of Cox's one-author SSRN paper on Jayasekara et al.'s tsunami paper, whose sixth
+    # author is a Cox: the title is not there and the authorship is not Cox's.
+    text = ("[1] Jayasekara R. Jayasekara, Kellen Doyle, Myung Jin Koh, Sabarethinam Kameshwar, "
+            "Hyoungsu Park, Daniel Cox, and Pedro Lomonaco. 2026. Experimental investigation of "
+            "mechanisms leading to tsunami-driven debris damming on elevated structures. Coastal "
+            "Engineering 206, (April 2026), 104952. https://doi.org/10.2139/ssrn.3656658")
+    assert parsed_codes(text, "10.2139/ssrn.3656658") == ["doi-mismatch"]
+    # Cox leading the list, given names first, is Cox's paper: no doi-mismatch.
+    own = "[1] Thomas Anthony Cox. 2020. Whose Widget Is It?. SSRN Journal (2020)."
+    assert parsed_codes(own, "10.2139/ssrn.3656658") == []
+    assert ReferenceText("Maria Fernanda de Souza Cox. 2020. Another title.").has_authors(
+        work("10.2139/ssrn.3656658"))
 
 
 def test_unexplained_numbers_leave_out_days_counts_and_registered_values() -> None:

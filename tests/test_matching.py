@@ -187,8 +187,9 @@ IMAGES_ACM = ("[1] Sónia Díaz and Gabriel Martinez. 2025. Ways Of Depropriatin
 def test_a_short_title_standing_as_a_sentence_of_the_reference_counts(
     records: dict[str, dict[str, Any]],
 ) -> None:
-    cited = parse_reference(IMAGES_ACM)
-    assert cited.title is None
+    # The parse without its title, as an earlier model read it (unsure of a short title): the
+    # matching must find the title in the text itself.
+    cited = replace(parse_reference(IMAGES_ACM), title=None)
     outcome = choose(cited, IMAGES_ACM, _candidates(records, DAC_IMAGES, DELPHI))
     assert outcome.kind == "matched" and outcome.record is not None
     assert outcome.record["DOI"] == DAC_IMAGES

@@ -76,6 +76,7 @@ def _plain_featurize(tokens: Sequence[Token], lexicon: features.Lexicon) -> list
             fs.append(f"w-1|w={tokens[i - 1].text.lower()[:12]}|{token.text.lower()[:12]}")
         if i + 1 < count:
             fs.append(f"w|w+1={token.text.lower()[:12]}|{tokens[i + 1].text.lower()[:12]}")
+        fs.extend(_plain_segment(tokens, own, i))
         out.append(fs)
         char = token.text
         if char in "([{":
@@ -97,6 +98,42 @@ def _plain_featurize(tokens: Sequence[Token], lexicon: features.Lexicon) -> list
             if len(previous) > 1 or previous.isdigit():
                 periods += 1
     return out
+
+
+def _plain_segment(tokens: Sequence[Token], own: list[list[str]], i: int) -> list[str]:
+    """Token i's sentence features (#11), found by walking to its sentence's ends."""
+    def ends_sentence(j: int) -> bool:
+        return (tokens[j].text in ".?!;" and j + 1 < len(tokens)
+                and tokens[j + 1].start > tokens[j].end)
+
+    def sentences() -> list[list[int]]:
+        out: list[list[int]] = [[]]
+        for j in range(len(tokens)):
+            out[-1].append(j)
+            if ends_sentence(j) and j + 1 < len(tokens):
+                out.append([])
+        return out
+
+    all_sentences = sentences()
+    index = next(k for k, members in enumerate(all_sentences) if i in members)
+    members = all_sentences[index]
+
+    def digits(k: int) -> bool:
+        return any(tokens[j].text.isdecimal() for j in all_sentences[k])
+
+    def year(k: int) -> bool:
+        return any("year" in own[j] for j in all_sentences[k])
+
+    quotes = features._QUOTES_OPEN | features._QUOTES_CLOSE
+    fs = [f"seg={min(index, 5)}", f"seg_left={min(len(all_sentences) - 1 - index, 5)}",
+          f"seg_size={features._bucket(len(members))}"]
+    fs += [name for name, on in (
+        ("seg_digits", digits(index)), ("seg_year", year(index)),
+        ("next_seg_digits", index + 1 < len(all_sentences) and digits(index + 1)),
+        ("prev_seg_year", index > 0 and year(index - 1)),
+        ("seg_quote", any(tokens[j].text in quotes for j in members)),
+        ("seg_start", members[0] == i)) if on]
+    return fs
 
 
 def _sequences() -> list[list[Token]]:

@@ -90,6 +90,13 @@ def _misplaced(value: str, field: str, cited: CitedFields, work: RegisteredWork)
     return False
 
 
+def _only_in_located_names(number: str, work: RegisteredWork, text: ReferenceText) -> bool:
+    """Every time the number stands in the text, it is in the registered title or journal
+    found there: a year read from "... Didático – PNLD 2012" of an undated reference is the
+    title's, not a cited year (#11)."""
+    return text.singles.get(number, 0) <= text.occurrences_in_located(number, work)
+
+
 def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText
                  ) -> dict[int, int]:
     """For each registered year, how often its number in the text is another value's: a volume
@@ -269,7 +276,8 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     findings: list[Finding] = []
     if cited.year is not None and work.years and cited.year not in work.years and \
             not text.has_year(work.years, _years_taken(cited, work, text)) and \
-            not _misplaced(str(cited.year), "year", cited, work):
+            not _misplaced(str(cited.year), "year", cited, work) and \
+            not _only_in_located_names(str(cited.year), work, text):
         findings.append(_year_mismatch(cited.year, work))
     single = (_single_page(cited.pages), work.page or work.article_number)
     year = (str(cited.year) if cited.year else None,

@@ -34,6 +34,10 @@ _NUMBER = re.compile(r"(?<![\w])(?<!\d\.)([A-Za-z]{0,3}\d+[A-Za-z]?)(?:\s*[-â€“â
                      r"([A-Za-z]{0,3}\d+[A-Za-z]?))?(?![\w])(?!\.\d)")
 
 
+# How far into the text a sole registered author's name may stand and still lead the list.
+_SOLE_AUTHOR_WORDS = 8
+
+
 def _without_identifiers(text: str) -> str:
     """The reference without its list marker, DOIs, URLs and database ids: the digits in those
     ("10.1016/j.x.2014.03.001") are not the year, volume or pages."""
@@ -152,7 +156,13 @@ class ReferenceText:
         first = plain(work.families[0])
         if first and f" {first} " in lead:
             return True
-        return self.authors_found(work) >= min(2, len(work.families))
+        if len(work.families) == 1:
+            # A work of one author is that author's when the name leads the list (given names
+            # first: "Maria Fernanda de Souza Silva"); the same surname as the sixth author of
+            # another paper ("..., Daniel Cox, and Pedro Lomonaco") is not it (#11).
+            lead = f" {' '.join(self.plain.split()[:_SOLE_AUTHOR_WORDS])} "
+            return bool(first) and f" {first} " in lead
+        return self.authors_found(work) >= 2
 
     def has_container(self, work: RegisteredWork) -> bool:
         """A registered container name, its short form or an abbreviation of it is in the text."""

@@ -58,4 +58,8 @@ def to_cited(parsed: ParsedReference, confident_only: bool = True) -> CitedField
         # heading, "Expression of concern, doi: ..."), not a reference's title: compared with a
         # record or searched for, it would raise a false alarm.
         fields.title = None
+    if not (fields.title or fields.authors or fields.container or fields.year or fields.doi):
+        # Numbers alone ("qwxz plo ut; 77 zzz") say nothing of which work is cited: a lone
+        # "page" in prose is no pages field to compare.
+        fields.volume = fields.issue = fields.pages = None
     return fields

@@ -80,6 +80,54 @@ _SHOWN = frozenset({"year", "initial", "initials", "month", "cap", "dash", "quot
 _OFFSETS = (-2, -1, 1, 2)
 
 
+_SEGMENTS = 6  # a reference's sentences counted up to 5
+
+
+def _segments(tokens: Sequence[Token], years: Sequence[bool]) -> list[tuple[int, ...]]:
+    """For each token, what its sentence of the reference looks like: (index of the sentence,
+    sentences after it, its size in tokens, and flags: holds a number, holds a year, the next
+    sentence holds a number, the one before held a year, holds a quote, the token begins the
+    sentence). A sentence ends at
+    ".", "?", "!" or ";" before a space, an initial's period too (the authors before a title
+    often end with one; the title is then the last long sentence before the numbers). The CRF
+    sees one token's neighbours only; these let it see that a title is a sentence without
+    numbers before the one with the journal, volume and pages, instead of ending it inside
+    ("KRAS / NRAS", #11)."""
+    count = len(tokens)
+    ends: list[int] = []
+    for i, token in enumerate(tokens):
+        text = token.text
+        if text in ".?!;" and i + 1 < count and tokens[i + 1].start > token.end:
+            ends.append(i)
+    if not ends or ends[-1] != count - 1:
+        ends.append(count - 1)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for end in ends:
+        spans.append((start, end + 1))
+        start = end + 1
+    facts = []
+    for start, stop in spans:
+        digits = any(t.text.isdecimal() for t in tokens[start:stop])
+        year = any(years[start:stop])
+        quote = any(t.text in _QUOTES_OPEN or t.text in _QUOTES_CLOSE
+                    for t in tokens[start:stop])
+        facts.append((digits, year, quote))
+    out: list[tuple[int, ...]] = []
+    total = len(spans)
+    for index, (start, stop) in enumerate(spans):
+        digits, year, quote = facts[index]
+        next_digits = index + 1 < total and facts[index + 1][0]
+        previous_year = index > 0 and facts[index - 1][1]
+        flags = (int(digits), int(year), int(next_digits), int(previous_year), int(quote))
+        row = (min(index, _SEGMENTS - 1), min(total - 1 - index, _SEGMENTS - 1),
+               min(stop - start, 21), *flags)
+        # The first token of a sentence is where a field begins (a journal after the title).
+        out.append((*row, 1))
+        out.extend([(*row, 0)] * (stop - start - 1))
+    return out
+
+
 def _bucket(left: int) -> int:
     """Tokens to the end of the reference, in coarse steps."""
     return next((b for b in (1, 2, 3, 4, 6, 10, 20) if left <= b), 99)
@@ -122,6 +170,11 @@ class _Vocabulary(Generic[S]):
             "commas": [f"commas_before={k}" for k in range(9)],
             "quotes": [f"quotes_closed={k}" for k in range(3)],
             "to_end": [f"to_end={_bucket(left)}" for left in range(22)],  # 21 and over: 99
+            "segment": [f"seg={k}" for k in range(_SEGMENTS)],
+            "segment_left": [f"seg_left={k}" for k in range(_SEGMENTS)],
+            "segment_size": [f"seg_size={_bucket(size)}" for size in range(22)],
+            "segment_flags": ["seg_digits", "seg_year", "next_seg_digits", "prev_seg_year",
+                              "seg_quote", "seg_start"],
         }
         self.tables: dict[str, tuple[S, ...]] = {
             name: tuple(map(encode, values)) for name, values in constants.items()}
@@ -236,6 +289,10 @@ def _featurize(tokens: Sequence[Token], vocabulary: _Vocabulary[S]) -> list[list
         tables["pos"], tables["depth"], tables["years"], tables["periods"], tables["commas"],
         tables["quotes"], tables["to_end"])
     none_m2, none_m1, none_p1, none_p2 = vocabulary.none
+    segment, segment_left, segment_size, segment_flags = (
+        tables["segment"], tables["segment_left"], tables["segment_size"],
+        tables["segment_flags"])
+    segments = _segments(tokens, [w.year for w in words])
     out: list[list[S]] = []
     depth = 0
     quoted = False
@@ -272,6 +329,11 @@ def _featurize(tokens: Sequence[Token], vocabulary: _Vocabulary[S]) -> list[list
             features.append(pair)
         if i + 1 < count and (pair := rights[i]) is not None:
             features.append(pair)
+        index, left_segments, size, *flags = segments[i]
+        features.append(segment[index])
+        features.append(segment_left[left_segments])
+        features.append(segment_size[size])
+        features.extend(flag for flag, on in zip(segment_flags, flags, strict=True) if on)
         out.append(features)
         # State after this token, for the next ones.
         char = token.text

@@ -52,6 +52,10 @@ _DECIMAL = re.compile(r"\d\.\d")
 _IN_CONTAINER = re.compile(r"^in\s+(?!vi(?:vo|tro)\b|silico\b)(?=[\w*_“\"‘])", re.I)
 _IN_COLON = re.compile(r"^in\s*:\s*", re.I)
 _NON_WORD = re.compile(r"\W+")
+# An editors' role the labels ran into the book's title: "(Eds.), Advances in ...", "eds.,
+# Shock Metamorphism ..." (#11). Bare "Ed" is left alone: "Ed Tech Review" is a journal.
+_ROLES = r"(?:eds?|editors?|hrsg|hg|dirs?|coords?)"
+_ROLE_PREFIX = re.compile(rf"^(?:\({_ROLES}\.?\)|{_ROLES}\.?(?=[.,:;]))\s*[.,:;]?\s+", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +197,23 @@ def label_tokens(text: str, tokens: list[Token]) -> list[tuple[str, dict[str, fl
             this, after = best[i], best[i + 1]
             if this == after:
                 continue
-            if after in _READ_LABELS and wordlike[i]:
-                labelled[i][1][after] = marginal(after, i)
-            if this in _READ_LABELS and wordlike[i + 1]:
-                labelled[i + 1][1][this] = marginal(this, i + 1)
+            before_word = _word_before(wordlike, i + 1)
+            after_word = _word_after(wordlike, i + 1)
+            if after in _READ_LABELS and before_word is not None:
+                labelled[before_word][1][after] = marginal(after, before_word)
+            if this in _READ_LABELS and after_word is not None:
+                labelled[after_word][1][this] = marginal(this, after_word)
     return labelled
+
+
+def _word_before(wordlike: list[bool], first: int) -> int | None:
+    """The last word before token `first` (punctuation passed over), if any."""
+    return next((k for k in range(first - 1, -1, -1) if wordlike[k]), None)
+
+
+def _word_after(wordlike: list[bool], last: int) -> int | None:
+    """The first word from token `last` on (punctuation passed over), if any."""
+    return next((k for k in range(last, len(wordlike)) if wordlike[k]), None)
 
 
 def parse_labelled(text: str) -> ParsedReference:
@@ -269,9 +285,12 @@ def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[s
     inside = [labelled[i][1].get(label, 0.0) for i in range(first, last)
               if tokens[i].text[0].isalnum()] or [labelled[first][1].get(label, 0.0)]
     confidence = min(inside)
-    # Where the field ends is as uncertain as the tokens just outside it might belong to it.
-    for i in (first - 1, last):
-        if 0 <= i < len(tokens) and tokens[i].text[0].isalnum():
+    # Where the field ends is as uncertain as the words just outside it might belong to it:
+    # the nearest words, past punctuation (in "FXTAS,” Am. J. Med." the doubt whether the
+    # journal starts at "Am" sits on "Am", not on the period before "J", #11).
+    wordlike = [t.text[0].isalnum() for t in tokens]
+    for i in (_word_before(wordlike, first), _word_after(wordlike, last)):
+        if i is not None:
             confidence = min(confidence, 1.0 - labelled[i][1].get(label, 0.0))
     if others:
         confidence *= 0.5
@@ -322,7 +341,7 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
         return text[run[first].start:run[j].end]
     value = _strip_wrapping(text[run[0].start:run[-1].end])
     if name == "container":
-        value = _strip_wrapping(_IN_CONTAINER.sub("", value))
+        value = _strip_wrapping(_ROLE_PREFIX.sub("", _IN_CONTAINER.sub("", value)))
     return value or None
 
 
