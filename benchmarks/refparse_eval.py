@@ -232,10 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         "validation split of the training side (anystyle's validation part, and validation "
         "records the model never saw rendered in validation styles). *Predicted*: returned by "
         "`parse_reference` (confidence at or above the field's threshold); *correct*: equal to "
-        "the gold value after normalisation (case, punctuation and spaces ignored; pages as a range with the "
-        "last page expanded); first author = family name of the first author. Recall = "
-        "correct / gold present; precision = correct / predicted. Goals (#11): recall ≥ 95% "
-        "and precision ≥ 97% for every field.",
+        "the gold value after normalisation (case, punctuation and spaces ignored; pages as a "
+        "range with the last page expanded); first author = family name of the first author. "
+        "Recall = correct / gold present; precision = correct / predicted. Goals (#11): recall ≥ "
+        "95% and precision ≥ 97% for every field.",
     ]
     worst: list[str] = []
     for name, refs in held_out().items():
