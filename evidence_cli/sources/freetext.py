@@ -9,15 +9,18 @@ rules (evidence_cli/doi.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from evidence_cli.models import CitedFields
 from evidence_cli.sources.refparser.parser import (
     MAX_REFERENCE_CHARS,
     ParsedReference,
     parse_labelled,
+    parse_many,
 )
 
-__all__ = ["MAX_REFERENCE_CHARS", "ParsedReference", "parse_for_checks_and_search",
-           "parse_labelled", "parse_reference"]
+__all__ = ["MAX_REFERENCE_CHARS", "ParsedReference", "parse_all_for_checks_and_search",
+           "parse_for_checks_and_search", "parse_labelled", "parse_reference"]
 
 
 def parse_reference(text: str) -> CitedFields:
@@ -37,6 +40,21 @@ def parse_for_checks_and_search(text: str) -> tuple[CitedFields, CitedFields]:
         return CitedFields(), CitedFields()
     parsed = parse_labelled(body)
     return to_cited(parsed), to_cited(parsed, confident_only=False)
+
+
+def parse_all_for_checks_and_search(
+        texts: Sequence[str]) -> list[tuple[CitedFields, CitedFields]]:
+    """parse_for_checks_and_search of each text, the texts parsed together (#12)."""
+    bodies = [" ".join(text[:MAX_REFERENCE_CHARS].split()) for text in texts]
+    parses = iter(parse_many([body for body in bodies if body]))
+    out: list[tuple[CitedFields, CitedFields]] = []
+    for body in bodies:
+        if not body:
+            out.append((CitedFields(), CitedFields()))
+            continue
+        parsed = next(parses)
+        out.append((to_cited(parsed), to_cited(parsed, confident_only=False)))
+    return out
 
 
 def to_cited(parsed: ParsedReference, confident_only: bool = True) -> CitedFields:

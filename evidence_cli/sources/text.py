@@ -4,6 +4,7 @@ also the helpers the document readers (Markdown, HTML, .docx) share."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
@@ -70,11 +71,26 @@ def reference_from_text(
     """A reference from one entry of free text, its fields parsed by the learned parser (those
     it is confident of); `hrefs` are link targets the entry carries (Markdown/HTML/Word
     hyperlinks), `raw` the entry as written in the file when that differs from its text."""
-    from evidence_cli.sources.freetext import parse_for_checks_and_search
+    return references_from_texts([(entry, path, line, hrefs, raw)])[0]
 
-    text = " ".join(entry.split())
-    body = _LIST_MARKER.sub("", text)
-    cited, query = parse_for_checks_and_search(body)
+
+def references_from_texts(
+    entries: Sequence[tuple[str, str, int, list[str] | None, str | None]],
+) -> list[Reference]:
+    """reference_from_text of each (entry, path, line, hrefs, raw), the entries parsed together:
+    the parser tags many references at once much faster than one at a time (#12)."""
+    from evidence_cli.sources.freetext import parse_all_for_checks_and_search
+
+    texts = [" ".join(entry.split()) for entry, _, _, _, _ in entries]
+    bodies = [_LIST_MARKER.sub("", text) for text in texts]
+    parsed = parse_all_for_checks_and_search(bodies)
+    return [_reference(text, body, path, line, hrefs, raw, cited, query)
+            for text, body, (_, path, line, hrefs, raw), (cited, query)
+            in zip(texts, bodies, entries, parsed, strict=True)]
+
+
+def _reference(text: str, body: str, path: str, line: int, hrefs: list[str] | None,
+               raw: str | None, cited: CitedFields, query: CitedFields) -> Reference:
     # The first DOI-looking string is kept even when malformed, so that it is reported as such.
     dois = doi_rules.find_all(body)
     found_urls = find_urls(body)

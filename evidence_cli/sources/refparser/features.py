@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from evidence_cli.sources.refparser.tokens import Token
@@ -33,7 +34,7 @@ def _shape(text: str) -> str:
     return "".join(out[:8])
 
 
-def _own(text: str, lexicon: Lexicon) -> list[str]:
+def own_features(text: str, lexicon: Lexicon) -> list[str]:
     """Features of a token on its own, before context is added."""
     lower = text.lower()
     features = [f"w={lower[:24]}", f"shape={_shape(text)}"]
@@ -77,7 +78,12 @@ def _own(text: str, lexicon: Lexicon) -> list[str]:
 
 _SHOWN_PREFIXES = ("w=", "shape=", "lex=", "top=")
 _SHOWN = frozenset({"year", "initial", "initials", "month", "cap", "dash", "quote"})
-_OFFSETS = (-2, -1, 1, 2)
+OFFSETS = _OFFSETS = (-2, -1, 1, 2)
+
+
+def shown_features(own: list[str]) -> list[str]:
+    """The features of a token its neighbours see (prefixed with their offset: "-1:w=...")."""
+    return [f for f in own if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
 
 
 def _bucket(left: int) -> int:
@@ -85,67 +91,68 @@ def _bucket(left: int) -> int:
     return next((b for b in (1, 2, 3, 4, 6, 10, 20) if left <= b), 99)
 
 
-S = TypeVar("S", str, bytes)
+# Every feature a token's place in the reference gives it, in one table: _context gives each
+# token CONTEXT_WIDTH indexes into it (NO_FEATURE where a slot gives none), which featurize turns
+# into strings and the tagger into rows of weights (crf.py) — one formulation for both (#12).
+_TO_END = tuple(f"to_end={_bucket(left)}" for left in range(22))  # 21 and over: 99
+CONTEXT: tuple[str, ...] = (
+    *(f"pos={k}" for k in range(10)), "first", "last", "glued_left", "glued_right",
+    *(f"depth={k}" for k in range(3)), "in_quote", *(f"years_before={k}" for k in range(3)),
+    *(f"periods_before={k}" for k in range(7)), *(f"commas_before={k}" for k in range(9)),
+    *(f"quotes_closed={k}" for k in range(3)), *dict.fromkeys(_TO_END),
+)
+NO_FEATURE = len(CONTEXT)
+CONTEXT_WIDTH = 12
+_AT = {name: k for k, name in enumerate(CONTEXT)}
+_POS = tuple(_AT[f"pos={k}"] for k in range(10))
+_FIRST, _LAST, _GLUED_LEFT, _GLUED_RIGHT, _IN_QUOTE = (
+    _AT[name] for name in ("first", "last", "glued_left", "glued_right", "in_quote"))
+_DEPTH = tuple(_AT[f"depth={k}"] for k in range(3))
+_YEARS = tuple(_AT[f"years_before={k}"] for k in range(3))
+_PERIODS = tuple(_AT[f"periods_before={k}"] for k in range(7))
+_COMMAS = tuple(_AT[f"commas_before={k}"] for k in range(9))
+_QUOTES = tuple(_AT[f"quotes_closed={k}"] for k in range(3))
+_TO_END_AT = tuple(_AT[name] for name in _TO_END)
+NEIGHBOUR_NONE: tuple[str, ...] = tuple(f"{offset}:none" for offset in _OFFSETS)
+
+
+S = TypeVar("S", str, int)
 
 
 @dataclass(slots=True)
 class _Word(Generic[S]):
     """What featurize needs of one token text, computed once per distinct text: its own
-    features, what it shows a neighbour at each offset, and its lowercase head for the pairs."""
+    features, what it shows a neighbour at each offset, and its lowercase head for the pairs;
+    the features as strings, or as the model's attribute ids (crf.py)."""
 
     # Tuples, not lists: a tuple of strings is left alone by the cyclic collector, and a cache
     # of lists made every collection walk them all (a tenth of the parse, #12).
     own: tuple[S, ...]
     shown: tuple[tuple[S, ...], ...]  # as token i+2, i+1, i-1, i-2 sees it
-    head: S  # lower()[:12]
+    head: str  # lower()[:12]
     year: bool
 
 
-class _Vocabulary(Generic[S]):
-    """The strings the features are put together from, made once: as str (what featurize
-    returns, and training uses), or as the UTF-8 bytes crfsuite would make of them, without
-    those the model has no weight for (what the tagger is given). Formatting the same strings
-    again for every token was most of the parse of a reference section (#12)."""
+W = TypeVar("W")
 
-    def __init__(self, lexicon: Lexicon, encode: Callable[[str], S],
-                 known: frozenset[bytes] | None) -> None:
-        self.lexicon = lexicon
-        self.encode: Callable[[str], S] = encode
-        self.known = known  # None: keep every feature
-        self.words: dict[str, _Word[S]] = {}
-        self.older: dict[str, _Word[S]] = {}
-        constants = {
-            "pos": [f"pos={k}" for k in range(10)],
-            "depth": [f"depth={k}" for k in range(3)],
-            "years": [f"years_before={k}" for k in range(3)],
-            "periods": [f"periods_before={k}" for k in range(7)],
-            "commas": [f"commas_before={k}" for k in range(9)],
-            "quotes": [f"quotes_closed={k}" for k in range(3)],
-            "to_end": [f"to_end={_bucket(left)}" for left in range(22)],  # 21 and over: 99
-        }
-        self.tables: dict[str, tuple[S, ...]] = {
-            name: tuple(map(encode, values)) for name, values in constants.items()}
-        self.offsets: tuple[S, ...] = tuple(encode(f"{offset}:") for offset in _OFFSETS)
-        none = [encode(f"{offset}:none") for offset in _OFFSETS]
-        self.none: tuple[tuple[S, ...], ...] = tuple(
-            (f,) if known is None or f in known else () for f in none)
-        self.first: S = encode("first")
-        self.last: S = encode("last")
-        self.glued_left: S = encode("glued_left")
-        self.glued_right: S = encode("glued_right")
-        self.in_quote: S = encode("in_quote")
-        self.left: S = encode("w-1|w=")
-        self.right: S = encode("w|w+1=")
-        self.bar: S = encode("|")
-        self.nul: S = encode("\0")
 
-    def word(self, text: str) -> _Word[S]:
-        """The features of one token text, made again only when it was not seen lately."""
+class WordCache(Generic[W]):
+    """A bounded map of token text to what is made of it once (its features, or their weights):
+    words of references repeat (initials, punctuation, years, journal words), and formatting the
+    same strings again for every token was most of the parse of a reference section (#12)."""
+
+    def __init__(self, make: Callable[[str], W]) -> None:
+        self.make = make
+        self.words: dict[str, W] = {}
+        self.older: dict[str, W] = {}
+
+    def get(self, text: str) -> W:
+        """What is made of one token text, made again only when it was not seen lately."""
         found = self.words.get(text)
         if found is None:
             found = self.older.pop(text, None)
             if found is None:
-                found = self._word(text)
+                found = self.make(text)
             if len(self.words) >= _MAX_WORDS // 2:
                 # Two generations, so that the words seen often stay: a word seen in neither
                 # the current one nor the one before is made again.
@@ -154,55 +161,52 @@ class _Vocabulary(Generic[S]):
             self.words[text] = found
         return found
 
-    def _word(self, text: str) -> _Word[S]:
-        own = _own(text, self.lexicon)
-        encode = self.encode
-        encoded = [encode(f) for f in own]
-        shown = [e for f, e in zip(own, encoded, strict=True)
-                 if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
+
+class _Vocabulary:
+    """The features of the token texts seen lately, for one lexicon."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.cache: WordCache[_Word[str]] = WordCache(self.make)
+
+    def word(self, text: str) -> _Word[str]:
+        return self.cache.get(text)
+
+    def make(self, text: str) -> _Word[str]:
+        """The features of one token text, made anew."""
+        own = own_features(text, self.lexicon)
+        shown = shown_features(own)
         # Seen from token i, token i-2 shows itself as "-2:..." and so on.
-        m2, m1, p1, p2 = ([prefix + f for f in shown] for prefix in self.offsets)
-        known = self.known
-        # crfsuite reads an attribute up to its first NUL: a token with one keeps every
-        # feature, as before (crfsuite then looks up what it reads).
-        if known is not None and "\0" not in text:
-            encoded = [f for f in encoded if f in known]
-            m2, m1, p1, p2 = ([f for f in seen if f in known] for seen in (m2, m1, p1, p2))
-        return _Word(tuple(encoded), (tuple(m2), tuple(m1), tuple(p1), tuple(p2)),
-                     encode(text.lower()[:12]), "year" in own)
-
-    def pairs(self, heads: list[S], prefix: S) -> list[S | None]:
-        """prefix + "a|b" for each pair of neighbours; None where the model does not know it."""
-        joined = [prefix + heads[i] + self.bar + heads[i + 1] for i in range(len(heads) - 1)]
-        known = self.known
-        if known is None:
-            return list(joined)
-        return [p if p in known or self.nul in p else None for p in joined]
+        m2, m1, p1, p2 = (tuple([f"{offset}:{f}" for f in shown]) for offset in _OFFSETS)
+        return _Word(tuple(own), (m2, m1, p1, p2), text.lower()[:12], "year" in own)
 
 
-# Words of references repeat (initials, punctuation, years, journal words); a vocabulary holds at
+# Words of references repeat (initials, punctuation, years, journal words); a cache holds at
 # most _MAX_WORDS of them, so that a long-running process stays bounded.
 _MAX_WORDS = 10_000  # about 15 MB at most (a word holds ~25 short strings)
-# One vocabulary per lexicon and kind, the lexicon held so that its id is not reused meanwhile.
-_vocabularies: dict[tuple[int, bool], _Vocabulary[Any]] = {}
+# One vocabulary per lexicon, the lexicon held so that its id is not reused meanwhile.
+_vocabularies: dict[int, _Vocabulary] = {}
 
 
-def _vocabulary_of_str(lexicon: Lexicon) -> _Vocabulary[str]:
-    found = _vocabularies.get((id(lexicon), False))
+def vocabulary(lexicon: Lexicon) -> _Vocabulary:
+    """The vocabulary of one lexicon (the shipped model's, or the one training builds)."""
+    found = _vocabularies.get(id(lexicon))
     if found is None or found.lexicon is not lexicon:
         if len(_vocabularies) > 4:
             _vocabularies.clear()
-        found = _vocabularies[id(lexicon), False] = _Vocabulary(lexicon, str, None)
+        found = _vocabularies[id(lexicon)] = _Vocabulary(lexicon)
     return found
 
 
-def _vocabulary_of_bytes(lexicon: Lexicon, known: frozenset[bytes] | None) -> _Vocabulary[bytes]:
-    found = _vocabularies.get((id(lexicon), True))
-    if found is None or found.lexicon is not lexicon or found.known is not known:
-        if len(_vocabularies) > 4:
-            _vocabularies.clear()
-        found = _vocabularies[id(lexicon), True] = _Vocabulary(lexicon, str.encode, known)
-    return found
+@dataclass(slots=True)
+class Parts:
+    """A token sequence's features, in pieces: each token's word, CONTEXT_WIDTH indexes into
+    CONTEXT per token (flat), and each pair of neighbours' "w-1|w=" and "w|w+1=" strings."""
+
+    words: list[_Word[Any]]
+    context: list[int]
+    lefts: list[str]  # token i+1's "w-1|w=a|b"
+    rights: list[str]  # token i's "w|w+1=a|b"
 
 
 def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list[str]]:
@@ -212,67 +216,70 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     The strings and their order are those the model was trained on:
     tests/test_refparser_features.py checks them against the plain per-token formulation that
     this replaced."""
-    return _featurize(tokens, _vocabulary_of_str(lexicon))
+    parts = sequence_parts(tokens, vocabulary(lexicon).word)
+    words, context, lefts, rights = parts.words, parts.context, parts.lefts, parts.rights
+    count = len(words)
+    names = (*CONTEXT, "")
+    m2_none, m1_none, p1_none, p2_none = ((name,) for name in NEIGHBOUR_NONE)
+    out: list[list[str]] = []
+    for i in range(count):
+        features = list(words[i].own)
+        features += [names[k] for k in context[CONTEXT_WIDTH * i:CONTEXT_WIDTH * (i + 1)]
+                     if k != NO_FEATURE]
+        features += words[i - 2].shown[0] if i >= 2 else m2_none
+        features += words[i - 1].shown[1] if i >= 1 else m1_none
+        features += words[i + 1].shown[2] if i + 1 < count else p1_none
+        features += words[i + 2].shown[3] if i + 2 < count else p2_none
+        if i > 0:
+            features.append(lefts[i - 1])
+        if i + 1 < count:
+            features.append(rights[i])
+        out.append(features)
+    return out
 
 
-def model_features(tokens: Sequence[Token], lexicon: Lexicon,
-                   known: frozenset[bytes] | None) -> list[list[bytes]]:
-    """featurize's features as crfsuite's tagger reads them: UTF-8 encoded, in the same order,
-    without those not in `known` (the model's attributes; crfsuite drops an attribute it has no
-    weight for, so the tags and probabilities are the same)."""
-    return _featurize(tokens, _vocabulary_of_bytes(lexicon, known))
-
-
-def _featurize(tokens: Sequence[Token], vocabulary: _Vocabulary[S]) -> list[list[S]]:
-    words: list[_Word[S]] = [vocabulary.word(token.text) for token in tokens]
-    count = len(tokens)
-    starts = [t.start for t in tokens]
-    ends = [t.end for t in tokens]
+def sequence_parts(tokens: Sequence[Token], word: Callable[[str], _Word[Any]]) -> Parts:
+    """The pieces every token's features are put together from (see featurize), each token's
+    word made by `word`: as strings (featurize) or as attribute ids (crf.py)."""
+    words = [word(token.text) for token in tokens]
     heads = [w.head for w in words]
-    lefts = vocabulary.pairs(heads, vocabulary.left)  # token i+1's "w-1|w"
-    rights = vocabulary.pairs(heads, vocabulary.right)  # token i's "w|w+1"
-    tables = vocabulary.tables
-    pos, depths, year_counts, period_counts, comma_counts, quote_counts, to_end = (
-        tables["pos"], tables["depth"], tables["years"], tables["periods"], tables["commas"],
-        tables["quotes"], tables["to_end"])
-    none_m2, none_m1, none_p1, none_p2 = vocabulary.none
-    out: list[list[S]] = []
+    lefts = [f"w-1|w={a}|{b}" for a, b in pairwise(heads)]
+    rights = [f"w|w+1={a}|{b}" for a, b in pairwise(heads)]
+    return Parts(words, _context(tokens, words), lefts, rights)
+
+
+def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> list[int]:
+    """CONTEXT_WIDTH indexes into CONTEXT per token, in featurize's order: position, first,
+    last, glued left and right, depth, in a quote, years, periods, commas and quotes before,
+    tokens to the end."""
+    count = len(tokens)
+    out: list[int] = []
     depth = 0
     quoted = False
     years = 0
     periods = 0
     commas = 0
     closed_quotes = 0
+    none = NO_FEATURE
+    previous_end = -1
     for i, token in enumerate(tokens):
-        features = list(words[i].own)
-        features.append(pos[10 * i // count])
-        if i == 0:
-            features.append(vocabulary.first)
-        if i == count - 1:
-            features.append(vocabulary.last)
-        glued_right = i + 1 < count and starts[i + 1] == ends[i]
-        if i > 0 and starts[i] == ends[i - 1]:
-            features.append(vocabulary.glued_left)
-        if glued_right:
-            features.append(vocabulary.glued_right)
-        features.append(depths[depth if depth < 2 else 2])
-        if quoted:
-            features.append(vocabulary.in_quote)
-        features.append(year_counts[years if years < 2 else 2])
-        features.append(period_counts[periods if periods < 6 else 6])
-        features.append(comma_counts[commas if commas < 8 else 8])
-        features.append(quote_counts[closed_quotes if closed_quotes < 2 else 2])
+        glued_right = i + 1 < count and tokens[i + 1].start == token.end
         left = count - i
-        features.append(to_end[left if left < 21 else 21])
-        features += words[i - 2].shown[0] if i >= 2 else none_m2
-        features += words[i - 1].shown[1] if i >= 1 else none_m1
-        features += words[i + 1].shown[2] if i + 1 < count else none_p1
-        features += words[i + 2].shown[3] if i + 2 < count else none_p2
-        if i > 0 and (pair := lefts[i - 1]) is not None:
-            features.append(pair)
-        if i + 1 < count and (pair := rights[i]) is not None:
-            features.append(pair)
-        out.append(features)
+        out += (
+            _POS[10 * i // count],
+            _FIRST if i == 0 else none,
+            _LAST if left == 1 else none,
+            _GLUED_LEFT if token.start == previous_end else none,
+            _GLUED_RIGHT if glued_right else none,
+            _DEPTH[depth if depth < 2 else 2],
+            _IN_QUOTE if quoted else none,
+            _YEARS[years if years < 2 else 2],
+            _PERIODS[periods if periods < 6 else 6],
+            _COMMAS[commas if commas < 8 else 8],
+            _QUOTES[closed_quotes if closed_quotes < 2 else 2],
+            _TO_END_AT[left if left < 21 else 21],
+        )
+        previous_end = token.end
         # State after this token, for the next ones.
         char = token.text
         if char in "([{":
@@ -288,8 +295,9 @@ def _featurize(tokens: Sequence[Token], vocabulary: _Vocabulary[S]) -> list[list
             commas += 1
         if words[i].year:
             years += 1
-        if char in ".?!" and i + 1 < count and starts[i + 1] > ends[i]:
+        if char in ".?!" and i + 1 < count and tokens[i + 1].start > token.end:
             previous = tokens[i - 1].text if i else ""
             if len(previous) > 1 or previous.isdigit():  # not an initial's period
                 periods += 1
     return out
+

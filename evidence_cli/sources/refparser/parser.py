@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.sources.refparser.features import model_features
 from evidence_cli.sources.refparser.names import family_names
 from evidence_cli.sources.refparser.tokens import Token, tokenize
+
+if TYPE_CHECKING:
+    from evidence_cli.sources.refparser.crf import Tagger
 
 MODEL_FILE = "model.crfsuite"
 METADATA_FILE = "model.json"
@@ -85,16 +87,32 @@ class ParsedReference:
     data (a field under its threshold is left empty by `parse_reference`)."""
 
     text: str
-    tokens: tuple[LabelledToken, ...]
+    # The tokens, their labels and the marginals of those labels: `tokens` puts them together
+    # when asked (few callers do, and making an object per token was a tenth of a parse, #12).
+    token_spans: tuple[Token, ...]
+    labels: tuple[str, ...]
+    probabilities: tuple[float, ...]
     fields: tuple[ParsedField, ...]
     authors: tuple[str, ...]
     thresholds: tuple[tuple[str, float], ...]
 
+    @property
+    def tokens(self) -> tuple[LabelledToken, ...]:
+        return tuple([LabelledToken(t.text, t.start, t.end, label, probability)
+                      for t, label, probability in zip(self.token_spans, self.labels,
+                                                       self.probabilities, strict=True)])
+
     def field(self, name: str) -> ParsedField | None:
-        return next((f for f in self.fields if f.name == name), None)
+        for found in self.fields:
+            if found.name == name:
+                return found
+        return None
 
     def threshold(self, name: str) -> float:
-        return dict(self.thresholds).get(name, 1.0)
+        for key, value in self.thresholds:
+            if key == name:
+                return value
+        return 1.0
 
     def confident(self, name: str) -> ParsedField | None:
         """The field when its confidence reaches its threshold, else None."""
@@ -115,117 +133,99 @@ def _metadata() -> dict[str, Any]:
 
 
 @cache
-def _loaded() -> tuple[Any, bytes, frozenset[bytes] | None]:
-    import pycrfsuite  # lazily: only a free-text reference needs it
+def _tagger() -> Tagger:
+    # Lazily: numpy and the model are loaded by the first parse, not at import time.
+    from evidence_cli.sources.refparser import crf
 
-    tagger = pycrfsuite.Tagger()
     model = resources.files(__package__).joinpath(MODEL_FILE).read_bytes()
-    tagger.open_inmemory(model)
-    # crfsuite reads the model in place: the bytes must live as long as the tagger does.
-    return tagger, model, model_attributes(model)
+    return crf.Tagger(crf.read_model(model), _metadata()["lexicon"])
 
 
-def _tagger() -> Any:
-    return _loaded()[0]
-
-
-_CRF1_HEADER = struct.Struct("<4sI4sIIIIIIIII")
-_CQDB_HEADER = struct.Struct("<4sIIIII")
-_CQDB_BYTE_ORDER = 0x62445371
-_CQDB_DATA = _CQDB_HEADER.size + 256 * 8  # after the header and the 256 hash-table references
-_RECORD = struct.Struct("<iI")
-
-
-def model_attributes(model: bytes) -> frozenset[bytes] | None:
-    """The attributes (feature strings) a crfsuite CRF1 model has weights for, read from its
-    attribute dictionary (a CQDB chunk: records of id, key size and NUL-terminated key); None
-    when the bytes are not laid out so. The tagger is given only these: crfsuite drops every
-    other attribute after looking it up, and that lookup was a sixth of the tagger's time."""
-    try:
-        magic, _, kind, _, _, _, count, _, _, offset, _, _ = _CRF1_HEADER.unpack_from(model)
-        chunk, size, _, order, _, _ = _CQDB_HEADER.unpack_from(model, offset)
-        if magic != b"lCRF" or kind != b"FOMC" or chunk != b"CQDB" or order != _CQDB_BYTE_ORDER:
-            return None
-        keys: list[bytes] = []
-        at = offset + _CQDB_DATA
-        for _ in range(count):
-            _, length = _RECORD.unpack_from(model, at)
-            start = at + _RECORD.size
-            at = start + length
-            if length < 1 or at > min(offset + size, len(model)) or model[at - 1] != 0:
-                return None
-            keys.append(model[start:at - 1])
-    except struct.error:
-        return None
-    return frozenset(keys)
-
-
-# The labels whose fields _read_field reads; at their edges it asks how likely the token beside
-# the field is to belong to it.
-_READ_LABELS = frozenset(_FIELD_LABEL.values())
 # Whole parses of the texts seen last: a reference is often written twice (in the reference
 # section and in a footnote, or copied into two files of one run). A ParsedReference is
 # immutable, so one parse can be handed out again. Bounded: a few MB at most.
 _MEMO_SIZE = 256
+_memo: dict[str, ParsedReference] = {}
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """A token sequence's best labels and every token's marginal of every label (`marginals[i]
+    [column[label]]`)."""
+
+    labels: list[str]
+    marginals: list[list[float]]
+    column: dict[str, int]
+
+    def probability(self, i: int, label: str) -> float:
+        return self.marginals[i][self.column[label]]
 
 
-def label_tokens(text: str, tokens: list[Token]) -> list[tuple[str, dict[str, float]]]:
-    """Each token's best label and the marginal probabilities a field's confidence reads: of the
-    token's own label, and at a field's edge of the neighbouring field's label (where a field
-    ends is as uncertain as the tokens beside it)."""
-    if not tokens:
-        return []
-    _, _, known = _loaded()
-    xseq = model_features(tokens, _metadata()["lexicon"], known)
-    count = len(tokens)
-    # The tokens beside a field that _read_field reads (it passes over punctuation).
-    wordlike = [t.text[0].isalnum() for t in tokens]
-    # A pycrfsuite Tagger holds one sequence at a time: keep parses in threads apart.
-    with _LOCK:
-        tagger = _tagger()
-        tagger.set(xseq)
-        best = tagger.tag()
-        marginal = tagger.marginal
-        # Asking for every label at every token cost a fifth of the parse, and asking for the
-        # labels of each token's neighbours still a tenth (#12): only what is read is asked.
-        labelled = [(label, {label: marginal(label, i)}) for i, label in enumerate(best)]
-        for i in range(count - 1):
-            this, after = best[i], best[i + 1]
-            if this == after:
-                continue
-            if after in _READ_LABELS and wordlike[i]:
-                labelled[i][1][after] = marginal(after, i)
-            if this in _READ_LABELS and wordlike[i + 1]:
-                labelled[i + 1][1][this] = marginal(this, i + 1)
-    return labelled
+def label_tokens(text: str, tokens: list[Token]) -> Labelled:
+    """Each token's best label and its marginal probabilities of every label (a field's
+    confidence reads those of its own label, and at its edges those of the tokens beside it:
+    where a field ends is as uncertain as the tokens beside it)."""
+    return label_sequences([tokens])[0]
+
+
+def label_sequences(sequences: Sequence[list[Token]]) -> list[Labelled]:
+    """label_tokens of many token sequences, tagged together (#12: one reference at a time, the
+    tagger's fixed cost per call was most of a short reference's)."""
+    tagger = _tagger()
+    with _LOCK:  # the tagger's word cache is shared
+        tagged = tagger.tag(sequences)
+    names = tagger.model.labels
+    column = {name: k for k, name in enumerate(names)}
+    return [Labelled([names[k] for k in best.tolist()], marginals.tolist(), column)
+            for best, marginals in tagged]
 
 
 def parse_labelled(text: str) -> ParsedReference:
     """Label every token of one reference and read each field with its confidence."""
-    return _parse(text)
+    return parse_many([text])[0]
+
+
+def parse_many(texts: Sequence[str]) -> list[ParsedReference]:
+    """parse_labelled of each text, the texts tagged together (much faster per reference than
+    one at a time: the .docx reader hands a whole reference section, #12)."""
+    found: dict[str, ParsedReference] = {}
+    for text in texts:
+        memo = _memo.get(text)
+        if memo is not None:
+            found[text] = memo
+    missing = [text for text in dict.fromkeys(texts) if text not in found]
+    if missing:
+        prepared = [unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS]) for text in missing]
+        sequences = [tokenize(text)[:MAX_TOKENS] for text in prepared]
+        labelled = label_sequences(sequences)
+        for text, body, tokens, labels in zip(missing, prepared, sequences, labelled,
+                                              strict=True):
+            found[text] = _read(body, tokens, labels)
+        for text in missing[-_MEMO_SIZE:]:
+            _memo[text] = found[text]
+        while len(_memo) > _MEMO_SIZE:
+            del _memo[next(iter(_memo))]
+    return [found[text] for text in texts]
 
 
 def clear_memo() -> None:
     """Forget the parses kept for texts seen again (a benchmark times the parse itself)."""
-    _parse.cache_clear()
+    _memo.clear()
 
 
-@lru_cache(maxsize=_MEMO_SIZE)
-def _parse(text: str) -> ParsedReference:
-    text = unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS])
-    tokens = tokenize(text)[:MAX_TOKENS]
-    labelled = label_tokens(text, tokens)
-    out_tokens = tuple([
-        LabelledToken(t.text, t.start, t.end, label, marginals[label])
-        for t, (label, marginals) in zip(tokens, labelled, strict=True)
-    ])
-    runs = _runs(labelled)
+def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference:
+    """The parse of one reference from its labelled tokens."""
+    labels = labelled.labels
+    marginals, column = labelled.marginals, labelled.column
+    probabilities = tuple([row[column[label]]
+                           for row, label in zip(marginals, labels, strict=True)])
+    wordlike = [t.text[0].isalnum() for t in tokens]
+    runs = _runs(labels)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
     for name, label in _FIELD_LABEL.items():
         if label not in runs:
             continue
-        found = _read_field(text, tokens, labelled, name, label, runs[label])
+        found = _read_field(text, tokens, wordlike, labelled, name, label, runs[label])
         if found is None:
             continue
         if name == "authors":
@@ -236,25 +236,28 @@ def _parse(text: str) -> ParsedReference:
             found = ParsedField(name, "; ".join(families), found.spans, found.confidence)
         fields.append(found)
     fields.extend(_identifiers(text))
-    return ParsedReference(text, out_tokens, tuple(fields), authors, _thresholds())
+    return ParsedReference(text, tuple(tokens), tuple(labels), probabilities, tuple(fields),
+                           authors, _thresholds())
 
 
+@cache
 def _thresholds() -> tuple[tuple[str, float], ...]:
     return tuple(sorted(_metadata()["thresholds"].items()))
 
 
-def _runs(labelled: list[tuple[str, dict[str, float]]]) -> dict[str, list[tuple[int, int]]]:
+def _runs(labels: list[str]) -> dict[str, list[tuple[int, int]]]:
     """Label -> (first, end) of each run of tokens with that label, in order."""
     runs: dict[str, list[tuple[int, int]]] = {}
     start = 0
-    for i in range(1, len(labelled) + 1):
-        if i == len(labelled) or labelled[i][0] != labelled[start][0]:
-            runs.setdefault(labelled[start][0], []).append((start, i))
+    count = len(labels)
+    for i in range(1, count + 1):
+        if i == count or labels[i] != labels[start]:
+            runs.setdefault(labels[start], []).append((start, i))
             start = i
     return runs
 
 
-def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[str, float]]],
+def _read_field(text: str, tokens: list[Token], wordlike: list[bool], labelled: Labelled,
                 name: str, label: str, runs: list[tuple[int, int]]) -> ParsedField | None:
     candidates = []
     for first, last in runs:
@@ -266,13 +269,15 @@ def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[s
     # A field written twice ("2011 ... 2011") is read once; two different readings are doubt.
     first, last, value = candidates[0]
     others = [c for c in candidates[1:] if _norm(c[2]) != _norm(value)]
-    inside = [labelled[i][1].get(label, 0.0) for i in range(first, last)
-              if tokens[i].text[0].isalnum()] or [labelled[first][1].get(label, 0.0)]
+    k = labelled.column[label]
+    marginals = labelled.marginals
+    inside = [marginals[i][k] for i in range(first, last) if wordlike[i]] or \
+        [marginals[first][k]]
     confidence = min(inside)
     # Where the field ends is as uncertain as the tokens just outside it might belong to it.
     for i in (first - 1, last):
-        if 0 <= i < len(tokens) and tokens[i].text[0].isalnum():
-            confidence = min(confidence, 1.0 - labelled[i][1].get(label, 0.0))
+        if 0 <= i < len(tokens) and wordlike[i]:
+            confidence = min(confidence, 1.0 - marginals[i][k])
     if others:
         confidence *= 0.5
     start, end = tokens[first].start, tokens[last - 1].end

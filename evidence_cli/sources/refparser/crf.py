@@ -1,0 +1,321 @@
+"""Tag references with the trained CRF in numpy: crfsuite's best labels and marginals, in batches.
+
+crfsuite's tagger (through pycrfsuite) took a reference at a time, and turning its ~1,000 feature
+strings into C++ strings and attribute ids was about as costly as the scoring itself (#12). Here
+the weights are read from the CRF1 model file once; a word's features are summed into one row of
+label scores per role (itself, and each of the four neighbours it is to another token) once per
+distinct word; and Viterbi and the forward-backward marginals run over many references at once.
+tests/test_refparser_crf.py checks the labels and marginals against crfsuite's. Training still
+uses python-crfsuite (benchmarks/refparse_train.py).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from evidence_cli.sources.refparser.features import (
+    CONTEXT,
+    CONTEXT_WIDTH,
+    NEIGHBOUR_NONE,
+    OFFSETS,
+    Lexicon,
+    Parts,
+    WordCache,
+    _Word,
+    own_features,
+    sequence_parts,
+    shown_features,
+)
+from evidence_cli.sources.refparser.tokens import Token
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.intp]
+
+_HEADER = struct.Struct("<4sI4sIIIIIIIII")
+_CHUNK = struct.Struct("<4sII")
+_CQDB_HEADER = struct.Struct("<4sIIIII")
+_CQDB_BYTE_ORDER = 0x62445371
+_CQDB_TABLES = 256 * 8  # the hash-table references after a CQDB chunk's header
+_RECORD = struct.Struct("<iI")
+# One feature of the FEAT chunk: kind (0 state: attribute -> label, 1 transition: label ->
+# label), source, destination, weight.
+_FEATURE = np.dtype([("kind", "<u4"), ("source", "<u4"), ("target", "<u4"), ("weight", "<f8")])
+# References are tagged in chunks of at most this many, of similar lengths (less padding), so
+# that the arrays of a chunk stay small (a few MB) however long the section is.
+_CHUNK_REFERENCES = 256
+# The shown features whose neighbour ids are kept (a "w=" feature is a word's own: bounded).
+_MAX_SHOWN = 50_000
+
+
+class ModelError(ValueError):
+    """The bytes are not a crfsuite CRF1 model laid out as this reader expects."""
+
+
+def _cqdb(model: bytes, offset: int, count: int) -> list[str]:
+    """The keys of a CQDB chunk (records of id, key size and NUL-terminated key), by id."""
+    chunk, size, _, order, _, _ = _CQDB_HEADER.unpack_from(model, offset)
+    if chunk != b"CQDB" or order != _CQDB_BYTE_ORDER:
+        raise ModelError("no CQDB chunk where the header says")
+    keys: list[str | None] = [None] * count
+    at = offset + _CQDB_HEADER.size + _CQDB_TABLES
+    end = min(offset + size, len(model))
+    for _ in range(count):
+        key_id, length = _RECORD.unpack_from(model, at)
+        start = at + _RECORD.size
+        at = start + length
+        if length < 1 or at > end or model[at - 1] != 0 or not 0 <= key_id < count:
+            raise ModelError("a CQDB record runs past its chunk")
+        keys[key_id] = model[start:at - 1].decode("utf-8")
+    if any(key is None for key in keys):
+        raise ModelError("a CQDB id is missing")
+    return [key for key in keys if key is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A CRF1 model's weights: `state[attribute id, label]` (one more row, of zeros, for the
+    attributes the model does not know) and `transition[from, to]`."""
+
+    labels: tuple[str, ...]
+    attributes: dict[str, int]
+    state: Floats
+    transition: Floats
+
+    @property
+    def unknown(self) -> int:
+        return len(self.attributes)
+
+    def attribute(self, name: str) -> int:
+        """The row of an attribute. crfsuite reads an attribute up to its first NUL (a C
+        string), so the name is looked up so too."""
+        if "\0" in name:
+            name = name.split("\0", 1)[0]
+        return self.attributes.get(name, len(self.attributes))
+
+
+def read_model(model: bytes) -> Model:
+    """The weights of a crfsuite CRF1 model file (crfsuite's crf1d_model.c lays it out)."""
+    try:
+        magic, _, kind, _, _, labels_count, attributes_count, features_at, labels_at, \
+            attributes_at, _, _ = _HEADER.unpack_from(model)
+        if magic != b"lCRF" or kind != b"FOMC":
+            raise ModelError("not a crfsuite CRF1 model")
+        chunk, _, features_count = _CHUNK.unpack_from(model, features_at)
+        if chunk != b"FEAT":
+            raise ModelError("no feature chunk where the header says")
+        start = features_at + _CHUNK.size
+        if start + features_count * _FEATURE.itemsize > len(model):
+            raise ModelError("the features run past the end")
+        features = np.frombuffer(model, _FEATURE, features_count, start)
+        labels = _cqdb(model, labels_at, labels_count)
+        attributes = _cqdb(model, attributes_at, attributes_count)
+    except struct.error as error:
+        raise ModelError(str(error)) from None
+    state_rows = features["kind"] == 0
+    moves = features["kind"] == 1
+    sources, targets = features["source"].astype(np.intp), features["target"].astype(np.intp)
+    if (sources[state_rows] >= attributes_count).any() or (targets >= labels_count).any() or \
+            (sources[moves] >= labels_count).any():
+        raise ModelError("a feature refers to an attribute or label the model does not have")
+    state = np.zeros((attributes_count + 1, labels_count))
+    state[sources[state_rows], targets[state_rows]] = features["weight"][state_rows]
+    transition = np.zeros((labels_count, labels_count))
+    transition[sources[moves], targets[moves]] = features["weight"][moves]
+    return Model(tuple(labels), {name: k for k, name in enumerate(attributes)}, state,
+                 transition)
+
+
+class Tagger:
+    """Labels and marginals of token sequences under one model and lexicon."""
+
+    def __init__(self, model: Model, lexicon: Lexicon) -> None:
+        self.model = model
+        self.lexicon = lexicon
+        state = model.state
+        self._context = state[[model.attribute(name) for name in CONTEXT] + [model.unknown]]
+        # The words seen lately, their features as attribute ids (the model's others dropped:
+        # they weigh nothing).
+        self._words: WordCache[_Word[int]] = WordCache(self._word)
+        # A shown feature's ids as the tokens two after, one after, one before and two before
+        # see it ("-2:f", "-1:f", "1:f", "2:f"): most are shared by many words ("shape=Xx").
+        self._shown: dict[str, tuple[int, int, int, int]] = {}
+        # A word's rows: its own features, then what it adds to the token two after it, one
+        # after, one before and two before; where there is no such token, "-2:none" and so on.
+        self._none = np.stack([np.zeros(len(model.labels))] +
+                              [state[model.attribute(name)] for name in NEIGHBOUR_NONE])
+        self._exp_transition = np.exp(model.transition)
+
+    def _word(self, text: str) -> _Word[int]:
+        """A token text's features as attribute ids: those of features._Vocabulary.make, each
+        string made only where it is not yet known (the neighbour features of a shown one)."""
+        own = own_features(text, self.lexicon)
+        model = self.model
+        unknown = model.unknown
+        attribute = model.attribute if "\0" in text else (
+            lambda name: model.attributes.get(name, unknown))
+        seen = self._shown if "\0" not in text else {}
+        if len(seen) > _MAX_SHOWN:
+            seen.clear()
+        shown: list[tuple[int, int, int, int]] = []
+        for name in shown_features(own):
+            found = seen.get(name)
+            if found is None:
+                m2, m1, p1, p2 = (attribute(f"{offset}:{name}") for offset in OFFSETS)
+                found = seen[name] = (m2, m1, p1, p2)
+            shown.append(found)
+        by_offset = tuple(tuple([ids[k] for ids in shown if ids[k] != unknown])
+                          for k in range(4))
+        return _Word(tuple([k for k in map(attribute, own) if k != unknown]), by_offset,
+                     text.lower()[:12], "year" in own)
+
+    def tag(self, sequences: Sequence[Sequence[Token]]) -> list[tuple[Ints, Floats]]:
+        """For each sequence: its best labels (ids into model.labels) and every token's marginal
+        probability of every label."""
+        lengths = [len(tokens) for tokens in sequences]
+        empty: tuple[Ints, Floats] = (np.zeros(0, np.intp), np.zeros((0, len(self.model.labels))))
+        out: list[tuple[Ints, Floats]] = [empty] * len(lengths)
+        # Sequences of like lengths together: less padding.
+        order = sorted([k for k, n in enumerate(lengths) if n], key=lengths.__getitem__)
+        for at in range(0, len(order), _CHUNK_REFERENCES):
+            chunk = order[at:at + _CHUNK_REFERENCES]
+            scores = self.scores([sequences[k] for k in chunk])
+            sizes = np.array([lengths[k] for k in chunk], dtype=np.intp)
+            labels, marginals = self._decode(scores, sizes)
+            for row, (k, n) in enumerate(zip(chunk, sizes.tolist(), strict=True)):
+                out[k] = (labels[row, :n], marginals[row, :n])
+        return out
+
+    def scores(self, sequences: Sequence[Sequence[Token]]) -> Floats:
+        """Each token's score of each label (the sum of its features' weights), the sequences'
+        tokens one after another."""
+        model = self.model
+        local: dict[str, int] = {}
+        ids: list[int] = []
+        sizes: list[int] = []
+        words: list[int] = []
+        context: list[int] = []
+        pairs: list[int] = []
+        get = model.attributes.get
+        attribute = model.attribute
+        unknown = model.unknown
+        word = self._words.get
+        for tokens in sequences:
+            parts: Parts = sequence_parts(tokens, word)
+            for token, made in zip(tokens, parts.words, strict=True):
+                index = local.get(token.text)
+                if index is None:
+                    index = local[token.text] = len(local) + 1  # 0: no neighbour there
+                    ids += made.own
+                    sizes.append(len(made.own))
+                    for shown in made.shown:
+                        ids += shown
+                        sizes.append(len(shown))
+                words.append(index)
+            context += parts.context
+            # Token i's pairs: "w-1|w=" with the token before, "w|w+1=" with the one after.
+            pairs.append(unknown)
+            pairs += [get(pair, unknown) if "\0" not in pair else attribute(pair)
+                      for left, right in zip(parts.lefts, parts.rights, strict=True)
+                      for pair in (right, left)]
+            pairs.append(unknown)
+        table = np.concatenate([self._none[None], self._segment_sums(ids, sizes).reshape(
+            len(local), 5, -1)])
+        rows: Ints = np.array(words, dtype=np.intp)
+        count = len(rows)
+        lengths = np.array([len(tokens) for tokens in sequences], dtype=np.intp)
+        starts = np.cumsum(lengths) - lengths
+        place = np.arange(count) - np.repeat(starts, lengths)  # the token's index in its sequence
+        length = np.repeat(lengths, lengths)
+        out: Floats = table[rows, 0]
+        for role, offset in ((1, -2), (2, -1), (3, 1), (4, 2)):
+            there = place + offset
+            inside = (there >= 0) & (there < length)
+            out += table[np.where(inside, np.roll(rows, -offset), 0), role]
+        slots = np.array(context, dtype=np.intp).reshape(count, CONTEXT_WIDTH)
+        for k in range(CONTEXT_WIDTH):
+            out += self._context[slots[:, k]]
+        pair_rows = np.array(pairs, dtype=np.intp).reshape(count, 2)
+        out += model.state[pair_rows[:, 0]]
+        out += model.state[pair_rows[:, 1]]
+        return out
+
+    def _segment_sums(self, ids: list[int], sizes: list[int]) -> Floats:
+        """The sum of the state rows of each run of `ids` (`sizes` long each, some empty)."""
+        labels = len(self.model.labels)
+        out = np.zeros((len(sizes), labels))
+        lengths = np.array(sizes, dtype=np.intp)
+        filled = np.flatnonzero(lengths)
+        if len(filled):
+            rows = self.model.state[np.array(ids, dtype=np.intp)]
+            starts = (np.cumsum(lengths) - lengths)[filled]
+            # reduceat sums from each start to the next one: the empty runs between add nothing.
+            out[filled] = np.add.reduceat(rows, starts, axis=0)
+        return out
+
+    def _decode(self, flat: Floats, sizes: Ints) -> tuple[Ints, Floats]:
+        """Viterbi and forward-backward over a chunk of sequences (their tokens one after
+        another in `flat`), padded to the longest."""
+        longest = int(sizes.max())
+        steps = np.arange(longest)
+        inside = steps[None, :] < sizes[:, None]
+        first = np.cumsum(sizes) - sizes
+        where = np.where(inside, first[:, None] + steps[None, :], len(flat))
+        scores = np.concatenate([flat, np.zeros((1, flat.shape[1]))])[where]  # (B, T, L)
+        return self._viterbi(scores, sizes), self._marginals(scores, sizes)
+
+    def _viterbi(self, scores: Floats, sizes: Ints) -> Ints:
+        """crfsuite's crf1dc_viterbi over the chunk: the same sums, and on a tie the first
+        label (crfsuite keeps the first maximum; so does argmax)."""
+        into = np.ascontiguousarray(self.model.transition.T)[None, :, :]  # [., to, from]
+        count, longest, labels = scores.shape
+        flat_rows = np.arange(count * labels)
+        best = scores[:, 0].copy()
+        back = np.zeros(scores.shape, dtype=np.intp)
+        for t in range(1, longest):
+            candidates = (best[:, None, :] + into).reshape(count * labels, labels)
+            came = candidates.argmax(axis=1)
+            reached = candidates[flat_rows, came].reshape(count, labels) + scores[:, t]
+            back[:, t] = came.reshape(count, labels)
+            best = np.where((t < sizes)[:, None], reached, best)
+        out = np.zeros((count, longest), dtype=np.intp)
+        rows = np.arange(count)
+        current = best.argmax(axis=1)
+        for t in range(longest - 1, -1, -1):
+            if t < longest - 1:
+                current = np.where(t < sizes - 1, back[rows, t + 1, current], current)
+            out[:, t] = current
+        return out
+
+    def _marginals(self, scores: Floats, sizes: Ints) -> Floats:
+        """Every token's marginal of every label, by the forward-backward recursions scaled at
+        each step (as crfsuite does), each token's scores first shifted by their maximum (the
+        same probabilities, and no overflow). einsum, not a matrix product: BLAS sums a row in
+        an order that depends on how many rows there are, and a reference's marginals must not
+        depend on the others tagged with it."""
+        emit = np.exp(scores - scores.max(axis=2, keepdims=True))
+        move = self._exp_transition
+        count, longest, labels = scores.shape
+        forward = np.empty(scores.shape)
+        alpha = emit[:, 0]
+        alpha = alpha / alpha.sum(axis=1, keepdims=True)
+        forward[:, 0] = alpha
+        for t in range(1, longest):
+            alpha = np.einsum("bi,ij->bj", alpha, move) * emit[:, t]
+            alpha /= alpha.sum(axis=1, keepdims=True)
+            forward[:, t] = alpha
+        backward = np.empty(scores.shape)
+        beta = np.ones((count, labels))
+        backward[:, longest - 1] = beta
+        for t in range(longest - 2, -1, -1):
+            after = np.einsum("bj,ij->bi", emit[:, t + 1] * beta, move)
+            after /= after.sum(axis=1, keepdims=True)
+            beta = np.where((t < sizes - 1)[:, None], after, 1.0)
+            backward[:, t] = beta
+        joint = forward * backward
+        marginals: Floats = joint / joint.sum(axis=2, keepdims=True)
+        return marginals
