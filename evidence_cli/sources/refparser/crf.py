@@ -12,7 +12,7 @@ uses python-crfsuite (benchmarks/refparse_train.py).
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,16 +179,50 @@ class Tagger:
         lengths = [len(tokens) for tokens in sequences]
         empty: tuple[Ints, Floats] = (np.zeros(0, np.intp), np.zeros((0, len(self.model.labels))))
         out: list[tuple[Ints, Floats]] = [empty] * len(lengths)
+        for chunk, labels, marginals in self._chunks(sequences):
+            for row, k in enumerate(chunk):
+                out[k] = (labels[row, :lengths[k]], marginals[row, :lengths[k]])
+        return out
+
+    def tag_for_fields(self, sequences: Sequence[Sequence[Token]]
+                       ) -> tuple[list[int], list[float], list[float], list[float]]:
+        """The sequences' tokens one after another: each one's best label, and its marginal of
+        its own label, of the label of the token before and of the token after it (its own at
+        either end): what the parser's field reading uses of the marginals, taken from them
+        here at once rather than token by token."""
+        lengths = [len(tokens) for tokens in sequences]
+        starts = np.cumsum([0, *lengths])
+        count = int(starts[-1])
+        best = np.zeros(count, dtype=np.intp)
+        own, before, after = np.zeros(count), np.zeros(count), np.zeros(count)
+        for chunk, labels, marginals in self._chunks(sequences):
+            sizes = np.array([lengths[k] for k in chunk], dtype=np.intp)
+            inside = np.arange(labels.shape[1])[None, :] < sizes[:, None]
+            rows, steps = np.nonzero(inside)
+            flat = starts[np.array(chunk, dtype=np.intp)][rows] + steps
+            here = labels[rows, steps]
+            ends = sizes[rows] - 1
+            previous = labels[rows, np.maximum(steps - 1, 0)]
+            following = labels[rows, np.minimum(steps + 1, ends)]
+            best[flat] = here
+            own[flat] = marginals[rows, steps, here]
+            before[flat] = marginals[rows, steps, previous]
+            after[flat] = marginals[rows, steps, following]
+        return best.tolist(), own.tolist(), before.tolist(), after.tolist()
+
+    def _chunks(self, sequences: Sequence[Sequence[Token]]
+                ) -> Iterator[tuple[list[int], Ints, Floats]]:
+        """(the indexes of the sequences of a chunk, their best labels and marginals padded to
+        the chunk's longest), for every non-empty sequence, chunk by chunk."""
+        lengths = [len(tokens) for tokens in sequences]
         # Sequences of like lengths together: less padding.
         order = sorted([k for k, n in enumerate(lengths) if n], key=lengths.__getitem__)
         for at in range(0, len(order), _CHUNK_REFERENCES):
             chunk = order[at:at + _CHUNK_REFERENCES]
             scores = self.scores([sequences[k] for k in chunk])
-            sizes = np.array([lengths[k] for k in chunk], dtype=np.intp)
-            labels, marginals = self._decode(scores, sizes)
-            for row, (k, n) in enumerate(zip(chunk, sizes.tolist(), strict=True)):
-                out[k] = (labels[row, :n], marginals[row, :n])
-        return out
+            labels, marginals = self._decode(scores, np.array([lengths[k] for k in chunk],
+                                                              dtype=np.intp))
+            yield chunk, labels, marginals
 
     def scores(self, sequences: Sequence[Sequence[Token]]) -> Floats:
         """Each token's score of each label (the sum of its features' weights), the sequences'
@@ -198,7 +232,7 @@ class Tagger:
         ids: list[int] = []
         sizes: list[int] = []
         words: list[int] = []
-        context: list[int] = []
+        context: list[list[int]] = [[] for _ in range(CONTEXT_WIDTH)]
         pairs: list[int] = []
         get = model.attributes.get
         attribute = model.attribute
@@ -216,7 +250,8 @@ class Tagger:
                         ids += shown
                         sizes.append(len(shown))
                 words.append(index)
-            context += parts.context
+            for column, slots in zip(context, parts.context, strict=True):
+                column += slots
             # Token i's pairs: "w-1|w=" with the token before, "w|w+1=" with the one after.
             pairs.append(unknown)
             pairs += [get(pair, unknown) if "\0" not in pair else attribute(pair)
@@ -236,9 +271,8 @@ class Tagger:
             there = place + offset
             inside = (there >= 0) & (there < length)
             out += table[np.where(inside, np.roll(rows, -offset), 0), role]
-        slots = np.array(context, dtype=np.intp).reshape(count, CONTEXT_WIDTH)
-        for k in range(CONTEXT_WIDTH):
-            out += self._context[slots[:, k]]
+        for slot in np.array(context, dtype=np.intp).reshape(CONTEXT_WIDTH, count):
+            out += self._context[slot]
         pair_rows = np.array(pairs, dtype=np.intp).reshape(count, 2)
         out += model.state[pair_rows[:, 0]]
         out += model.state[pair_rows[:, 1]]

@@ -149,21 +149,18 @@ _memo: dict[str, ParsedReference] = {}
 
 @dataclass(frozen=True, slots=True)
 class Labelled:
-    """A token sequence's best labels and every token's marginal of every label (`marginals[i]
-    [column[label]]`)."""
+    """A token sequence's best labels, and the marginals a field's confidence reads: each
+    token's of its own label, of the label of the token before it and of the token after it
+    (where a field ends is as uncertain as the tokens beside it might belong to it)."""
 
     labels: list[str]
-    marginals: list[list[float]]
-    column: dict[str, int]
-
-    def probability(self, i: int, label: str) -> float:
-        return self.marginals[i][self.column[label]]
+    own: list[float]
+    before: list[float]  # token i's marginal of token i-1's label (of its own at i = 0)
+    after: list[float]  # token i's marginal of token i+1's label (of its own at the end)
 
 
 def label_tokens(text: str, tokens: list[Token]) -> Labelled:
-    """Each token's best label and its marginal probabilities of every label (a field's
-    confidence reads those of its own label, and at its edges those of the tokens beside it:
-    where a field ends is as uncertain as the tokens beside it)."""
+    """Each token's best label and the marginals a field's confidence reads."""
     return label_sequences([tokens])[0]
 
 
@@ -172,11 +169,16 @@ def label_sequences(sequences: Sequence[list[Token]]) -> list[Labelled]:
     tagger's fixed cost per call was most of a short reference's)."""
     tagger = _tagger()
     with _LOCK:  # the tagger's word cache is shared
-        tagged = tagger.tag(sequences)
+        best, own, before, after = tagger.tag_for_fields(sequences)
     names = tagger.model.labels
-    column = {name: k for k, name in enumerate(names)}
-    return [Labelled([names[k] for k in best.tolist()], marginals.tolist(), column)
-            for best, marginals in tagged]
+    labels = [names[k] for k in best]
+    out: list[Labelled] = []
+    at = 0
+    for tokens in sequences:
+        end = at + len(tokens)
+        out.append(Labelled(labels[at:end], own[at:end], before[at:end], after[at:end]))
+        at = end
+    return out
 
 
 def parse_labelled(text: str) -> ParsedReference:
@@ -215,9 +217,6 @@ def clear_memo() -> None:
 def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference:
     """The parse of one reference from its labelled tokens."""
     labels = labelled.labels
-    marginals, column = labelled.marginals, labelled.column
-    probabilities = tuple([row[column[label]]
-                           for row, label in zip(marginals, labels, strict=True)])
     wordlike = [t.text[0].isalnum() for t in tokens]
     runs = _runs(labels)
     fields: list[ParsedField] = []
@@ -236,8 +235,8 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
             found = ParsedField(name, "; ".join(families), found.spans, found.confidence)
         fields.append(found)
     fields.extend(_identifiers(text))
-    return ParsedReference(text, tuple(tokens), tuple(labels), probabilities, tuple(fields),
-                           authors, _thresholds())
+    return ParsedReference(text, tuple(tokens), tuple(labels), tuple(labelled.own),
+                           tuple(fields), authors, _thresholds())
 
 
 @cache
@@ -269,15 +268,14 @@ def _read_field(text: str, tokens: list[Token], wordlike: list[bool], labelled: 
     # A field written twice ("2011 ... 2011") is read once; two different readings are doubt.
     first, last, value = candidates[0]
     others = [c for c in candidates[1:] if _norm(c[2]) != _norm(value)]
-    k = labelled.column[label]
-    marginals = labelled.marginals
-    inside = [marginals[i][k] for i in range(first, last) if wordlike[i]] or \
-        [marginals[first][k]]
+    own = labelled.own
+    inside = [own[i] for i in range(first, last) if wordlike[i]] or [own[first]]
     confidence = min(inside)
     # Where the field ends is as uncertain as the tokens just outside it might belong to it.
-    for i in (first - 1, last):
-        if 0 <= i < len(tokens) and wordlike[i]:
-            confidence = min(confidence, 1.0 - marginals[i][k])
+    if first > 0 and wordlike[first - 1]:
+        confidence = min(confidence, 1.0 - labelled.after[first - 1])
+    if last < len(tokens) and wordlike[last]:
+        confidence = min(confidence, 1.0 - labelled.before[last])
     if others:
         confidence *= 0.5
     start, end = tokens[first].start, tokens[last - 1].end

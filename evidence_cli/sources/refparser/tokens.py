@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, cast
 
 from evidence_cli import doi as doi_rules
 
@@ -45,6 +46,11 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+# Token's own constructor, without the keyword handling of a named tuple's __new__: tokenizing
+# made a Token for every piece of every reference, and the constructor was half of it (#12).
+_make = cast(Callable[[type[Token], tuple[str, int, int]], Token], tuple.__new__)
+
+
 def _pieces(text: str, start: int, end: int, out: list[Token]) -> None:
-    for match in _PIECE.finditer(text, start, end):
-        out.append(Token(match.group(0), match.start(), match.end()))
+    out += [_make(Token, (match[0], match.start(), match.end()))
+            for match in _PIECE.finditer(text, start, end)]
