@@ -237,9 +237,9 @@ class Tagger:
         get = model.attributes.get
         attribute = model.attribute
         unknown = model.unknown
-        word = self._words.get
+        words_cache = self._words
         for tokens in sequences:
-            parts: Parts = sequence_parts(tokens, word)
+            parts: Parts = sequence_parts(tokens, words_cache)
             for token, made in zip(tokens, parts.words, strict=True):
                 index = local.get(token.text)
                 if index is None:

@@ -25,7 +25,17 @@ _QUOTES_CLOSE = frozenset("”’»\"'")
 _DASHES = frozenset("-–—‐‑−")
 
 
+# An ASCII text's shape by a translation and one substitution, not a loop over its characters
+# (the same string: A-Z are the ASCII upper case letters, a-z the other letters, 0-9 the digits).
+_ASCII_KINDS = str.maketrans({**{chr(c): "X" for c in range(65, 91)},
+                              **{chr(c): "x" for c in range(97, 123)},
+                              **{chr(c): "d" for c in range(48, 58)}})
+_RUN = re.compile(r"([^d])\1+")
+
+
 def _shape(text: str) -> str:
+    if text.isascii():
+        return _RUN.sub(r"\1", text.translate(_ASCII_KINDS))[:8]
     out: list[str] = []
     for char in text:
         kind = "X" if char.isupper() else "x" if char.isalpha() else "d" if char.isdigit() else char
@@ -38,12 +48,12 @@ def _shape(text: str) -> str:
 def own_features(text: str, lexicon: Lexicon) -> list[str]:
     """Features of a token on its own, before context is added."""
     lower = text.lower()
-    features = [f"w={lower[:24]}", f"shape={_shape(text)}"]
     if len(text) > 25 or "/" in text:
         if lower.startswith(("http", "www.")):
             return ["url", f"shape={_shape(text[:6])}"]
         if re.match(r"10\.\d", lower):
             return ["doi"]
+    features = [f"w={lower[:24]}", f"shape={_shape(text)}"]
     if text.isdecimal() and text.isascii():  # "²" and "¹" are digits int() refuses
         value = int(text) if len(text) < 10 else 10**10
         features.append(f"digits={min(len(text), 6)}")
@@ -217,7 +227,7 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     The strings and their order are those the model was trained on:
     tests/test_refparser_features.py checks them against the plain per-token formulation that
     this replaced."""
-    parts = sequence_parts(tokens, vocabulary(lexicon).word)
+    parts = sequence_parts(tokens, vocabulary(lexicon).cache)
     words, context, lefts, rights = parts.words, parts.context, parts.lefts, parts.rights
     count = len(words)
     names = (*CONTEXT, "")
@@ -238,10 +248,12 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     return out
 
 
-def sequence_parts(tokens: Sequence[Token], word: Callable[[str], _Word[Any]]) -> Parts:
+def sequence_parts(tokens: Sequence[Token], cache: WordCache[Any]) -> Parts:
     """The pieces every token's features are put together from (see featurize), each token's
-    word made by `word`: as strings (featurize) or as attribute ids (crf.py)."""
-    words = [word(token.text) for token in tokens]
+    word from `cache`: as strings (featurize) or as attribute ids (crf.py)."""
+    # The current generation's dict first: a method call for every token was a tenth of this.
+    get = cache.words.get
+    words = [get(token.text) or cache.get(token.text) for token in tokens]
     heads = [w.head for w in words]
     lefts = [f"w-1|w={a}|{b}" for a, b in pairwise(heads)]
     rights = [f"w|w+1={a}|{b}" for a, b in pairwise(heads)]
