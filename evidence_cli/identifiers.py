@@ -137,6 +137,14 @@ def find_in_text(text: str, links: Iterable[str] = ()) -> Found:
     targets = [target for target in (text, *links) if target]
     if not targets:
         return Found()  # most structured entries: no note, no URL (seven scans saved)
+    # Every pattern below needs "pmid", "pubmed", "pmc" or "arxiv" in some case: an ASCII text
+    # without any of them has none (seven scans saved again; most free-text references, #12).
+    # Not so for other text: IGNORECASE also lets "ı" and "İ" stand for "i".
+    joined = " ".join(targets)
+    if joined.isascii():
+        lower = joined.lower()
+        if "pm" not in lower and "pubmed" not in lower and "arxiv" not in lower:
+            return Found()
     pmids = [normalize_pmid(m.group(1) or m.group(2)) for t in targets
              for m in _PMID_LABEL.finditer(t)]
     pmids += [m.group(1) for t in targets for m in _PUBMED_LINK.finditer(t)]

@@ -493,3 +493,18 @@ def test_pubmed_answers_are_cached_by_service_origin(
     other = {**evidence_env, "EVIDENCE_NCBI_URL": "http://127.0.0.1:9/entrez/eutils"}
     code, [ref], _ = check(run_evidence, tmp_path, "refs.txt", text, "--offline", env=other)
     assert ref["status"] == "unverifiable" and code == 4
+
+
+@pytest.mark.parametrize(("text", "pmid", "pmcid", "arxiv"), [
+    ("Smith J. A title. PMID: 12345678. arXiv:2101.00001. PMC1234567",
+     "12345678", "PMC1234567", "2101.00001"),
+    ("Smith J. A title. https://pubmed.ncbi.nlm.nih.gov/12345678/", "12345678", None, None),
+    # Not ASCII: IGNORECASE lets "ı" stand for "i", so the quick "no pmid here" test is not made.
+    ("Smith J. A title. PMıD: 12345678", "12345678", None, None),
+    ("Smith J. A title. Nature. 2001;1:2-3.", None, None, None),
+])
+def test_ids_in_text_with_and_without_the_quick_test(text: str, pmid: str | None,
+                                                     pmcid: str | None, arxiv: str | None) -> None:
+    """find_in_text skips its scans for an ASCII text naming no id (#12): none is lost."""
+    found = identifiers.find_in_text(text)
+    assert (found.pmid, found.pmcid, found.arxiv) == (pmid, pmcid, arxiv)

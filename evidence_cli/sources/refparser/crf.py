@@ -233,31 +233,39 @@ class Tagger:
         sizes: list[int] = []
         words: list[int] = []
         context: list[list[int]] = [[] for _ in range(CONTEXT_WIDTH)]
-        pairs: list[int] = []
+        lefts: list[int] = []  # each token's "w-1|w=" pair with the token before
+        rights: list[int] = []  # and "w|w+1=" with the one after
         get = model.attributes.get
         attribute = model.attribute
         unknown = model.unknown
         words_cache = self._words
         for tokens in sequences:
             parts: Parts = sequence_parts(tokens, words_cache)
-            for token, made in zip(tokens, parts.words, strict=True):
-                index = local.get(token.text)
-                if index is None:
-                    index = local[token.text] = len(local) + 1  # 0: no neighbour there
-                    ids += made.own
-                    sizes.append(len(made.own))
-                    for shown in made.shown:
-                        ids += shown
-                        sizes.append(len(shown))
-                words.append(index)
+            texts = [token.text for token in tokens]
+            indexes = [local.get(text) for text in texts]
+            if None in indexes:  # words not yet in this chunk: their rows are summed below
+                for i, (text, made) in enumerate(zip(texts, parts.words, strict=True)):
+                    if indexes[i] is not None:
+                        continue
+                    index = local.get(text)
+                    if index is None:
+                        index = local[text] = len(local) + 1  # 0: no neighbour there
+                        ids += made.own
+                        sizes.append(len(made.own))
+                        for shown in made.shown:
+                            ids += shown
+                            sizes.append(len(shown))
+                    indexes[i] = index
+            words += indexes  # type: ignore[arg-type]  # no None is left
             for column, slots in zip(context, parts.context, strict=True):
                 column += slots
-            # Token i's pairs: "w-1|w=" with the token before, "w|w+1=" with the one after.
-            pairs.append(unknown)
-            pairs += [get(pair, unknown) if "\0" not in pair else attribute(pair)
-                      for left, right in zip(parts.lefts, parts.rights, strict=True)
-                      for pair in (right, left)]
-            pairs.append(unknown)
+            # crfsuite reads an attribute up to a NUL (the model's own have none).
+            pair = attribute if "\0" in "".join(texts) else (
+                lambda name: get(name, unknown))
+            lefts.append(unknown)
+            lefts += map(pair, parts.lefts)
+            rights += map(pair, parts.rights)
+            rights.append(unknown)
         table = np.concatenate([self._none[None], self._segment_sums(ids, sizes).reshape(
             len(local), 5, -1)])
         rows: Ints = np.array(words, dtype=np.intp)
@@ -273,9 +281,8 @@ class Tagger:
             out += table[np.where(inside, np.roll(rows, -offset), 0), role]
         for slot in np.array(context, dtype=np.intp).reshape(CONTEXT_WIDTH, count):
             out += self._context[slot]
-        pair_rows = np.array(pairs, dtype=np.intp).reshape(count, 2)
-        out += model.state[pair_rows[:, 0]]
-        out += model.state[pair_rows[:, 1]]
+        out += model.state[np.array(lefts, dtype=np.intp)]
+        out += model.state[np.array(rights, dtype=np.intp)]
         return out
 
     def _segment_sums(self, ids: list[int], sizes: list[int]) -> Floats:
