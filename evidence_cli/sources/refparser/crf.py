@@ -143,7 +143,7 @@ class Tagger:
         self._words: WordCache[_Word[int]] = WordCache(self._word)
         # A shown feature's ids as the tokens two after, one after, one before and two before
         # see it ("-2:f", "-1:f", "1:f", "2:f"): most are shared by many words ("shape=Xx").
-        self._shown: dict[str, tuple[int, int, int, int]] = {}
+        self._shown: dict[str, tuple[int, ...]] = {}
         # A word's rows: its own features, then what it adds to the token two after it, one
         # after, one before and two before; where there is no such token, "-2:none" and so on.
         self._none = np.stack([np.zeros(len(model.labels))] +
@@ -156,22 +156,31 @@ class Tagger:
         own = own_features(text, self.lexicon)
         model = self.model
         unknown = model.unknown
-        attribute = model.attribute if "\0" in text else (
-            lambda name: model.attributes.get(name, unknown))
-        seen = self._shown if "\0" not in text else {}
-        if len(seen) > _MAX_SHOWN:
-            seen.clear()
-        shown: list[tuple[int, int, int, int]] = []
-        for name in shown_features(own):
-            found = seen.get(name)
-            if found is None:
-                m2, m1, p1, p2 = (attribute(f"{offset}:{name}") for offset in OFFSETS)
-                found = seen[name] = (m2, m1, p1, p2)
-            shown.append(found)
-        by_offset = tuple(tuple([ids[k] for ids in shown if ids[k] != unknown])
-                          for k in range(4))
-        return _Word(tuple([k for k in map(attribute, own) if k != unknown]), by_offset,
+        if "\0" in text:  # crfsuite reads an attribute up to a NUL: the slow lookup
+            attribute = model.attribute
+            own_ids = [attribute(name) for name in own]
+            shown = [tuple([attribute(f"{offset}:{name}") for offset in OFFSETS])
+                     for name in shown_features(own)]
+        else:
+            get = model.attributes.get
+            own_ids = [get(name, unknown) for name in own]
+            seen = self._shown
+            if len(seen) > _MAX_SHOWN:
+                seen.clear()
+            shown = [seen.get(name) or self._neighbour_ids(name) for name in shown_features(own)]
+        m2, m1, p1, p2 = (tuple([ids[k] for ids in shown if ids[k] != unknown])
+                          for k in range(4)) if shown else ((), (), (), ())
+        return _Word(tuple([k for k in own_ids if k != unknown]), (m2, m1, p1, p2),
                      text.lower()[:12], "year" in own)
+
+    def _neighbour_ids(self, name: str) -> tuple[int, ...]:
+        """The ids of a shown feature as the tokens two after, one after, one before and two
+        before see it ("-2:name" ...), kept (a feature such as "shape=Xx" is shown by many)."""
+        get = self.model.attributes.get
+        unknown = self.model.unknown
+        found = self._shown[name] = tuple([get(f"{offset}:{name}", unknown)
+                                           for offset in OFFSETS])
+        return found
 
     def tag(self, sequences: Sequence[Sequence[Token]]) -> list[tuple[Ints, Floats]]:
         """For each sequence: its best labels (ids into model.labels) and every token's marginal
