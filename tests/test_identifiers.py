@@ -514,11 +514,12 @@ def test_ids_in_text_with_and_without_the_quick_test(text: str, pmid: str | None
 
 
 def test_the_quick_test_letters_have_no_other_stand_in() -> None:
-    """find_in_text's quick test reads "pm", "pubmed" and "arx" in the lowered text: no other
-    code point matches one of their letters under IGNORECASE without lowering to it."""
+    """find_in_text's quick test reads "pm", "pubmed" and "arx" in the lowered text, the
+    parser's and tokenizer's "http" and "www.": no other code point matches one of their
+    letters under IGNORECASE without lowering to it."""
     every = "".join(map(chr, range(128, sys.maxunicode + 1)))
-    stand_ins = re.findall("[pmubedarx]", every, re.IGNORECASE)
-    odd = [char for char in stand_ins for letter in "pmubedarx"
+    stand_ins = re.findall("[pmubedarxhtw]", every, re.IGNORECASE)
+    odd = [char for char in stand_ins for letter in "pmubedarxhtw"
            if re.fullmatch(letter, char, re.IGNORECASE) and letter not in char.lower()]
     assert odd == []
     assert re.findall("[i]", every, re.IGNORECASE) == ["İ", "ı"]  # why "arx", not "arxiv"

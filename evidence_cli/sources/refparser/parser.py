@@ -373,6 +373,11 @@ def _identifiers(text: str) -> list[ParsedField]:
         at = text.lower().find(dois[0])
         spans = ((at, at + len(dois[0])),) if at >= 0 else ()
         out.append(ParsedField("doi", dois[0], spans, 1.0))
+    lower = text.lower()
+    # _URL needs "http" or "www." (in some case: no other code point stands for h, t, p or w
+    # under IGNORECASE); most references have neither, and the scan was a tenth of this (#12).
+    if "http" not in lower and "www." not in lower:
+        return out
     for match in _URL.finditer(text):
         url = doi_rules.strip_trailing_punctuation(match.group(0))
         if not doi_rules.is_doi_url(url):
