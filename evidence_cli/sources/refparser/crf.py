@@ -20,7 +20,6 @@ import numpy.typing as npt
 
 from evidence_cli.sources.refparser.features import (
     CONTEXT,
-    CONTEXT_WIDTH,
     NEIGHBOUR_NONE,
     OFFSETS,
     Lexicon,
@@ -28,6 +27,7 @@ from evidence_cli.sources.refparser.features import (
     WordCache,
     _Word,
     own_features,
+    positions,
     sequence_parts,
     shown_features,
 )
@@ -149,6 +149,12 @@ class Tagger:
         self._none = np.stack([np.zeros(len(model.labels))] +
                               [state[model.attribute(name)] for name in NEIGHBOUR_NONE])
         self._exp_transition = np.exp(model.transition)
+        # The context rows: those a sequence length decides, by length (MAX_TOKENS at most);
+        # those of each state seen, summed (a few thousand states at most).
+        self._position_rows: dict[int, Floats] = {}
+        self._state_index: dict[tuple[int, ...], int] = {}
+        self._state_rows: list[Floats] = []
+        self._states: Floats | None = None
 
     def _word(self, text: str) -> _Word[int]:
         """A token text's features as attribute ids: those of features._Vocabulary.make, each
@@ -241,7 +247,11 @@ class Tagger:
         ids: list[int] = []
         sizes: list[int] = []
         words: list[int] = []
-        context: list[list[int]] = [[] for _ in range(CONTEXT_WIDTH)]
+        glued_left: list[int] = []
+        glued_right: list[int] = []
+        states: list[int] = []  # each token's state, as an index into self._state_rows
+        blocks: list[Floats] = []  # each sequence's rows of the slots its length decides
+        state_index = self._state_index
         lefts: list[int] = []  # each token's "w-1|w=" pair with the token before
         rights: list[int] = []  # and "w|w+1=" with the one after
         get = model.attributes.get
@@ -266,8 +276,17 @@ class Tagger:
                             sizes.append(len(shown))
                     indexes[i] = index
             words += indexes  # type: ignore[arg-type]  # no None is left
-            for column, slots in zip(context, parts.context, strict=True):
-                column += slots
+            context = parts.context
+            blocks.append(self._positions(context.count))
+            glued_left += context.glued_left
+            glued_right += context.glued_right
+            runs = context.states
+            for (start, state), (end, _) in zip(runs, [*runs[1:], (context.count, ())],
+                                                strict=True):
+                index = state_index.get(state)
+                if index is None:
+                    index = self._add_state(state)
+                states += [index] * (end - start)
             # crfsuite reads an attribute up to a NUL (the model's own have none).
             pair = attribute if "\0" in "".join(texts) else (
                 lambda name: get(name, unknown))
@@ -288,11 +307,34 @@ class Tagger:
             there = place + offset
             inside = (there >= 0) & (there < length)
             out += table[np.where(inside, np.roll(rows, -offset), 0), role]
-        for slot in np.array(context, dtype=np.intp).reshape(CONTEXT_WIDTH, count):
-            out += self._context[slot]
+        out += np.concatenate(blocks)
+        out += self._context[np.array(glued_left, dtype=np.intp)]
+        out += self._context[np.array(glued_right, dtype=np.intp)]
+        out += self._state_table()[np.array(states, dtype=np.intp)]
         out += model.state[np.array(lefts, dtype=np.intp)]
         out += model.state[np.array(rights, dtype=np.intp)]
         return out
+
+    def _positions(self, count: int) -> Floats:
+        """The sum of the rows of the slots a sequence's length decides, for each token."""
+        found = self._position_rows.get(count)
+        if found is None:
+            found = self._position_rows[count] = sum(
+                (self._context[np.array(column, dtype=np.intp)]
+                 for column in positions(count)), np.zeros((count, len(self.model.labels))))
+        return found
+
+    def _add_state(self, state: tuple[int, ...]) -> int:
+        """A new state's index, its row the sum of its six slots' (at most 3,402 states)."""
+        index = self._state_index[state] = len(self._state_rows)
+        self._state_rows.append(self._context[list(state)].sum(axis=0))
+        self._states = None
+        return index
+
+    def _state_table(self) -> Floats:
+        if self._states is None:
+            self._states = np.stack(self._state_rows)
+        return self._states
 
     def _segment_sums(self, ids: list[int], sizes: list[int]) -> Floats:
         """The sum of the state rows of each run of `ids` (`sizes` long each, some empty)."""

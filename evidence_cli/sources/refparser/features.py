@@ -210,12 +210,37 @@ def vocabulary(lexicon: Lexicon) -> _Vocabulary:
 
 
 @dataclass(slots=True)
+class Context:
+    """A sequence's context slots (indexes into CONTEXT, NO_FEATURE where a slot gives none),
+    as they are made: the slots its length decides (position, first, last, tokens to the end:
+    `positions(count)`), glued left and right per token, and the state slots (depth, in a
+    quote, years, periods, commas and quotes before) as runs, (first token, six slots) each:
+    the state changes at a few tokens only (#12)."""
+
+    count: int
+    glued_left: list[int]
+    glued_right: list[int]
+    states: list[tuple[int, tuple[int, ...]]]
+
+    def columns(self) -> list[Sequence[int]]:
+        """The CONTEXT_WIDTH columns, one index per token, in featurize's order."""
+        position, first, last, to_end = positions(self.count)
+        bounds = [start for start, _ in self.states[1:]] + [self.count]
+        per_token = [state for (start, state), end in zip(self.states, bounds, strict=True)
+                     for _ in range(start, end)]
+        depths, quotes, years, periods, commas, closed = (
+            zip(*per_token, strict=True) if per_token else ((),) * 6)
+        return [position, first, last, self.glued_left, self.glued_right, depths, quotes,
+                years, periods, commas, closed, to_end]
+
+
+@dataclass(slots=True)
 class Parts:
-    """A token sequence's features, in pieces: each token's word, its CONTEXT_WIDTH context
-    slots, and each pair of neighbours' "w-1|w=" and "w|w+1=" strings."""
+    """A token sequence's features, in pieces: each token's word, its context slots, and each
+    pair of neighbours' "w-1|w=" and "w|w+1=" strings."""
 
     words: list[_Word[Any]]
-    context: list[Sequence[int]]  # CONTEXT_WIDTH columns, one index into CONTEXT per token
+    context: Context
     lefts: list[str]  # token i+1's "w-1|w=a|b"
     rights: list[str]  # token i's "w|w+1=a|b"
 
@@ -228,7 +253,8 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     tests/test_refparser_features.py checks them against the plain per-token formulation that
     this replaced."""
     parts = sequence_parts(tokens, vocabulary(lexicon).cache)
-    words, context, lefts, rights = parts.words, parts.context, parts.lefts, parts.rights
+    words, lefts, rights = parts.words, parts.lefts, parts.rights
+    context = parts.context.columns()
     count = len(words)
     names = (*CONTEXT, "")
     m2_none, m1_none, p1_none, p2_none = ((name,) for name in NEIGHBOUR_NONE)
@@ -261,7 +287,7 @@ def sequence_parts(tokens: Sequence[Token], cache: WordCache[Any]) -> Parts:
 
 
 @lru_cache(maxsize=1024)
-def _positions(count: int) -> tuple[tuple[int, ...], ...]:
+def positions(count: int) -> tuple[tuple[int, ...], ...]:
     """The context slots a sequence's length alone decides, one column per slot: position,
     first, last, tokens to the end (cached: references have a few hundred lengths at most)."""
     none = NO_FEATURE
@@ -276,12 +302,10 @@ def _positions(count: int) -> tuple[tuple[int, ...], ...]:
 _STATEFUL = frozenset("([{)]},.?!") | _QUOTES_OPEN | _QUOTES_CLOSE
 
 
-def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> list[Sequence[int]]:
-    """The CONTEXT_WIDTH context slots of every token, one column (a sequence of indexes into
-    CONTEXT, NO_FEATURE where the slot gives none) per slot, in featurize's order: position,
-    first, last, glued left and right, depth, in a quote, years, periods, commas and quotes
-    before, tokens to the end. Columns, and the state kept as one tuple made again only when
-    it changes: a row of twelve built for every token was a tenth of the tagger's time (#12)."""
+def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> Context:
+    """The context slots of every token (see Context), the state made again only at a token
+    that changes it: a row of twelve slots built for every token was a tenth of the tagger's
+    time (#12)."""
     count = len(tokens)
     none = NO_FEATURE
     starts = [t.start for t in tokens]
@@ -295,10 +319,9 @@ def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> list[Sequence[
     periods = 0
     commas = 0
     closed_quotes = 0
-    state = (_DEPTH[0], none, _YEARS[0], _PERIODS[0], _COMMAS[0], _QUOTES[0])
-    states: list[tuple[int, ...]] = []
+    runs: list[tuple[int, tuple[int, ...]]] = [
+        (0, (_DEPTH[0], none, _YEARS[0], _PERIODS[0], _COMMAS[0], _QUOTES[0]))]
     for i, token in enumerate(tokens):
-        states.append(state)
         # State after this token, for the next ones.
         char = token.text
         year = words[i].year
@@ -325,8 +348,6 @@ def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> list[Sequence[
                  _YEARS[years if years < 2 else 2], _PERIODS[periods if periods < 6 else 6],
                  _COMMAS[commas if commas < 8 else 8],
                  _QUOTES[closed_quotes if closed_quotes < 2 else 2])
-    position, first, last, to_end = _positions(count)
-    depths, quotes, year_counts, period_counts, comma_counts, closed = (
-        zip(*states, strict=True) if states else ((),) * 6)
-    return [position, first, last, glued_left, glued_right, depths, quotes, year_counts,
-            period_counts, comma_counts, closed, to_end]
+        if i + 1 < count and state != runs[-1][1]:
+            runs.append((i + 1, state))
+    return Context(count, glued_left, glued_right, runs)
