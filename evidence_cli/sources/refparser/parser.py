@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,15 @@ class ParsedReference:
     fields: tuple[ParsedField, ...]
     authors: tuple[str, ...]
     thresholds: tuple[tuple[str, float], ...]
+    # The fields by name, and the thresholds as a dict: to_cited reads each field twice (#12).
+    by_name: dict[str, ParsedField] = dataclass_field(init=False, repr=False, compare=False)
+    threshold_of: dict[str, float] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {})
+        for found in reversed(self.fields):  # the first of a name wins, as field() reads it
+            self.by_name[found.name] = found
+        object.__setattr__(self, "threshold_of", dict(self.thresholds))
 
     @property
     def tokens(self) -> tuple[LabelledToken, ...]:
@@ -103,16 +113,10 @@ class ParsedReference:
                                                        self.probabilities, strict=True)])
 
     def field(self, name: str) -> ParsedField | None:
-        for found in self.fields:
-            if found.name == name:
-                return found
-        return None
+        return self.by_name.get(name)
 
     def threshold(self, name: str) -> float:
-        for key, value in self.thresholds:
-            if key == name:
-                return value
-        return 1.0
+        return self.threshold_of.get(name, 1.0)
 
     def confident(self, name: str) -> ParsedField | None:
         """The field when its confidence reaches its threshold, else None."""
@@ -332,6 +336,8 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
 _WRAPPERS = (("``", "''"), ("“", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»"),
              ("*", "*"), ("_", "_"), ("(", ")"), ("[", "]"))
 _WRAPPER_FIRST = frozenset(left[0] for left, _ in _WRAPPERS)
+# What _IN_COLON's "in" can start with under IGNORECASE ("İ" and "ı" stand for "i" there).
+_IN_FIRST = frozenset("iIİı")
 
 
 def _strip_wrapping(value: str) -> str:
@@ -340,7 +346,8 @@ def _strip_wrapping(value: str) -> str:
     while previous != value:
         previous = value
         value = value.strip(" .,;:")
-        value = _IN_COLON.sub("", value)
+        if value[:1] in _IN_FIRST:  # else _IN_COLON cannot match (#12)
+            value = _IN_COLON.sub("", value)
         if value[:1] in _WRAPPER_FIRST:  # else no wrapper can match, nor after one did
             for left, right in _WRAPPERS:
                 if value.startswith(left) and value.endswith(right) and len(value) > 2:
