@@ -149,6 +149,12 @@ class Tagger:
         self._none = np.stack([np.zeros(len(model.labels))] +
                               [state[model.attribute(name)] for name in NEIGHBOUR_NONE])
         self._exp_transition = np.exp(model.transition)
+        self._exp_transition_t = np.ascontiguousarray(self._exp_transition.T)
+        # Between two rescalings the forward and backward values move by at most
+        # exp(spread of the transition weights) times the label count a step (the emissions are
+        # at most 1 once shifted): a few such steps stay far inside the doubles' exp(+-700).
+        spread = float(np.ptp(model.transition)) + float(np.log(len(model.labels))) + 1.0
+        self._rescale_every = max(1, min(8, int(200 / spread)))
         # The context rows: those a sequence length decides, by length (MAX_TOKENS at most);
         # those of each state seen, summed (a few thousand states at most).
         self._position_rows: dict[int, Floats] = {}
@@ -354,11 +360,15 @@ class Tagger:
         another in `flat`), padded to the longest."""
         longest = int(sizes.max())
         steps = np.arange(longest)
+        real = len(sizes)
+        # Rows of one token of zeros up to a multiple of 4 (see _marginals), dropped after.
+        sizes = np.concatenate([sizes, np.ones(-real % 4, dtype=np.intp)])
         inside = steps[None, :] < sizes[:, None]
         first = np.cumsum(sizes) - sizes
         where = np.where(inside, first[:, None] + steps[None, :], len(flat))
+        where[real:] = len(flat)
         scores = np.concatenate([flat, np.zeros((1, flat.shape[1]))])[where]  # (B, T, L)
-        return self._viterbi(scores, sizes), self._marginals(scores, sizes)
+        return self._viterbi(scores, sizes)[:real], self._marginals(scores, sizes)[:real]
 
     def _viterbi(self, scores: Floats, sizes: Ints) -> Ints:
         """crfsuite's crf1dc_viterbi over the chunk: the same sums, and on a tie the first
@@ -384,29 +394,36 @@ class Tagger:
         return out
 
     def _marginals(self, scores: Floats, sizes: Ints) -> Floats:
-        """Every token's marginal of every label, by the forward-backward recursions scaled at
-        each step (as crfsuite does), each token's scores first shifted by their maximum (the
-        same probabilities, and no overflow). einsum, not a matrix product: BLAS sums a row in
-        an order that depends on how many rows there are, and a reference's marginals must not
-        depend on the others tagged with it."""
+        """Every token's marginal of every label, by the forward-backward recursions (crfsuite
+        scales them at every step; here every few steps: the scales cancel out in the
+        marginals, and the steps between are too few for the values to leave the doubles'
+        range), each token's scores first shifted by their maximum (the same probabilities, no
+        overflow). A matrix product of a row count that is a multiple of 4 (_decode pads to
+        one): OpenBLAS then sums each row the same way whatever the other rows, so that a
+        reference's marginals do not depend on the others tagged with it
+        (tests/test_refparser_crf.py checks)."""
         emit = np.exp(scores - scores.max(axis=2, keepdims=True))
         move = self._exp_transition
+        into = self._exp_transition_t
+        every = self._rescale_every
         count, longest, labels = scores.shape
         forward = np.empty(scores.shape)
         alpha = emit[:, 0]
-        alpha = alpha / alpha.sum(axis=1, keepdims=True)
         forward[:, 0] = alpha
         for t in range(1, longest):
-            alpha = np.einsum("bi,ij->bj", alpha, move) * emit[:, t]
-            alpha /= alpha.sum(axis=1, keepdims=True)
+            alpha = (alpha @ move) * emit[:, t]
+            if t % every == 0:
+                alpha /= alpha.sum(axis=1, keepdims=True)
             forward[:, t] = alpha
         backward = np.empty(scores.shape)
         beta = np.ones((count, labels))
         backward[:, longest - 1] = beta
+        last = (sizes - 1)[:, None]
         for t in range(longest - 2, -1, -1):
-            after = np.einsum("bj,ij->bi", emit[:, t + 1] * beta, move)
-            after /= after.sum(axis=1, keepdims=True)
-            beta = np.where((t < sizes - 1)[:, None], after, 1.0)
+            after = (emit[:, t + 1] * beta) @ into
+            if t % every == 0:
+                after /= after.sum(axis=1, keepdims=True)
+            beta = np.where(t < last, after, 1.0)
             backward[:, t] = beta
         joint = forward * backward
         marginals: Floats = joint / joint.sum(axis=2, keepdims=True)
