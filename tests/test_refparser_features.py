@@ -8,13 +8,16 @@ The references are written here by hand, in the forms the styles print (construc
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from importlib import resources
 
 import pycrfsuite
 import pytest
 
+from evidence_cli.doi import strip_trailing_punctuation
 from evidence_cli.sources.refparser import features, parser
+from evidence_cli.sources.refparser import tokens as tokens_module
 from evidence_cli.sources.refparser.tokens import Token, tokenize
 
 TITLE = "Sleep apnea in fragile X premutation carriers with and without FXTAS"
@@ -175,3 +178,29 @@ def test_a_text_parsed_again_is_the_same_parse() -> None:
     parser.clear_memo()
     again = parser.parse_labelled(REFERENCES[0])
     assert again is not first and again == first
+
+
+def _plain_tokenize(text: str) -> list[Token]:
+    """tokenize as it was before #12: the scan for links and DOIs from the start of the text."""
+    out: list[Token] = []
+    position = 0
+    for match in tokens_module._ATOMIC.finditer(text):
+        value = strip_trailing_punctuation(match.group(0))
+        if not value:
+            continue
+        tokens_module._pieces(text, position, match.start(), out)
+        out.append(Token(value, match.start(), match.start() + len(value)))
+        position = match.start() + len(value)
+    tokens_module._pieces(text, position, len(text), out)
+    return out
+
+
+def test_tokenize_from_the_first_link_or_doi_gives_the_same_tokens() -> None:
+    """tokenize scans for links and DOIs from the first "http", "www." or "10." (#12)."""
+    rng = random.Random(2)
+    pieces = ["doi:", "https://doi.org/", "10.", "10.1234/ab", "x10.5/q", "HTTP://a.b/c",
+              "www.x.org", "wwww.a.b", "İ", " ", "ab", ".", "(", ")", "1"]
+    texts = [*REFERENCES, *("".join(rng.choice(pieces) for _ in range(rng.randint(1, 15)))
+                            for _ in range(5000))]
+    for text in texts:
+        assert tokenize(text) == _plain_tokenize(text), text

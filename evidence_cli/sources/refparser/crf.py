@@ -293,12 +293,13 @@ class Tagger:
                 if index is None:
                     index = self._add_state(state)
                 states += [index] * (end - start)
-            # crfsuite reads an attribute up to a NUL (the model's own have none).
-            pair = attribute if "\0" in "".join(texts) else (
-                lambda name: get(name, unknown))
             lefts.append(unknown)
-            lefts += map(pair, parts.lefts)
-            rights += map(pair, parts.rights)
+            if "\0" in "".join(texts):  # crfsuite reads an attribute up to a NUL
+                lefts += map(attribute, parts.lefts)
+                rights += map(attribute, parts.rights)
+            else:
+                lefts += [get(name, unknown) for name in parts.lefts]
+                rights += [get(name, unknown) for name in parts.rights]
             rights.append(unknown)
         table = np.concatenate([self._none[None], self._segment_sums(ids, sizes).reshape(
             len(local), 5, -1)])

@@ -30,12 +30,12 @@ _DASHES = frozenset("-–—‐‑−")
 _ASCII_KINDS = str.maketrans({**{chr(c): "X" for c in range(65, 91)},
                               **{chr(c): "x" for c in range(97, 123)},
                               **{chr(c): "d" for c in range(48, 58)}})
-_RUN = re.compile(r"([^d])\1+")
+_RUN = re.compile(r"(?<=([^d]))\1+")  # the repeats after a character (no template to expand)
 
 
 def _shape(text: str) -> str:
     if text.isascii():
-        return _RUN.sub(r"\1", text.translate(_ASCII_KINDS))[:8]
+        return _RUN.sub("", text.translate(_ASCII_KINDS))[:8]
     out: list[str] = []
     for char in text:
         kind = "X" if char.isupper() else "x" if char.isalpha() else "d" if char.isdigit() else char

@@ -36,10 +36,11 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     position = 0
     lower = text.lower()
-    # A link or a DOI has "http", "www." or "10." (no other code point stands for h, t, p or w
-    # under IGNORECASE): without them the scan for one is saved (#12).
-    atomic = "10." in text or "http" in lower or "www." in lower
-    for match in _ATOMIC.finditer(text) if atomic else ():
+    # A link or a DOI starts "http", "www." or "10." (no other code point stands for h, t, p or
+    # w under IGNORECASE): the scan for one starts at the first of them, or is saved (#12).
+    starts = [at for at in (text.find("10."), lower.find("http"), lower.find("www.")) if at >= 0]
+    first = min(starts) if len(lower) == len(text) and starts else 0 if starts else -1
+    for match in _ATOMIC.finditer(text, first) if first >= 0 else ():
         value = doi_rules.strip_trailing_punctuation(match.group(0))
         if not value:
             continue
