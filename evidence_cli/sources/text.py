@@ -54,6 +54,8 @@ def split_entries(text: str) -> list[tuple[int, str]]:
 
 def find_urls(text: str) -> list[str]:
     urls: list[str] = []
+    if "http" not in text.lower():  # _URL's start (no other code point stands for h, t or p)
+        return urls
     for match in _URL.finditer(text):
         url = doi_rules.strip_trailing_punctuation(match.group(0))
         if url not in urls:

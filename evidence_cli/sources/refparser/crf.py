@@ -362,8 +362,9 @@ class Tagger:
         longest = int(sizes.max())
         steps = np.arange(longest)
         real = len(sizes)
-        # Rows of one token of zeros up to a multiple of 4 (see _marginals), dropped after.
-        sizes = np.concatenate([sizes, np.ones(-real % 4, dtype=np.intp)])
+        # Rows of zeros up to a multiple of 4 (see _marginals), dropped after; as long as the
+        # shortest sequence, so that the recursions still know every row goes on until then.
+        sizes = np.concatenate([sizes, np.full(-real % 4, sizes.min(), dtype=np.intp)])
         inside = steps[None, :] < sizes[:, None]
         first = np.cumsum(sizes) - sizes
         where = np.where(inside, first[:, None] + steps[None, :], len(flat))
@@ -377,6 +378,7 @@ class Tagger:
         into = np.ascontiguousarray(self.model.transition.T)[None, :, :]  # [., to, from]
         count, longest, labels = scores.shape
         flat_rows = np.arange(count * labels)
+        shortest = int(sizes.min())  # before it every sequence of the chunk goes on
         best = scores[:, 0].copy()
         back = np.zeros(scores.shape, dtype=np.intp)
         for t in range(1, longest):
@@ -384,12 +386,14 @@ class Tagger:
             came = candidates.argmax(axis=1)
             reached = candidates[flat_rows, came].reshape(count, labels) + scores[:, t]
             back[:, t] = came.reshape(count, labels)
-            best = np.where((t < sizes)[:, None], reached, best)
+            best = reached if t < shortest else np.where((t < sizes)[:, None], reached, best)
         out = np.zeros((count, longest), dtype=np.intp)
         rows = np.arange(count)
         current = best.argmax(axis=1)
         for t in range(longest - 1, -1, -1):
-            if t < longest - 1:
+            if t < shortest - 1:
+                current = back[rows, t + 1, current]
+            elif t < longest - 1:
                 current = np.where(t < sizes - 1, back[rows, t + 1, current], current)
             out[:, t] = current
         return out
@@ -420,11 +424,12 @@ class Tagger:
         beta = np.ones((count, labels))
         backward[:, longest - 1] = beta
         last = (sizes - 1)[:, None]
+        shortest = int(sizes.min())
         for t in range(longest - 2, -1, -1):
             after = (emit[:, t + 1] * beta) @ into
             if t % every == 0:
                 after /= after.sum(axis=1, keepdims=True)
-            beta = np.where(t < last, after, 1.0)
+            beta = after if t < shortest - 1 else np.where(t < last, after, 1.0)
             backward[:, t] = beta
         joint = forward * backward
         marginals: Floats = joint / joint.sum(axis=2, keepdims=True)
