@@ -377,24 +377,25 @@ class Tagger:
         label (crfsuite keeps the first maximum; so does argmax)."""
         into = np.ascontiguousarray(self.model.transition.T)[None, :, :]  # [., to, from]
         count, longest, labels = scores.shape
-        flat_rows = np.arange(count * labels)
+        # Where each candidate row's maximum is in the flattened candidates (a 1-D take is
+        # faster than a 2-D fancy index).
+        row_starts = np.arange(count * labels) * labels
         shortest = int(sizes.min())  # before it every sequence of the chunk goes on
         best = scores[:, 0].copy()
         back = np.zeros(scores.shape, dtype=np.intp)
         for t in range(1, longest):
             candidates = (best[:, None, :] + into).reshape(count * labels, labels)
             came = candidates.argmax(axis=1)
-            reached = candidates[flat_rows, came].reshape(count, labels) + scores[:, t]
+            reached = np.take(candidates, row_starts + came).reshape(count, labels) + scores[:, t]
             back[:, t] = came.reshape(count, labels)
             best = reached if t < shortest else np.where((t < sizes)[:, None], reached, best)
         out = np.zeros((count, longest), dtype=np.intp)
-        rows = np.arange(count)
+        rows = np.arange(count) * (longest * labels)  # where each row's back pointers start
         current = best.argmax(axis=1)
         for t in range(longest - 1, -1, -1):
-            if t < shortest - 1:
-                current = back[rows, t + 1, current]
-            elif t < longest - 1:
-                current = np.where(t < sizes - 1, back[rows, t + 1, current], current)
+            if t < longest - 1:
+                came = np.take(back, rows + (t + 1) * labels + current)
+                current = came if t < shortest - 1 else np.where(t < sizes - 1, came, current)
             out[:, t] = current
         return out
 
