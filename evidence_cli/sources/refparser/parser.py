@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cache
 from importlib import resources
+from itertools import compress
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from evidence_cli import doi as doi_rules
@@ -46,6 +47,8 @@ _TERMS = frozenset(str.split(
 _DASH = "-–—‐‑−"
 _PAGE_LIKE = re.compile(rf"(?<![\w.])([A-Za-z]{{0,2}}\d+[A-Za-z]?(?:[{_DASH}]+[A-Za-z]{{0,2}}\d+"
                         r"[A-Za-z]?)?)(?!\w|\.\d)")
+# The fields whose value is the text of their run, unwrapped.
+_TEXT_FIELDS = frozenset({"authors", "title", "container"})
 # The first characters _ATOMIC can match at all (re.I: checked over every code point).
 _ATOMIC_FIRST = frozenset("hHwW1")
 _DASH_SPACED = re.compile(rf"\s*([{_DASH}]+)\s*")
@@ -220,13 +223,17 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
     """The parse of one reference from its labelled tokens."""
     labels = labelled.labels
     wordlike = [t.text[0].isalnum() for t in tokens]
+    # The links and DOIs among the tokens: no field is read across one.
+    atomic = [i for i, t in enumerate(tokens)
+              if t.text[0] in _ATOMIC_FIRST and _ATOMIC.fullmatch(t.text)]
     runs = _runs(labels)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
     for name, label in _FIELD_LABEL.items():
         if label not in runs:
             continue
-        found = _read_field(text, tokens, wordlike, labelled, name, label, runs[label])
+        found = _read_field(text, tokens, wordlike, atomic, labelled, name, label,
+                            runs[label])
         if found is None:
             continue
         if name == "authors":
@@ -258,11 +265,15 @@ def _runs(labels: list[str]) -> dict[str, list[tuple[int, int]]]:
     return runs
 
 
-def _read_field(text: str, tokens: list[Token], wordlike: list[bool], labelled: Labelled,
-                name: str, label: str, runs: list[tuple[int, int]]) -> ParsedField | None:
+def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: list[int],
+                labelled: Labelled, name: str, label: str,
+                runs: list[tuple[int, int]]) -> ParsedField | None:
     candidates = []
     for first, last in runs:
-        value = _value(name, tokens[first:last], text)
+        # A field is never read across a link or a DOI, nor from punctuation alone.
+        if not any(wordlike[first:last]) or any(first <= i < last for i in atomic):
+            continue
+        value = _value(name, tokens[first:last], wordlike[first:last], text)
         if value:
             candidates.append((first, last, value))
     if not candidates:
@@ -271,8 +282,7 @@ def _read_field(text: str, tokens: list[Token], wordlike: list[bool], labelled: 
     first, last, value = candidates[0]
     others = [c for c in candidates[1:] if _norm(c[2]) != _norm(value)]
     own = labelled.own
-    inside = [own[i] for i in range(first, last) if wordlike[i]] or [own[first]]
-    confidence = min(inside)
+    confidence = min(compress(own[first:last], wordlike[first:last]), default=own[first])
     # Where the field ends is as uncertain as the tokens just outside it might belong to it.
     if first > 0 and wordlike[first - 1]:
         confidence = min(confidence, 1.0 - labelled.after[first - 1])
@@ -290,13 +300,16 @@ def _norm(value: str) -> str:
     return _NON_WORD.sub("", value.lower())
 
 
-def _value(name: str, run: list[Token], text: str) -> str | None:
-    """The field's value from the tokens labelled with it: the words the style put around it
-    ("vol.", "pp.", "In:", quotes, brackets) are not part of it."""
-    words = [t for t in run if t.text[0].isalnum()]
-    if not words or any([_ATOMIC.fullmatch(t.text) for t in words
-                         if t.text[0] in _ATOMIC_FIRST]):
-        return None  # a field is never read across a link or a DOI
+def _value(name: str, run: list[Token], wordlike: list[bool], text: str) -> str | None:
+    """The field's value from the tokens labelled with it (some word-like, none a link or a
+    DOI): the words the style put around it ("vol.", "pp.", "In:", quotes, brackets) are not
+    part of it."""
+    if name in _TEXT_FIELDS:
+        value = _strip_wrapping(text[run[0].start:run[-1].end])
+        if name == "container":
+            value = _strip_wrapping(_IN_CONTAINER.sub("", value))
+        return value or None
+    words = list(compress(run, wordlike))
     if name == "year":
         year = next((t.text for t in words if _YEAR.match(t.text)), None)
         return year[:4] if year else None
@@ -325,10 +338,7 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
                run[j + 2].text[0].isalnum()):
             j += 2
         return text[run[first].start:run[j].end]
-    value = _strip_wrapping(text[run[0].start:run[-1].end])
-    if name == "container":
-        value = _strip_wrapping(_IN_CONTAINER.sub("", value))
-    return value or None
+    return None
 
 
 _WRAPPERS = (("``", "''"), ("“", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»"),
