@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ from evidence_cli.sources.refparser.features import (
     WordCache,
     _Word,
     own_features,
+    pair_features,
     positions,
     sequence_parts,
     shown_features,
@@ -140,7 +142,9 @@ class Tagger:
         self._context = state[[model.attribute(name) for name in CONTEXT] + [model.unknown]]
         # The words seen lately, their features as attribute ids (the model's others dropped:
         # they weigh nothing).
-        self._words: WordCache[_Word[int]] = WordCache(self._word)
+        self._words: WordCache[str, _Word[int]] = WordCache(self._word)
+        # The ids of each two neighbours' pair features (features.pair_features), by heads.
+        self._pairs: WordCache[tuple[str, str], tuple[int, int]] = WordCache(self._pair_ids)
         # A shown feature's ids as the tokens two after, one after, one before and two before
         # see it ("-2:f", "-1:f", "1:f", "2:f"): most are shared by many words ("shape=Xx").
         self._shown: dict[str, tuple[int, ...]] = {}
@@ -184,6 +188,11 @@ class Tagger:
                           for k in range(4)) if shown else ((), (), (), ())
         return _Word(tuple([k for k in own_ids if k != unknown]), (m2, m1, p1, p2),
                      text.lower()[:12], "year" in own)
+
+    def _pair_ids(self, heads: tuple[str, str]) -> tuple[int, int]:
+        """The attribute ids of two neighbours' pair features."""
+        left, right = pair_features(*heads)
+        return self.model.attribute(left), self.model.attribute(right)
 
     def _neighbour_ids(self, name: str) -> tuple[int, ...]:
         """The ids of a shown feature as the tokens two after, one after, one before and two
@@ -260,8 +269,7 @@ class Tagger:
         state_index = self._state_index
         lefts: list[int] = []  # each token's "w-1|w=" pair with the token before
         rights: list[int] = []  # and "w|w+1=" with the one after
-        get = model.attributes.get
-        attribute = model.attribute
+        pair_cache = self._pairs
         unknown = model.unknown
         words_cache = self._words
         for tokens in sequences:
@@ -293,13 +301,11 @@ class Tagger:
                 if index is None:
                     index = self._add_state(state)
                 states += [index] * (end - start)
+            pair_get = pair_cache.words.get
+            pairs = [pair_get(heads) or pair_cache.get(heads) for heads in pairwise(parts.heads)]
             lefts.append(unknown)
-            if "\0" in "".join(texts):  # crfsuite reads an attribute up to a NUL
-                lefts += map(attribute, parts.lefts)
-                rights += map(attribute, parts.rights)
-            else:
-                lefts += [get(name, unknown) for name in parts.lefts]
-                rights += [get(name, unknown) for name in parts.rights]
+            lefts += [left for left, _ in pairs]
+            rights += [right for _, right in pairs]
             rights.append(unknown)
         table = np.concatenate([self._none[None], self._segment_sums(ids, sizes).reshape(
             len(local), 5, -1)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -144,32 +144,34 @@ class _Word(Generic[S]):
     year: bool
 
 
+K = TypeVar("K", bound=Hashable)
 W = TypeVar("W")
 
 
-class WordCache(Generic[W]):
-    """A bounded map of token text to what is made of it once (its features, or their weights):
-    words of references repeat (initials, punctuation, years, journal words), and formatting the
-    same strings again for every token was most of the parse of a reference section (#12)."""
+class WordCache(Generic[K, W]):
+    """A bounded map of token text (or another key) to what is made of it once (its features,
+    or their weights): words of references repeat (initials, punctuation, years, journal
+    words), and formatting the same strings again for every token was most of the parse of a
+    reference section (#12)."""
 
-    def __init__(self, make: Callable[[str], W]) -> None:
+    def __init__(self, make: Callable[[K], W]) -> None:
         self.make = make
-        self.words: dict[str, W] = {}
-        self.older: dict[str, W] = {}
+        self.words: dict[K, W] = {}
+        self.older: dict[K, W] = {}
 
-    def get(self, text: str) -> W:
-        """What is made of one token text, made again only when it was not seen lately."""
-        found = self.words.get(text)
+    def get(self, key: K) -> W:
+        """What is made of one key, made again only when it was not seen lately."""
+        found = self.words.get(key)
         if found is None:
-            found = self.older.pop(text, None)
+            found = self.older.pop(key, None)
             if found is None:
-                found = self.make(text)
+                found = self.make(key)
             if len(self.words) >= _MAX_WORDS // 2:
                 # Two generations, so that the words seen often stay: a word seen in neither
                 # the current one nor the one before is made again.
                 self.older = self.words
                 self.words = {}
-            self.words[text] = found
+            self.words[key] = found
         return found
 
 
@@ -178,7 +180,7 @@ class _Vocabulary:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.cache: WordCache[_Word[str]] = WordCache(self.make)
+        self.cache: WordCache[str, _Word[str]] = WordCache(self.make)
 
     def word(self, text: str) -> _Word[str]:
         return self.cache.get(text)
@@ -236,13 +238,18 @@ class Context:
 
 @dataclass(slots=True)
 class Parts:
-    """A token sequence's features, in pieces: each token's word, its context slots, and each
-    pair of neighbours' "w-1|w=" and "w|w+1=" strings."""
+    """A token sequence's features, in pieces: each token's word, its context slots, and the
+    heads the pairs of neighbours are made of."""
 
     words: list[_Word[Any]]
     context: Context
-    lefts: list[str]  # token i+1's "w-1|w=a|b"
-    rights: list[str]  # token i's "w|w+1=a|b"
+    heads: list[str]  # each token's lowercase head: pair_features of each two neighbours'
+
+
+def pair_features(before: str, after: str) -> tuple[str, str]:
+    """The features of two neighbours' heads: the later token's "w-1|w=a|b", the earlier's
+    "w|w+1=a|b"."""
+    return f"w-1|w={before}|{after}", f"w|w+1={before}|{after}"
 
 
 def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list[str]]:
@@ -253,7 +260,8 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     tests/test_refparser_features.py checks them against the plain per-token formulation that
     this replaced."""
     parts = sequence_parts(tokens, vocabulary(lexicon).cache)
-    words, lefts, rights = parts.words, parts.lefts, parts.rights
+    words = parts.words
+    pairs = [pair_features(a, b) for a, b in pairwise(parts.heads)]
     context = parts.context.columns()
     count = len(words)
     names = (*CONTEXT, "")
@@ -267,23 +275,21 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
         features += words[i + 1].shown[2] if i + 1 < count else p1_none
         features += words[i + 2].shown[3] if i + 2 < count else p2_none
         if i > 0:
-            features.append(lefts[i - 1])
+            features.append(pairs[i - 1][0])
         if i + 1 < count:
-            features.append(rights[i])
+            features.append(pairs[i][1])
         out.append(features)
     return out
 
 
-def sequence_parts(tokens: Sequence[Token], cache: WordCache[Any]) -> Parts:
+def sequence_parts(tokens: Sequence[Token], cache: WordCache[str, Any]) -> Parts:
     """The pieces every token's features are put together from (see featurize), each token's
     word from `cache`: as strings (featurize) or as attribute ids (crf.py)."""
     # The current generation's dict first: a method call for every token was a tenth of this.
     get = cache.words.get
     words = [get(token.text) or cache.get(token.text) for token in tokens]
     heads = [w.head for w in words]
-    lefts = [f"w-1|w={a}|{b}" for a, b in pairwise(heads)]
-    rights = [f"w|w+1={a}|{b}" for a, b in pairwise(heads)]
-    return Parts(words, _context(tokens, words), lefts, rights)
+    return Parts(words, _context(tokens, words), heads)
 
 
 @lru_cache(maxsize=1024)
