@@ -224,8 +224,8 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
     labels = labelled.labels
     wordlike = [t.text[0].isalnum() for t in tokens]
     # The links and DOIs among the tokens: no field is read across one.
-    atomic = [i for i, t in enumerate(tokens)
-              if t.text[0] in _ATOMIC_FIRST and _ATOMIC.fullmatch(t.text)]
+    atomic = {i for i, t in enumerate(tokens)
+              if t.text[0] in _ATOMIC_FIRST and _ATOMIC.fullmatch(t.text)}
     runs = _runs(labels)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
@@ -265,13 +265,13 @@ def _runs(labels: list[str]) -> dict[str, list[tuple[int, int]]]:
     return runs
 
 
-def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: list[int],
+def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: set[int],
                 labelled: Labelled, name: str, label: str,
                 runs: list[tuple[int, int]]) -> ParsedField | None:
     candidates = []
     for first, last in runs:
         # A field is never read across a link or a DOI, nor from punctuation alone.
-        if not any(wordlike[first:last]) or any(first <= i < last for i in atomic):
+        if not any(wordlike[first:last]) or not atomic.isdisjoint(range(first, last)):
             continue
         value = _value(name, tokens[first:last], wordlike[first:last], text)
         if value:
