@@ -148,3 +148,22 @@ def test_a_batch_parses_as_each_text_alone() -> None:
         parser.clear_memo()
         assert parser.parse_labelled(text) == parsed
     assert together[0] is together[-1]
+
+
+def test_references_read_together_are_those_read_one_at_a_time() -> None:
+    """Within parsing_together() a reader's entries are parsed at its end, all at once: the
+    references are the same as one at a time, an id numbered meanwhile stays."""
+    from evidence_cli.models import CitedFields
+    from evidence_cli.sources.text import parsing_together, reference_from_text
+
+    entries = [text for text in [*REFERENCES, *EDGES] if text.strip()]
+    parser.clear_memo()
+    alone = [reference_from_text(text, "refs.md", line) for line, text in enumerate(entries)]
+    parser.clear_memo()
+    with parsing_together():
+        together = [reference_from_text(text, "refs.md", line)
+                    for line, text in enumerate(entries)]
+        assert all(ref.cited == CitedFields() for ref in together)  # not parsed yet
+        together[1].id += "#2"
+    alone[1].id += "#2"
+    assert together == alone
