@@ -388,14 +388,14 @@ class Tagger:
         row_starts = np.arange(count * labels) * labels
         shortest = int(sizes.min())  # before it every sequence of the chunk goes on
         best = scores[:, 0].copy()
-        back = np.zeros(scores.shape, dtype=np.intp)
+        back = np.empty(scores.shape, dtype=np.intp)  # [:, 0] is never read
         for t in range(1, longest):
             candidates = (best[:, None, :] + into).reshape(count * labels, labels)
             came = candidates.argmax(axis=1)
             reached = np.take(candidates, row_starts + came).reshape(count, labels) + scores[:, t]
             back[:, t] = came.reshape(count, labels)
             best = reached if t < shortest else np.where((t < sizes)[:, None], reached, best)
-        out = np.zeros((count, longest), dtype=np.intp)
+        out = np.empty((count, longest), dtype=np.intp)  # every step is written
         rows = np.arange(count) * (longest * labels)  # where each row's back pointers start
         current = best.argmax(axis=1)
         for t in range(longest - 1, -1, -1):
