@@ -95,7 +95,13 @@ def find_all(text: str) -> list[str]:
     callers check `is_valid`.
     """
     found: list[str] = []
-    for match in _IN_TEXT.finditer(text):
+    # Every DOI starts "10.": the scan starts at the first one (a prefix before it, "doi:" or a
+    # resolver's address, ends in a non-word character, so the DOI matches without it), and a
+    # text without one needs none (#12).
+    first = text.find("10.")
+    if first < 0:
+        return found
+    for match in _IN_TEXT.finditer(text, first):
         doi = normalize(match.group(1))
         if doi and doi not in found:
             found.append(doi)

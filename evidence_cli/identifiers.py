@@ -137,6 +137,13 @@ def find_in_text(text: str, links: Iterable[str] = ()) -> Found:
     targets = [target for target in (text, *links) if target]
     if not targets:
         return Found()  # most structured entries: no note, no URL (seven scans saved)
+    # Every pattern below needs "pm" (PMID, PMC), "pubmed" or "arx" (arXiv) in some case: a
+    # text without any of them has none (seven scans saved again: most free-text references,
+    # #12). Not "arxiv": IGNORECASE lets "ı" stand for "i", and "ı".lower() is no "i"; no other
+    # letter of these has such a stand-in (tests/test_identifiers.py checks every code point).
+    lower = " ".join(targets).lower()
+    if "pm" not in lower and "pubmed" not in lower and "arx" not in lower:
+        return Found()
     pmids = [normalize_pmid(m.group(1) or m.group(2)) for t in targets
              for m in _PMID_LABEL.finditer(t)]
     pmids += [m.group(1) for t in targets for m in _PUBMED_LINK.finditer(t)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from evidence_cli import doi
@@ -155,3 +157,24 @@ def test_looks_like_doi_attempt_and_doi_urls() -> None:
     assert doi.is_doi_url("https://dx.doi.org/10.1371/journal.pone.0033693")
     assert not doi.is_doi_url("https://example.org/doi.org/10.1371/x")
     assert doi.url_of(PONE) == f"https://doi.org/{PONE}"
+
+
+def _plain_find_all(text: str) -> list[str]:
+    """find_all as it was before #12: the scan from the start of the text."""
+    found: list[str] = []
+    for match in doi._IN_TEXT.finditer(text):
+        value = doi.normalize(match.group(1))
+        if value and value not in found:
+            found.append(value)
+    return found
+
+
+def test_find_all_from_the_first_10_finds_what_the_whole_scan_does() -> None:
+    """find_all scans from the first "10." (#12): texts made of DOI pieces, prefixes and word
+    characters glued to them find the same DOIs as a scan from the start."""
+    rng = random.Random(2)
+    pieces = ["doi:", "DOI : ", "https://doi.org/", "http://dx.doi.org/", "10.", "10.1234/ab",
+              "x10.5/q", "İ", " ", "ab", ".", "(", ")", "1", "/"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 15)))
+        assert doi.find_all(text) == _plain_find_all(text), text

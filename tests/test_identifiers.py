@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -493,3 +495,31 @@ def test_pubmed_answers_are_cached_by_service_origin(
     other = {**evidence_env, "EVIDENCE_NCBI_URL": "http://127.0.0.1:9/entrez/eutils"}
     code, [ref], _ = check(run_evidence, tmp_path, "refs.txt", text, "--offline", env=other)
     assert ref["status"] == "unverifiable" and code == 4
+
+
+@pytest.mark.parametrize(("text", "pmid", "pmcid", "arxiv"), [
+    ("Smith J. A title. PMID: 12345678. arXiv:2101.00001. PMC1234567",
+     "12345678", "PMC1234567", "2101.00001"),
+    ("Smith J. A title. https://pubmed.ncbi.nlm.nih.gov/12345678/", "12345678", None, None),
+    # IGNORECASE lets "ı" stand for "i": the quick test looks for "pm" and "arx", not "pmid".
+    ("Smith J. A title. PMıD: 12345678. arXıv:2101.00001", "12345678", None, "2101.00001"),
+    ("Müller A. Über die Dinge. Z Dinge. 2001;1:2-3.", None, None, None),
+    ("Smith J. A title. Nature. 2001;1:2-3.", None, None, None),
+])
+def test_ids_in_text_with_and_without_the_quick_test(text: str, pmid: str | None,
+                                                     pmcid: str | None, arxiv: str | None) -> None:
+    """find_in_text skips its scans for an ASCII text naming no id (#12): none is lost."""
+    found = identifiers.find_in_text(text)
+    assert (found.pmid, found.pmcid, found.arxiv) == (pmid, pmcid, arxiv)
+
+
+def test_the_quick_test_letters_have_no_other_stand_in() -> None:
+    """find_in_text's quick test reads "pm", "pubmed" and "arx" in the lowered text, the
+    parser's and tokenizer's "http" and "www.": no other code point matches one of their
+    letters under IGNORECASE without lowering to it."""
+    every = "".join(map(chr, range(128, sys.maxunicode + 1)))
+    stand_ins = re.findall("[pmubedarxhtw]", every, re.IGNORECASE)
+    odd = [char for char in stand_ins for letter in "pmubedarxhtw"
+           if re.fullmatch(letter, char, re.IGNORECASE) and letter not in char.lower()]
+    assert odd == []
+    assert re.findall("[i]", every, re.IGNORECASE) == ["İ", "ı"]  # why "arx", not "arxiv"

@@ -175,15 +175,17 @@ def test_the_model_ships_in_the_package() -> None:
     assert metadata["lexicon"]
 
 
-def test_crfsuite_is_loaded_only_when_a_reference_is_parsed() -> None:
+def test_numpy_is_loaded_only_when_a_reference_is_parsed_and_crfsuite_never() -> None:
+    """The tagger (crf.py) needs numpy, loaded by the first parse; python-crfsuite is only
+    training's (#12)."""
     code = (
         "import sys\n"
         "import evidence_cli.sources.freetext, evidence_cli.sources.text\n"
         "import evidence_cli.sources.markdown, evidence_cli.sources.refparser\n"
-        "print('pycrfsuite' in sys.modules)\n"
+        "print('numpy' in sys.modules, 'pycrfsuite' in sys.modules)\n"
         "evidence_cli.sources.freetext.parse_reference('Smith J. A title. Nature. 2001;1:2-3.')\n"
-        "print('pycrfsuite' in sys.modules)\n"
+        "print('numpy' in sys.modules, 'pycrfsuite' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
-    assert done.stdout.split() == ["False", "True"]
+    assert done.stdout.split() == ["False", "False", "True", "False"]

@@ -1,20 +1,23 @@
 """The reference parser's fast paths give what the model was trained on and what crfsuite reads:
-featurize's strings against the plain per-token formulation it replaced, the tagger's encoded and
-filtered features against featurize's, the model's attribute dictionary against crfsuite's own
-dump, and the tags and marginals with and without the attributes the model has no weight for.
+featurize's strings against the plain per-token formulation it replaced, and the numpy tagger's
+label scores against the weights of those strings (tests/test_refparser_crf.py compares its
+labels and marginals with crfsuite's).
 
 The references are written here by hand, in the forms the styles print (constructed fixtures).
 """
 
 from __future__ import annotations
 
-import struct
+import random
 from collections.abc import Sequence
 from importlib import resources
 
+import pycrfsuite
 import pytest
 
+from evidence_cli.doi import strip_trailing_punctuation
 from evidence_cli.sources.refparser import features, parser
+from evidence_cli.sources.refparser import tokens as tokens_module
 from evidence_cli.sources.refparser.tokens import Token, tokenize
 
 TITLE = "Sleep apnea in fragile X premutation carriers with and without FXTAS"
@@ -39,7 +42,7 @@ REFERENCES = [
 
 def _plain_featurize(tokens: Sequence[Token], lexicon: features.Lexicon) -> list[list[str]]:
     """featurize as it was written before #12, one token at a time (kept to pin the strings)."""
-    own = [features._own(t.text, lexicon) for t in tokens]
+    own = [features.own_features(t.text, lexicon) for t in tokens]
     shown = [[f for f in fs if f.startswith(features._SHOWN_PREFIXES) or f in features._SHOWN]
              for fs in own]
     count = len(tokens)
@@ -66,6 +69,7 @@ def _plain_featurize(tokens: Sequence[Token], lexicon: features.Lexicon) -> list
         fs.append(f"commas_before={min(commas, 8)}")
         fs.append(f"quotes_closed={min(closed_quotes, 2)}")
         fs.append(f"to_end={features._bucket(count - i)}")
+        fs.extend(_plain_segment(tokens, own, i))
         for offset in (-2, -1, 1, 2):
             j = i + offset
             if 0 <= j < count:
@@ -76,7 +80,6 @@ def _plain_featurize(tokens: Sequence[Token], lexicon: features.Lexicon) -> list
             fs.append(f"w-1|w={tokens[i - 1].text.lower()[:12]}|{token.text.lower()[:12]}")
         if i + 1 < count:
             fs.append(f"w|w+1={token.text.lower()[:12]}|{tokens[i + 1].text.lower()[:12]}")
-        fs.extend(_plain_segment(tokens, own, i))
         out.append(fs)
         char = token.text
         if char in "([{":
@@ -162,64 +165,47 @@ def test_another_lexicon_gets_its_own_words() -> None:
             assert features.featurize("", tokens, lexicon) == _plain_featurize(tokens, lexicon)
 
 
-def test_the_tagger_gets_the_same_features_encoded_without_the_unknown_ones() -> None:
+def test_the_tagger_scores_are_the_weights_of_featurize_strings() -> None:
+    """The numpy tagger reads each token's features as attribute ids through the same
+    formulation (features.sequence_parts): its label scores are the sums of the weights of
+    featurize's strings (crfsuite reads an attribute up to a NUL, the model has no weight for
+    some)."""
     lexicon = parser._metadata()["lexicon"]
-    _, _, known = parser._loaded()
-    assert known
-    for tokens in _sequences():
-        plain = _plain_featurize(tokens, lexicon)
-        # A token with a NUL keeps every feature: crfsuite reads an attribute up to the NUL.
-        want = [[f.encode() for f in fs if f.encode() in known or "\0" in f] for fs in plain]
-        assert features.model_features(tokens, lexicon, known) == want
-        assert features.model_features(tokens, lexicon, None) == \
-            [[f.encode() for f in fs] for fs in plain]
-
-
-def test_the_model_attributes_are_those_crfsuite_dumps() -> None:
-    tagger, model, known = parser._loaded()
-    assert known == frozenset(a.encode() for a in tagger.info().attributes)
-    assert parser.model_attributes(model) == known
-
-
-@pytest.mark.parametrize("damaged", [b"", b"lCRF", b"not a model at all" * 10])
-def test_a_model_laid_out_otherwise_gives_no_attributes(damaged: bytes) -> None:
-    assert parser.model_attributes(damaged) is None
-
-def test_a_model_cut_short_gives_no_attributes() -> None:
-    model = resources.files(parser.__package__).joinpath(parser.MODEL_FILE).read_bytes()
-    dictionary = struct.unpack_from("<I", model, 36)[0]  # the header's offset of the attributes
-    for end in (100, dictionary + 10, dictionary + 5000):
-        assert parser.model_attributes(model[:end]) is None
-
-
-def test_dropping_the_unknown_attributes_changes_no_tag_and_no_marginal() -> None:
-    lexicon = parser._metadata()["lexicon"]
-    tagger, _, known = parser._loaded()
-    labels = tagger.labels()
-    for text in REFERENCES:
-        tokens = tokenize(text)
-        if not tokens:
-            continue
-        seen = []
-        for xseq in (features.featurize(text, tokens, lexicon),
-                     features.model_features(tokens, lexicon, known)):
-            tagger.set(xseq)
-            best = tagger.tag()
-            seen.append((best, [[tagger.marginal(label, i) for label in labels]
-                                for i in range(len(tokens))]))
-        assert seen[0] == seen[1]
+    tagger = parser._tagger()
+    model = tagger.model
+    for _ in range(2):  # the second time from the words made the first time
+        for tokens in _sequences():
+            if not tokens:
+                continue
+            plain = _plain_featurize(tokens, lexicon)
+            want = [sum((model.state[model.attribute(f)] for f in fs), 0 * model.state[0])
+                    for fs in plain]
+            got = tagger.scores([tokens])
+            assert got.shape == (len(tokens), len(model.labels))
+            for row, expected in zip(got, want, strict=True):
+                assert row == pytest.approx(expected, abs=1e-12)
 
 
 def test_token_probabilities_are_the_marginals_of_their_labels() -> None:
     lexicon = parser._metadata()["lexicon"]
-    tagger, _, _ = parser._loaded()
+    tagger = _crfsuite()
     for text in REFERENCES[:5]:
         parser.clear_memo()
         parsed = parser.parse_labelled(text)
         tagger.set(features.featurize(parsed.text, tokenize(parsed.text), lexicon))
         assert [t.label for t in parsed.tokens] == tagger.tag()
-        assert [t.probability for t in parsed.tokens] == \
-            [tagger.marginal(t.label, i) for i, t in enumerate(parsed.tokens)]
+        assert [t.probability for t in parsed.tokens] == pytest.approx(
+            [tagger.marginal(t.label, i) for i, t in enumerate(parsed.tokens)], abs=1e-9)
+
+
+# crfsuite reads a model in place: its bytes must outlive every tagger opened on them.
+_MODEL = resources.files(parser.__package__).joinpath(parser.MODEL_FILE).read_bytes()
+
+
+def _crfsuite() -> pycrfsuite.Tagger:
+    tagger = pycrfsuite.Tagger()
+    tagger.open_inmemory(_MODEL)
+    return tagger
 
 
 def test_a_text_parsed_again_is_the_same_parse() -> None:
@@ -229,3 +215,29 @@ def test_a_text_parsed_again_is_the_same_parse() -> None:
     parser.clear_memo()
     again = parser.parse_labelled(REFERENCES[0])
     assert again is not first and again == first
+
+
+def _plain_tokenize(text: str) -> list[Token]:
+    """tokenize as it was before #12: the scan for links and DOIs from the start of the text."""
+    out: list[Token] = []
+    position = 0
+    for match in tokens_module._ATOMIC.finditer(text):
+        value = strip_trailing_punctuation(match.group(0))
+        if not value:
+            continue
+        tokens_module._pieces(text, position, match.start(), out)
+        out.append(Token(value, match.start(), match.start() + len(value)))
+        position = match.start() + len(value)
+    tokens_module._pieces(text, position, len(text), out)
+    return out
+
+
+def test_tokenize_from_the_first_link_or_doi_gives_the_same_tokens() -> None:
+    """tokenize scans for links and DOIs from the first "http", "www." or "10." (#12)."""
+    rng = random.Random(2)
+    pieces = ["doi:", "https://doi.org/", "10.", "10.1234/ab", "x10.5/q", "HTTP://a.b/c",
+              "www.x.org", "wwww.a.b", "İ", " ", "ab", ".", "(", ")", "1"]
+    texts = [*REFERENCES, *("".join(rng.choice(pieces) for _ in range(rng.randint(1, 15)))
+                            for _ in range(5000))]
+    for text in texts:
+        assert tokenize(text) == _plain_tokenize(text), text

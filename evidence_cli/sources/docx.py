@@ -32,7 +32,7 @@ from evidence_cli.sources.text import (
     is_reference_heading,
     link_reference,
     number_links_on_a_line,
-    reference_from_text,
+    references_from_texts,
     targets_in_text,
 )
 
@@ -291,7 +291,11 @@ def _read(data: bytes, path: str) -> list[Reference]:
         raise InputError(path, f"cannot be opened as a Word document ({error})") from None
     except Exception as error:  # lxml and python-docx raise many kinds on broken packages
         raise InputError(path, f"cannot be opened as a Word document ({error})") from None
-    references: list[Reference] = []
+    # The reference section's entries are parsed together at the end (the parser tags many
+    # references at once much faster than one at a time, #12); `plan` keeps the order: the
+    # references found, or where in `pending` a paragraph's entries are.
+    plan: list[list[Reference] | tuple[int, int]] = []
+    pending: list[tuple[str, str, int, list[str] | None, str | None]] = []
     section_level: int | None = None
     styles, default_style = _style_names(document)
     rels = document.part.rels
@@ -311,15 +315,14 @@ def _read(data: bytes, path: str) -> list[Reference]:
             hrefs = [target for target, _ in links]
             lines = [" ".join(line.split()) for line in paragraph.text.split("\n")]
             lines = [line for line in lines if line]
+            start = len(pending)
             if len(lines) > 1 and all(_CITES.search(line) for line in lines):
                 # One paragraph holding several references separated by line breaks.
-                entries = [reference_from_text(line, path, number,
-                                               [t for t, label in links if label in line])
-                           for line in lines]
-                number_links_on_a_line(entries)
-                references.extend(entries)
+                pending += [(line, path, number, [t for t, label in links if label in line],
+                             None) for line in lines]
             else:
-                references.append(reference_from_text(text, path, number, hrefs))
+                pending.append((text, path, number, hrefs, None))
+            plan.append((start, len(pending)))
             continue
         found: list[Reference] = []
         for target, _label in links:
@@ -334,5 +337,15 @@ def _read(data: bytes, path: str) -> list[Reference]:
             if ref is not None:
                 found.append(ref)
         number_links_on_a_line(found)
-        references.extend(found)
+        plan.append(found)
+    parsed = references_from_texts(pending)
+    references: list[Reference] = []
+    for step in plan:
+        if isinstance(step, tuple):
+            entries = parsed[step[0]:step[1]]
+            if len(entries) > 1:
+                number_links_on_a_line(entries)
+            references.extend(entries)
+        else:
+            references.extend(step)
     return references

@@ -23,6 +23,7 @@ from evidence_cli.sources.text import (
     is_reference_heading,
     link_reference,
     number_links_on_a_line,
+    parsing_together,
     reference_from_text,
     targets_in_text,
 )
@@ -93,6 +94,12 @@ def _paragraph_references(paragraph: Any, path: str) -> list[Reference]:
 
 
 def read(data: bytes, path: str) -> list[Reference]:
+    # The entries' texts are parsed together when the read is done (#12).
+    with parsing_together():
+        return _read(data, path)
+
+
+def _read(data: bytes, path: str) -> list[Reference]:
     from bs4 import BeautifulSoup, NavigableString, Tag
 
     text = decode_text(data, path)

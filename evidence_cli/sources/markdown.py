@@ -30,6 +30,7 @@ from evidence_cli.sources.text import (
     is_reference_heading,
     link_reference,
     number_links_on_a_line,
+    parsing_together,
     reference_from_text,
     targets_in_text,
 )
@@ -108,6 +109,12 @@ def _refuse_truncated(tokens: list[Any], path: str) -> None:
 
 
 def read(data: bytes, path: str) -> list[Reference]:
+    # The entries' texts are parsed together when the read is done (#12).
+    with parsing_together():
+        return _read(data, path)
+
+
+def _read(data: bytes, path: str) -> list[Reference]:
     from markdown_it import MarkdownIt
 
     text = decode_text(data, path)

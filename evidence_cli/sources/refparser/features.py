@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from evidence_cli.sources.refparser.tokens import Token
@@ -23,7 +25,17 @@ _QUOTES_CLOSE = frozenset("”’»\"'")
 _DASHES = frozenset("-–—‐‑−")
 
 
+# An ASCII text's shape by a translation and one substitution, not a loop over its characters
+# (the same string: A-Z are the ASCII upper case letters, a-z the other letters, 0-9 the digits).
+_ASCII_KINDS = str.maketrans({**{chr(c): "X" for c in range(65, 91)},
+                              **{chr(c): "x" for c in range(97, 123)},
+                              **{chr(c): "d" for c in range(48, 58)}})
+_RUN = re.compile(r"(?<=([^d]))\1+")  # the repeats after a character (no template to expand)
+
+
 def _shape(text: str) -> str:
+    if text.isascii():
+        return _RUN.sub("", text.translate(_ASCII_KINDS))[:8]
     out: list[str] = []
     for char in text:
         kind = "X" if char.isupper() else "x" if char.isalpha() else "d" if char.isdigit() else char
@@ -33,15 +45,15 @@ def _shape(text: str) -> str:
     return "".join(out[:8])
 
 
-def _own(text: str, lexicon: Lexicon) -> list[str]:
+def own_features(text: str, lexicon: Lexicon) -> list[str]:
     """Features of a token on its own, before context is added."""
     lower = text.lower()
-    features = [f"w={lower[:24]}", f"shape={_shape(text)}"]
     if len(text) > 25 or "/" in text:
         if lower.startswith(("http", "www.")):
             return ["url", f"shape={_shape(text[:6])}"]
         if re.match(r"10\.\d", lower):
             return ["doi"]
+    features = [f"w={lower[:24]}", f"shape={_shape(text)}"]
     if text.isdecimal() and text.isascii():  # "²" and "¹" are digits int() refuses
         value = int(text) if len(text) < 10 else 10**10
         features.append(f"digits={min(len(text), 6)}")
@@ -77,28 +89,32 @@ def _own(text: str, lexicon: Lexicon) -> list[str]:
 
 _SHOWN_PREFIXES = ("w=", "shape=", "lex=", "top=")
 _SHOWN = frozenset({"year", "initial", "initials", "month", "cap", "dash", "quote"})
-_OFFSETS = (-2, -1, 1, 2)
+OFFSETS = _OFFSETS = (-2, -1, 1, 2)
+
+
+def shown_features(own: list[str]) -> list[str]:
+    """The features of a token its neighbours see (prefixed with their offset: "-1:w=...")."""
+    return [f for f in own if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
 
 
 _SEGMENTS = 6  # a reference's sentences counted up to 5
 
 
-def _segments(tokens: Sequence[Token], years: Sequence[bool]) -> list[tuple[int, ...]]:
-    """For each token, what its sentence of the reference looks like: (index of the sentence,
-    sentences after it, its size in tokens, and flags: holds a number, holds a year, the next
-    sentence holds a number, the one before held a year, holds a quote, the token begins the
-    sentence). A sentence ends at
-    ".", "?", "!" or ";" before a space, an initial's period too (the authors before a title
-    often end with one; the title is then the last long sentence before the numbers). The CRF
-    sees one token's neighbours only; these let it see that a title is a sentence without
-    numbers before the one with the journal, volume and pages, instead of ending it inside
-    ("KRAS / NRAS", #11)."""
+def _segments(tokens: Sequence[Token], years: Sequence[bool]
+              ) -> list[tuple[int, tuple[int, ...]]]:
+    """What each sentence of the reference looks like, as runs (its first token, its eight
+    slots: index of the sentence, sentences after it, its size in tokens, and flags: holds a
+    number, holds a year, the next sentence holds a number, the one before held a year, holds
+    a quote). A sentence ends at ".", "?", "!" or ";" before a space, an initial's period too
+    (the authors before a title often end with one; the title is then the last long sentence
+    before the numbers). The CRF sees one token's neighbours only; these let it see that a
+    title is a sentence without numbers before the one with the journal, volume and pages,
+    instead of ending it inside ("KRAS / NRAS", #11)."""
     count = len(tokens)
-    ends: list[int] = []
-    for i, token in enumerate(tokens):
-        text = token.text
-        if text in ".?!;" and i + 1 < count and tokens[i + 1].start > token.end:
-            ends.append(i)
+    if not count:
+        return []
+    ends = [i for i in range(count - 1) if tokens[i].text in ".?!;"
+            and tokens[i + 1].start > tokens[i].end]
     if not ends or ends[-1] != count - 1:
         ends.append(count - 1)
     spans: list[tuple[int, int]] = []
@@ -108,24 +124,22 @@ def _segments(tokens: Sequence[Token], years: Sequence[bool]) -> list[tuple[int,
         start = end + 1
     facts = []
     for start, stop in spans:
-        digits = any(t.text.isdecimal() for t in tokens[start:stop])
-        year = any(years[start:stop])
-        quote = any(t.text in _QUOTES_OPEN or t.text in _QUOTES_CLOSE
-                    for t in tokens[start:stop])
-        facts.append((digits, year, quote))
-    out: list[tuple[int, ...]] = []
+        members = tokens[start:stop]
+        facts.append((any(t.text.isdecimal() for t in members), any(years[start:stop]),
+                      any(t.text in _QUOTES_OPEN or t.text in _QUOTES_CLOSE for t in members)))
+    none = NO_FEATURE
     total = len(spans)
+    runs: list[tuple[int, tuple[int, ...]]] = []
     for index, (start, stop) in enumerate(spans):
         digits, year, quote = facts[index]
-        next_digits = index + 1 < total and facts[index + 1][0]
-        previous_year = index > 0 and facts[index - 1][1]
-        flags = (int(digits), int(year), int(next_digits), int(previous_year), int(quote))
-        row = (min(index, _SEGMENTS - 1), min(total - 1 - index, _SEGMENTS - 1),
-               min(stop - start, 21), *flags)
-        # The first token of a sentence is where a field begins (a journal after the title).
-        out.append((*row, 1))
-        out.extend([(*row, 0)] * (stop - start - 1))
-    return out
+        flags = (digits, year, index + 1 < total and facts[index + 1][0],
+                 index > 0 and facts[index - 1][1], quote)
+        runs.append((start, (
+            _SEGMENT[min(index, _SEGMENTS - 1)], _SEGMENT_LEFT[min(total - 1 - index,
+                                                                   _SEGMENTS - 1)],
+            _SEGMENT_SIZE[min(stop - start, 21)],
+            *(slot if on else none for slot, on in zip(_SEGMENT_FLAGS, flags, strict=True)))))
+    return runs
 
 
 def _bucket(left: int) -> int:
@@ -133,129 +147,176 @@ def _bucket(left: int) -> int:
     return next((b for b in (1, 2, 3, 4, 6, 10, 20) if left <= b), 99)
 
 
-S = TypeVar("S", str, bytes)
+# Every feature a token's place in the reference gives it, in one table: _context gives each
+# token CONTEXT_WIDTH indexes into it (NO_FEATURE where a slot gives none), which featurize turns
+# into strings and the tagger into rows of weights (crf.py) — one formulation for both (#12).
+_TO_END = tuple(f"to_end={_bucket(left)}" for left in range(22))  # 21 and over: 99
+CONTEXT: tuple[str, ...] = (
+    *(f"pos={k}" for k in range(10)), "first", "last", "glued_left", "glued_right",
+    *(f"depth={k}" for k in range(3)), "in_quote", *(f"years_before={k}" for k in range(3)),
+    *(f"periods_before={k}" for k in range(7)), *(f"commas_before={k}" for k in range(9)),
+    *(f"quotes_closed={k}" for k in range(3)), *dict.fromkeys(_TO_END),
+    *(f"seg={k}" for k in range(_SEGMENTS)), *(f"seg_left={k}" for k in range(_SEGMENTS)),
+    *dict.fromkeys(f"seg_size={_bucket(size)}" for size in range(22)),
+    "seg_digits", "seg_year", "next_seg_digits", "prev_seg_year", "seg_quote", "seg_start",
+)
+NO_FEATURE = len(CONTEXT)
+CONTEXT_WIDTH = 21
+_AT = {name: k for k, name in enumerate(CONTEXT)}
+_POS = tuple(_AT[f"pos={k}"] for k in range(10))
+_FIRST, _LAST, _GLUED_LEFT, _GLUED_RIGHT, _IN_QUOTE = (
+    _AT[name] for name in ("first", "last", "glued_left", "glued_right", "in_quote"))
+_DEPTH = tuple(_AT[f"depth={k}"] for k in range(3))
+_YEARS = tuple(_AT[f"years_before={k}"] for k in range(3))
+_PERIODS = tuple(_AT[f"periods_before={k}"] for k in range(7))
+_COMMAS = tuple(_AT[f"commas_before={k}"] for k in range(9))
+_QUOTES = tuple(_AT[f"quotes_closed={k}"] for k in range(3))
+_TO_END_AT = tuple(_AT[name] for name in _TO_END)
+_SEGMENT = tuple(_AT[f"seg={k}"] for k in range(_SEGMENTS))
+_SEGMENT_LEFT = tuple(_AT[f"seg_left={k}"] for k in range(_SEGMENTS))
+_SEGMENT_SIZE = tuple(_AT[f"seg_size={_bucket(size)}"] for size in range(22))
+_SEGMENT_FLAGS = tuple(_AT[name] for name in (
+    "seg_digits", "seg_year", "next_seg_digits", "prev_seg_year", "seg_quote"))
+_SEGMENT_START = _AT["seg_start"]
+NEIGHBOUR_NONE: tuple[str, ...] = tuple(f"{offset}:none" for offset in _OFFSETS)
+
+
+S = TypeVar("S", str, int)
 
 
 @dataclass(slots=True)
 class _Word(Generic[S]):
     """What featurize needs of one token text, computed once per distinct text: its own
-    features, what it shows a neighbour at each offset, and its lowercase head for the pairs."""
+    features, what it shows a neighbour at each offset, and its lowercase head for the pairs;
+    the features as strings, or as the model's attribute ids (crf.py)."""
 
     # Tuples, not lists: a tuple of strings is left alone by the cyclic collector, and a cache
     # of lists made every collection walk them all (a tenth of the parse, #12).
     own: tuple[S, ...]
     shown: tuple[tuple[S, ...], ...]  # as token i+2, i+1, i-1, i-2 sees it
-    head: S  # lower()[:12]
+    head: str  # lower()[:12]
     year: bool
 
 
-class _Vocabulary(Generic[S]):
-    """The strings the features are put together from, made once: as str (what featurize
-    returns, and training uses), or as the UTF-8 bytes crfsuite would make of them, without
-    those the model has no weight for (what the tagger is given). Formatting the same strings
-    again for every token was most of the parse of a reference section (#12)."""
+K = TypeVar("K", bound=Hashable)
+W = TypeVar("W")
 
-    def __init__(self, lexicon: Lexicon, encode: Callable[[str], S],
-                 known: frozenset[bytes] | None) -> None:
-        self.lexicon = lexicon
-        self.encode: Callable[[str], S] = encode
-        self.known = known  # None: keep every feature
-        self.words: dict[str, _Word[S]] = {}
-        self.older: dict[str, _Word[S]] = {}
-        constants = {
-            "pos": [f"pos={k}" for k in range(10)],
-            "depth": [f"depth={k}" for k in range(3)],
-            "years": [f"years_before={k}" for k in range(3)],
-            "periods": [f"periods_before={k}" for k in range(7)],
-            "commas": [f"commas_before={k}" for k in range(9)],
-            "quotes": [f"quotes_closed={k}" for k in range(3)],
-            "to_end": [f"to_end={_bucket(left)}" for left in range(22)],  # 21 and over: 99
-            "segment": [f"seg={k}" for k in range(_SEGMENTS)],
-            "segment_left": [f"seg_left={k}" for k in range(_SEGMENTS)],
-            "segment_size": [f"seg_size={_bucket(size)}" for size in range(22)],
-            "segment_flags": ["seg_digits", "seg_year", "next_seg_digits", "prev_seg_year",
-                              "seg_quote", "seg_start"],
-        }
-        self.tables: dict[str, tuple[S, ...]] = {
-            name: tuple(map(encode, values)) for name, values in constants.items()}
-        self.offsets: tuple[S, ...] = tuple(encode(f"{offset}:") for offset in _OFFSETS)
-        none = [encode(f"{offset}:none") for offset in _OFFSETS]
-        self.none: tuple[tuple[S, ...], ...] = tuple(
-            (f,) if known is None or f in known else () for f in none)
-        self.first: S = encode("first")
-        self.last: S = encode("last")
-        self.glued_left: S = encode("glued_left")
-        self.glued_right: S = encode("glued_right")
-        self.in_quote: S = encode("in_quote")
-        self.left: S = encode("w-1|w=")
-        self.right: S = encode("w|w+1=")
-        self.bar: S = encode("|")
-        self.nul: S = encode("\0")
 
-    def word(self, text: str) -> _Word[S]:
-        """The features of one token text, made again only when it was not seen lately."""
-        found = self.words.get(text)
+class WordCache(Generic[K, W]):
+    """A bounded map of token text (or another key) to what is made of it once (its features,
+    or their weights): words of references repeat (initials, punctuation, years, journal
+    words), and formatting the same strings again for every token was most of the parse of a
+    reference section (#12)."""
+
+    def __init__(self, make: Callable[[K], W]) -> None:
+        self.make = make
+        self.words: dict[K, W] = {}
+        self.older: dict[K, W] = {}
+
+    def get(self, key: K) -> W:
+        """What is made of one key, made again only when it was not seen lately."""
+        found = self.words.get(key)
         if found is None:
-            found = self.older.pop(text, None)
+            found = self.older.pop(key, None)
             if found is None:
-                found = self._word(text)
+                found = self.make(key)
             if len(self.words) >= _MAX_WORDS // 2:
                 # Two generations, so that the words seen often stay: a word seen in neither
                 # the current one nor the one before is made again.
                 self.older = self.words
                 self.words = {}
-            self.words[text] = found
+            self.words[key] = found
         return found
 
-    def _word(self, text: str) -> _Word[S]:
-        own = _own(text, self.lexicon)
-        encode = self.encode
-        encoded = [encode(f) for f in own]
-        shown = [e for f, e in zip(own, encoded, strict=True)
-                 if f.startswith(_SHOWN_PREFIXES) or f in _SHOWN]
+
+class _Vocabulary:
+    """The features of the token texts seen lately, for one lexicon."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.cache: WordCache[str, _Word[str]] = WordCache(self.make)
+
+    def word(self, text: str) -> _Word[str]:
+        return self.cache.get(text)
+
+    def make(self, text: str) -> _Word[str]:
+        """The features of one token text, made anew."""
+        own = own_features(text, self.lexicon)
+        shown = shown_features(own)
         # Seen from token i, token i-2 shows itself as "-2:..." and so on.
-        m2, m1, p1, p2 = ([prefix + f for f in shown] for prefix in self.offsets)
-        known = self.known
-        # crfsuite reads an attribute up to its first NUL: a token with one keeps every
-        # feature, as before (crfsuite then looks up what it reads).
-        if known is not None and "\0" not in text:
-            encoded = [f for f in encoded if f in known]
-            m2, m1, p1, p2 = ([f for f in seen if f in known] for seen in (m2, m1, p1, p2))
-        return _Word(tuple(encoded), (tuple(m2), tuple(m1), tuple(p1), tuple(p2)),
-                     encode(text.lower()[:12]), "year" in own)
-
-    def pairs(self, heads: list[S], prefix: S) -> list[S | None]:
-        """prefix + "a|b" for each pair of neighbours; None where the model does not know it."""
-        joined = [prefix + heads[i] + self.bar + heads[i + 1] for i in range(len(heads) - 1)]
-        known = self.known
-        if known is None:
-            return list(joined)
-        return [p if p in known or self.nul in p else None for p in joined]
+        m2, m1, p1, p2 = (tuple([f"{offset}:{f}" for f in shown]) for offset in _OFFSETS)
+        return _Word(tuple(own), (m2, m1, p1, p2), text.lower()[:12], "year" in own)
 
 
-# Words of references repeat (initials, punctuation, years, journal words); a vocabulary holds at
+# Words of references repeat (initials, punctuation, years, journal words); a cache holds at
 # most _MAX_WORDS of them, so that a long-running process stays bounded.
 _MAX_WORDS = 10_000  # about 15 MB at most (a word holds ~25 short strings)
-# One vocabulary per lexicon and kind, the lexicon held so that its id is not reused meanwhile.
-_vocabularies: dict[tuple[int, bool], _Vocabulary[Any]] = {}
+# One vocabulary per lexicon, the lexicon held so that its id is not reused meanwhile.
+_vocabularies: dict[int, _Vocabulary] = {}
 
 
-def _vocabulary_of_str(lexicon: Lexicon) -> _Vocabulary[str]:
-    found = _vocabularies.get((id(lexicon), False))
+def vocabulary(lexicon: Lexicon) -> _Vocabulary:
+    """The vocabulary of one lexicon (the shipped model's, or the one training builds)."""
+    found = _vocabularies.get(id(lexicon))
     if found is None or found.lexicon is not lexicon:
         if len(_vocabularies) > 4:
             _vocabularies.clear()
-        found = _vocabularies[id(lexicon), False] = _Vocabulary(lexicon, str, None)
+        found = _vocabularies[id(lexicon)] = _Vocabulary(lexicon)
     return found
 
 
-def _vocabulary_of_bytes(lexicon: Lexicon, known: frozenset[bytes] | None) -> _Vocabulary[bytes]:
-    found = _vocabularies.get((id(lexicon), True))
-    if found is None or found.lexicon is not lexicon or found.known is not known:
-        if len(_vocabularies) > 4:
-            _vocabularies.clear()
-        found = _vocabularies[id(lexicon), True] = _Vocabulary(lexicon, str.encode, known)
-    return found
+@dataclass(slots=True)
+class Context:
+    """A sequence's context slots (indexes into CONTEXT, NO_FEATURE where a slot gives none),
+    as they are made: the slots its length decides (position, first, last, tokens to the end:
+    `positions(count)`), glued left and right per token, and the state slots (depth, in a
+    quote, years, periods, commas and quotes before) as runs, (first token, six slots) each:
+    the state changes at a few tokens only (#12); the sentence slots as runs too, one a
+    sentence (_segments), and the first token of each sentence (#11)."""
+
+    count: int
+    glued_left: list[int]
+    glued_right: list[int]
+    states: list[tuple[int, tuple[int, ...]]]
+    segments: list[tuple[int, tuple[int, ...]]]
+    segment_starts: list[int]
+
+    def columns(self) -> list[Sequence[int]]:
+        """The CONTEXT_WIDTH columns, one index per token, in featurize's order."""
+        position, first, last, to_end = positions(self.count)
+        depths, quotes, years, periods, commas, closed = _per_token(self.states, self.count, 6)
+        sentence = _per_token(self.segments, self.count, 8)
+        return [position, first, last, self.glued_left, self.glued_right, depths, quotes,
+                years, periods, commas, closed, to_end, *sentence, self.segment_starts]
+
+
+def _per_token(runs: list[tuple[int, tuple[int, ...]]], count: int, width: int
+               ) -> list[Sequence[int]]:
+    """Runs of slots (first token, slots) as one column per slot, one index per token."""
+    if not runs:
+        return [()] * width
+    bounds = [start for start, _ in runs[1:]] + [count]
+    per_token = [slots for (start, slots), end in zip(runs, bounds, strict=True)
+                 for _ in range(start, end)]
+    columns: list[Sequence[int]] = [*zip(*per_token, strict=True)] if per_token else \
+        [()] * width
+    return columns
+
+
+@dataclass(slots=True)
+class Parts:
+    """A token sequence's features, in pieces: each token's word, its context slots, and the
+    heads the pairs of neighbours are made of."""
+
+    words: list[_Word[Any]]
+    context: Context
+    heads: list[str]  # each token's lowercase head: pair_features of each two neighbours'
+
+
+def pair_features(before: str, after: str) -> tuple[str, str]:
+    """The features of two neighbours' heads: the later token's "w-1|w=a|b", the earlier's
+    "w|w+1=a|b"."""
+    return f"w-1|w={before}|{after}", f"w|w+1={before}|{after}"
 
 
 def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list[str]]:
@@ -265,93 +326,105 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
     The strings and their order are those the model was trained on:
     tests/test_refparser_features.py checks them against the plain per-token formulation that
     this replaced."""
-    return _featurize(tokens, _vocabulary_of_str(lexicon))
+    parts = sequence_parts(tokens, vocabulary(lexicon).cache)
+    words = parts.words
+    pairs = [pair_features(a, b) for a, b in pairwise(parts.heads)]
+    context = parts.context.columns()
+    count = len(words)
+    names = (*CONTEXT, "")
+    m2_none, m1_none, p1_none, p2_none = ((name,) for name in NEIGHBOUR_NONE)
+    out: list[list[str]] = []
+    for i in range(count):
+        features = list(words[i].own)
+        features += [names[column[i]] for column in context if column[i] != NO_FEATURE]
+        features += words[i - 2].shown[0] if i >= 2 else m2_none
+        features += words[i - 1].shown[1] if i >= 1 else m1_none
+        features += words[i + 1].shown[2] if i + 1 < count else p1_none
+        features += words[i + 2].shown[3] if i + 2 < count else p2_none
+        if i > 0:
+            features.append(pairs[i - 1][0])
+        if i + 1 < count:
+            features.append(pairs[i][1])
+        out.append(features)
+    return out
 
 
-def model_features(tokens: Sequence[Token], lexicon: Lexicon,
-                   known: frozenset[bytes] | None) -> list[list[bytes]]:
-    """featurize's features as crfsuite's tagger reads them: UTF-8 encoded, in the same order,
-    without those not in `known` (the model's attributes; crfsuite drops an attribute it has no
-    weight for, so the tags and probabilities are the same)."""
-    return _featurize(tokens, _vocabulary_of_bytes(lexicon, known))
+def sequence_parts(tokens: Sequence[Token], cache: WordCache[str, Any]) -> Parts:
+    """The pieces every token's features are put together from (see featurize), each token's
+    word from `cache`: as strings (featurize) or as attribute ids (crf.py)."""
+    # The current generation's dict first: a method call for every token was a tenth of this.
+    get = cache.words.get
+    words = [get(token.text) or cache.get(token.text) for token in tokens]
+    heads = [w.head for w in words]
+    return Parts(words, _context(tokens, words), heads)
 
 
-def _featurize(tokens: Sequence[Token], vocabulary: _Vocabulary[S]) -> list[list[S]]:
-    words: list[_Word[S]] = [vocabulary.word(token.text) for token in tokens]
+@lru_cache(maxsize=1024)
+def positions(count: int) -> tuple[tuple[int, ...], ...]:
+    """The context slots a sequence's length alone decides, one column per slot: position,
+    first, last, tokens to the end (cached: references have a few hundred lengths at most)."""
+    none = NO_FEATURE
+    return (tuple([_POS[10 * i // count] for i in range(count)]),
+            (_FIRST, *(none,) * (count - 1)),
+            ((none,) * (count - 1)) + (_LAST,),
+            tuple([_TO_END_AT[min(count - i, 21)] for i in range(count)]))
+
+
+# The single characters that change the state the context features tell (brackets, quotes,
+# commas, sentence ends): for every other token the state stays as it was.
+_STATEFUL = frozenset("([{)]},.?!") | _QUOTES_OPEN | _QUOTES_CLOSE
+
+
+def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> Context:
+    """The context slots of every token (see Context), the state made again only at a token
+    that changes it: a row of twelve slots built for every token was a tenth of the tagger's
+    time (#12)."""
     count = len(tokens)
+    none = NO_FEATURE
     starts = [t.start for t in tokens]
     ends = [t.end for t in tokens]
-    heads = [w.head for w in words]
-    lefts = vocabulary.pairs(heads, vocabulary.left)  # token i+1's "w-1|w"
-    rights = vocabulary.pairs(heads, vocabulary.right)  # token i's "w|w+1"
-    tables = vocabulary.tables
-    pos, depths, year_counts, period_counts, comma_counts, quote_counts, to_end = (
-        tables["pos"], tables["depth"], tables["years"], tables["periods"], tables["commas"],
-        tables["quotes"], tables["to_end"])
-    none_m2, none_m1, none_p1, none_p2 = vocabulary.none
-    segment, segment_left, segment_size, segment_flags = (
-        tables["segment"], tables["segment_left"], tables["segment_size"],
-        tables["segment_flags"])
-    segments = _segments(tokens, [w.year for w in words])
-    out: list[list[S]] = []
+    glued = [start == end for start, end in zip(starts[1:], ends, strict=False)]
+    glued_left = [none] + [_GLUED_LEFT if g else none for g in glued]
+    glued_right = [_GLUED_RIGHT if g else none for g in glued] + [none]
     depth = 0
     quoted = False
     years = 0
     periods = 0
     commas = 0
     closed_quotes = 0
+    runs: list[tuple[int, tuple[int, ...]]] = [
+        (0, (_DEPTH[0], none, _YEARS[0], _PERIODS[0], _COMMAS[0], _QUOTES[0]))]
     for i, token in enumerate(tokens):
-        features = list(words[i].own)
-        features.append(pos[10 * i // count])
-        if i == 0:
-            features.append(vocabulary.first)
-        if i == count - 1:
-            features.append(vocabulary.last)
-        glued_right = i + 1 < count and starts[i + 1] == ends[i]
-        if i > 0 and starts[i] == ends[i - 1]:
-            features.append(vocabulary.glued_left)
-        if glued_right:
-            features.append(vocabulary.glued_right)
-        features.append(depths[depth if depth < 2 else 2])
-        if quoted:
-            features.append(vocabulary.in_quote)
-        features.append(year_counts[years if years < 2 else 2])
-        features.append(period_counts[periods if periods < 6 else 6])
-        features.append(comma_counts[commas if commas < 8 else 8])
-        features.append(quote_counts[closed_quotes if closed_quotes < 2 else 2])
-        left = count - i
-        features.append(to_end[left if left < 21 else 21])
-        features += words[i - 2].shown[0] if i >= 2 else none_m2
-        features += words[i - 1].shown[1] if i >= 1 else none_m1
-        features += words[i + 1].shown[2] if i + 1 < count else none_p1
-        features += words[i + 2].shown[3] if i + 2 < count else none_p2
-        if i > 0 and (pair := lefts[i - 1]) is not None:
-            features.append(pair)
-        if i + 1 < count and (pair := rights[i]) is not None:
-            features.append(pair)
-        index, left_segments, size, *flags = segments[i]
-        features.append(segment[index])
-        features.append(segment_left[left_segments])
-        features.append(segment_size[size])
-        features.extend(flag for flag, on in zip(segment_flags, flags, strict=True) if on)
-        out.append(features)
         # State after this token, for the next ones.
         char = token.text
+        year = words[i].year
+        if char not in _STATEFUL and not year:
+            continue
         if char in "([{":
             depth += 1
         elif char in ")]}":
             depth = max(0, depth - 1)
-        elif char in _QUOTES_OPEN and not quoted and glued_right:
+        elif char in _QUOTES_OPEN and not quoted and i + 1 < count and glued[i]:
             quoted = True
         elif char in _QUOTES_CLOSE and quoted:
             quoted = False
             closed_quotes += 1
         elif char == ",":
             commas += 1
-        if words[i].year:
+        if year:
             years += 1
         if char in ".?!" and i + 1 < count and starts[i + 1] > ends[i]:
             previous = tokens[i - 1].text if i else ""
             if len(previous) > 1 or previous.isdigit():  # not an initial's period
                 periods += 1
-    return out
+        state = (_DEPTH[depth if depth < 2 else 2], _IN_QUOTE if quoted else none,
+                 _YEARS[years if years < 2 else 2], _PERIODS[periods if periods < 6 else 6],
+                 _COMMAS[commas if commas < 8 else 8],
+                 _QUOTES[closed_quotes if closed_quotes < 2 else 2])
+        if i + 1 < count and state != runs[-1][1]:
+            runs.append((i + 1, state))
+    segments = _segments(tokens, [w.year for w in words])
+    segment_starts = [none] * count
+    for start, _ in segments:
+        segment_starts[start] = _SEGMENT_START
+    return Context(count, glued_left, glued_right, runs, segments, segment_starts)

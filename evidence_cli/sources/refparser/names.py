@@ -20,6 +20,8 @@ _CORPORATE = re.compile(
     r"Collaboration|Network|Commission|Federation|Alliance|Trust|Authority|Excellence)\b"
 )
 _MARKUP = re.compile(r"[*_]+")
+_EDITORS = re.compile(r"\((?:eds?|Eds?)\.?\)")
+_DIGIT = re.compile(r"\d")
 
 
 def family_names(segment: str) -> list[str]:
@@ -27,8 +29,8 @@ def family_names(segment: str) -> list[str]:
     list of personal names (a corporate author is kept whole)."""
     text = _MARKUP.sub("", segment)
     text = _ET_AL.sub(", ", text).strip(" .,;:")  # a separator: names stay substrings
-    text = re.sub(r"\((?:eds?|Eds?)\.?\)", "", text).strip(" .,;:")
-    if not text or re.search(r"\d", text) or len(text) > 600:
+    text = _EDITORS.sub("", text).strip(" .,;:")
+    if not text or _DIGIT.search(text) or len(text) > 600:
         return []
     if _CORPORATE.search(text) and "," not in text:
         return [text]  # "National Institute for Health and Care Excellence" is one author

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from dataclasses import field as dataclass_field
+from functools import cache
 from importlib import resources
-from typing import Any
+from itertools import compress
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from evidence_cli import doi as doi_rules
-from evidence_cli.sources.refparser.features import model_features
 from evidence_cli.sources.refparser.names import family_names
 from evidence_cli.sources.refparser.tokens import Token, tokenize
+
+if TYPE_CHECKING:
+    from evidence_cli.sources.refparser.crf import Tagger
 
 MODEL_FILE = "model.crfsuite"
 METADATA_FILE = "model.json"
@@ -43,6 +47,8 @@ _TERMS = frozenset(str.split(
 _DASH = "-–—‐‑−"
 _PAGE_LIKE = re.compile(rf"(?<![\w.])([A-Za-z]{{0,2}}\d+[A-Za-z]?(?:[{_DASH}]+[A-Za-z]{{0,2}}\d+"
                         r"[A-Za-z]?)?)(?!\w|\.\d)")
+# The fields whose value is the text of their run, unwrapped.
+_TEXT_FIELDS = frozenset({"authors", "title", "container"})
 # The first characters _ATOMIC can match at all (re.I: checked over every code point).
 _ATOMIC_FIRST = frozenset("hHwW1")
 _DASH_SPACED = re.compile(rf"\s*([{_DASH}]+)\s*")
@@ -58,8 +64,7 @@ _ROLES = r"(?:eds?|editors?|hrsg|hg|dirs?|coords?)"
 _ROLE_PREFIX = re.compile(rf"^(?:\({_ROLES}\.?\)|{_ROLES}\.?(?=[.,:;]))\s*[.,:;]?\s+", re.I)
 
 
-@dataclass(frozen=True, slots=True)
-class LabelledToken:
+class LabelledToken(NamedTuple):
     """One token of the reference: its text, offsets in the parsed string, label and the
     model's marginal probability of that label."""
 
@@ -70,11 +75,11 @@ class LabelledToken:
     probability: float
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedField:
+class ParsedField(NamedTuple):
     """One field as the parser read it: its value, where it was read (character spans of the
     parsed string) and how sure the model is (0..1). `value` of "authors" is the family names
-    joined by "; " — `ParsedReference.authors` has them as a tuple."""
+    joined by "; " — `ParsedReference.authors` has them as a tuple. A named tuple: immutable,
+    and made several times a parse, faster than a frozen dataclass (#12)."""
 
     name: str
     value: str
@@ -89,16 +94,35 @@ class ParsedReference:
     data (a field under its threshold is left empty by `parse_reference`)."""
 
     text: str
-    tokens: tuple[LabelledToken, ...]
+    # The tokens, their labels and the marginals of those labels: `tokens` puts them together
+    # when asked (few callers do, and making an object per token was a tenth of a parse, #12).
+    token_spans: tuple[Token, ...]
+    labels: tuple[str, ...]
+    probabilities: tuple[float, ...]
     fields: tuple[ParsedField, ...]
     authors: tuple[str, ...]
     thresholds: tuple[tuple[str, float], ...]
+    # The fields by name, and the thresholds as a dict: to_cited reads each field twice (#12).
+    by_name: dict[str, ParsedField] = dataclass_field(init=False, repr=False, compare=False)
+    threshold_of: dict[str, float] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {})
+        for found in reversed(self.fields):  # the first of a name wins, as field() reads it
+            self.by_name[found.name] = found
+        object.__setattr__(self, "threshold_of", dict(self.thresholds))
+
+    @property
+    def tokens(self) -> tuple[LabelledToken, ...]:
+        return tuple([LabelledToken(t.text, t.start, t.end, label, probability)
+                      for t, label, probability in zip(self.token_spans, self.labels,
+                                                       self.probabilities, strict=True)])
 
     def field(self, name: str) -> ParsedField | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self.by_name.get(name)
 
     def threshold(self, name: str) -> float:
-        return dict(self.thresholds).get(name, 1.0)
+        return self.threshold_of.get(name, 1.0)
 
     def confident(self, name: str) -> ParsedField | None:
         """The field when its confidence reaches its threshold, else None."""
@@ -119,129 +143,101 @@ def _metadata() -> dict[str, Any]:
 
 
 @cache
-def _loaded() -> tuple[Any, bytes, frozenset[bytes] | None]:
-    import pycrfsuite  # lazily: only a free-text reference needs it
+def _tagger() -> Tagger:
+    # Lazily: numpy and the model are loaded by the first parse, not at import time.
+    from evidence_cli.sources.refparser import crf
 
-    tagger = pycrfsuite.Tagger()
     model = resources.files(__package__).joinpath(MODEL_FILE).read_bytes()
-    tagger.open_inmemory(model)
-    # crfsuite reads the model in place: the bytes must live as long as the tagger does.
-    return tagger, model, model_attributes(model)
+    return crf.Tagger(crf.read_model(model), _metadata()["lexicon"])
 
 
-def _tagger() -> Any:
-    return _loaded()[0]
-
-
-_CRF1_HEADER = struct.Struct("<4sI4sIIIIIIIII")
-_CQDB_HEADER = struct.Struct("<4sIIIII")
-_CQDB_BYTE_ORDER = 0x62445371
-_CQDB_DATA = _CQDB_HEADER.size + 256 * 8  # after the header and the 256 hash-table references
-_RECORD = struct.Struct("<iI")
-
-
-def model_attributes(model: bytes) -> frozenset[bytes] | None:
-    """The attributes (feature strings) a crfsuite CRF1 model has weights for, read from its
-    attribute dictionary (a CQDB chunk: records of id, key size and NUL-terminated key); None
-    when the bytes are not laid out so. The tagger is given only these: crfsuite drops every
-    other attribute after looking it up, and that lookup was a sixth of the tagger's time."""
-    try:
-        magic, _, kind, _, _, _, count, _, _, offset, _, _ = _CRF1_HEADER.unpack_from(model)
-        chunk, size, _, order, _, _ = _CQDB_HEADER.unpack_from(model, offset)
-        if magic != b"lCRF" or kind != b"FOMC" or chunk != b"CQDB" or order != _CQDB_BYTE_ORDER:
-            return None
-        keys: list[bytes] = []
-        at = offset + _CQDB_DATA
-        for _ in range(count):
-            _, length = _RECORD.unpack_from(model, at)
-            start = at + _RECORD.size
-            at = start + length
-            if length < 1 or at > min(offset + size, len(model)) or model[at - 1] != 0:
-                return None
-            keys.append(model[start:at - 1])
-    except struct.error:
-        return None
-    return frozenset(keys)
-
-
-# The labels whose fields _read_field reads; at their edges it asks how likely the token beside
-# the field is to belong to it.
-_READ_LABELS = frozenset(_FIELD_LABEL.values())
 # Whole parses of the texts seen last: a reference is often written twice (in the reference
 # section and in a footnote, or copied into two files of one run). A ParsedReference is
 # immutable, so one parse can be handed out again. Bounded: a few MB at most.
 _MEMO_SIZE = 256
+_memo: dict[str, ParsedReference] = {}
+
+class Labelled(NamedTuple):
+    """A token sequence's best labels, and the marginals a field's confidence reads: each
+    token's of its own label, and those of its label at the nearest words before and after it
+    (where a field ends is as uncertain as the words beside it might belong to it)."""
+
+    labels: list[str]
+    own: list[float]
+    before: list[float]  # token i's label's marginal at the nearest word before i (0: none)
+    after: list[float]  # token i's label's marginal at the nearest word after i (0: none)
 
 
-def label_tokens(text: str, tokens: list[Token]) -> list[tuple[str, dict[str, float]]]:
-    """Each token's best label and the marginal probabilities a field's confidence reads: of the
-    token's own label, and at a field's edge of the neighbouring field's label (where a field
-    ends is as uncertain as the tokens beside it)."""
-    if not tokens:
-        return []
-    _, _, known = _loaded()
-    xseq = model_features(tokens, _metadata()["lexicon"], known)
-    count = len(tokens)
-    # The tokens beside a field that _read_field reads (it passes over punctuation).
-    wordlike = [t.text[0].isalnum() for t in tokens]
-    # A pycrfsuite Tagger holds one sequence at a time: keep parses in threads apart.
-    with _LOCK:
-        tagger = _tagger()
-        tagger.set(xseq)
-        best = tagger.tag()
-        marginal = tagger.marginal
-        # Asking for every label at every token cost a fifth of the parse, and asking for the
-        # labels of each token's neighbours still a tenth (#12): only what is read is asked.
-        labelled = [(label, {label: marginal(label, i)}) for i, label in enumerate(best)]
-        for i in range(count - 1):
-            this, after = best[i], best[i + 1]
-            if this == after:
-                continue
-            before_word = _word_before(wordlike, i + 1)
-            after_word = _word_after(wordlike, i + 1)
-            if after in _READ_LABELS and before_word is not None:
-                labelled[before_word][1][after] = marginal(after, before_word)
-            if this in _READ_LABELS and after_word is not None:
-                labelled[after_word][1][this] = marginal(this, after_word)
-    return labelled
+def label_tokens(text: str, tokens: list[Token]) -> Labelled:
+    """Each token's best label and the marginals a field's confidence reads."""
+    return label_sequences([tokens])[0]
 
 
-def _word_before(wordlike: list[bool], first: int) -> int | None:
-    """The last word before token `first` (punctuation passed over), if any."""
-    return next((k for k in range(first - 1, -1, -1) if wordlike[k]), None)
-
-
-def _word_after(wordlike: list[bool], last: int) -> int | None:
-    """The first word from token `last` on (punctuation passed over), if any."""
-    return next((k for k in range(last, len(wordlike)) if wordlike[k]), None)
+def label_sequences(sequences: Sequence[list[Token]]) -> list[Labelled]:
+    """label_tokens of many token sequences, tagged together (#12: one reference at a time, the
+    tagger's fixed cost per call was most of a short reference's)."""
+    tagger = _tagger()
+    with _LOCK:  # the tagger's word cache is shared
+        best, own, before, after = tagger.tag_for_fields(sequences)
+    names = tagger.model.labels
+    labels = [names[k] for k in best]
+    out: list[Labelled] = []
+    at = 0
+    for tokens in sequences:
+        end = at + len(tokens)
+        out.append(Labelled(labels[at:end], own[at:end], before[at:end], after[at:end]))
+        at = end
+    return out
 
 
 def parse_labelled(text: str) -> ParsedReference:
     """Label every token of one reference and read each field with its confidence."""
-    return _parse(text)
+    return parse_many([text])[0]
+
+
+def parse_many(texts: Sequence[str]) -> list[ParsedReference]:
+    """parse_labelled of each text, the texts tagged together (much faster per reference than
+    one at a time: the .docx reader hands a whole reference section, #12)."""
+    found: dict[str, ParsedReference] = {}
+    for text in texts:
+        memo = _memo.get(text)
+        if memo is not None:
+            found[text] = memo
+    missing = [text for text in dict.fromkeys(texts) if text not in found]
+    if missing:
+        prepared = [unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS]) for text in missing]
+        sequences = [tokenize(text)[:MAX_TOKENS] for text in prepared]
+        labelled = label_sequences(sequences)
+        for text, body, tokens, labels in zip(missing, prepared, sequences, labelled,
+                                              strict=True):
+            found[text] = _read(body, tokens, labels)
+        for text in missing[-_MEMO_SIZE:]:
+            _memo[text] = found[text]
+        while len(_memo) > _MEMO_SIZE:
+            del _memo[next(iter(_memo))]
+    return [found[text] for text in texts]
 
 
 def clear_memo() -> None:
     """Forget the parses kept for texts seen again (a benchmark times the parse itself)."""
-    _parse.cache_clear()
+    _memo.clear()
 
 
-@lru_cache(maxsize=_MEMO_SIZE)
-def _parse(text: str) -> ParsedReference:
-    text = unicodedata.normalize("NFC", text[:MAX_REFERENCE_CHARS])
-    tokens = tokenize(text)[:MAX_TOKENS]
-    labelled = label_tokens(text, tokens)
-    out_tokens = tuple([
-        LabelledToken(t.text, t.start, t.end, label, marginals[label])
-        for t, (label, marginals) in zip(tokens, labelled, strict=True)
-    ])
-    runs = _runs(labelled)
+def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference:
+    """The parse of one reference from its labelled tokens."""
+    labels = labelled.labels
+    wordlike = [t.text[0].isalnum() for t in tokens]
+    # The links and DOIs among the tokens: no field is read across one.
+    atomic = {i for i, t in enumerate(tokens)
+              if t.text[0] in _ATOMIC_FIRST and _ATOMIC.fullmatch(t.text)}
+    runs = _runs(labels)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
     for name, label in _FIELD_LABEL.items():
         if label not in runs:
             continue
-        found = _read_field(text, tokens, labelled, name, label, runs[label])
+        found = _read_field(text, tokens, wordlike, atomic, labelled, name, label,
+                            runs[label])
         if found is None:
             continue
         if name == "authors":
@@ -252,29 +248,36 @@ def _parse(text: str) -> ParsedReference:
             found = ParsedField(name, "; ".join(families), found.spans, found.confidence)
         fields.append(found)
     fields.extend(_identifiers(text))
-    return ParsedReference(text, out_tokens, tuple(fields), authors, _thresholds())
+    return ParsedReference(text, tuple(tokens), tuple(labels), tuple(labelled.own),
+                           tuple(fields), authors, _thresholds())
 
 
+@cache
 def _thresholds() -> tuple[tuple[str, float], ...]:
     return tuple(sorted(_metadata()["thresholds"].items()))
 
 
-def _runs(labelled: list[tuple[str, dict[str, float]]]) -> dict[str, list[tuple[int, int]]]:
+def _runs(labels: list[str]) -> dict[str, list[tuple[int, int]]]:
     """Label -> (first, end) of each run of tokens with that label, in order."""
     runs: dict[str, list[tuple[int, int]]] = {}
     start = 0
-    for i in range(1, len(labelled) + 1):
-        if i == len(labelled) or labelled[i][0] != labelled[start][0]:
-            runs.setdefault(labelled[start][0], []).append((start, i))
+    count = len(labels)
+    for i in range(1, count + 1):
+        if i == count or labels[i] != labels[start]:
+            runs.setdefault(labels[start], []).append((start, i))
             start = i
     return runs
 
 
-def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[str, float]]],
-                name: str, label: str, runs: list[tuple[int, int]]) -> ParsedField | None:
+def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: set[int],
+                labelled: Labelled, name: str, label: str,
+                runs: list[tuple[int, int]]) -> ParsedField | None:
     candidates = []
     for first, last in runs:
-        value = _value(name, tokens[first:last], text)
+        # A field is never read across a link or a DOI, nor from punctuation alone.
+        if not any(wordlike[first:last]) or not atomic.isdisjoint(range(first, last)):
+            continue
+        value = _value(name, tokens[first:last], wordlike[first:last], text)
         if value:
             candidates.append((first, last, value))
     if not candidates:
@@ -282,16 +285,11 @@ def _read_field(text: str, tokens: list[Token], labelled: list[tuple[str, dict[s
     # A field written twice ("2011 ... 2011") is read once; two different readings are doubt.
     first, last, value = candidates[0]
     others = [c for c in candidates[1:] if _norm(c[2]) != _norm(value)]
-    inside = [labelled[i][1].get(label, 0.0) for i in range(first, last)
-              if tokens[i].text[0].isalnum()] or [labelled[first][1].get(label, 0.0)]
-    confidence = min(inside)
-    # Where the field ends is as uncertain as the words just outside it might belong to it:
-    # the nearest words, past punctuation (in "FXTAS,” Am. J. Med." the doubt whether the
-    # journal starts at "Am" sits on "Am", not on the period before "J", #11).
-    wordlike = [t.text[0].isalnum() for t in tokens]
-    for i in (_word_before(wordlike, first), _word_after(wordlike, last)):
-        if i is not None:
-            confidence = min(confidence, 1.0 - labelled[i][1].get(label, 0.0))
+    own = labelled.own
+    confidence = min(compress(own[first:last], wordlike[first:last]), default=own[first])
+    # Where the field ends is as uncertain as the words just outside it might belong to it
+    # (the nearest ones, past punctuation: #11).
+    confidence = min(confidence, 1.0 - labelled.before[first], 1.0 - labelled.after[last - 1])
     if others:
         confidence *= 0.5
     start, end = tokens[first].start, tokens[last - 1].end
@@ -304,13 +302,16 @@ def _norm(value: str) -> str:
     return _NON_WORD.sub("", value.lower())
 
 
-def _value(name: str, run: list[Token], text: str) -> str | None:
-    """The field's value from the tokens labelled with it: the words the style put around it
-    ("vol.", "pp.", "In:", quotes, brackets) are not part of it."""
-    words = [t for t in run if t.text[0].isalnum()]
-    if not words or any([_ATOMIC.fullmatch(t.text) for t in words
-                         if t.text[0] in _ATOMIC_FIRST]):
-        return None  # a field is never read across a link or a DOI
+def _value(name: str, run: list[Token], wordlike: list[bool], text: str) -> str | None:
+    """The field's value from the tokens labelled with it (some word-like, none a link or a
+    DOI): the words the style put around it ("vol.", "pp.", "In:", quotes, brackets) are not
+    part of it."""
+    if name in _TEXT_FIELDS:
+        value = _strip_wrapping(text[run[0].start:run[-1].end])
+        if name == "container":
+            value = _strip_wrapping(_ROLE_PREFIX.sub("", _IN_CONTAINER.sub("", value)))
+        return value or None
+    words = list(compress(run, wordlike))
     if name == "year":
         year = next((t.text for t in words if _YEAR.match(t.text)), None)
         return year[:4] if year else None
@@ -339,15 +340,14 @@ def _value(name: str, run: list[Token], text: str) -> str | None:
                run[j + 2].text[0].isalnum()):
             j += 2
         return text[run[first].start:run[j].end]
-    value = _strip_wrapping(text[run[0].start:run[-1].end])
-    if name == "container":
-        value = _strip_wrapping(_ROLE_PREFIX.sub("", _IN_CONTAINER.sub("", value)))
-    return value or None
+    return None
 
 
 _WRAPPERS = (("``", "''"), ("“", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»"),
              ("*", "*"), ("_", "_"), ("(", ")"), ("[", "]"))
 _WRAPPER_FIRST = frozenset(left[0] for left, _ in _WRAPPERS)
+# What _IN_COLON's "in" can start with under IGNORECASE ("İ" and "ı" stand for "i" there).
+_IN_FIRST = frozenset("iIİı")
 
 
 def _strip_wrapping(value: str) -> str:
@@ -356,7 +356,8 @@ def _strip_wrapping(value: str) -> str:
     while previous != value:
         previous = value
         value = value.strip(" .,;:")
-        value = _IN_COLON.sub("", value)
+        if value[:1] in _IN_FIRST:  # else _IN_COLON cannot match (#12)
+            value = _IN_COLON.sub("", value)
         if value[:1] in _WRAPPER_FIRST:  # else no wrapper can match, nor after one did
             for left, right in _WRAPPERS:
                 if value.startswith(left) and value.endswith(right) and len(value) > 2:
@@ -389,6 +390,11 @@ def _identifiers(text: str) -> list[ParsedField]:
         at = text.lower().find(dois[0])
         spans = ((at, at + len(dois[0])),) if at >= 0 else ()
         out.append(ParsedField("doi", dois[0], spans, 1.0))
+    lower = text.lower()
+    # _URL needs "http" or "www." (in some case: no other code point stands for h, t, p or w
+    # under IGNORECASE); most references have neither, and the scan was a tenth of this (#12).
+    if "http" not in lower and "www." not in lower:
+        return out
     for match in _URL.finditer(text):
         url = doi_rules.strip_trailing_punctuation(match.group(0))
         if not doi_rules.is_doi_url(url):

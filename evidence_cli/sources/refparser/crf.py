@@ -1,0 +1,465 @@
+"""Tag references with the trained CRF in numpy: crfsuite's best labels and marginals, in batches.
+
+crfsuite's tagger (through pycrfsuite) took a reference at a time, and turning its ~1,000 feature
+strings into C++ strings and attribute ids was about as costly as the scoring itself (#12). Here
+the weights are read from the CRF1 model file once; a word's features are summed into one row of
+label scores per role (itself, and each of the four neighbours it is to another token) once per
+distinct word; and Viterbi and the forward-backward marginals run over many references at once.
+tests/test_refparser_crf.py checks the labels and marginals against crfsuite's. Training still
+uses python-crfsuite (benchmarks/refparse_train.py).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+from evidence_cli.sources.refparser.features import (
+    CONTEXT,
+    NEIGHBOUR_NONE,
+    OFFSETS,
+    Lexicon,
+    Parts,
+    WordCache,
+    _Word,
+    own_features,
+    pair_features,
+    positions,
+    sequence_parts,
+    shown_features,
+)
+from evidence_cli.sources.refparser.tokens import Token
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.intp]
+
+_HEADER = struct.Struct("<4sI4sIIIIIIIII")
+_CHUNK = struct.Struct("<4sII")
+_CQDB_HEADER = struct.Struct("<4sIIIII")
+_CQDB_BYTE_ORDER = 0x62445371
+_CQDB_TABLES = 256 * 8  # the hash-table references after a CQDB chunk's header
+_RECORD = struct.Struct("<iI")
+# One feature of the FEAT chunk: kind (0 state: attribute -> label, 1 transition: label ->
+# label), source, destination, weight.
+_FEATURE = np.dtype([("kind", "<u4"), ("source", "<u4"), ("target", "<u4"), ("weight", "<f8")])
+# References are tagged in chunks of at most this many, of similar lengths (less padding), so
+# that the arrays of a chunk stay small (a few MB) however long the section is.
+_CHUNK_REFERENCES = 256
+# The shown features whose neighbour ids are kept (a "w=" feature is a word's own: bounded).
+_MAX_SHOWN = 50_000
+
+
+class ModelError(ValueError):
+    """The bytes are not a crfsuite CRF1 model laid out as this reader expects."""
+
+
+def _cqdb(model: bytes, offset: int, count: int) -> list[str]:
+    """The keys of a CQDB chunk (records of id, key size and NUL-terminated key), by id."""
+    chunk, size, _, order, _, _ = _CQDB_HEADER.unpack_from(model, offset)
+    if chunk != b"CQDB" or order != _CQDB_BYTE_ORDER:
+        raise ModelError("no CQDB chunk where the header says")
+    keys: list[str | None] = [None] * count
+    at = offset + _CQDB_HEADER.size + _CQDB_TABLES
+    end = min(offset + size, len(model))
+    for _ in range(count):
+        key_id, length = _RECORD.unpack_from(model, at)
+        start = at + _RECORD.size
+        at = start + length
+        if length < 1 or at > end or model[at - 1] != 0 or not 0 <= key_id < count:
+            raise ModelError("a CQDB record runs past its chunk")
+        keys[key_id] = model[start:at - 1].decode("utf-8")
+    if any(key is None for key in keys):
+        raise ModelError("a CQDB id is missing")
+    return [key for key in keys if key is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A CRF1 model's weights: `state[attribute id, label]` (one more row, of zeros, for the
+    attributes the model does not know) and `transition[from, to]`."""
+
+    labels: tuple[str, ...]
+    attributes: dict[str, int]
+    state: Floats
+    transition: Floats
+
+    @property
+    def unknown(self) -> int:
+        return len(self.attributes)
+
+    def attribute(self, name: str) -> int:
+        """The row of an attribute. crfsuite reads an attribute up to its first NUL (a C
+        string), so the name is looked up so too."""
+        if "\0" in name:
+            name = name.split("\0", 1)[0]
+        return self.attributes.get(name, len(self.attributes))
+
+
+def read_model(model: bytes) -> Model:
+    """The weights of a crfsuite CRF1 model file (crfsuite's crf1d_model.c lays it out)."""
+    try:
+        magic, _, kind, _, _, labels_count, attributes_count, features_at, labels_at, \
+            attributes_at, _, _ = _HEADER.unpack_from(model)
+        if magic != b"lCRF" or kind != b"FOMC":
+            raise ModelError("not a crfsuite CRF1 model")
+        chunk, _, features_count = _CHUNK.unpack_from(model, features_at)
+        if chunk != b"FEAT":
+            raise ModelError("no feature chunk where the header says")
+        start = features_at + _CHUNK.size
+        if start + features_count * _FEATURE.itemsize > len(model):
+            raise ModelError("the features run past the end")
+        features = np.frombuffer(model, _FEATURE, features_count, start)
+        labels = _cqdb(model, labels_at, labels_count)
+        attributes = _cqdb(model, attributes_at, attributes_count)
+    except struct.error as error:
+        raise ModelError(str(error)) from None
+    state_rows = features["kind"] == 0
+    moves = features["kind"] == 1
+    sources, targets = features["source"].astype(np.intp), features["target"].astype(np.intp)
+    if (sources[state_rows] >= attributes_count).any() or (targets >= labels_count).any() or \
+            (sources[moves] >= labels_count).any():
+        raise ModelError("a feature refers to an attribute or label the model does not have")
+    state = np.zeros((attributes_count + 1, labels_count))
+    state[sources[state_rows], targets[state_rows]] = features["weight"][state_rows]
+    transition = np.zeros((labels_count, labels_count))
+    transition[sources[moves], targets[moves]] = features["weight"][moves]
+    return Model(tuple(labels), {name: k for k, name in enumerate(attributes)}, state,
+                 transition)
+
+
+class Tagger:
+    """Labels and marginals of token sequences under one model and lexicon."""
+
+    def __init__(self, model: Model, lexicon: Lexicon) -> None:
+        self.model = model
+        self.lexicon = lexicon
+        state = model.state
+        self._context = state[[model.attribute(name) for name in CONTEXT] + [model.unknown]]
+        # The words seen lately, their features as attribute ids (the model's others dropped:
+        # they weigh nothing).
+        self._words: WordCache[str, _Word[int]] = WordCache(self._word)
+        # The ids of each two neighbours' pair features (features.pair_features), by heads.
+        self._pairs: WordCache[tuple[str, str], tuple[int, int]] = WordCache(self._pair_ids)
+        # A shown feature's ids as the tokens two after, one after, one before and two before
+        # see it ("-2:f", "-1:f", "1:f", "2:f"): most are shared by many words ("shape=Xx").
+        self._shown: dict[str, tuple[int, ...]] = {}
+        # A word's rows: its own features, then what it adds to the token two after it, one
+        # after, one before and two before; where there is no such token, "-2:none" and so on.
+        self._none = np.stack([np.zeros(len(model.labels))] +
+                              [state[model.attribute(name)] for name in NEIGHBOUR_NONE])
+        self._exp_transition = np.exp(model.transition)
+        self._exp_transition_t = np.ascontiguousarray(self._exp_transition.T)
+        # Between two rescalings the forward and backward values move by at most
+        # exp(spread of the transition weights) times the label count a step (the emissions are
+        # at most 1 once shifted): a few such steps stay far inside the doubles' exp(+-700).
+        spread = float(np.ptp(model.transition)) + float(np.log(len(model.labels))) + 1.0
+        self._rescale_every = max(1, min(8, int(200 / spread)))
+        # The context rows: those a sequence length decides, by length (MAX_TOKENS at most);
+        # those of each state seen, summed (a few thousand states at most).
+        self._position_rows: dict[int, Floats] = {}
+        self._state_index: dict[tuple[int, ...], int] = {}
+        self._state_rows: list[Floats] = []
+        self._states: Floats | None = None
+
+    def _word(self, text: str) -> _Word[int]:
+        """A token text's features as attribute ids: those of features._Vocabulary.make, each
+        string made only where it is not yet known (the neighbour features of a shown one)."""
+        own = own_features(text, self.lexicon)
+        model = self.model
+        unknown = model.unknown
+        if "\0" in text:  # crfsuite reads an attribute up to a NUL: the slow lookup
+            attribute = model.attribute
+            own_ids = [attribute(name) for name in own]
+            shown = [tuple([attribute(f"{offset}:{name}") for offset in OFFSETS])
+                     for name in shown_features(own)]
+        else:
+            get = model.attributes.get
+            own_ids = [get(name, unknown) for name in own]
+            seen = self._shown
+            if len(seen) > _MAX_SHOWN:
+                seen.clear()
+            shown = [seen.get(name) or self._neighbour_ids(name) for name in shown_features(own)]
+        m2, m1, p1, p2 = (tuple([ids[k] for ids in shown if ids[k] != unknown])
+                          for k in range(4)) if shown else ((), (), (), ())
+        return _Word(tuple([k for k in own_ids if k != unknown]), (m2, m1, p1, p2),
+                     text.lower()[:12], "year" in own)
+
+    def _pair_ids(self, heads: tuple[str, str]) -> tuple[int, int]:
+        """The attribute ids of two neighbours' pair features."""
+        left, right = pair_features(*heads)
+        return self.model.attribute(left), self.model.attribute(right)
+
+    def _neighbour_ids(self, name: str) -> tuple[int, ...]:
+        """The ids of a shown feature as the tokens two after, one after, one before and two
+        before see it ("-2:name" ...), kept (a feature such as "shape=Xx" is shown by many)."""
+        get = self.model.attributes.get
+        unknown = self.model.unknown
+        found = self._shown[name] = tuple([get(f"{offset}:{name}", unknown)
+                                           for offset in OFFSETS])
+        return found
+
+    def tag(self, sequences: Sequence[Sequence[Token]]) -> list[tuple[Ints, Floats]]:
+        """For each sequence: its best labels (ids into model.labels) and every token's marginal
+        probability of every label."""
+        lengths = [len(tokens) for tokens in sequences]
+        empty: tuple[Ints, Floats] = (np.zeros(0, np.intp), np.zeros((0, len(self.model.labels))))
+        out: list[tuple[Ints, Floats]] = [empty] * len(lengths)
+        for chunk, labels, marginals in self._chunks(sequences):
+            for row, k in enumerate(chunk):
+                out[k] = (labels[row, :lengths[k]], marginals[row, :lengths[k]])
+        return out
+
+    def tag_for_fields(self, sequences: Sequence[Sequence[Token]]
+                       ) -> tuple[list[int], list[float], list[float], list[float]]:
+        """The sequences' tokens one after another: each one's best label, its marginal of its
+        own label, and the marginals of its label at the nearest word before it and at the
+        nearest word after it (punctuation passed over; 0 where there is none): what the
+        parser's field reading uses of the marginals, taken from them here at once rather than
+        token by token. A field is as uncertain as the words beside it might belong to it (in
+        "FXTAS,” Am. J. Med." the doubt whether the journal starts at "Am" sits on "Am", not
+        on the period before "J", #11)."""
+        lengths = [len(tokens) for tokens in sequences]
+        starts = np.cumsum([0, *lengths])
+        count = int(starts[-1])
+        best = np.zeros(count, dtype=np.intp)
+        own, before, after = np.zeros(count), np.zeros(count), np.zeros(count)
+        for chunk, labels, marginals in self._chunks(sequences):
+            sizes = np.array([lengths[k] for k in chunk], dtype=np.intp)
+            width = labels.shape[1]
+            steps_row = np.arange(width)
+            inside = steps_row[None, :] < sizes[:, None]
+            wordlike = np.zeros((len(chunk), width), dtype=bool)
+            for row, k in enumerate(chunk):
+                wordlike[row, :lengths[k]] = [t.text[:1].isalnum() for t in sequences[k]]
+            # The nearest word before each token (-1: none) and after it (width: none).
+            seen = np.maximum.accumulate(np.where(wordlike, steps_row, -1), axis=1)
+            word_before = np.concatenate([np.full((len(chunk), 1), -1), seen[:, :-1]], axis=1)
+            coming = np.minimum.accumulate(np.where(wordlike, steps_row, width)[:, ::-1],
+                                           axis=1)[:, ::-1]
+            word_after = np.concatenate([coming[:, 1:], np.full((len(chunk), 1), width)],
+                                        axis=1)
+            rows, steps = np.nonzero(inside)
+            flat = starts[np.array(chunk, dtype=np.intp)][rows] + steps
+            here = labels[rows, steps]
+            best[flat] = here
+            own[flat] = marginals[rows, steps, here]
+            k_before = word_before[rows, steps]
+            before[flat] = np.where(k_before >= 0,
+                                    marginals[rows, np.maximum(k_before, 0), here], 0.0)
+            k_after = word_after[rows, steps]
+            after[flat] = np.where(k_after < width,
+                                   marginals[rows, np.minimum(k_after, width - 1), here], 0.0)
+        return best.tolist(), own.tolist(), before.tolist(), after.tolist()
+
+    def _chunks(self, sequences: Sequence[Sequence[Token]]
+                ) -> Iterator[tuple[list[int], Ints, Floats]]:
+        """(the indexes of the sequences of a chunk, their best labels and marginals padded to
+        the chunk's longest), for every non-empty sequence, chunk by chunk."""
+        lengths = [len(tokens) for tokens in sequences]
+        # Sequences of like lengths together: less padding.
+        order = sorted([k for k, n in enumerate(lengths) if n], key=lengths.__getitem__)
+        for at in range(0, len(order), _CHUNK_REFERENCES):
+            chunk = order[at:at + _CHUNK_REFERENCES]
+            scores = self.scores([sequences[k] for k in chunk])
+            labels, marginals = self._decode(scores, np.array([lengths[k] for k in chunk],
+                                                              dtype=np.intp))
+            yield chunk, labels, marginals
+
+    def scores(self, sequences: Sequence[Sequence[Token]]) -> Floats:
+        """Each token's score of each label (the sum of its features' weights), the sequences'
+        tokens one after another."""
+        model = self.model
+        local: dict[str, int] = {}
+        ids: list[int] = []
+        sizes: list[int] = []
+        words: list[int] = []
+        glued_left: list[int] = []
+        glued_right: list[int] = []
+        states: list[int] = []  # each token's state, as an index into self._state_rows
+        sentences: list[int] = []  # and its sentence's slots (#11), likewise
+        sentence_starts: list[int] = []  # the first token of a sentence, or NO_FEATURE
+        blocks: list[Floats] = []  # each sequence's rows of the slots its length decides
+        state_index = self._state_index
+        lefts: list[int] = []  # each token's "w-1|w=" pair with the token before
+        rights: list[int] = []  # and "w|w+1=" with the one after
+        pair_cache = self._pairs
+        unknown = model.unknown
+        words_cache = self._words
+        for tokens in sequences:
+            parts: Parts = sequence_parts(tokens, words_cache)
+            texts = [token.text for token in tokens]
+            indexes = [local.get(text) for text in texts]
+            if None in indexes:  # words not yet in this chunk: their rows are summed below
+                for i, (text, made) in enumerate(zip(texts, parts.words, strict=True)):
+                    if indexes[i] is not None:
+                        continue
+                    index = local.get(text)
+                    if index is None:
+                        index = local[text] = len(local) + 1  # 0: no neighbour there
+                        ids += made.own
+                        sizes.append(len(made.own))
+                        for shown in made.shown:
+                            ids += shown
+                            sizes.append(len(shown))
+                    indexes[i] = index
+            words += indexes  # type: ignore[arg-type]  # no None is left
+            context = parts.context
+            blocks.append(self._positions(context.count))
+            glued_left += context.glued_left
+            glued_right += context.glued_right
+            sentence_starts += context.segment_starts
+            for runs, into in ((context.states, states), (context.segments, sentences)):
+                for (start, state), (end, _) in zip(runs, [*runs[1:], (context.count, ())],
+                                                    strict=True):
+                    index = state_index.get(state)
+                    if index is None:
+                        index = self._add_state(state)
+                    into += [index] * (end - start)
+            pair_get = pair_cache.words.get
+            pairs = [pair_get(heads) or pair_cache.get(heads) for heads in pairwise(parts.heads)]
+            lefts.append(unknown)
+            lefts += [left for left, _ in pairs]
+            rights += [right for _, right in pairs]
+            rights.append(unknown)
+        table = np.concatenate([self._none[None], self._segment_sums(ids, sizes).reshape(
+            len(local), 5, -1)])
+        rows: Ints = np.array(words, dtype=np.intp)
+        count = len(rows)
+        lengths = np.array([len(tokens) for tokens in sequences], dtype=np.intp)
+        starts = np.cumsum(lengths) - lengths
+        place = np.arange(count) - np.repeat(starts, lengths)  # the token's index in its sequence
+        length = np.repeat(lengths, lengths)
+        out: Floats = table[rows, 0]
+        for role, offset in ((1, -2), (2, -1), (3, 1), (4, 2)):
+            there = place + offset
+            inside = (there >= 0) & (there < length)
+            out += table[np.where(inside, np.roll(rows, -offset), 0), role]
+        out += np.concatenate(blocks)
+        out += self._context[np.array(glued_left, dtype=np.intp)]
+        out += self._context[np.array(glued_right, dtype=np.intp)]
+        out += self._context[np.array(sentence_starts, dtype=np.intp)]
+        out += self._state_table()[np.array(states, dtype=np.intp)]
+        out += self._state_table()[np.array(sentences, dtype=np.intp)]
+        out += model.state[np.array(lefts, dtype=np.intp)]
+        out += model.state[np.array(rights, dtype=np.intp)]
+        return out
+
+    def _positions(self, count: int) -> Floats:
+        """The sum of the rows of the slots a sequence's length decides, for each token."""
+        found = self._position_rows.get(count)
+        if found is None:
+            found = self._position_rows[count] = sum(
+                (self._context[np.array(column, dtype=np.intp)]
+                 for column in positions(count)), np.zeros((count, len(self.model.labels))))
+        return found
+
+    def _add_state(self, state: tuple[int, ...]) -> int:
+        """A new state's index, its row the sum of its slots': six of a state (at most 3,402
+        states), eight of a sentence (#11)."""
+        index = self._state_index[state] = len(self._state_rows)
+        self._state_rows.append(self._context[list(state)].sum(axis=0))
+        self._states = None
+        return index
+
+    def _state_table(self) -> Floats:
+        if self._states is None:
+            self._states = np.stack(self._state_rows)
+        return self._states
+
+    def _segment_sums(self, ids: list[int], sizes: list[int]) -> Floats:
+        """The sum of the state rows of each run of `ids` (`sizes` long each, some empty)."""
+        labels = len(self.model.labels)
+        out = np.zeros((len(sizes), labels))
+        lengths = np.array(sizes, dtype=np.intp)
+        filled = np.flatnonzero(lengths)
+        if len(filled):
+            rows = self.model.state[np.array(ids, dtype=np.intp)]
+            starts = (np.cumsum(lengths) - lengths)[filled]
+            # reduceat sums from each start to the next one: the empty runs between add nothing.
+            out[filled] = np.add.reduceat(rows, starts, axis=0)
+        return out
+
+    def _decode(self, flat: Floats, sizes: Ints) -> tuple[Ints, Floats]:
+        """Viterbi and forward-backward over a chunk of sequences (their tokens one after
+        another in `flat`), padded to the longest."""
+        longest = int(sizes.max())
+        steps = np.arange(longest)
+        real = len(sizes)
+        # Rows of zeros up to a multiple of 4 (see _marginals), dropped after; as long as the
+        # shortest sequence, so that the recursions still know every row goes on until then.
+        sizes = np.concatenate([sizes, np.full(-real % 4, sizes.min(), dtype=np.intp)])
+        inside = steps[None, :] < sizes[:, None]
+        first = np.cumsum(sizes) - sizes
+        where = np.where(inside, first[:, None] + steps[None, :], len(flat))
+        where[real:] = len(flat)
+        scores = np.concatenate([flat, np.zeros((1, flat.shape[1]))])[where]  # (B, T, L)
+        return self._viterbi(scores, sizes)[:real], self._marginals(scores, sizes)[:real]
+
+    def _viterbi(self, scores: Floats, sizes: Ints) -> Ints:
+        """crfsuite's crf1dc_viterbi over the chunk: the same sums, and on a tie the first
+        label (crfsuite keeps the first maximum; so does argmax)."""
+        into = np.ascontiguousarray(self.model.transition.T)[None, :, :]  # [., to, from]
+        count, longest, labels = scores.shape
+        # Where each candidate row's maximum is in the flattened candidates (a 1-D take is
+        # faster than a 2-D fancy index).
+        row_starts = np.arange(count * labels) * labels
+        shortest = int(sizes.min())  # before it every sequence of the chunk goes on
+        best = scores[:, 0].copy()
+        back = np.empty(scores.shape, dtype=np.intp)  # [:, 0] is never read
+        for t in range(1, longest):
+            candidates = (best[:, None, :] + into).reshape(count * labels, labels)
+            came = candidates.argmax(axis=1)
+            reached = np.take(candidates, row_starts + came).reshape(count, labels) + scores[:, t]
+            back[:, t] = came.reshape(count, labels)
+            best = reached if t < shortest else np.where((t < sizes)[:, None], reached, best)
+        out = np.empty((count, longest), dtype=np.intp)  # every step is written
+        rows = np.arange(count) * (longest * labels)  # where each row's back pointers start
+        current = best.argmax(axis=1)
+        for t in range(longest - 1, -1, -1):
+            if t < longest - 1:
+                came = np.take(back, rows + (t + 1) * labels + current)
+                current = came if t < shortest - 1 else np.where(t < sizes - 1, came, current)
+            out[:, t] = current
+        return out
+
+    def _marginals(self, scores: Floats, sizes: Ints) -> Floats:
+        """Every token's marginal of every label, by the forward-backward recursions (crfsuite
+        scales them at every step; here every few steps: the scales cancel out in the
+        marginals, and the steps between are too few for the values to leave the doubles'
+        range), each token's scores first shifted by their maximum (the same probabilities, no
+        overflow). A matrix product of a row count that is a multiple of 4 (_decode pads to
+        one): OpenBLAS then sums each row the same way whatever the other rows, so that a
+        reference's marginals do not depend on the others tagged with it
+        (tests/test_refparser_crf.py checks)."""
+        emit = np.exp(scores - scores.max(axis=2, keepdims=True))
+        move = self._exp_transition
+        into = self._exp_transition_t
+        every = self._rescale_every
+        count, longest, labels = scores.shape
+        forward = np.empty(scores.shape)
+        alpha = emit[:, 0]
+        forward[:, 0] = alpha
+        for t in range(1, longest):
+            alpha = (alpha @ move) * emit[:, t]
+            if t % every == 0:
+                alpha /= alpha.sum(axis=1, keepdims=True)
+            forward[:, t] = alpha
+        backward = np.empty(scores.shape)
+        beta = np.ones((count, labels))
+        backward[:, longest - 1] = beta
+        last = (sizes - 1)[:, None]
+        shortest = int(sizes.min())
+        for t in range(longest - 2, -1, -1):
+            after = (emit[:, t + 1] * beta) @ into
+            if t % every == 0:
+                after /= after.sum(axis=1, keepdims=True)
+            beta = after if t < shortest - 1 else np.where(t < last, after, 1.0)
+            backward[:, t] = beta
+        joint = forward * backward
+        marginals: Floats = joint / joint.sum(axis=2, keepdims=True)
+        return marginals
