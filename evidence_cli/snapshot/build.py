@@ -19,7 +19,14 @@ from evidence_cli.errors import InputError
 from evidence_cli.snapshot.inputs import Unit, input_bytes, iter_units
 from evidence_cli.snapshot.manifest import read_manifest, write_manifest
 from evidence_cli.snapshot.merge import finalize
-from evidence_cli.snapshot.parts import done_keys, mark_done, part_path, write_file_unit, write_unit
+from evidence_cli.snapshot.parts import (
+    IndexRows,
+    done_keys,
+    mark_done,
+    part_path,
+    read_file_unit,
+    write_unit,
+)
 
 if TYPE_CHECKING:
     from evidence_cli.snapshot.index import IndexWriter
@@ -66,10 +73,12 @@ def build(
                     stats.skipped_units += 1
                 else:
                     data = unit.load() if unit.load is not None else None
-                    stats.records += write_file_unit(parts, unit.key, unit.name, unit.path,
-                                                     data, time.time_ns())
+                    count, rows = read_file_unit(parts, unit.key, unit.name, unit.path, data,
+                                                 time.time_ns())
+                    mark_done(parts, unit.key)
+                    stats.records += count
                     stats.units += 1
-                    index.add_part(part_path(parts, "w", unit.key))
+                    index.add_rows(part_path(parts, "w", unit.key), rows)
                 progress(unit.size)
         else:
             _build_parallel(sources, parts, done, stats, jobs, progress, index)
@@ -93,22 +102,24 @@ def _build_parallel(sources: list[Path], parts: Path, done: set[str], stats: Bui
     import concurrent.futures as futures
     import multiprocessing
 
-    pending: dict[futures.Future[int], Unit] = {}
+    pending: dict[futures.Future[tuple[int, IndexRows]], Unit] = {}
     # Units done, in the order submitted, for the index: the oldest first, so that it numbers
     # its rows the same whichever worker finishes first (a unit done early waits its turn).
-    to_index: collections.deque[tuple[futures.Future[int], Unit]] = collections.deque()
+    to_index: collections.deque[tuple[futures.Future[tuple[int, IndexRows]], Unit]] = (
+        collections.deque())
     context = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB
 
     def settle() -> None:
         finished, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
         for future in finished:
             unit = pending.pop(future)
-            stats.records += future.result()  # a failed unit raises here
+            stats.records += future.result()[0]  # a failed unit raises here
             mark_done(parts, unit.key)
             stats.units += 1
             progress(unit.size)
         while to_index and to_index[0][0] not in pending:
-            index.add_part(part_path(parts, "w", to_index.popleft()[1].key))
+            done_future, unit = to_index.popleft()
+            index.add_rows(part_path(parts, "w", unit.key), done_future.result()[1])
 
     with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         try:
@@ -119,8 +130,8 @@ def _build_parallel(sources: list[Path], parts: Path, done: set[str], stats: Bui
                     continue
                 data = unit.load() if unit.load is not None else None
                 # The worker writes the parts; this process marks the unit done when it returns.
-                future = pool.submit(write_file_unit, parts, unit.key, unit.name, unit.path, data,
-                                     time.time_ns(), mark=False)
+                future = pool.submit(read_file_unit, parts, unit.key, unit.name, unit.path, data,
+                                     time.time_ns())
                 pending[future] = unit
                 to_index.append((future, unit))
                 if len(pending) >= 2 * jobs:

@@ -12,6 +12,7 @@ import os
 import sqlite3
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 from evidence_cli import snapshot as layout
 from evidence_cli.errors import InputError
@@ -73,20 +74,34 @@ class IndexWriter:
         first = self.placed[path.name] = self.next_id
         start = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000, columns=_COLUMNS):
-            rows = batch.num_rows
-            dois, titles, rests, records = (batch.column(i).to_pylist() for i in range(4))
-            ids: Sequence[int] = range(first + start, first + start + rows)
-            if dropped:
-                keep = [i for i in range(rows) if start + i not in dropped]
-                ids = [ids[i] for i in keep]
-                dois, titles, rests, records = ([column[i] for i in keep] for column in
-                                                (dois, titles, rests, records))
-            self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
-                                zip(ids, dois, records, strict=True))
-            self.db.executemany("INSERT INTO fts (rowid, title, rest) VALUES (?, ?, ?)",
-                                zip(ids, titles, rests, strict=True))
-            start += rows
+            columns = [batch.column(i).to_pylist() for i in range(4)]
+            self._insert(first + start, columns, [r - start for r in dropped
+                                                  if start <= r < start + batch.num_rows])
+            start += batch.num_rows
         self.next_id = first + start
+
+    def add_rows(self, path: Path, columns: Sequence[list[Any]]) -> None:
+        """Add the rows of one works part from its index columns (DOIs, search titles, other
+        search texts, packed records), as the reader had them: the same rows as `add_part`."""
+        if path.name in self.placed:
+            return
+        first = self.placed[path.name] = self.next_id
+        self._insert(first, columns, ())
+        self.next_id = first + len(columns[0])
+
+    def _insert(self, first: int, columns: Sequence[list[Any]], dropped: Collection[int]
+                ) -> None:
+        dois, titles, rests, records = columns
+        ids: Sequence[int] = range(first, first + len(dois))
+        if dropped:
+            skip = set(dropped)
+            keep = [i for i in range(len(dois)) if i not in skip]
+            ids = [ids[i] for i in keep]
+            dois, titles, rests, records = ([column[i] for i in keep] for column in columns)
+        self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
+                            zip(ids, dois, records, strict=True))
+        self.db.executemany("INSERT INTO fts (rowid, title, rest) VALUES (?, ?, ?)",
+                            zip(ids, titles, rests, strict=True))
 
     def drop(self, path: Path, rows: Collection[int]) -> None:
         """Take out rows of a part added already (a newer version of their DOI came later).
