@@ -127,46 +127,64 @@ def _merge(out: Path, parts: Path, memory_limit: str, index: IndexWriter
 
 def _tables(conn: Any, out: Path, read: Callable[..., str], dropped: bool
             ) -> tuple[int, int, int, int, Any]:
+    import concurrent.futures as futures
+
     count = int(conn.execute(f"SELECT count(DISTINCT doi) FROM {read('w')}").fetchall()[0][0])
     buckets = buckets_for(count)
-    # Kept in the sorted order the table is written in: each bucket's rows are then copied out
-    # sorted without sorting them again (DuckDB keeps the order of a filtered scan while
-    # preserve_insertion_order is on).
-    conn.execute("SET preserve_insertion_order = true")
-    conn.execute(f"""
-        CREATE TABLE works AS
-        SELECT (h % {buckets})::INTEGER AS bucket,
-               * EXCLUDE (h, version, filename, file_row_number, {_INDEX_ONLY})
-        FROM {read('w', True)} ANTI JOIN losers USING (filename, file_row_number)
-        ORDER BY bucket, doi""")
-    works_dir = out / "works"
-    staging = out / ".works.tmp"
-    _clear(staging)
-    staging.mkdir()
-    # DuckDB's row groups (~120,000 rows, so one a bucket): the 2,048-row groups once meant
-    # for DOI lookups on these files (which the SQLite index answers now) made them a third
-    # larger and their writing twice as slow (#18).
-    for bucket in range(buckets):
-        target = staging / f"b-{bucket:04d}.parquet"
-        conn.execute(f"""
-            COPY (SELECT * EXCLUDE (bucket) FROM works WHERE bucket = {bucket})
-            TO '{target}' (FORMAT parquet, COMPRESSION zstd)""")
-    conn.execute("SET preserve_insertion_order = false")
-    _swap(staging, works_dir)
     # Every reference row belongs to a works row of its part (same DOI and seq): with no version
     # dropped, all are kept and no join is needed. Not sorted: every reader joins or groups
     # them, and sorting millions of rows was most of the merge (#18).
     kept = "SEMI JOIN works w ON r.citing_doi = w.doi AND r.seq = w.seq" if dropped else ""
-    ref_count = _copy(conn, out / layout.REFERENCES,
-                      f"SELECT r.* EXCLUDE (seq) FROM {read('r')} r {kept}")
-    notice_count = _copy(conn, out / layout.RETRACTIONS, f"""
-        SELECT DISTINCT x.doi, x.notice_doi, x.type, x.label, x.source, x.date,
-               x.date_precision
-        FROM {read('x')} x
-        SEMI JOIN works w ON x.source_doi = w.doi AND x.seq = w.seq
-        ORDER BY doi, notice_doi, type""")
-    latest = conn.execute("SELECT max(deposited) FROM works").fetchall()[0][0]
+    references = f"SELECT r.* EXCLUDE (seq) FROM {read('r')} r {kept}"
+    # DuckDB compresses a Parquet row group on one thread: the files are written side by side,
+    # each from its own cursor, the references from the start when they need no works (#18).
+    with futures.ThreadPoolExecutor(2) as pool:
+        refs = None if dropped else pool.submit(_copy, conn.cursor(), out / layout.REFERENCES,
+                                                references)
+        # Kept in the sorted order the table is written in: each bucket's rows are then copied
+        # out sorted without sorting them again (DuckDB keeps the order of a filtered scan
+        # while preserve_insertion_order is on).
+        conn.execute("SET SESSION preserve_insertion_order = true")
+        conn.execute(f"""
+            CREATE TABLE works AS
+            SELECT (h % {buckets})::INTEGER AS bucket,
+                   * EXCLUDE (h, version, filename, file_row_number, {_INDEX_ONLY})
+            FROM {read('w', True)} ANTI JOIN losers USING (filename, file_row_number)
+            ORDER BY bucket, doi""")
+        conn.execute("SET SESSION preserve_insertion_order = false")
+        if refs is None:
+            refs = pool.submit(_copy, conn.cursor(), out / layout.REFERENCES, references)
+        works_dir = out / "works"
+        staging = out / ".works.tmp"
+        _clear(staging)
+        staging.mkdir()
+        copies = [pool.submit(_copy_bucket, conn.cursor(), bucket,
+                              staging / f"b-{bucket:04d}.parquet") for bucket in range(buckets)]
+        notice_count = _copy(conn, out / layout.RETRACTIONS, f"""
+            SELECT DISTINCT x.doi, x.notice_doi, x.type, x.label, x.source, x.date,
+                   x.date_precision
+            FROM {read('x')} x
+            SEMI JOIN works w ON x.source_doi = w.doi AND x.seq = w.seq
+            ORDER BY doi, notice_doi, type""")
+        latest = conn.execute("SELECT max(deposited) FROM works").fetchall()[0][0]
+        for copy in copies:
+            copy.result()
+        ref_count = refs.result()
+    _swap(staging, works_dir)
     return count, buckets, ref_count, notice_count, latest
+
+
+def _copy_bucket(cursor: Any, bucket: int, target: Path) -> None:
+    """One works file. DuckDB's row groups (~120,000 rows, so one a bucket): the 2,048-row
+    groups once meant for DOI lookups on these files (which the SQLite index answers now) made
+    them a third larger and their writing twice as slow (#18)."""
+    try:
+        cursor.execute("SET SESSION preserve_insertion_order = true")
+        cursor.execute(f"""
+            COPY (SELECT * EXCLUDE (bucket) FROM works WHERE bucket = {bucket})
+            TO '{target}' (FORMAT parquet, COMPRESSION zstd)""")
+    finally:
+        cursor.close()
 
 
 class _Indexer(threading.Thread):
