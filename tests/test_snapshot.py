@@ -402,10 +402,11 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
         {"DOI": "10.5555/odd.4"},  # no type, no title: an /agency answer
     ]
     documents = [json.dumps({"items": works + odd}).encode(),
-                 json.dumps({"message": works[0]}).encode(), json.dumps(works[1]).encode()]
+                 json.dumps({"message": works[0]}).encode(), json.dumps(works[1]).encode(),
+                 json.dumps({"items": works}).encode()]
     expected = [work for work in works + odd
                 if isinstance(work["DOI"], str) and ("type" in work or "title" in work)]
-    expected += works[:2]
+    expected += works[:2] + works
 
     def comparable(rows: Rows) -> list[Any]:
         return [(*row[:13], json.loads(row[13]), json.loads(zlib.decompress(row[14])))
@@ -415,6 +416,10 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
     for work in expected:
         add_work(generic, work, 1)
     counts = [fast.add_document(quick, document, 1, "test") for document in documents]
-    assert counts == [len(works) + 3, 1, 1]
+    assert counts == [len(works) + 3, 1, 1, len(works)]
     assert comparable(quick) == comparable(generic)
+    # A data file of ordinary records is read whole (both decodings at once, #18); one odd
+    # record sends the file item by item.
+    assert fast._add_items(Rows(), documents[3], 1) == len(works)
+    assert fast._add_items(Rows(), documents[0], 1) is None
     assert fast.add_document(quick, b"[1, 2]", 1, "test") is None  # not an object: generic

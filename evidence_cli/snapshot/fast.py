@@ -98,7 +98,17 @@ class _Envelope(msgspec.Struct, gc=False):
     message: msgspec.Raw = _EMPTY
 
 
+class _ReadItems(msgspec.Struct, gc=False):
+    items: list[_Read] | None = None
+
+
+class _RecordItems(msgspec.Struct, gc=False):
+    items: list[_Record] | None = None  # type: ignore[valid-type]  # made at run time
+
+
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
+_READ_ITEMS = msgspec.json.Decoder(_ReadItems)
+_RECORD_ITEMS = msgspec.json.Decoder(_RecordItems)
 _READ: msgspec.json.Decoder[_Read] = msgspec.json.Decoder(_Read)
 _RECORD: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_Record)
 _ENCODE = msgspec.json.Encoder().encode
@@ -123,10 +133,36 @@ def _items(document: bytes) -> list[msgspec.Raw] | None:
 def add_document(rows: Rows, document: bytes, seq: int, name: str) -> int | None:
     """Add the rows of every work in one JSON document; returns how many works, or None for a
     document to read with the generic path instead."""
+    added = _add_items(rows, document, seq)
+    if added is not None:
+        return added
     items = _items(document)
     if items is None:
         return None
     return sum(_add_raw(rows, raw, seq, name) for raw in items)
+
+
+def _add_items(rows: Rows, document: bytes, seq: int) -> int | None:
+    """A data file's {"items": [...]} read whole, twice (the read fields, the record's raw
+    fields) rather than split into items first and each read twice: a third less scanning
+    (#18). None, with no rows added, when any item is not for the fast path: they are then
+    read one by one."""
+    try:
+        works = _READ_ITEMS.decode(document).items
+        if works is None:
+            return None
+        shapes = _RECORD_ITEMS.decode(document).items
+    except _ERRORS:
+        return None
+    if shapes is None or len(shapes) != len(works):  # pragma: no cover - the same document
+        return None
+    sizes = len(rows.works), len(rows.refs), len(rows.notices)
+    try:
+        return sum(_add(rows, work, shape, seq) for work, shape in zip(works, shapes,
+                                                                       strict=True))
+    except UnicodeDecodeError:  # a record's raw JSON is not UTF-8: its rows are taken back
+        del rows.works[sizes[0]:], rows.refs[sizes[1]:], rows.notices[sizes[2]:]
+        return None
 
 
 def _date(value: _Date | None) -> tuple[str | None, int]:
@@ -136,31 +172,36 @@ def _date(value: _Date | None) -> tuple[str | None, int]:
 def _add_raw(rows: Rows, raw: msgspec.Raw, seq: int, name: str) -> int:
     try:
         work = _READ.decode(raw)
-        doi = work.DOI
-        if not isinstance(doi, str):  # as works_in: a work has a string DOI
+        if not isinstance(work.DOI, str):
             return 0
-        shape = _RECORD.decode(raw)
-        # ... and a type or a title (an /agency answer has not): present, whatever its value.
-        if not (shape.type or shape.title):
-            return 0
-        record = _ENCODE(shape)
-        issued: tuple[str | None, int] = (None, 0)
-        for value in (work.issued, work.published_print, work.published_online,
-                      work.published):  # DATE_KEYS, in order
-            if value is not None and (issued := date_parts(value.parts))[0]:
-                break
-        names = [str(person.family or person.name or "") for person in work.author or ()]
-        search = search_text((work.title, work.subtitle, work.short_title),
-                             (work.container_title, work.short_container_title), names,
-                             issued[0], (work.volume, work.issue, work.page))
-        indexed = work.indexed
-        add_values(rows, seq, doi, indexed.timestamp if indexed is not None else None,
-                   work.type, work.title, work.container_title, issued,
-                   _date(work.deposited)[0], search, record,
-                   [(r.key, r.DOI, r.unstructured, r.year, r.journal_title, r.article_title)
-                    for r in work.reference or ()], work.updated_by, work.update_to)
+        return _add(rows, work, _RECORD.decode(raw), seq)
     except (*_ERRORS, UnicodeDecodeError):
         return _add_generic(rows, raw, seq, name)
+
+
+def _add(rows: Rows, work: _Read, shape: Any, seq: int) -> int:
+    """Add the rows of one work from its two decodings; 0 for an item that is not a work."""
+    doi = work.DOI
+    # As works_in: a work has a string DOI, and a type or a title (an /agency answer has not),
+    # present whatever its value.
+    if not isinstance(doi, str) or not (shape.type or shape.title):
+        return 0
+    record = _ENCODE(shape)
+    issued: tuple[str | None, int] = (None, 0)
+    for value in (work.issued, work.published_print, work.published_online,
+                  work.published):  # DATE_KEYS, in order
+        if value is not None and (issued := date_parts(value.parts))[0]:
+            break
+    names = [str(person.family or person.name or "") for person in work.author or ()]
+    search = search_text((work.title, work.subtitle, work.short_title),
+                         (work.container_title, work.short_container_title), names,
+                         issued[0], (work.volume, work.issue, work.page))
+    indexed = work.indexed
+    add_values(rows, seq, doi, indexed.timestamp if indexed is not None else None,
+               work.type, work.title, work.container_title, issued,
+               _date(work.deposited)[0], search, record,
+               [(r.key, r.DOI, r.unstructured, r.year, r.journal_title, r.article_title)
+                for r in work.reference or ()], work.updated_by, work.update_to)
     return 1
 
 
