@@ -109,6 +109,46 @@ def test_a_killed_build_resumes_where_it_stopped(tmp_path: Path) -> None:
     assert manifest["counts"]["works"] == len({w["DOI"].lower() for w in works})
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_doi_in_two_units_is_held_once_newest_version(tmp_path: Path, jobs: int) -> None:
+    """Each unit's works enter the index as the unit is read (#18): a DOI that comes again in a
+    later unit, as a newer version, must leave only that version in the index and the tables,
+    as in a folder where an older copy of a data file sits beside the new one."""
+    import pyarrow.parquet as pq
+
+    works = _works(RECORDED)[:40]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    old = copy.deepcopy(works[5])
+    old["indexed"] = {"timestamp": 1}
+    old["title"] = ["Zyxwvut quorble version that lost"]
+    new = copy.deepcopy(works[5])
+    new["indexed"] = {"timestamp": 2}
+    new["title"] = ["Zyxwvut quorble version that won"]
+    (folder / "a.json.gz").write_bytes(gzip.compress(json.dumps(
+        {"items": [*works[:5], old, *works[6:20]]}).encode()))
+    (folder / "b.json.gz").write_bytes(gzip.compress(json.dumps(
+        {"items": [new, *works[20:]]}).encode()))
+    out = tmp_path / "snap"
+    manifest = builder.build([folder], out, jobs=jobs)
+    assert manifest["counts"]["works"] == len({w["DOI"].lower() for w in works})
+    doi = works[5]["DOI"].lower()
+    snap = Snapshot(out)
+    try:
+        assert snap.records([doi])[doi]["title"] == new["title"]
+        assert [hit["title"] for hit in snap.search("Zyxwvut quorble version")] == [new["title"]]
+        db = snap._db
+        assert db.execute("SELECT count(*) FROM docs").fetchone() == (len(works),)
+        assert db.execute("SELECT docs FROM terms WHERE term = 'lost'").fetchall() == []
+        assert db.execute("SELECT docs FROM terms WHERE term = 'won'").fetchall() == [(1,)]
+    finally:
+        snap.close()
+    titles = [t for part in (out / "works").glob("*.parquet")
+              for d, t in zip(*pq.read_table(part, columns=["doi", "title"]).to_pydict().values(),
+                              strict=True) if d == doi]
+    assert titles == [new["title"][0]]
+
+
 def _verdicts(report: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(r["id"], r["status"], r["doi"],
              [(f["code"], f.get("suggestion"), f["message"]) for f in r["findings"]])
@@ -362,10 +402,11 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
         {"DOI": "10.5555/odd.4"},  # no type, no title: an /agency answer
     ]
     documents = [json.dumps({"items": works + odd}).encode(),
-                 json.dumps({"message": works[0]}).encode(), json.dumps(works[1]).encode()]
+                 json.dumps({"message": works[0]}).encode(), json.dumps(works[1]).encode(),
+                 json.dumps({"items": works}).encode()]
     expected = [work for work in works + odd
                 if isinstance(work["DOI"], str) and ("type" in work or "title" in work)]
-    expected += works[:2]
+    expected += works[:2] + works
 
     def comparable(rows: Rows) -> list[Any]:
         return [(*row[:13], json.loads(row[13]), json.loads(zlib.decompress(row[14])))
@@ -375,6 +416,10 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
     for work in expected:
         add_work(generic, work, 1)
     counts = [fast.add_document(quick, document, 1, "test") for document in documents]
-    assert counts == [len(works) + 3, 1, 1]
+    assert counts == [len(works) + 3, 1, 1, len(works)]
     assert comparable(quick) == comparable(generic)
+    # A data file of ordinary records is read whole (both decodings at once, #18); one odd
+    # record sends the file item by item.
+    assert fast._add_items(Rows(), documents[3], 1) == len(works)
+    assert fast._add_items(Rows(), documents[0], 1) is None
     assert fast.add_document(quick, b"[1, 2]", 1, "test") is None  # not an object: generic

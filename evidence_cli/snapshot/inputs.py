@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from evidence_cli.errors import InputError
 
@@ -37,6 +37,17 @@ try:  # orjson (the `snapshot` extra) parses JSON 3-10 times faster than json
 except ImportError:  # pragma: no cover - the plain library works, only slower
     def loads(data: bytes) -> Any:
         return json.loads(data)
+
+_GzipFile: Any = gzip.GzipFile
+_GZIP_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error)
+try:  # isal (the `snapshot` extra) decompresses gzip 2-3 times faster than zlib (#18)
+    from isal import igzip, isal_zlib
+
+    _GzipFile = igzip.GzipFile
+    # (typed as an instance in isal's stubs: it is the class of its errors)
+    _GZIP_ERRORS = (*_GZIP_ERRORS, cast("type[BaseException]", isal_zlib.error))
+except ImportError:  # pragma: no cover - the standard library's gzip, only slower
+    pass
 
 
 @dataclass(slots=True)
@@ -115,14 +126,14 @@ def parse(data: bytes, name: str, line: int | None = None) -> Any:
 def _documents(handle: IO[bytes], name: str) -> Iterator[tuple[bytes, int | None]]:
     """The documents of one data file (a file or a tar member), gzip or not, JSON or JSONL."""
     if name.endswith(".gz"):
-        handle = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
+        handle = _GzipFile(fileobj=handle, mode="rb")
     try:
         if name.endswith((".jsonl", ".jsonl.gz")):
             for number, line in enumerate(_lines(handle, name), 1):
                 yield line, number
         else:
             yield _read_capped(handle, name), None
-    except (OSError, EOFError, zlib.error) as error:
+    except _GZIP_ERRORS as error:
         raise InputError(name, f"cannot read (damaged gzip?): {error}") from None
 
 

@@ -20,6 +20,16 @@ from evidence_cli.snapshot.inputs import parse, unit_documents, works_in
 from evidence_cli.snapshot.rows import Rows, add_work, schemas
 
 BATCH_ROWS = 10_000  # works buffered before a Parquet row group is written
+# The columns of a part whose values repeat within a unit (dictionary-encoded), by kind.
+_REPEATING: dict[str, bool | list[str]] = {
+    "w": ["seq", "type", "container", "prefix", "issued", "issued_precision", "deposited"],
+    "r": ["citing_doi", "seq", "year", "journal"],
+}
+
+# A works part's columns the lookup and search index takes, and where they are in its rows:
+# DOI, search title, other search text, packed record.
+IndexRows = tuple[list[Any], list[Any], list[Any], list[Any]]
+_INDEX_COLUMNS = (0, 11, 12, 14)
 
 AddDocument = Callable[[Rows, bytes, int, str], "int | None"]
 add_document: AddDocument | None
@@ -29,6 +39,11 @@ except ImportError:  # pragma: no cover - the generic path gives the same rows, 
     add_document = None
 
 
+def part_path(parts: Path, kind: str, key: str) -> Path:
+    """Where a unit's part of one kind is written: w (works), r (references), x (notices)."""
+    return parts / f"{kind}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:20]}.parquet"
+
+
 class _PartWriter:
     """Writes one unit's three part files to temporary names; commit() renames them."""
 
@@ -36,23 +51,30 @@ class _PartWriter:
         import pyarrow.parquet as pq
 
         self.schemas = schemas()
-        self.stem = hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
-        self.final = {kind: parts / f"{kind}-{self.stem}.parquet" for kind in self.schemas}
-        self.temp = {kind: parts / f".{kind}-{self.stem}.parquet.tmp" for kind in self.schemas}
-        # Parts are read once, by the merge: the lightest compression.
+        self.final = {kind: part_path(parts, kind, key) for kind in self.schemas}
+        self.temp = {kind: path.with_name(f".{path.name}.tmp")
+                     for kind, path in self.final.items()}
+        # Parts are read once, by the merge: the lightest compression, and dictionaries only for
+        # the columns whose values repeat (for the others, DOIs and texts, building one only to
+        # give it up cost a tenth of the writing: #18).
         self.writers = {kind: pq.ParquetWriter(self.temp[kind], schema, compression="zstd",
-                                               compression_level=1)
+                                               compression_level=1,
+                                               use_dictionary=_REPEATING.get(kind, True))
                         for kind, schema in self.schemas.items()}
 
-    def write(self, rows: Rows) -> None:
+    def write(self, rows: Rows, index: IndexRows | None = None) -> None:
+        """Write a batch of rows; `index`: lists to extend with the works' index columns."""
         import pyarrow as pa
 
         for kind, table in (("w", rows.works), ("r", rows.refs), ("x", rows.notices)):
             if table:
                 schema = self.schemas[kind]
+                values = list(zip(*table, strict=True))
+                if kind == "w" and index is not None:
+                    for column, position in zip(index, _INDEX_COLUMNS, strict=True):
+                        column.extend(values[position])
                 columns = [pa.array(column, type=column_type.type)
-                           for column, column_type in zip(zip(*table, strict=True), schema,
-                                                          strict=True)]
+                           for column, column_type in zip(values, schema, strict=True)]
                 self.writers[kind].write_table(pa.Table.from_arrays(columns, schema=schema))
 
     def commit(self) -> None:
@@ -68,15 +90,17 @@ class _PartWriter:
                 os.unlink(self.temp[kind])
 
 
-def _write(parts: Path, key: str, batches: Iterable[tuple[Rows, int]], mark: bool) -> int:
+def _write(parts: Path, key: str, batches: Iterable[tuple[Rows, int]], mark: bool,
+           index: IndexRows | None = None) -> int:
     """Write one unit's parts from its batches of rows (each with its count of works) and
-    (unless `mark` is false) mark it done; returns the number of works."""
+    (unless `mark` is false) mark it done; returns the number of works. `index`: lists to
+    extend with the works' index columns, in the part's row order."""
     writer = _PartWriter(parts, key)
     count = 0
     try:
         with gc_paused():
             for rows, works in batches:
-                writer.write(rows)
+                writer.write(rows, index)
                 count += works
         writer.commit()
     except BaseException:
@@ -125,6 +149,15 @@ def write_file_unit(parts: Path, key: str, name: str, path: Path | None, data: b
                     seq: int, *, mark: bool = True) -> int:
     """Write the parts of one unit of input: a data file (`path`) or its bytes (`data`)."""
     return _write(parts, key, _document_batches(name, path, data, seq), mark)
+
+
+def read_file_unit(parts: Path, key: str, name: str, path: Path | None, data: bytes | None,
+                   seq: int) -> tuple[int, IndexRows]:
+    """Write the parts of one unit of input, not marked done, and return its works' index
+    columns too: the build's main process indexes them straight away, without reading the
+    part back (a worker process sends them with its answer: #18)."""
+    index: IndexRows = ([], [], [], [])
+    return _write(parts, key, _document_batches(name, path, data, seq), False, index), index
 
 
 def done_keys(parts: Path) -> set[str]:

@@ -29,24 +29,52 @@ except ImportError:  # pragma: no cover - the plain library works, only slower
         return json.dumps(value, separators=(",", ":"))  # escaped: never a lone surrogate
 
 
+try:  # isal (the `snapshot` extra) writes the same zlib format 2-3 times faster (#18)
+    from isal.isal_zlib import compress as _compress
+except ImportError:  # pragma: no cover - the standard library's zlib, only slower
+    from zlib import compress as _compress
+
+
+def pack(record: bytes) -> bytes:
+    """A record compressed for the lookup index: zlib's format (the reader decompresses it with
+    the standard library's zlib), level 1. Per record, so a lookup decompresses one record."""
+    return _compress(record, 1)
+
+
 def _first(value: Any) -> str | None:
+    """The first non-blank string of a list (or the string), its whitespace collapsed."""
     if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
-    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+        for item in value:
+            if isinstance(item, str) and (words := item.split()):
+                return " ".join(words)
+        return None
+    if isinstance(value, str) and (words := value.split()):
+        return " ".join(words)
+    return None
+
+
+def date_parts(parts: Any) -> tuple[str | None, int]:
+    """A Crossref date's "date-parts" value as ("YYYY-MM-DD", precision): 1 year, 2 month,
+    3 day; (None, 0) when it holds no date."""
+    try:
+        numbers = [int(p) for p in parts[0] if p is not None][:3]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None, 0
+    if not numbers or not 0 < numbers[0] < 10000:
+        return None, 0
+    padded = [*numbers, 1, 1][:3]
+    if not (1 <= padded[1] <= 12 and 1 <= padded[2] <= 31):
+        return f"{numbers[0]:04d}-01-01", 1
+    return f"{padded[0]:04d}-{padded[1]:02d}-{padded[2]:02d}", len(numbers)
 
 
 def date_of(value: Any) -> tuple[str | None, int]:
     """A Crossref date as ("YYYY-MM-DD", precision): 1 year, 2 month, 3 day; (None, 0)."""
     try:
-        parts = [int(p) for p in value["date-parts"][0] if p is not None][:3]
-    except (KeyError, IndexError, TypeError, ValueError):
+        parts = value["date-parts"]
+    except (KeyError, IndexError, TypeError):
         return None, 0
-    if not parts or not 0 < parts[0] < 10000:
-        return None, 0
-    padded = [*parts, 1, 1][:3]
-    if not (1 <= padded[1] <= 12 and 1 <= padded[2] <= 31):
-        return f"{parts[0]:04d}-01-01", 1
-    return f"{padded[0]:04d}-{padded[1]:02d}-{padded[2]:02d}", len(parts)
+    return date_parts(parts)
 
 
 def _issued(work: dict[str, Any]) -> tuple[str | None, int]:
@@ -57,23 +85,29 @@ def _issued(work: dict[str, Any]) -> tuple[str | None, int]:
     return None, 0
 
 
+def search_text(titles: Iterable[Any], containers: Iterable[Any], names: Iterable[str],
+                date: str | None, numbers: Iterable[Any]) -> tuple[str, str]:
+    """(title text, other text) for the search index from a work's values: its title,
+    subtitle and short title; container titles; authors' names; issued date; volume, issue
+    and page (each value as the record holds it: a list, or anything else)."""
+    title = " ".join([v for value in titles for v in value or () if isinstance(v, str)])
+    rest = [v for value in containers for v in value or () if isinstance(v, str)]
+    rest.extend(names)
+    if date:
+        rest.append(date[:4])
+    rest.extend(str(v) for v in numbers if isinstance(v, (str, int)))
+    return title, " ".join(rest)
+
+
 def search_fields(work: dict[str, Any]) -> tuple[str, str]:
     """(title text, other text) for the search index: the fields Crossref's bibliographic query
     matches, as the simulator documents them (titles; names, container, year, volume, pages)."""
-    titles = [str(v) for key in ("title", "subtitle", "short-title")
-              for v in work.get(key) or [] if isinstance(v, str)]
-    rest = [str(v) for key in ("container-title", "short-container-title")
-            for v in work.get(key) or [] if isinstance(v, str)]
-    for person in work.get("author") or []:
-        if isinstance(person, dict):
-            rest.append(str(person.get("family") or person.get("name") or ""))
-    date, _ = _issued(work)
-    if date:
-        rest.append(date[:4])
-    for key in ("volume", "issue", "page"):
-        if isinstance(work.get(key), str | int):
-            rest.append(str(work[key]))
-    return " ".join(titles), " ".join(rest)
+    names = [str(person.get("family") or person.get("name") or "")
+             for person in work.get("author") or () if isinstance(person, dict)]
+    return search_text((work.get("title"), work.get("subtitle"), work.get("short-title")),
+                       (work.get("container-title"), work.get("short-container-title")),
+                       names, _issued(work)[0],
+                       (work.get("volume"), work.get("issue"), work.get("page")))
 
 
 def _kind(update: dict[str, Any]) -> str:
@@ -106,38 +140,43 @@ def reference_fields(work: dict[str, Any]) -> Iterable[RefFields]:
             else None for ref in work.get("reference") or []]
 
 
-def add_work(rows: Rows, work: dict[str, Any], seq: int, record: str | None = None,
-             references: Iterable[RefFields] | None = None) -> None:
-    """Add a work's rows. `work` needs only the fields read here; `record` is its slimmed
-    record as JSON and `references` its references' fields, when the caller has them already
-    (the fast decoder); otherwise both come from `work`, a whole parsed record."""
-    if record is None:
-        from evidence_cli.services.crossref_records import slim_record
+def add_work(rows: Rows, work: dict[str, Any], seq: int) -> None:
+    """Add the rows of a whole parsed work record (the generic path: an API page, or what the
+    fast decoder does not read)."""
+    from evidence_cli.services.crossref_records import slim_record
 
-        record = dumps(slim_record(work))
-    doi = work["DOI"].strip().lower()
-    issued, precision = _issued(work)
-    deposited, _ = date_of(work.get("deposited"))
+    record = dumps(slim_record(work)).encode("utf-8")
     indexed = work.get("indexed") or {}
-    version = indexed.get("timestamp") if isinstance(indexed, dict) else None
-    title, rest = search_fields(work)
+    issued = _issued(work)
+    add_values(
+        rows, seq, work["DOI"], indexed.get("timestamp") if isinstance(indexed, dict) else None,
+        work.get("type"), work.get("title"), work.get("container-title"), issued,
+        date_of(work.get("deposited"))[0], search_fields(work), record,
+        reference_fields(work), work.get("updated-by"), work.get("update-to"))
+
+
+def add_values(rows: Rows, seq: int, doi: str, version: Any, kind: Any, title: Any,
+               container: Any, issued: tuple[str | None, int], deposited: str | None,
+               search: tuple[str, str], record: bytes, references: Iterable[RefFields],
+               updated_by: Any, update_to: Any) -> None:
+    """Add a work's rows from the values read from it (by add_work, or by the fast decoder
+    straight from the record's JSON): `record` is its slimmed record as UTF-8 JSON."""
+    doi = doi.strip().lower()
     rows.works.append((
         doi, doi_hash(doi), seq, version if _is_int64(version) else 0,
-        _first(work.get("type")), _first(work.get("title")), _first(work.get("container-title")),
-        doi.split("/", 1)[0], issued, precision, deposited, title, rest, record,
+        _first(kind), _first(title), _first(container), doi.split("/", 1)[0], issued[0],
+        issued[1], deposited, search[0], search[1], record.decode("utf-8"),
         # Compressed here, in the worker processes, for the lookup index built at the end.
-        zlib.compress(record.encode("utf-8"), 1),
+        pack(record),
     ))
     append = rows.refs.append
-    if references is None:
-        references = reference_fields(work)
     for ordinal, fields in enumerate(references):
         if fields is None:
             continue
         key, cited, text, year, journal, article = fields
+        cited = (cited.strip().lower() or None) if isinstance(cited, str) else None
         append((
-            doi, seq, ordinal, str(key)[:200] if key is not None else None,
-            cited.strip().lower() if isinstance(cited, str) and cited.strip() else None,
+            doi, seq, ordinal, str(key)[:200] if key is not None else None, cited,
             text[:MAX_TEXT] if isinstance(text, str) else None,
             str(year)[:20] if year is not None else None,
             _first(journal) if journal is not None else None,
@@ -145,7 +184,7 @@ def add_work(rows: Rows, work: dict[str, Any], seq: int, record: str | None = No
         ))
     # Notices both ways: a retracted work lists them in updated-by; a notice names its target in
     # update-to (the snapshot may hold the notice before the target's record shows it).
-    for entries, is_notice in ((work.get("updated-by"), False), (work.get("update-to"), True)):
+    for entries, is_notice in ((updated_by, False), (update_to, True)):
         for update in entries or []:
             if not isinstance(update, dict) or _kind(update) not in RETRACTION_TYPES:
                 continue
