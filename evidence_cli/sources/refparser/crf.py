@@ -14,7 +14,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import compress, pairwise, repeat
+from operator import attrgetter, is_
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ from evidence_cli.sources.refparser.features import (
     Parts,
     WordCache,
     _Word,
+    make_word,
     own_features,
     pair_features,
     positions,
@@ -50,8 +52,8 @@ _FEATURE = np.dtype([("kind", "<u4"), ("source", "<u4"), ("target", "<u4"), ("we
 # References are tagged in chunks of at most this many, of similar lengths (less padding), so
 # that the arrays of a chunk stay small (a few MB) however long the section is.
 _CHUNK_REFERENCES = 256
-# The shown features whose neighbour ids are kept (a "w=" feature is a word's own: bounded).
-_MAX_SHOWN = 50_000
+_WORDLIKE_OF = attrgetter("wordlike")
+_PAIR_PREFIXES = tuple(pair_features("", "")[k].removesuffix("|") for k in range(2))
 
 
 class ModelError(ValueError):
@@ -132,6 +134,36 @@ def read_model(model: bytes) -> Model:
                  transition)
 
 
+def _known_pairs(model: Model) -> dict[tuple[str, str], tuple[int, int]]:
+    """(before, after) -> the ids of "w-1|w=before|after" and "w|w+1=before|after", for every
+    pair the model has either of (the other unknown). A head may hold "|": each split of an
+    attribute's name is kept, so that any two heads whose features are that name find it."""
+    unknown = model.unknown
+    found: dict[tuple[str, str], list[int]] = {}
+    for name, k in model.attributes.items():
+        for side, prefix in enumerate(_PAIR_PREFIXES):
+            if name.startswith(prefix):
+                rest = name[len(prefix):]
+                at = rest.find("|")
+                while at >= 0:
+                    found.setdefault((rest[:at], rest[at + 1:]), [unknown, unknown])[side] = k
+                    at = rest.find("|", at + 1)
+    return {heads: (left, right) for heads, (left, right) in found.items()}
+
+
+def _known_shown(model: Model) -> dict[str, tuple[int, ...]]:
+    """A shown feature -> its ids at each offset ("-2:f", "-1:f", "1:f", "2:f"), for every
+    feature the model has at one offset at least (unknown at the others)."""
+    unknown = model.unknown
+    prefixes = [f"{offset}:" for offset in OFFSETS]
+    found: dict[str, list[int]] = {}
+    for name, k in model.attributes.items():
+        for side, prefix in enumerate(prefixes):
+            if name.startswith(prefix):
+                found.setdefault(name[len(prefix):], [unknown] * len(prefixes))[side] = k
+    return {name: tuple(ids) for name, ids in found.items()}
+
+
 class Tagger:
     """Labels and marginals of token sequences under one model and lexicon."""
 
@@ -143,11 +175,15 @@ class Tagger:
         # The words seen lately, their features as attribute ids (the model's others dropped:
         # they weigh nothing).
         self._words: WordCache[str, _Word[int]] = WordCache(self._word)
-        # The ids of each two neighbours' pair features (features.pair_features), by heads.
-        self._pairs: WordCache[tuple[str, str], tuple[int, int]] = WordCache(self._pair_ids)
-        # A shown feature's ids as the tokens two after, one after, one before and two before
-        # see it ("-2:f", "-1:f", "1:f", "2:f"): most are shared by many words ("shape=Xx").
-        self._shown: dict[str, tuple[int, ...]] = {}
+        # Every pair feature the model knows (features.pair_features), by the two heads: a
+        # pair it does not know weighs nothing, and is most pairs (#12).
+        self._pairs = _known_pairs(model)
+        self._no_pair = (model.unknown, model.unknown)
+        # Every shown feature the model knows at some offset: its ids as the tokens two after,
+        # one after, one before and two before see it ("-2:f", "-1:f", "1:f", "2:f"); most of a
+        # word's shown features ("w=1982") it knows at none.
+        self._shown = _known_shown(model)
+        self._no_shown = (model.unknown,) * len(OFFSETS)
         # A word's rows: its own features, then what it adds to the token two after it, one
         # after, one before and two before; where there is no such token, "-2:none" and so on.
         self._none = np.stack([np.zeros(len(model.labels))] +
@@ -168,7 +204,7 @@ class Tagger:
 
     def _word(self, text: str) -> _Word[int]:
         """A token text's features as attribute ids: those of features._Vocabulary.make, each
-        string made only where it is not yet known (the neighbour features of a shown one)."""
+        shown one's read from the ids known (no string made for the neighbours)."""
         own = own_features(text, self.lexicon)
         model = self.model
         unknown = model.unknown
@@ -180,28 +216,19 @@ class Tagger:
         else:
             get = model.attributes.get
             own_ids = [get(name, unknown) for name in own]
-            seen = self._shown
-            if len(seen) > _MAX_SHOWN:
-                seen.clear()
-            shown = [seen.get(name) or self._neighbour_ids(name) for name in shown_features(own)]
+            known = self._shown.get
+            missing = self._no_shown
+            shown = [known(name, missing) for name in shown_features(own)]
         m2, m1, p1, p2 = (tuple([ids[k] for ids in shown if ids[k] != unknown])
                           for k in range(4)) if shown else ((), (), (), ())
-        return _Word(tuple([k for k in own_ids if k != unknown]), (m2, m1, p1, p2),
-                     text.lower()[:12], "year" in own)
+        return make_word(tuple([k for k in own_ids if k != unknown]), (m2, m1, p1, p2), text,
+                         "year" in own)
 
     def _pair_ids(self, heads: tuple[str, str]) -> tuple[int, int]:
-        """The attribute ids of two neighbours' pair features."""
+        """The attribute ids of two neighbours' pair features, looked up as crfsuite reads
+        them (up to a NUL)."""
         left, right = pair_features(*heads)
         return self.model.attribute(left), self.model.attribute(right)
-
-    def _neighbour_ids(self, name: str) -> tuple[int, ...]:
-        """The ids of a shown feature as the tokens two after, one after, one before and two
-        before see it ("-2:name" ...), kept (a feature such as "shape=Xx" is shown by many)."""
-        get = self.model.attributes.get
-        unknown = self.model.unknown
-        found = self._shown[name] = tuple([get(f"{offset}:{name}", unknown)
-                                           for offset in OFFSETS])
-        return found
 
     def tag(self, sequences: Sequence[Sequence[Token]]) -> list[tuple[Ints, Floats]]:
         """For each sequence: its best labels (ids into model.labels) and every token's marginal
@@ -209,33 +236,35 @@ class Tagger:
         lengths = [len(tokens) for tokens in sequences]
         empty: tuple[Ints, Floats] = (np.zeros(0, np.intp), np.zeros((0, len(self.model.labels))))
         out: list[tuple[Ints, Floats]] = [empty] * len(lengths)
-        for chunk, labels, marginals in self._chunks(sequences):
+        for chunk, labels, marginals, _ in self._chunks(sequences):
             for row, k in enumerate(chunk):
                 out[k] = (labels[row, :lengths[k]], marginals[row, :lengths[k]])
         return out
 
     def tag_for_fields(self, sequences: Sequence[Sequence[Token]]
-                       ) -> tuple[list[int], list[float], list[float], list[float]]:
+                       ) -> tuple[list[int], list[float], list[float], list[float], list[bool]]:
         """The sequences' tokens one after another: each one's best label, its marginal of its
         own label, and the marginals of its label at the nearest word before it and at the
         nearest word after it (punctuation passed over; 0 where there is none): what the
         parser's field reading uses of the marginals, taken from them here at once rather than
-        token by token. A field is as uncertain as the words beside it might belong to it (in
-        "FXTAS,” Am. J. Med." the doubt whether the journal starts at "Am" sits on "Am", not
-        on the period before "J", #11)."""
+        token by token; and whether it is a word (starts with a letter or digit). A field is
+        as uncertain as the words beside it might belong to it (in "FXTAS,” Am. J. Med." the
+        doubt whether the journal starts at "Am" sits on "Am", not on the period before "J",
+        #11)."""
         lengths = [len(tokens) for tokens in sequences]
         starts = np.cumsum([0, *lengths])
         count = int(starts[-1])
         best = np.zeros(count, dtype=np.intp)
         own, before, after = np.zeros(count), np.zeros(count), np.zeros(count)
-        for chunk, labels, marginals in self._chunks(sequences):
+        words = np.zeros(count, dtype=bool)
+        for chunk, labels, marginals, wordlike_flat in self._chunks(sequences):
             sizes = np.array([lengths[k] for k in chunk], dtype=np.intp)
             width = labels.shape[1]
             steps_row = np.arange(width)
             inside = steps_row[None, :] < sizes[:, None]
+            rows, steps = np.nonzero(inside)  # the chunk's tokens one after another
             wordlike = np.zeros((len(chunk), width), dtype=bool)
-            for row, k in enumerate(chunk):
-                wordlike[row, :lengths[k]] = [t.text[:1].isalnum() for t in sequences[k]]
+            wordlike[rows, steps] = wordlike_flat
             # The nearest word before each token (-1: none) and after it (width: none).
             seen = np.maximum.accumulate(np.where(wordlike, steps_row, -1), axis=1)
             word_before = np.concatenate([np.full((len(chunk), 1), -1), seen[:, :-1]], axis=1)
@@ -243,10 +272,10 @@ class Tagger:
                                            axis=1)[:, ::-1]
             word_after = np.concatenate([coming[:, 1:], np.full((len(chunk), 1), width)],
                                         axis=1)
-            rows, steps = np.nonzero(inside)
             flat = starts[np.array(chunk, dtype=np.intp)][rows] + steps
             here = labels[rows, steps]
             best[flat] = here
+            words[flat] = wordlike_flat
             own[flat] = marginals[rows, steps, here]
             k_before = word_before[rows, steps]
             before[flat] = np.where(k_before >= 0,
@@ -254,25 +283,32 @@ class Tagger:
             k_after = word_after[rows, steps]
             after[flat] = np.where(k_after < width,
                                    marginals[rows, np.minimum(k_after, width - 1), here], 0.0)
-        return best.tolist(), own.tolist(), before.tolist(), after.tolist()
+        return best.tolist(), own.tolist(), before.tolist(), after.tolist(), words.tolist()
 
     def _chunks(self, sequences: Sequence[Sequence[Token]]
-                ) -> Iterator[tuple[list[int], Ints, Floats]]:
+                ) -> Iterator[tuple[list[int], Ints, Floats, list[bool]]]:
         """(the indexes of the sequences of a chunk, their best labels and marginals padded to
-        the chunk's longest), for every non-empty sequence, chunk by chunk."""
+        the chunk's longest, whether each of their tokens is a word, one after another), for
+        every non-empty sequence, chunk by chunk."""
         lengths = [len(tokens) for tokens in sequences]
         # Sequences of like lengths together: less padding.
         order = sorted([k for k, n in enumerate(lengths) if n], key=lengths.__getitem__)
         for at in range(0, len(order), _CHUNK_REFERENCES):
             chunk = order[at:at + _CHUNK_REFERENCES]
-            scores = self.scores([sequences[k] for k in chunk])
+            scores, wordlike = self._scores([sequences[k] for k in chunk])
             labels, marginals = self._decode(scores, np.array([lengths[k] for k in chunk],
                                                               dtype=np.intp))
-            yield chunk, labels, marginals
+            yield chunk, labels, marginals, wordlike
 
     def scores(self, sequences: Sequence[Sequence[Token]]) -> Floats:
         """Each token's score of each label (the sum of its features' weights), the sequences'
         tokens one after another."""
+        return self._scores(sequences)[0]
+
+    def _scores(self, sequences: Sequence[Sequence[Token]]) -> tuple[Floats, list[bool]]:
+        """scores, and whether each token is a word (starts with a letter or a digit), read
+        from its word on the way (#12: the parser read each token's text again for it)."""
+        wordlike: list[bool] = []
         model = self.model
         local: dict[str, int] = {}
         ids: list[int] = []
@@ -287,27 +323,28 @@ class Tagger:
         state_index = self._state_index
         lefts: list[int] = []  # each token's "w-1|w=" pair with the token before
         rights: list[int] = []  # and "w|w+1=" with the one after
-        pair_cache = self._pairs
+        pair_get = self._pairs.get
+        no_pair = self._no_pair
         unknown = model.unknown
         words_cache = self._words
         for tokens in sequences:
             parts: Parts = sequence_parts(tokens, words_cache)
-            texts = [token.text for token in tokens]
-            indexes = [local.get(text) for text in texts]
+            texts = parts.texts
+            indexes = list(map(local.get, texts))
             if None in indexes:  # words not yet in this chunk: their rows are summed below
-                for i, (text, made) in enumerate(zip(texts, parts.words, strict=True)):
-                    if indexes[i] is not None:
-                        continue
+                made_words = parts.words
+                # Those tokens only, found in C (#12).
+                for i in compress(range(len(indexes)), map(is_, indexes, repeat(None))):
+                    text = texts[i]
                     index = local.get(text)
                     if index is None:
                         index = local[text] = len(local) + 1  # 0: no neighbour there
-                        ids += made.own
-                        sizes.append(len(made.own))
-                        for shown in made.shown:
-                            ids += shown
-                            sizes.append(len(shown))
+                        made = made_words[i]
+                        ids += made.flat  # its own features, then what it shows each neighbour
+                        sizes += made.sizes
                     indexes[i] = index
             words += indexes  # type: ignore[arg-type]  # no None is left
+            wordlike += map(_WORDLIKE_OF, parts.words)
             context = parts.context
             blocks.append(self._positions(context.count))
             glued_left += context.glued_left
@@ -320,11 +357,17 @@ class Tagger:
                     if index is None:
                         index = self._add_state(state)
                     into += [index] * (end - start)
-            pair_get = pair_cache.words.get
-            pairs = [pair_get(heads) or pair_cache.get(heads) for heads in pairwise(parts.heads)]
+            heads = parts.heads
+            if "\0" in "".join(heads):  # crfsuite reads an attribute up to a NUL
+                pairs = list(map(self._pair_ids, pairwise(heads)))
+            else:
+                pairs = list(map(pair_get, pairwise(heads), repeat(no_pair)))
             lefts.append(unknown)
-            lefts += [left for left, _ in pairs]
-            rights += [right for _, right in pairs]
+            rights_here: tuple[int, ...] = ()
+            if pairs:
+                lefts_here, rights_here = zip(*pairs, strict=True)
+                lefts += lefts_here
+            rights += rights_here
             rights.append(unknown)
         table = np.concatenate([self._none[None], self._segment_sums(ids, sizes).reshape(
             len(local), 5, -1)])
@@ -347,7 +390,7 @@ class Tagger:
         out += self._state_table()[np.array(sentences, dtype=np.intp)]
         out += model.state[np.array(lefts, dtype=np.intp)]
         out += model.state[np.array(rights, dtype=np.intp)]
-        return out
+        return out, wordlike
 
     def _positions(self, count: int) -> Floats:
         """The sum of the rows of the slots a sequence's length decides, for each token."""

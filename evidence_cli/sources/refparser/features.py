@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import compress, pairwise
+from operator import attrgetter, eq
 from typing import Any, Generic, TypeVar
 
 from evidence_cli.sources.refparser.tokens import Token
@@ -23,6 +24,9 @@ MONTHS = frozenset(str.split(
 _QUOTES_OPEN = frozenset("“‘«„\"'")
 _QUOTES_CLOSE = frozenset("”’»\"'")
 _DASHES = frozenset("-–—‐‑−")
+# The single characters that change the state the context features tell (brackets, quotes,
+# commas, sentence ends): for every other token the state stays as it was.
+_STATEFUL = frozenset("([{)]},.?!") | _QUOTES_OPEN | _QUOTES_CLOSE
 
 
 # An ASCII text's shape by a translation and one substitution, not a loop over its characters
@@ -100,7 +104,7 @@ def shown_features(own: list[str]) -> list[str]:
 _SEGMENTS = 6  # a reference's sentences counted up to 5
 
 
-def _segments(tokens: Sequence[Token], years: Sequence[bool]
+def _segments(starts: Sequence[int], ends: Sequence[int], words: Sequence[_Word[Any]]
               ) -> list[tuple[int, tuple[int, ...]]]:
     """What each sentence of the reference looks like, as runs (its first token, its eight
     slots: index of the sentence, sentences after it, its size in tokens, and flags: holds a
@@ -109,36 +113,38 @@ def _segments(tokens: Sequence[Token], years: Sequence[bool]
     (the authors before a title often end with one; the title is then the last long sentence
     before the numbers). The CRF sees one token's neighbours only; these let it see that a
     title is a sentence without numbers before the one with the journal, volume and pages,
-    instead of ending it inside ("KRAS / NRAS", #11)."""
-    count = len(tokens)
+    instead of ending it inside ("KRAS / NRAS", #11). The tokens as their starts, ends and
+    words (the flags of their texts)."""
+    count = len(words)
     if not count:
         return []
-    ends = [i for i in range(count - 1) if tokens[i].text in ".?!;"
-            and tokens[i + 1].start > tokens[i].end]
-    if not ends or ends[-1] != count - 1:
-        ends.append(count - 1)
+    stops = [i for i in compress(range(count - 1), map(_STOP_OF, words))
+             if starts[i + 1] > ends[i]]
+    stops.append(count - 1)  # the last token ends the last sentence (never in `stops` yet)
     spans: list[tuple[int, int]] = []
     start = 0
-    for end in ends:
+    for end in stops:
         spans.append((start, end + 1))
         start = end + 1
-    facts = []
-    for start, stop in spans:
-        members = tokens[start:stop]
-        facts.append((any(t.text.isdecimal() for t in members), any(years[start:stop]),
-                      any(t.text in _QUOTES_OPEN or t.text in _QUOTES_CLOSE for t in members)))
+    decimal = list(map(_DECIMAL_OF, words))
+    years = list(map(_YEAR_OF, words))
+    quotes = list(map(_QUOTE_OF, words))
+    facts = [(True in decimal[start:stop], True in years[start:stop], True in quotes[start:stop])
+             for start, stop in spans]
     none = NO_FEATURE
     total = len(spans)
     runs: list[tuple[int, tuple[int, ...]]] = []
+    has_digits, has_year, next_digits, previous_year, has_quote = _SEGMENT_FLAGS
     for index, (start, stop) in enumerate(spans):
         digits, year, quote = facts[index]
-        flags = (digits, year, index + 1 < total and facts[index + 1][0],
-                 index > 0 and facts[index - 1][1], quote)
         runs.append((start, (
             _SEGMENT[min(index, _SEGMENTS - 1)], _SEGMENT_LEFT[min(total - 1 - index,
                                                                    _SEGMENTS - 1)],
             _SEGMENT_SIZE[min(stop - start, 21)],
-            *(slot if on else none for slot, on in zip(_SEGMENT_FLAGS, flags, strict=True)))))
+            has_digits if digits else none, has_year if year else none,
+            next_digits if index + 1 < total and facts[index + 1][0] else none,
+            previous_year if index > 0 and facts[index - 1][1] else none,
+            has_quote if quote else none)))
     return runs
 
 
@@ -196,6 +202,35 @@ class _Word(Generic[S]):
     shown: tuple[tuple[S, ...], ...]  # as token i+2, i+1, i-1, i-2 sees it
     head: str  # lower()[:12]
     year: bool
+    # What the context slots ask of the text, answered once per word rather than once per
+    # token (#12): it changes the state (_STATEFUL or a year), may end a sentence, is digits,
+    # is a quote, starts with a letter or digit (a word, to the field reading).
+    stateful: bool
+    stop: bool
+    decimal: bool
+    quote: bool
+    wordlike: bool
+    # own and shown one after another, and their sizes: the tagger sums a word's rows from them
+    # (crf.py), one list extended with each word rather than five (#12).
+    flat: tuple[S, ...]
+    sizes: tuple[int, ...]
+
+
+def make_word(own: tuple[S, ...], shown: tuple[tuple[S, ...], ...], text: str,
+              year: bool) -> _Word[S]:
+    """A word of `text`, its flags computed here."""
+    return _Word(own, shown, text.lower()[:12], year, year or text in _STATEFUL,
+                 text in ".?!;", text.isdecimal(), text in _QUOTES_OPEN or text in _QUOTES_CLOSE,
+                 text[:1].isalnum(), own + sum(shown, ()),
+                 (len(own), *map(len, shown)))
+
+
+_HEAD_OF = attrgetter("head")
+_YEAR_OF = attrgetter("year")
+_STATEFUL_OF = attrgetter("stateful")
+_STOP_OF = attrgetter("stop")
+_DECIMAL_OF = attrgetter("decimal")
+_QUOTE_OF = attrgetter("quote")
 
 
 K = TypeVar("K", bound=Hashable)
@@ -245,7 +280,7 @@ class _Vocabulary:
         shown = shown_features(own)
         # Seen from token i, token i-2 shows itself as "-2:..." and so on.
         m2, m1, p1, p2 = (tuple([f"{offset}:{f}" for f in shown]) for offset in _OFFSETS)
-        return _Word(tuple(own), (m2, m1, p1, p2), text.lower()[:12], "year" in own)
+        return make_word(tuple(own), (m2, m1, p1, p2), text, "year" in own)
 
 
 # Words of references repeat (initials, punctuation, years, journal words); a cache holds at
@@ -311,6 +346,7 @@ class Parts:
     words: list[_Word[Any]]
     context: Context
     heads: list[str]  # each token's lowercase head: pair_features of each two neighbours'
+    texts: tuple[str, ...]  # each token's text
 
 
 def pair_features(before: str, after: str) -> tuple[str, str]:
@@ -352,11 +388,16 @@ def featurize(text: str, tokens: Sequence[Token], lexicon: Lexicon) -> list[list
 def sequence_parts(tokens: Sequence[Token], cache: WordCache[str, Any]) -> Parts:
     """The pieces every token's features are put together from (see featurize), each token's
     word from `cache`: as strings (featurize) or as attribute ids (crf.py)."""
-    # The current generation's dict first: a method call for every token was a tenth of this.
-    get = cache.words.get
-    words = [get(token.text) or cache.get(token.text) for token in tokens]
-    heads = [w.head for w in words]
-    return Parts(words, _context(tokens, words), heads)
+    if not tokens:
+        return Parts([], _context((), (), (), []), [], ())
+    texts, starts, ends = zip(*tokens, strict=True)
+    # The current generation's dict first, in C (map): a method call for every token was a
+    # tenth of this (#12). A _Word is always true; None is a word not in that generation.
+    seen: list[_Word[Any] | None] = list(map(cache.words.get, texts))
+    words: list[_Word[Any]] = seen if all(seen) else [  # type: ignore[assignment]
+        found or cache.get(text) for found, text in zip(seen, texts, strict=True)]
+    heads = list(map(_HEAD_OF, words))
+    return Parts(words, _context(texts, starts, ends, words), heads, texts)
 
 
 @lru_cache(maxsize=1024)
@@ -370,41 +411,40 @@ def positions(count: int) -> tuple[tuple[int, ...], ...]:
             tuple([_TO_END_AT[min(count - i, 21)] for i in range(count)]))
 
 
-# The single characters that change the state the context features tell (brackets, quotes,
-# commas, sentence ends): for every other token the state stays as it was.
-_STATEFUL = frozenset("([{)]},.?!") | _QUOTES_OPEN | _QUOTES_CLOSE
+_GLUED_LEFT_OF = (NO_FEATURE, _GLUED_LEFT)  # by whether the token is glued to the one before
+_GLUED_RIGHT_OF = (NO_FEATURE, _GLUED_RIGHT)
+_FIRST_STATE = (_DEPTH[0], NO_FEATURE, _YEARS[0], _PERIODS[0], _COMMAS[0], _QUOTES[0])
 
 
-def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> Context:
+def _context(texts: Sequence[str], starts: Sequence[int], ends: Sequence[int],
+             words: list[_Word[Any]]) -> Context:
     """The context slots of every token (see Context), the state made again only at a token
     that changes it: a row of twelve slots built for every token was a tenth of the tagger's
-    time (#12)."""
-    count = len(tokens)
+    time (#12). The tokens as three columns (texts, starts, ends), the per-token passes in C
+    (map, compress) where they can be."""
+    count = len(texts)
     none = NO_FEATURE
-    starts = [t.start for t in tokens]
-    ends = [t.end for t in tokens]
-    glued = [start == end for start, end in zip(starts[1:], ends, strict=False)]
-    glued_left = [none] + [_GLUED_LEFT if g else none for g in glued]
-    glued_right = [_GLUED_RIGHT if g else none for g in glued] + [none]
+    glued = list(map(eq, starts[1:], ends))
+    glued_left = [none, *map(_GLUED_LEFT_OF.__getitem__, glued)]
+    glued_right = [*map(_GLUED_RIGHT_OF.__getitem__, glued), none]
     depth = 0
     quoted = False
     years = 0
     periods = 0
     commas = 0
     closed_quotes = 0
-    runs: list[tuple[int, tuple[int, ...]]] = [
-        (0, (_DEPTH[0], none, _YEARS[0], _PERIODS[0], _COMMAS[0], _QUOTES[0]))]
-    for i, token in enumerate(tokens):
+    runs: list[tuple[int, tuple[int, ...]]] = [(0, _FIRST_STATE)]
+    last = count - 1
+    # Only the tokens that change the state (brackets, quotes, commas, sentence ends, years).
+    for i in compress(range(count), map(_STATEFUL_OF, words)):
         # State after this token, for the next ones.
-        char = token.text
+        char = texts[i]
         year = words[i].year
-        if char not in _STATEFUL and not year:
-            continue
         if char in "([{":
             depth += 1
         elif char in ")]}":
             depth = max(0, depth - 1)
-        elif char in _QUOTES_OPEN and not quoted and i + 1 < count and glued[i]:
+        elif char in _QUOTES_OPEN and not quoted and i < last and glued[i]:
             quoted = True
         elif char in _QUOTES_CLOSE and quoted:
             quoted = False
@@ -413,17 +453,17 @@ def _context(tokens: Sequence[Token], words: list[_Word[Any]]) -> Context:
             commas += 1
         if year:
             years += 1
-        if char in ".?!" and i + 1 < count and starts[i + 1] > ends[i]:
-            previous = tokens[i - 1].text if i else ""
+        if char in ".?!" and i < last and starts[i + 1] > ends[i]:
+            previous = texts[i - 1] if i else ""
             if len(previous) > 1 or previous.isdigit():  # not an initial's period
                 periods += 1
         state = (_DEPTH[depth if depth < 2 else 2], _IN_QUOTE if quoted else none,
                  _YEARS[years if years < 2 else 2], _PERIODS[periods if periods < 6 else 6],
                  _COMMAS[commas if commas < 8 else 8],
                  _QUOTES[closed_quotes if closed_quotes < 2 else 2])
-        if i + 1 < count and state != runs[-1][1]:
+        if i < last and state != runs[-1][1]:
             runs.append((i + 1, state))
-    segments = _segments(tokens, [w.year for w in words])
+    segments = _segments(starts, ends, words)
     segment_starts = [none] * count
     for start, _ in segments:
         segment_starts[start] = _SEGMENT_START

@@ -27,18 +27,25 @@ _DIGIT = re.compile(r"\d")
 def family_names(segment: str) -> list[str]:
     """Family names from an author segment, first author first; [] when it does not read as a
     list of personal names (a corporate author is kept whole)."""
-    text = _MARKUP.sub("", segment)
+    # Each pattern only where it can match (#12: a parse reads the authors of every reference).
+    text = _MARKUP.sub("", segment) if "*" in segment or "_" in segment else segment
     text = _ET_AL.sub(", ", text).strip(" .,;:")  # a separator: names stay substrings
-    text = _EDITORS.sub("", text).strip(" .,;:")
+    text = (_EDITORS.sub("", text) if "(" in text else text).strip(" .,;:")
     if not text or _DIGIT.search(text) or len(text) > 600:
         return []
-    if _CORPORATE.search(text) and "," not in text:
+    if "," not in text and _CORPORATE.search(text):
         return [text]  # "National Institute for Health and Care Excellence" is one author
-    parts = [p.strip(" .:") for p in _AUTHOR_SPLIT.split(text) if p and p.strip(" .:")]
+    parts = [q for p in _AUTHOR_SPLIT.split(text) if p and (q := p.strip(" .:"))]
     if not parts:
         return []
-    if all(_VANCOUVER_NAME.match(p) for p in parts):
-        return [_VANCOUVER_NAME.match(p).group("family") for p in parts]  # type: ignore[union-attr]
+    vancouver = []
+    for part in parts:
+        match = _VANCOUVER_NAME.match(part)
+        if match is None:
+            break
+        vancouver.append(match.group("family"))
+    else:
+        return vancouver
     given_first = [_GIVEN_FIRST.match(p) for p in parts]
     if all(given_first) and not (len(parts) >= 2 and _INITIALS.match(parts[1] + ".")):
         return [m.group("family") for m in given_first if m]

@@ -11,13 +11,14 @@ import json
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cache
 from importlib import resources
-from itertools import compress
-from typing import TYPE_CHECKING, Any, NamedTuple
+from itertools import compress, pairwise
+from operator import ne
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from evidence_cli import doi as doi_rules
 from evidence_cli.sources.refparser.names import family_names
@@ -166,6 +167,7 @@ class Labelled(NamedTuple):
     own: list[float]
     before: list[float]  # token i's label's marginal at the nearest word before i (0: none)
     after: list[float]  # token i's label's marginal at the nearest word after i (0: none)
+    words: list[bool]  # token i is a word (starts with a letter or a digit)
 
 
 def label_tokens(text: str, tokens: list[Token]) -> Labelled:
@@ -178,14 +180,14 @@ def label_sequences(sequences: Sequence[list[Token]]) -> list[Labelled]:
     tagger's fixed cost per call was most of a short reference's)."""
     tagger = _tagger()
     with _LOCK:  # the tagger's word cache is shared
-        best, own, before, after = tagger.tag_for_fields(sequences)
-    names = tagger.model.labels
-    labels = [names[k] for k in best]
+        best, own, before, after, words = tagger.tag_for_fields(sequences)
+    labels = list(map(tagger.model.labels.__getitem__, best))
     out: list[Labelled] = []
     at = 0
     for tokens in sequences:
         end = at + len(tokens)
-        out.append(Labelled(labels[at:end], own[at:end], before[at:end], after[at:end]))
+        out.append(Labelled(labels[at:end], own[at:end], before[at:end], after[at:end],
+                            words[at:end]))
         at = end
     return out
 
@@ -226,18 +228,22 @@ def clear_memo() -> None:
 def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference:
     """The parse of one reference from its labelled tokens."""
     labels = labelled.labels
-    wordlike = [t.text[0].isalnum() for t in tokens]
-    # The links and DOIs among the tokens: no field is read across one.
-    atomic = {i for i, t in enumerate(tokens)
-              if t.text[0] in _ATOMIC_FIRST and _ATOMIC.fullmatch(t.text)}
+    wordlike = labelled.words
+    lower = text.lower()
+    # The links and DOIs among the tokens: no field is read across one. One starts "http",
+    # "www." or "10." (in some case: no other code point stands for h, t, p or w under
+    # IGNORECASE): a text without any has none, and its tokens need no look (#12).
+    atomic: set[int] = set()
+    if "10." in text or "http" in lower or "www." in lower:
+        atomic = {i for i, t in enumerate(tokens)
+                  if t.text[0] in _ATOMIC_FIRST and _ATOMIC.fullmatch(t.text)}
     runs = _runs(labels)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
     for name, label in _FIELD_LABEL.items():
         if label not in runs:
             continue
-        found = _read_field(text, tokens, wordlike, atomic, labelled, name, label,
-                            runs[label])
+        found = _read_field(text, tokens, wordlike, atomic, labelled, name, runs[label])
         if found is None:
             continue
         if name == "authors":
@@ -245,11 +251,18 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
             if not families:
                 continue
             authors = families
-            found = ParsedField(name, "; ".join(families), found.spans, found.confidence)
+            found = _make_field(ParsedField, (name, "; ".join(families), found.spans,
+                                              found.confidence))
         fields.append(found)
-    fields.extend(_identifiers(text))
+    fields.extend(_identifiers(text, lower))
     return ParsedReference(text, tuple(tokens), tuple(labels), tuple(labelled.own),
                            tuple(fields), authors, _thresholds())
+
+
+# ParsedField's own constructor, without the keyword handling of a named tuple's __new__: a
+# parse makes several (#12), as tokens.py makes its tokens.
+_make_field = cast(Callable[[type[ParsedField], tuple[str, str, tuple[tuple[int, int], ...],
+                                                    float]], ParsedField], tuple.__new__)
 
 
 @cache
@@ -260,42 +273,60 @@ def _thresholds() -> tuple[tuple[str, float], ...]:
 def _runs(labels: list[str]) -> dict[str, list[tuple[int, int]]]:
     """Label -> (first, end) of each run of tokens with that label, in order."""
     runs: dict[str, list[tuple[int, int]]] = {}
-    start = 0
     count = len(labels)
-    for i in range(1, count + 1):
-        if i == count or labels[i] != labels[start]:
-            runs.setdefault(labels[start], []).append((start, i))
-            start = i
+    if not count:
+        return runs
+    # Where the label changes, found in C (map, compress), not token by token (#12).
+    bounds = [0, *compress(range(1, count), map(ne, labels[1:], labels)), count]
+    for start, end in pairwise(bounds):
+        found = runs.get(labels[start])
+        if found is None:
+            runs[labels[start]] = [(start, end)]
+        else:
+            found.append((start, end))
     return runs
 
 
 def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: set[int],
-                labelled: Labelled, name: str, label: str,
+                labelled: Labelled, name: str,
                 runs: list[tuple[int, int]]) -> ParsedField | None:
-    candidates = []
-    for first, last in runs:
+    if len(runs) == 1:  # most fields are one run: no candidates to compare (#12)
+        first, last = runs[0]
+        words = wordlike[first:last]
         # A field is never read across a link or a DOI, nor from punctuation alone.
-        if not any(wordlike[first:last]) or not atomic.isdisjoint(range(first, last)):
-            continue
-        value = _value(name, tokens[first:last], wordlike[first:last], text)
-        if value:
-            candidates.append((first, last, value))
-    if not candidates:
-        return None
-    # A field written twice ("2011 ... 2011") is read once; two different readings are doubt.
-    first, last, value = candidates[0]
-    others = [c for c in candidates[1:] if _norm(c[2]) != _norm(value)]
+        if True not in words or (atomic and not atomic.isdisjoint(range(first, last))):
+            return None
+        value = _value(name, tokens[first:last], words, text)
+        if not value:
+            return None
+        doubt = False
+    else:
+        candidates = []
+        for first, last in runs:
+            words = wordlike[first:last]
+            if True not in words or (atomic and not atomic.isdisjoint(range(first, last))):
+                continue
+            value = _value(name, tokens[first:last], words, text)
+            if value:
+                candidates.append((first, last, value))
+        if not candidates:
+            return None
+        # A field written twice ("2011 ... 2011") is read once; two different readings are
+        # doubt.
+        first, last, value = candidates[0]
+        doubt = any(_norm(c[2]) != _norm(value) for c in candidates[1:])
+        words = wordlike[first:last]
     own = labelled.own
-    confidence = min(compress(own[first:last], wordlike[first:last]), default=own[first])
+    confidence = min(compress(own[first:last], words), default=own[first])
     # Where the field ends is as uncertain as the words just outside it might belong to it
     # (the nearest ones, past punctuation: #11).
     confidence = min(confidence, 1.0 - labelled.before[first], 1.0 - labelled.after[last - 1])
-    if others:
+    if doubt:
         confidence *= 0.5
     start, end = tokens[first].start, tokens[last - 1].end
     at = text.find(value, start, end)
     span = (at, at + len(value)) if at >= 0 else (start, end)  # expanded pages: the tokens
-    return ParsedField(name, value, (span,), round(confidence, 4))
+    return _make_field(ParsedField, (name, value, (span,), round(confidence, 4)))
 
 
 def _norm(value: str) -> str:
@@ -350,10 +381,20 @@ _WRAPPER_FIRST = frozenset(left[0] for left, _ in _WRAPPERS)
 _IN_FIRST = frozenset("iIİı")
 
 
+# The first and the last characters one round of _strip_wrapping can take off or look at: a
+# value whose ends are neither is left as it is, and another round is saved (#12).
+_STRIPPED = " .,;:"
+_WRAP_FIRST = frozenset(_STRIPPED) | _IN_FIRST | _WRAPPER_FIRST | frozenset("“\"‘«*_")
+_WRAP_LAST = frozenset(_STRIPPED) | frozenset(right[-1] for _, right in _WRAPPERS) | \
+    frozenset("”\"’»*_")
+
+
 def _strip_wrapping(value: str) -> str:
     """Without the quotes, emphasis marks, brackets and punctuation a style wraps a field in."""
     previous = None
     while previous != value:
+        if not value or (value[0] not in _WRAP_FIRST and value[-1] not in _WRAP_LAST):
+            return value  # the round would leave it as it is
         previous = value
         value = value.strip(" .,;:")
         if value[:1] in _IN_FIRST:  # else _IN_COLON cannot match (#12)
@@ -382,15 +423,15 @@ def expand_pages(pages: str) -> str:
     return f"{first}{dash}{last}"
 
 
-def _identifiers(text: str) -> list[ParsedField]:
-    """DOI and URL are read by their own rules (evidence_cli/doi.py), not by the model."""
+def _identifiers(text: str, lower: str) -> list[ParsedField]:
+    """DOI and URL are read by their own rules (evidence_cli/doi.py), not by the model
+    (`lower`: the text in lower case)."""
     out: list[ParsedField] = []
     dois = [d for d in doi_rules.find_all(text) if doi_rules.is_valid(d)]
     if dois:
-        at = text.lower().find(dois[0])
+        at = lower.find(dois[0])
         spans = ((at, at + len(dois[0])),) if at >= 0 else ()
         out.append(ParsedField("doi", dois[0], spans, 1.0))
-    lower = text.lower()
     # _URL needs "http" or "www." (in some case: no other code point stands for h, t, p or w
     # under IGNORECASE); most references have neither, and the scan was a tenth of this (#12).
     if "http" not in lower and "www." not in lower:

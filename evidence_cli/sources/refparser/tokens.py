@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import accumulate, repeat
 from typing import NamedTuple, cast
 
 from evidence_cli import doi as doi_rules
@@ -56,6 +57,15 @@ def tokenize(text: str) -> list[Token]:
 _make = cast(Callable[[type[Token], tuple[str, int, int]], Token], tuple.__new__)
 
 
+# _PIECE as a separator kept by split: the pieces and the gaps between them, in C (#12).
+_SPLIT = re.compile(f"({_PIECE.pattern})")
+
+
 def _pieces(text: str, start: int, end: int, out: list[Token]) -> None:
-    out += [_make(Token, (match[0], match.start(), match.end()))
-            for match in _PIECE.finditer(text, start, end)]
+    # The pieces of text[start:end] (the gaps between them are spaces) and their offsets, the
+    # sums of the lengths before them: no match object, nor a method call, per piece (#12).
+    # Cut, the text ends at `end` for _PIECE's look-ahead as it does with an end position.
+    parts = _SPLIT.split(text[start:end] if start or end < len(text) else text)
+    bounds = list(accumulate(map(len, parts), initial=start))
+    out += map(_make, repeat(Token), zip(parts[1::2], bounds[1:-1:2], bounds[2::2],
+                                         strict=True))
