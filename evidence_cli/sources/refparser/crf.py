@@ -398,11 +398,11 @@ class Tagger:
             out += gathered
         out += np.concatenate(blocks)
         states_table = self._state_table()
-        for weights, index in ((self._context, glued_left), (self._context, glued_right),
+        for weights, slots in ((self._context, glued_left), (self._context, glued_right),
                                (self._context, sentence_starts), (states_table, states),
                                (states_table, sentences), (model.state, lefts),
                                (model.state, rights)):
-            np.take(weights, _ints(index), axis=0, out=gathered, mode="clip")
+            np.take(weights, _ints(slots), axis=0, out=gathered, mode="clip")
             out += gathered
         return out, wordlike
 

@@ -29,7 +29,12 @@ def family_names(segment: str) -> list[str]:
     list of personal names (a corporate author is kept whole)."""
     # Each pattern only where it can match (#12: a parse reads the authors of every reference).
     text = _MARKUP.sub("", segment) if "*" in segment or "_" in segment else segment
-    text = _ET_AL.sub(", ", text).strip(" .,;:")  # a separator: names stay substrings
+    # _ET_AL needs "et", "and oth..." (in some case: no other code point stands for e, t, o or
+    # h under IGNORECASE), "…" or "...", and tries at every character of the text else.
+    lower = text.lower()
+    if "et" in lower or "oth" in lower or "…" in text or "..." in text:
+        text = _ET_AL.sub(", ", text)
+    text = text.strip(" .,;:")  # a separator: names stay substrings
     text = (_EDITORS.sub("", text) if "(" in text else text).strip(" .,;:")
     if not text or _DIGIT.search(text) or len(text) > 600:
         return []

@@ -353,7 +353,10 @@ def _value(name: str, run: list[Token], wordlike: list[bool], text: str) -> str 
             return None
         if name == "pages":
             value = text[words[0].start:words[-1].end]
-            value = _DASH_SPACED.sub(r"\1", value)
+            # Without a space inside (the run starts and ends with a word) the substitution
+            # gives the text back, and its template is expanded in Python per dash (#12).
+            if len(value.split()) > 1:
+                value = _DASH_SPACED.sub(r"\1", value)
             if _PAGES_ONLY.fullmatch(value):
                 return expand_pages(value)
             # A run that took in a word or a number beside the pages ("Edition, 112771",
