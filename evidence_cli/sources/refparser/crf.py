@@ -221,14 +221,16 @@ class Tagger:
                      for name in shown_features(own)]
         else:
             get = model.attributes.get
-            own_ids = [get(name, unknown) for name in own]
-            known = self._shown.get
+            own_ids = list(map(get, own, repeat(unknown)))
             missing = self._no_shown
-            shown = [known(name, missing) for name in shown_features(own)]
-        m2, m1, p1, p2 = (tuple([ids[k] for ids in shown if ids[k] != unknown])
-                          for k in range(4)) if shown else ((), (), (), ())
-        return make_word(tuple([k for k in own_ids if k != unknown]), (m2, m1, p1, p2), text,
-                         "year" in own)
+            # The shown features the model knows at no offset (most: "w=1982") dropped first;
+            # the rest in C (map, zip, filter): a word is made for every new token (#12).
+            shown = [ids for ids in map(self._shown.get, shown_features(own), repeat(missing))
+                     if ids is not missing]
+        known = unknown.__ne__
+        m2, m1, p1, p2 = [tuple(filter(known, column)) for column in zip(*shown, strict=True)] \
+            if shown else ((), (), (), ())
+        return make_word(tuple(filter(known, own_ids)), (m2, m1, p1, p2), text, "year" in own)
 
     def _pair_ids(self, heads: tuple[str, str]) -> tuple[int, int]:
         """The attribute ids of two neighbours' pair features, looked up as crfsuite reads
@@ -269,8 +271,10 @@ class Tagger:
             steps_row = np.arange(width)
             inside = steps_row[None, :] < sizes[:, None]
             rows, steps = np.nonzero(inside)  # the chunk's tokens one after another
+            # The flags as bytes, read as booleans: np.array looks at each item (#12).
+            flags = np.frombuffer(bytes(wordlike_flat), dtype=bool)
             wordlike = np.zeros((len(chunk), width), dtype=bool)
-            wordlike[rows, steps] = wordlike_flat
+            wordlike[rows, steps] = flags
             # The nearest word before each token (-1: none) and after it (width: none).
             seen = np.maximum.accumulate(np.where(wordlike, steps_row, -1), axis=1)
             word_before = np.concatenate([np.full((len(chunk), 1), -1), seen[:, :-1]], axis=1)
@@ -281,7 +285,7 @@ class Tagger:
             flat = starts[np.array(chunk, dtype=np.intp)][rows] + steps
             here = labels[rows, steps]
             best[flat] = here
-            words[flat] = wordlike_flat
+            words[flat] = flags
             own[flat] = marginals[rows, steps, here]
             k_before = word_before[rows, steps]
             before[flat] = np.where(k_before >= 0,
