@@ -533,3 +533,26 @@ def test_a_parsed_title_that_runs_past_the_registered_one_keeps_no_numbers() -> 
         ("volume-mismatch", "2014")]
     fine = f"Doe, A. (2013) {TITLE}. Regenerative Engineering 2013, 1–5."
     assert check_record(fields, record, fine) == []
+
+
+def test_a_volume_glued_to_what_follows_it_is_read() -> None:
+    # "15.4 (2021)" and "12.95–100": the volume glued to the issue or to the pages (#11).
+    record = constructed("14", "4", "663-671", 2021)
+    mhra = f"Doe, A., ‘{TITLE}’, Regenerative Engineering,"
+    assert findings_of(f"{mhra} 14.4 (2021), pp. 663–71", record, volume="14", issue="4") == []
+    assert findings_of(f"{mhra} 15.4 (2021), pp. 663–71", record, volume="15", issue="4") == [
+        ("volume-mismatch", "15")]
+    record = constructed("11", None, "95-100", 2022)
+    head = f"Doe, A. & B. Roe. 2022. {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{head} 11.95–100.", record) == []
+    assert findings_of(f"{head} 12.95–100.", record) == [("volume-mismatch", "12")]
+    article = constructed("10", None, None, 2022, article="e13492")
+    assert findings_of(f"{head} 10.e13492.", article) == []
+    assert findings_of(f"{head} 11.e13492.", article) == [("volume-mismatch", "11")]
+    # The pages glued to the volume are no issue: "298:604.4–604", "2.481–489".
+    bmj = constructed("298", "6673", "604.4-604", 1989)
+    assert findings_of(f"1. Doe A. {TITLE}. Regen Eng 1989;298:604.4–604.", bmj) == []
+    no_issue = constructed("2", "4", "481-489", 2016)
+    assert findings_of(f"{head} 2.481–489.", no_issue) == []
+    # Capital initials before the year are an author's, not a Roman volume.
+    assert not ReferenceText("Burton A, Fenner M (2017) A framework.").roman_volumes

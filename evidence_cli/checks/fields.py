@@ -280,14 +280,22 @@ def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText
     disagree with the record, where the registered issue or pages are nowhere else."""
     glued = text.glued_after_volume(work)
     if glued is None:
+        volume = text.volume_before_pages(work)
+        if work.volume and volume and "volume-mismatch" not in {f.code for f in findings} and \
+                not numbers_agree(volume, work.volume) and \
+                not _number_located("volume", work, text, 0) and not _misplaced(
+                    volume, "volume", CitedFields(), work):
+            return [_number_mismatch("volume", volume, work.volume)]
         return []
     issue, pages = glued
+    if _is_page_piece(issue, work) or (work.pages and pages_agree(issue, work.pages)):
+        # "298:604.4–604", "2.481–489": the pages glued to the volume, no issue.
+        return []
     found = {f.code for f in findings}
     out: list[Finding] = []
     if work.issue and "issue-mismatch" not in found and any(ch.isdigit() for ch in issue) and \
             not numbers_agree(issue, work.issue) and not text.has_number(work.issue) and \
-            not text.has_joined(work.volume, work.issue) and \
-            not (work.pages and pages is None and _is_page_piece(issue, work)):
+            not text.has_joined(work.volume, work.issue):
         out.append(_number_mismatch("issue", issue, work.issue))
     if pages and work.pages and "pages-mismatch" not in found and \
             not pages_agree(pages, work.pages) and not text.has_pages(work.pages):

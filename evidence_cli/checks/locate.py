@@ -232,7 +232,7 @@ class ReferenceText:
         after "vol."."""
         found: Counter[int] = Counter()
         for match in _ROMAN_VOLUME.finditer(self.text):
-            numeral = match.group(1) or match.group(2)
+            numeral = match.group(1) or match.group(2) or match.group(3)
             value = roman_value(numeral)
             if value:
                 found[value] += 1
@@ -262,7 +262,26 @@ class ReferenceText:
                     (token.last is not None and simple_token(token.last) == key):
                 return True
         words = plain(value).split()
-        return len(words) > 1 and f" {' '.join(words)} " in f" {self.plain} "
+        if len(words) > 1 and f" {' '.join(words)} " in f" {self.plain} ":
+            return True
+        # Glued to what follows it: the volume of "15.4 (2021)" or "12.95–100".
+        return re.search(rf"(?<![\w.]){re.escape(value.strip())}[.:](?=[^\W_])",
+                         self.text) is not None
+
+    def volume_before_pages(self, work: RegisteredWork) -> str | None:
+        """The number glued before the registered pages, "Engineering 12.95–100", "PeerJ
+        11.e13492": the volume a style printed there (None when there is no such number, or
+        more than one)."""
+        numbers: set[str] = set()
+        for value in work.pages:
+            expected = page_range(value)
+            if expected is None:
+                continue
+            first, last = expected
+            ends = r"(?:\s?-\s?[^\W_]+)?" if last else ""
+            pattern = rf"(?<![\w.])(\d+)[.:]{re.escape(first)}{ends}(?![\w])(?!\.\d)"
+            numbers |= set(re.findall(pattern, normalize_dashes(self.text)))
+        return numbers.pop() if len(numbers) == 1 else None
 
     def has_year(self, years: frozenset[int], taken: dict[int, int] | None = None) -> bool:
         """A registered year stands in the text more often than the `taken` times other values
@@ -290,16 +309,16 @@ class ReferenceText:
         reference prints only that, and stands alone more often than the `taken` times the
         volume or issue claim that number ("91: 94–105" for volume 91, pages 91–102)."""
         for value in registered:
+            # An article number with its letter ("e23765") is unmistakable even glued to
+            # the issue before it ("6:8.e23765").
+            if re.fullmatch(r"[A-Za-z]{1,3}\d{3,}", value.strip()) and re.search(
+                    rf"(?<![^\W_]){re.escape(value.strip())}(?![^\W_])", self.text):
+                return True
             expected = page_range(value)
             if expected is None:
                 if simple_token(value) and simple_token(value) in {
                     simple_token(normalize_dashes(t.first)) for t in self.numbers
                 }:
-                    return True
-                # An article number with its letter ("e23765") is unmistakable even glued to
-                # the issue before it ("6:8.e23765").
-                if re.fullmatch(r"[A-Za-z]{1,3}\d{3,}", value.strip()) and re.search(
-                        rf"(?<![^\W_]){re.escape(value.strip())}(?![^\W_])", self.text):
                     return True
                 # Pages no range reads ("604.4-604"): as written, between non-digits.
                 written = re.escape(normalize_dashes(value))
@@ -347,11 +366,12 @@ def _range_written(first: str, last: str, text: str) -> bool:
 
 
 _ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
-# A Roman numeral where a volume goes: after a space and before "/" and the issue ("v/1") or
-# before the year in brackets ("Coastal Engineering ccvii (2026)"), or after "vol." ("Vol. XII").
-_ROMAN_VOLUME = re.compile(r"(?<=\s)([ivxlcdm]+|[IVXLCDM]+)(?=/\d|,?\s\((?:1[5-9]|20)\d\d\))|"
-                           r"(?<![^\W\d_])(?:vol|volume)\.?\s*([ivxlcdm]+|[IVXLCDM]+)(?![\w])",
-                           re.I)
+# A Roman numeral where a volume goes: after a space and before "/" and the issue ("v/1"), in
+# lower case before the year in brackets ("Coastal Engineering ccvii (2026)"; in capitals that
+# is an author's initials, "Fenner M (2017)"), or after "vol." ("Vol. XII").
+_ROMAN_VOLUME = re.compile(r"(?<=\s)([ivxlcdm]+|[IVXLCDM]+)(?=/\d)|"
+                           r"(?<=\s)([ivxlcdm]+)(?=,?\s\((?:1[5-9]|20)\d\d\))|"
+                           r"(?<![^\W\d_])(?i:vol|volume)\.?\s*([ivxlcdm]+|[IVXLCDM]+)(?![\w])")
 _ROMAN_DIGITS = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 
 
