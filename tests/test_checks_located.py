@@ -556,3 +556,14 @@ def test_a_volume_glued_to_what_follows_it_is_read() -> None:
     assert findings_of(f"{head} 2.481–489.", no_issue) == []
     # Capital initials before the year are an author's, not a Roman volume.
     assert not ReferenceText("Burton A, Fenner M (2017) A framework.").roman_volumes
+
+
+def test_a_volume_that_is_its_year_beside_another_year_the_parser_is_sure_of() -> None:
+    # Hindawi's volume 2013 of 2013, printed once beside a wrong year the parser read as the
+    # year: the 2013 is the volume, and the year cited is 2015 (#11).
+    record = constructed("2013", None, "1-5", 2013)
+    text = f"1. Doe, A., {TITLE}. Regenerative Engineering, 2015, 2013, 1–5."
+    assert findings_of(text, record, year=2015) == [("year-mismatch", 2015)]
+    assert findings_of(text.replace("2015", "2013"), record, year=2013) == []
+    # Unsure of the year, the parser decides nothing, and neither does the check.
+    assert findings_of(text, record) == []

@@ -112,16 +112,23 @@ def _only_in_located_names(number: str, work: RegisteredWork, text: ReferenceTex
     return text.singles.get(number, 0) <= text.occurrences_in_located(number, work)
 
 
-def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText
-                 ) -> dict[int, int]:
+def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
+                 confident: CitedFields | None = None) -> dict[int, int]:
     """For each registered year, how often its number in the text is another value's: a volume
     or issue cited as that same number ("2013, 1–5" for volume 2013 of 2013), a title or a
-    container name that carries it ("AFRICON 2009")."""
+    container name that carries it ("AFRICON 2009"). A volume that is its year printed once
+    beside another year the parser is sure of ("Applications 2013, 2015, 1–5" for volume 2013
+    of 2013, the year read as 2015) is the volume: the year cited is the other."""
     taken: dict[int, int] = {}
+    sure = confident.year if confident is not None else None
     for year in work.years:
         number = str(year)
         others = [(cited.volume, work.volume), (cited.issue, work.issue)]
         count = _number_taken(number, others) + text.occurrences_in_located(number, work)
+        if sure is not None and sure not in work.years and work.volume == number and \
+                not count and text.singles.get(str(sure), 0) and \
+                (confident is None or not confident.volume):
+            count = 1
         if count:
             taken[year] = count
     return taken
@@ -373,7 +380,7 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     text, and the cited value is no other field's registered value."""
     findings: list[Finding] = []
     if cited.year is not None and work.years and cited.year not in work.years and \
-            not text.has_year(work.years, _years_taken(cited, work, text)) and \
+            not text.has_year(work.years, _years_taken(cited, work, text, confident)) and \
             not _misplaced(str(cited.year), "year", cited, work) and \
             not _only_in_located_names(str(cited.year), work, text):
         findings.append(_year_mismatch(cited.year, work))
