@@ -567,3 +567,9 @@ def test_a_volume_that_is_its_year_beside_another_year_the_parser_is_sure_of() -
     assert findings_of(text.replace("2015", "2013"), record, year=2013) == []
     # Unsure of the year, the parser decides nothing, and neither does the check.
     assert findings_of(text, record) == []
+    # The places say otherwise, whatever the parser is sure of: the year in brackets, the
+    # volume after "vol.".
+    bracketed = f"Doe, A., ‘{TITLE}’, Regenerative Engineering, 2014 (2013), Edition, 1–5."
+    assert findings_of(bracketed, record, year=2014) == [("volume-mismatch", "2014")]
+    labelled = f"Doe, A., «{TITLE}», Regenerative Engineering, vol. 2014, 2013, pp. 1-5."
+    assert findings_of(labelled, record, year=2014) == [("volume-mismatch", "2014")]

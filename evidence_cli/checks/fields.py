@@ -127,11 +127,20 @@ def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         count = _number_taken(number, others) + text.occurrences_in_located(number, work)
         if sure is not None and sure not in work.years and work.volume == number and \
                 not count and text.singles.get(str(sure), 0) and \
-                (confident is None or not confident.volume):
+                (confident is None or not confident.volume) and \
+                not _placed_otherwise(text, str(sure), number, work):
             count = 1
         if count:
             taken[year] = count
     return taken
+
+
+def _placed_otherwise(text: ReferenceText, sure: str, shared: str, work: RegisteredWork
+                      ) -> bool:
+    """The places say otherwise than the parser: the year it is sure of stands after "vol.",
+    or the shared number stands alone in brackets, a date's place ("2014 (2013)")."""
+    return Place.VOLUME in places(text, sure, work, True) or \
+        Place.DATE in places(text, shared, work, True)
 
 
 def _page_taken(cited: CitedFields, work: RegisteredWork) -> int:
