@@ -87,7 +87,7 @@ def gold_fields(ref: Labelled) -> dict[str, str]:
                 else:
                     runs.append([tokens[i]])
         for run in runs:
-            value = parser._value(field, run, ref.text)
+            value = parser._value(field, run, [t.text[:1].isalnum() for t in run], ref.text)
             if value:
                 out[field] = value
                 break
@@ -108,14 +108,22 @@ def predicted_fields(parsed: parser.ParsedReference, thresholds: dict[str, float
     for found in parsed.fields:
         if found.name == "authors":
             if parsed.authors:
-                out["first_author"] = (parsed.authors[0], found.confidence)
+                out["authors"] = (parsed.authors[0], found.confidence)
         elif found.name in METRIC_FIELDS:
             out[found.name] = (found.value, found.confidence)
+    if "authors" in out and "first_author" not in out:
+        out["first_author"] = (out["authors"][0], 0.0)  # only with the whole list
     return out
 
 
-def threshold_key(field: str) -> str:
-    return "authors" if field == "first_author" else field
+def _returned(field: str, guess: dict[str, tuple[str, float]],
+              thresholds: dict[str, float]) -> bool:
+    """Whether parse_reference returns the field: the first author comes with the whole list
+    (the authors' confidence) or alone (its own), as freetext.to_cited gives it."""
+    if field == "first_author":
+        return any(name in guess and guess[name][1] >= thresholds.get(name, 1)
+                   for name in ("authors", "first_author"))
+    return guess[field][1] >= thresholds.get(field, 1)
 
 
 def score(refs: list[Labelled], thresholds: dict[str, float] | None = None
@@ -144,7 +152,9 @@ def score(refs: list[Labelled], thresholds: dict[str, float] | None = None
             value, confidence = guess[field]
             right = gold_value is not None and normalise(field, value) == gold_value
             seen.append((field, confidence, right))
-            if thresholds is not None and confidence < thresholds.get(threshold_key(field), 1):
+            if field == "first_author" and "authors" in guess:
+                seen.append(("authors", guess["authors"][1], right))
+            if thresholds is not None and not _returned(field, guess, thresholds):
                 continue
             cell["predicted"] += 1
             cell["correct"] += int(right)
@@ -157,7 +167,8 @@ def choose_thresholds(seen: list[tuple[str, float, bool]], precision: float = 0.
     """Per field, the lowest confidence threshold whose predictions on validation data reach
     `precision` (every prediction at or above the threshold counted)."""
     out: dict[str, float] = {}
-    for field in METRIC_FIELDS:
+    # The whole author list is judged by its first author, as the first author alone is.
+    for field in ("authors", *METRIC_FIELDS):
         pairs = sorted(((c, r) for f, c, r in seen if f == field), reverse=True)
         best = 1.0
         correct = 0
@@ -165,7 +176,7 @@ def choose_thresholds(seen: list[tuple[str, float, bool]], precision: float = 0.
             correct += int(right)
             if correct / index >= precision:
                 best = confidence
-        out[threshold_key(field)] = round(max(best, 0.05), 4)
+        out[field] = round(max(best, 0.05), 4)
     out.setdefault("doi", 0.0)
     out.setdefault("url", 0.0)
     return out

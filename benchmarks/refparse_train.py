@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     metadata = {"thresholds": {}, "lexicon": lexicon}
     metadata_path.write_text(json.dumps(metadata), encoding="utf-8")
     parser._metadata.cache_clear()
-    parser._loaded.cache_clear()
+    parser._tagger.cache_clear()
     parser.clear_memo()  # parses made with the model before
     metadata = {
         "about": "The reference parser's CRF (model.crfsuite) and what it needs at run time. "
@@ -169,7 +169,7 @@ def _thresholds(metadata: dict[str, Any], any_val: list[Labelled], val_refs: lis
     path = PACKAGE / parser.METADATA_FILE
     path.write_text(json.dumps({**metadata, "thresholds": {}}), encoding="utf-8")
     parser._metadata.cache_clear()
-    parser._loaded.cache_clear()
+    parser._tagger.cache_clear()
     parser.clear_memo()  # parses made with the model before
     counts_raw_any, seen_any, _ = score(any_val)
     counts_raw_val, seen_val, _ = score(val_refs)

@@ -455,3 +455,121 @@ def test_pages_no_range_reads_are_located_by_their_first_page_left_open() -> Non
     text = f"Doe, A., ‘{TITLE}’, BMJ, 298/6674 (1989), Edition, 604.4–."
     assert constructed_codes(text, record, volume="298", pages="6674") == ["issue-mismatch"]
     assert constructed_codes(text.replace("6674", "6673"), record, volume="298") == []
+
+
+# -- the shapes of further styles (#11): constructed records, the texts in the shapes the
+# dev run's training styles print (MHRA, the Journal of Ecclesiastical History, a Spanish
+# author-date style, a Polish and a Romanian one, the Journal of Historical Linguistics) -----
+
+def findings_of(text: str, record: RegisteredWork, **cited: object) -> list[tuple[str, object]]:
+    fields = CitedFields(title=TITLE, authors=["Doe", "Roe"], **cited)  # type: ignore[arg-type]
+    return [(f.code, f.cited) for f in check_record(fields, record, text)]
+
+
+def test_a_roman_volume_is_the_volume_it_numbers() -> None:
+    record = constructed("5", "4", "387-401", 2019)
+    head = f"Doe, A., and B. Roe, ‘{TITLE}’, Regenerative Engineering"
+    assert findings_of(f"{head} v/4 (2019), Edition, 387–401.", record, issue="4") == []
+    assert findings_of(f"{head} vi/4 (2019), Edition, 387–401.", record, issue="4") == [
+        ("volume-mismatch", "6")]
+    record = constructed("206", None, "104952", 2026)
+    assert findings_of(f"{head} ccvi (2026), Edition, 104952.", record) == []
+    assert findings_of(f"{head} ccvii (2026), Edition, 104952.", record) == [
+        ("volume-mismatch", "207")]
+    # A numeral of mixed case, or one standing nowhere a volume goes, is a word.
+    assert not ReferenceText(f"{head} Vi/4 (2019).").roman_volumes
+    assert not ReferenceText("Louis XIV and the arts (2019).").roman_volumes
+
+
+def test_a_day_beside_its_month_in_another_language_is_no_volume() -> None:
+    record = constructed("5", "1", "55-62", 2007)
+    text = (f'Doe, A. (2007), "{TITLE}", Regenerative Engineering, Hindawi Limited, '
+            "pp. 55-62, consultado el 8 de junio de 2007.")
+    assert findings_of(text, record) == []
+    assert findings_of(text, record, volume="8") == []
+
+
+def test_the_issue_and_pages_glued_to_the_volume_are_read() -> None:
+    record = constructed("5", "4", "387-401", 2019)
+    head = f"Doe, A. & B. Roe. 2019. {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{head} 5:4.387–401.", record, volume="5") == []
+    assert findings_of(f"{head} 5:5.387–401.", record, volume="5") == [("issue-mismatch", "5")]
+    assert findings_of(f"{head} 5:4.390–404.", record, volume="5") == [
+        ("pages-mismatch", "390–404")]
+    mhra = f"Doe, A., ‘{TITLE}’, Regenerative Engineering,"
+    assert findings_of(f"{mhra} 5.4 (2019), pp. 387–401.", record, volume="5") == []
+    assert findings_of(f"{mhra} 5.3 (2019), pp. 387–401.", record, volume="5") == [
+        ("issue-mismatch", "3")]
+    ranged = constructed("5", "4-6", "293-297", 1981)
+    assert findings_of(f"{mhra} 5.4-6 (1981), pp. 293–97.", ranged) == []
+    # Vancouver's colon gives the pages, not an issue: that stays for the other rules.
+    assert ReferenceText(f"{head}. 2019;5:4.").glued_after_volume(record) is None
+
+
+def test_cited_pages_that_are_the_registered_issue_are_the_issue() -> None:
+    record = constructed("5", "4-6", "293-297", 1981)
+    text = f"Doe A., Roe B., {TITLE}, „Regenerative Engineering” 1981, t. 5, nr 4-6."
+    assert findings_of(text, record, volume="5", pages="4-6") == []
+    assert findings_of(text, record, volume="5", issue="4", pages="6") == []
+
+
+def test_a_day_is_not_the_registered_issue_where_another_issue_is_cited() -> None:
+    record = constructed("2", "1", "5-19", 2009)
+    head = f"Doe, Ann, „{TITLE}”, Regenerative Engineering, vol. 2,"
+    assert findings_of(f"{head} nr. 1, 1 ianuarie 2009, pp. 5-19.", record, volume="2",
+                       issue="1") == []
+    assert findings_of(f"{head} nr. 2, 1 ianuarie 2009, pp. 5-19.", record, volume="2",
+                       issue="2") == [("issue-mismatch", "2")]
+
+
+def test_a_parsed_title_that_runs_past_the_registered_one_keeps_no_numbers() -> None:
+    # The parser ran the title on into the journal and its volume; the registered title is in
+    # the text, so the volume there is read as the volume cited.
+    record = constructed("2013", None, "1-5", 2013)
+    text = f"Doe, A. (2013) {TITLE}. Regenerative Engineering 2014, 1–5."
+    fields = CitedFields(title=f"{TITLE}. Regenerative Engineering 2014", authors=["Doe"],
+                         year=2013, pages="1–5")
+    assert [(f.code, f.cited) for f in check_record(fields, record, text)] == [
+        ("volume-mismatch", "2014")]
+    fine = f"Doe, A. (2013) {TITLE}. Regenerative Engineering 2013, 1–5."
+    assert check_record(fields, record, fine) == []
+
+
+def test_a_volume_glued_to_what_follows_it_is_read() -> None:
+    # "15.4 (2021)" and "12.95–100": the volume glued to the issue or to the pages (#11).
+    record = constructed("14", "4", "663-671", 2021)
+    mhra = f"Doe, A., ‘{TITLE}’, Regenerative Engineering,"
+    assert findings_of(f"{mhra} 14.4 (2021), pp. 663–71", record, volume="14", issue="4") == []
+    assert findings_of(f"{mhra} 15.4 (2021), pp. 663–71", record, volume="15", issue="4") == [
+        ("volume-mismatch", "15")]
+    record = constructed("11", None, "95-100", 2022)
+    head = f"Doe, A. & B. Roe. 2022. {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{head} 11.95–100.", record) == []
+    assert findings_of(f"{head} 12.95–100.", record) == [("volume-mismatch", "12")]
+    article = constructed("10", None, None, 2022, article="e13492")
+    assert findings_of(f"{head} 10.e13492.", article) == []
+    assert findings_of(f"{head} 11.e13492.", article) == [("volume-mismatch", "11")]
+    # The pages glued to the volume are no issue: "298:604.4–604", "2.481–489".
+    bmj = constructed("298", "6673", "604.4-604", 1989)
+    assert findings_of(f"1. Doe A. {TITLE}. Regen Eng 1989;298:604.4–604.", bmj) == []
+    no_issue = constructed("2", "4", "481-489", 2016)
+    assert findings_of(f"{head} 2.481–489.", no_issue) == []
+    # Capital initials before the year are an author's, not a Roman volume.
+    assert not ReferenceText("Burton A, Fenner M (2017) A framework.").roman_volumes
+
+
+def test_a_volume_that_is_its_year_beside_another_year_the_parser_is_sure_of() -> None:
+    # Hindawi's volume 2013 of 2013, printed once beside a wrong year the parser read as the
+    # year: the 2013 is the volume, and the year cited is 2015 (#11).
+    record = constructed("2013", None, "1-5", 2013)
+    text = f"1. Doe, A., {TITLE}. Regenerative Engineering, 2015, 2013, 1–5."
+    assert findings_of(text, record, year=2015) == [("year-mismatch", 2015)]
+    assert findings_of(text.replace("2015", "2013"), record, year=2013) == []
+    # Unsure of the year, the parser decides nothing, and neither does the check.
+    assert findings_of(text, record) == []
+    # The places say otherwise, whatever the parser is sure of: the year in brackets, the
+    # volume after "vol.".
+    bracketed = f"Doe, A., ‘{TITLE}’, Regenerative Engineering, 2014 (2013), Edition, 1–5."
+    assert findings_of(bracketed, record, year=2014) == [("volume-mismatch", "2014")]
+    labelled = f"Doe, A., «{TITLE}», Regenerative Engineering, vol. 2014, 2013, pp. 1-5."
+    assert findings_of(labelled, record, year=2014) == [("volume-mismatch", "2014")]

@@ -303,3 +303,24 @@ def test_three_outcomes_end_to_end(
     # Every search was a list query on the simulator, never a guessed DOI lookup.
     searched = [e for e in crossref_sim.stats.log if "query.bibliographic" in e.path]
     assert len(searched) == 3
+
+
+def test_a_reference_without_a_title_is_matched_by_its_whole_locator(
+        records: dict[str, dict[str, Any]]) -> None:
+    # Physics styles print no title: author, journal, volume, first page and year name the
+    # paper, and all five must be the candidate's (#11). Texts in that shape, for recorded works.
+    aps = "[1] A. Hamlin, Y. Liu, and D. V. Nguyen, Am. J. Med. Genet. B 156, 923 (2011)."
+    outcome = choose(parse_reference(aps), aps, _candidates(records, DELPHI, HAMLIN))
+    assert outcome.kind == "matched" and outcome.record is not None
+    assert outcome.record["DOI"] == HAMLIN
+    # One of the five different, and the locator names nothing.
+    for other in (aps.replace("923", "925"), aps.replace("156", "157"),
+                  aps.replace("(2011)", "(2013)"),
+                  aps.replace("A. Hamlin, Y. Liu, and D. V. Nguyen", "B. Hamlet and C. Lee"),
+                  aps.replace("Am. J. Med. Genet. B", "Phys. Rev. B")):
+        assert choose(parse_reference(other), other,
+                      _candidates(records, DELPHI, HAMLIN)).kind == "none", other
+    # A reference with a title of its own is judged by that title, as before.
+    titled = ("[1] A. Hamlin, Y. Liu, and D. V. Nguyen, A study of something else entirely, "
+              "Am. J. Med. Genet. B 156, 923 (2011).")
+    assert choose(parse_reference(titled), titled, _candidates(records, HAMLIN)).kind == "none"

@@ -129,9 +129,38 @@ def test_low_confidence_fields_are_left_empty() -> None:
     parsed = parse_labelled("Smith J. Notes. 2019.")
     cited = parse_reference("Smith J. Notes. 2019.")
     for found in parsed.fields:
-        kept = getattr(cited, "authors" if found.name == "authors" else found.name)
+        if found.name == "first_author":
+            continue  # the authors: kept whole, or the first alone (below)
+        kept = getattr(cited, found.name)
         if found.confidence < parsed.threshold(found.name):
             assert kept in (None, [])
+
+
+def test_the_first_author_alone_when_only_it_is_certain() -> None:
+    # A long list whose end the model doubts still gives its first author, by that name's own
+    # confidence; the rest of the list is left out rather than guessed.
+    text = ('A. B. Doe, C. Roe, and E. Poe, "Culture of stem cells in a hydrogel," '
+            "J. Stuff, vol. 5, no. 4, pp. 387-401, 2019.")
+    parsed = parse_labelled(text)
+    lead, authors = parsed.field("first_author"), parsed.field("authors")
+    assert lead is not None and authors is not None and lead.value == "Doe"
+    assert text[lead.spans[0][0]:lead.spans[0][1]] == "Doe"
+    assert lead.confidence >= authors.confidence
+    # to_cited: the whole list when its confidence reaches the threshold, else the first author
+    # alone when its own does, else no author.
+    from evidence_cli.sources.freetext import to_cited
+    from evidence_cli.sources.refparser import ParsedField
+
+    def cited_authors(list_confidence: float, lead_confidence: float) -> list[str]:
+        fields = (ParsedField("first_author", "Doe", lead.spans, lead_confidence),
+                  ParsedField("authors", "Doe; Roe; Poe", authors.spans, list_confidence))
+        made = ParsedReference(text, (), (), (), fields, ("Doe", "Roe", "Poe"),
+                               (("authors", 0.9), ("first_author", 0.8)))
+        return to_cited(made).authors
+
+    assert cited_authors(0.95, 0.99) == ["Doe", "Roe", "Poe"]
+    assert cited_authors(0.5, 0.99) == ["Doe"]
+    assert cited_authors(0.5, 0.7) == []
 
 
 def test_parse_labelled_gives_tokens_offsets_labels_and_spans() -> None:

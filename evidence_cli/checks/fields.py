@@ -10,6 +10,7 @@ value (issue #11). A field the reference does not give is never a finding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from evidence_cli.checks.compare import (
     first_page,
     names_agree,
     numbers_agree,
+    page_range,
     pages_agree,
     title_overlap,
     titles_agree,
@@ -29,11 +31,12 @@ from evidence_cli.checks.locate import (
     ReferenceText,
     abbreviation_in_text,
     marked_as_issue,
+    only_beside_months,
     places,
     title_numbers,
     unexplained_numbers,
 )
-from evidence_cli.checks.normalize import plain, simple_token
+from evidence_cli.checks.normalize import normalize_dashes, plain, simple_token
 from evidence_cli.checks.work import RegisteredWork, as_work
 from evidence_cli.codes import finding
 from evidence_cli.models import CitedFields, Finding
@@ -90,6 +93,18 @@ def _misplaced(value: str, field: str, cited: CitedFields, work: RegisteredWork)
     return False
 
 
+def _number_located(field: str, work: RegisteredWork, text: ReferenceText, taken: int) -> bool:
+    """The registered volume or issue is in the text: as a number of its own (more often than
+    `taken` other fields claim it), as a Roman volume ("v/1"), or glued to its partner
+    ("5.4-6", "23.1/2")."""
+    registered: str | None = getattr(work, field)
+    if not registered:
+        return False
+    return text.has_number(registered, taken) or \
+        (field == "volume" and text.has_roman(registered)) or \
+        text.has_joined(work.volume, work.issue)
+
+
 def _only_in_located_names(number: str, work: RegisteredWork, text: ReferenceText) -> bool:
     """Every time the number stands in the text, it is in the registered title or journal
     found there: a year read from "... Didático – PNLD 2012" of an undated reference is the
@@ -97,19 +112,35 @@ def _only_in_located_names(number: str, work: RegisteredWork, text: ReferenceTex
     return text.singles.get(number, 0) <= text.occurrences_in_located(number, work)
 
 
-def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText
-                 ) -> dict[int, int]:
+def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
+                 confident: CitedFields | None = None) -> dict[int, int]:
     """For each registered year, how often its number in the text is another value's: a volume
     or issue cited as that same number ("2013, 1–5" for volume 2013 of 2013), a title or a
-    container name that carries it ("AFRICON 2009")."""
+    container name that carries it ("AFRICON 2009"). A volume that is its year printed once
+    beside another year the parser is sure of ("Applications 2013, 2015, 1–5" for volume 2013
+    of 2013, the year read as 2015) is the volume: the year cited is the other."""
     taken: dict[int, int] = {}
+    sure = confident.year if confident is not None else None
     for year in work.years:
         number = str(year)
         others = [(cited.volume, work.volume), (cited.issue, work.issue)]
         count = _number_taken(number, others) + text.occurrences_in_located(number, work)
+        if sure is not None and sure not in work.years and work.volume == number and \
+                not count and text.singles.get(str(sure), 0) and \
+                (confident is None or not confident.volume) and \
+                not _placed_otherwise(text, str(sure), number, work):
+            count = 1
         if count:
             taken[year] = count
     return taken
+
+
+def _placed_otherwise(text: ReferenceText, sure: str, shared: str, work: RegisteredWork
+                      ) -> bool:
+    """The places say otherwise than the parser: the year it is sure of stands after "vol.",
+    or the shared number stands alone in brackets, a date's place ("2014 (2013)")."""
+    return Place.VOLUME in places(text, sure, work, True) or \
+        Place.DATE in places(text, shared, work, True)
 
 
 def _page_taken(cited: CitedFields, work: RegisteredWork) -> int:
@@ -233,8 +264,13 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     if cited.container and work.containers and not containers_agree(cited.container, work) \
             and not text.has_container(work) and not abbreviation_in_text(text, work):
         findings.append(_container_mismatch(cited.container, work))
-    # Numbers in the title and journal as parsed are theirs, not a volume or a page.
-    names = tuple(name for name in (cited.title, cited.container) if name)
+    # Numbers in the title and journal as parsed are theirs, not a volume or a page; where the
+    # registered title or journal is in the text, its own numbers are known, and a parsed one
+    # that runs on past it ("... Bergman Spaces. Journal of ... Applications 2014") has taken
+    # in numbers that are not its own.
+    names = tuple(name for name, located in ((cited.title, title_found),
+                                             (cited.container, text.has_container(work)))
+                  if name and not located)
     findings.extend(_numbers_text(_numbers_read(cited, guess, work), work, text, cited, names))
     found = {f.code for f in findings}
     if "title-mismatch" in found and len(found & _NUMBER_CODES) >= 2:
@@ -243,6 +279,84 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         # it, but nothing else of the registered work is cited. The DOI names another work.
         return [_doi_mismatch(cited, work)]
     return findings
+
+
+def _days_of(field: str, value: str, registered: str, text: ReferenceText) -> int:
+    """How often the registered issue stands in the text only as the day of a date, when the
+    text gives another number in an issue's place ("vol. 2, nr. 2, 1 ianuarie 2009" for issue
+    1): the day is no issue."""
+    if field != "issue" or not marked_as_issue(text, value):
+        return 0
+    return text.days(simple_token(registered))
+
+
+def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
+                   findings: list[Finding]) -> list[Finding]:
+    """The issue and pages printed glued to the volume ("7:13.1704–1706", "28.6 (2009)") that
+    disagree with the record, where the registered issue or pages are nowhere else."""
+    glued = text.glued_after_volume(work)
+    if glued is None:
+        volume = text.volume_before_pages(work)
+        if work.volume and volume and "volume-mismatch" not in {f.code for f in findings} and \
+                not numbers_agree(volume, work.volume) and \
+                not _number_located("volume", work, text, 0) and not _misplaced(
+                    volume, "volume", CitedFields(), work):
+            return [_number_mismatch("volume", volume, work.volume)]
+        return []
+    issue, pages = glued
+    if _is_page_piece(issue, work) or (work.pages and pages_agree(issue, work.pages)):
+        # "298:604.4–604", "2.481–489": the pages glued to the volume, no issue.
+        return []
+    found = {f.code for f in findings}
+    out: list[Finding] = []
+    if work.issue and "issue-mismatch" not in found and any(ch.isdigit() for ch in issue) and \
+            not numbers_agree(issue, work.issue) and not text.has_number(work.issue) and \
+            not text.has_joined(work.volume, work.issue):
+        out.append(_number_mismatch("issue", issue, work.issue))
+    if pages and work.pages and "pages-mismatch" not in found and \
+            not pages_agree(pages, work.pages) and not text.has_pages(work.pages):
+        out.append(_pages_mismatch(pages, work))
+    return out
+
+
+def _is_page_piece(value: str, work: RegisteredWork) -> bool:
+    """`value` is the first page or a piece of the registered pages ("604.4")."""
+    key = simple_token(value)
+    return any(key in {simple_token(p) for p in re.findall(r"[^\W_]+", registered)}
+               for registered in work.pages)
+
+
+def _roman_volume_cited(work: RegisteredWork, text: ReferenceText) -> str | None:
+    """The volume a style that prints Roman volumes gives ("xv/4" for volume 14): the one Roman
+    numeral in a volume's place, when the registered volume is in the text in no form."""
+    volume = work.volume or ""
+    if not volume.isdecimal() or len(text.roman_volumes) != 1 or \
+            _number_located("volume", work, text, 0):
+        return None
+    (value,) = text.roman_volumes
+    return str(value) if str(value) != volume.lstrip("0") else None
+
+
+def _is_registered_issue(pages: str, work: RegisteredWork, text: ReferenceText) -> bool:
+    """Cited "pages" that are the registered issue, or an end of an issue range the text
+    prints ("t. 5, nr 4-6" of an issue 4-6): the issue misread, not pages cited."""
+    if not work.issue:
+        return False
+    if plain(normalize_dashes(pages)) == plain(normalize_dashes(work.issue)):
+        return True
+    pieces = {simple_token(piece) for piece in re.findall(r"[^\W_]+", work.issue)}
+    return len(pieces) > 1 and simple_token(pages) in pieces and \
+        text.has_number(work.issue)
+
+
+def _piece_of_located_pages(value: str, work: RegisteredWork, pages_absent: bool) -> bool:
+    """A number the parser read from the registered pages printed in the text: "604" or "4" of
+    BMJ's "604.4-604" is the pages, not a volume or an issue."""
+    if pages_absent or not work.pages:
+        return False
+    key = simple_token(value)
+    return any(key in {simple_token(piece) for piece in re.findall(r"[^\W_]+", registered)}
+               and not page_range(registered) for registered in work.pages)
 
 
 _NUMBER_CODES = frozenset({"year-mismatch", "volume-mismatch", "pages-mismatch"})
@@ -265,7 +379,7 @@ def _no_number_located(work: RegisteredWork, text: ReferenceText) -> bool:
     if sum(registered) < 2 or not any(unexplained_numbers(text, work)):
         return False
     return not ((work.years and text.has_year(work.years)) or
-                (work.volume and text.has_number(work.volume)) or
+                _number_located("volume", work, text, 0) or
                 (work.pages and text.has_pages(work.pages)))
 
 
@@ -275,7 +389,7 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     text, and the cited value is no other field's registered value."""
     findings: list[Finding] = []
     if cited.year is not None and work.years and cited.year not in work.years and \
-            not text.has_year(work.years, _years_taken(cited, work, text)) and \
+            not text.has_year(work.years, _years_taken(cited, work, text, confident)) and \
             not _misplaced(str(cited.year), "year", cited, work) and \
             not _only_in_located_names(str(cited.year), work, text):
         findings.append(_year_mismatch(cited.year, work))
@@ -298,15 +412,26 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         # volume the parser is sure of stands where the volume goes even when it is the
         # registered issue ("2020;12:1707-15" for volume 11, issue 12): styles omit issues, not
         # volumes; an issue that is the registered volume is the volume misread.
+        if value and (not text.stands(value) or only_beside_months(text, value) or
+                      _piece_of_located_pages(value, work, pages_absent)):
+            # Not a number the text prints on its own ("4" of the pages "604.4–604"), or a day
+            # beside its month ("consultado el 8 de junio de 2007"): nothing cited as the field.
+            continue
         if value and registered and any(ch.isdigit() for ch in value) and \
                 not numbers_agree(value, registered) and \
                 ((field == "volume" and value == confident.volume) or
                  not _misplaced(value, field, cited, work)) and \
-                not text.has_number(registered, _number_taken(registered, others[field])
-                                    + text.occurrences_in_located(registered, work)):
+                not _number_located(field, work, text, _number_taken(registered, others[field])
+                                    + text.occurrences_in_located(registered, work)
+                                    + _days_of(field, value, registered, text)):
             findings.append(_number_mismatch(field, value, registered))
+    findings.extend(_glued_numbers(cited, work, text, findings))
+    roman = _roman_volume_cited(work, text)
+    if roman is not None and not any(f.code == "volume-mismatch" for f in findings):
+        findings.append(_number_mismatch("volume", roman, work.volume or ""))
     if cited.pages and work.pages and not pages_agree(cited.pages, work.pages) and \
-            not text.has_pages(work.pages, _page_taken(cited, work)):
+            not text.has_pages(work.pages, _page_taken(cited, work)) and \
+            not _is_registered_issue(cited.pages, work, text):
         findings.append(_pages_mismatch(cited.pages, work))
     if not findings:
         findings.extend(_lone_number(cited, work, text, others, names))
@@ -324,8 +449,8 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         absent.append("year")
     for field in ("volume", "issue"):
         registered = getattr(work, field)
-        if registered and not text.has_number(
-                registered, _number_taken(registered, others[field])
+        if registered and not _number_located(
+                field, work, text, _number_taken(registered, others[field])
                 + text.occurrences_in_located(registered, work)):
             absent.append(field)
     if work.pages and not text.has_pages(work.pages, _page_taken(cited, work)):

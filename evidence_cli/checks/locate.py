@@ -106,6 +106,43 @@ class ReferenceText:
                 return int(found.dest_start)
         return None
 
+    def title_end(self, work: RegisteredWork) -> int:
+        """Where in `self.text` the registered title ends, when it is there (0 if not)."""
+        from rapidfuzz import fuzz
+
+        haystack = self.text.lower()
+        for title in work.titles:
+            needle = " ".join(title.lower().split())
+            if len(needle) < 12:
+                continue
+            found = fuzz.partial_ratio_alignment(needle, haystack)
+            if found is not None and found.score >= TITLE_IN_TEXT:
+                return int(found.dest_end)
+        return 0
+
+    def glued_after_volume(self, work: RegisteredWork) -> tuple[str, str | None] | None:
+        """(issue, pages) printed glued to the registered volume after the title: "7:13.1704–1706"
+        and "28.6 (2009)" give the issue 13 or 6 (and the pages 1704–1706); None when the
+        volume stands in no such token, in more than one, or before a colon and one number
+        only (Vancouver's pages)."""
+        volume = work.volume or ""
+        if not volume.isdecimal():
+            return None
+        pattern = re.compile(rf"(?<![\w.]){re.escape(volume)}([.:])([^\W_]+(?:[-–/][^\W_]+)?)"
+                             r"(?:\.(\d+(?:[-–]\d+)?))?(?![\w])(?!\.\d)")
+        found = list(pattern.finditer(self.text, self.title_end(work)))
+        if len(found) != 1:
+            return None
+        separator, issue, pages = found[0].groups()
+        if separator == ":" and pages is None:
+            return None  # Vancouver's "2019;28:4" gives the pages after the colon, not an issue
+        return issue, pages
+
+    def days(self, number: str) -> int:
+        """How often `number` stands alone beside a month: a day of a date ("1 ianuarie 2009",
+        "2009 Jan 1;2(2)"), whatever else it may be."""
+        return sum(_month_beside(self.text, start, end) for start, end in self.lone_spans(number))
+
     @property
     def word_count(self) -> int:
         return len(self.plain.split())
@@ -188,6 +225,64 @@ class ReferenceText:
             return f" {' '.join(words)} " in f" {self.plain} "
         return self.singles.get(key, 0) > taken
 
+    @cached_property
+    def roman_volumes(self) -> Counter[int]:
+        """The values of the Roman numerals that stand where a volume goes: before "/" and the
+        issue ("v/1", "xxxviii/4", as the Journal of Ecclesiastical History prints them) or
+        after "vol."."""
+        found: Counter[int] = Counter()
+        for match in _ROMAN_VOLUME.finditer(self.text):
+            numeral = match.group(1) or match.group(2) or match.group(3)
+            value = roman_value(numeral)
+            if value:
+                found[value] += 1
+        return found
+
+    def has_roman(self, value: str) -> bool:
+        """The volume `value` ("5") is printed as a Roman numeral in a volume's place ("v/1")."""
+        return value.isdecimal() and self.roman_volumes.get(int(value), 0) > 0
+
+    def has_joined(self, volume: str | None, issue: str | None) -> bool:
+        """The volume and issue printed as one token, "5.4-6", "23.1/2", "5:4-6", which no
+        number of the text reads on its own."""
+        if not volume or not issue:
+            return False
+        pattern = (rf"(?<![\w.]){re.escape(normalize_dashes(volume))}\s?[.:]\s?"
+                   rf"{re.escape(normalize_dashes(issue))}(?![^\W_])(?!\.?\d)")
+        return re.search(pattern, normalize_dashes(self.text)) is not None
+
+    def stands(self, value: str) -> bool:
+        """`value` is a number the text prints on its own or as an end of a range, not a piece
+        of a decimal or of another token ("4" of "604.4–604")."""
+        key = simple_token(value)
+        if not key:
+            return False
+        for token in self.numbers:
+            if simple_token(token.first) == key or \
+                    (token.last is not None and simple_token(token.last) == key):
+                return True
+        words = plain(value).split()
+        if len(words) > 1 and f" {' '.join(words)} " in f" {self.plain} ":
+            return True
+        # Glued to what follows it: the volume of "15.4 (2021)" or "12.95–100".
+        return re.search(rf"(?<![\w.]){re.escape(value.strip())}[.:](?=[^\W_])",
+                         self.text) is not None
+
+    def volume_before_pages(self, work: RegisteredWork) -> str | None:
+        """The number glued before the registered pages, "Engineering 12.95–100", "PeerJ
+        11.e13492": the volume a style printed there (None when there is no such number, or
+        more than one)."""
+        numbers: set[str] = set()
+        for value in work.pages:
+            expected = page_range(value)
+            if expected is None:
+                continue
+            first, last = expected
+            ends = r"(?:\s?-\s?[^\W_]+)?" if last else ""
+            pattern = rf"(?<![\w.])(\d+)[.:]{re.escape(first)}{ends}(?![\w])(?!\.\d)"
+            numbers |= set(re.findall(pattern, normalize_dashes(self.text)))
+        return numbers.pop() if len(numbers) == 1 else None
+
     def has_year(self, years: frozenset[int], taken: dict[int, int] | None = None) -> bool:
         """A registered year stands in the text more often than the `taken` times other values
         claim that number (a volume "2013" of 2013, a conference "AFRICON 2009")."""
@@ -214,6 +309,11 @@ class ReferenceText:
         reference prints only that, and stands alone more often than the `taken` times the
         volume or issue claim that number ("91: 94–105" for volume 91, pages 91–102)."""
         for value in registered:
+            # An article number with its letter ("e23765") is unmistakable even glued to
+            # the issue before it ("6:8.e23765").
+            if re.fullmatch(r"[A-Za-z]{1,3}\d{3,}", value.strip()) and re.search(
+                    rf"(?<![^\W_]){re.escape(value.strip())}(?![^\W_])", self.text):
+                return True
             expected = page_range(value)
             if expected is None:
                 if simple_token(value) and simple_token(value) in {
@@ -222,7 +322,8 @@ class ReferenceText:
                     return True
                 # Pages no range reads ("604.4-604"): as written, between non-digits.
                 written = re.escape(normalize_dashes(value))
-                if re.search(rf"(?<![\w.]){written}(?![\w]|\.\d)", normalize_dashes(self.text)):
+                if re.search(rf"(?<![\w])(?<!\d\.){written}(?![\w]|\.\d)",
+                             normalize_dashes(self.text)):
                     return True
                 # Or its first page as written, with the range left open ("604.4–"), as some
                 # styles print a range they cannot read.
@@ -232,6 +333,8 @@ class ReferenceText:
                     return True
                 continue
             first, last = expected
+            if last is not None and _range_written(first, last, self.text):
+                return True
             lone = 0
             for token in self.numbers:
                 found = page_range(f"{token.first}-{token.last}" if token.last else token.first)
@@ -250,6 +353,40 @@ class ReferenceText:
         return False
 
 
+def _range_written(first: str, last: str, text: str) -> bool:
+    """The page range first-last (or its last page elided, "293–7") is written in the text
+    between non-digits, even glued to the issue before it ("5:4-6.293–297")."""
+    if not (first.isdecimal() and last.isdecimal()):
+        return False
+    lasts = [last[-k:] for k in range(1, len(last) + 1)
+             if first[:len(first) - k] + last[-k:] == last or k == len(last)]
+    ends = "|".join(sorted(set(lasts), key=len, reverse=True))
+    pattern = rf"(?<!\d){first}\s?-\s?(?:{ends})(?!\d)"
+    return re.search(pattern, normalize_dashes(text)) is not None
+
+
+_ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
+# A Roman numeral where a volume goes: after a space and before "/" and the issue ("v/1"), in
+# lower case before the year in brackets ("Coastal Engineering ccvii (2026)"; in capitals that
+# is an author's initials, "Fenner M (2017)"), or after "vol." ("Vol. XII").
+_ROMAN_VOLUME = re.compile(r"(?<=\s)([ivxlcdm]+|[IVXLCDM]+)(?=/\d)|"
+                           r"(?<=\s)([ivxlcdm]+)(?=,?\s\((?:1[5-9]|20)\d\d\))|"
+                           r"(?<![^\W\d_])(?i:vol|volume)\.?\s*([ivxlcdm]+|[IVXLCDM]+)(?![\w])")
+_ROMAN_DIGITS = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
+
+
+def roman_value(numeral: str) -> int | None:
+    """The value of a well-formed Roman numeral, one case throughout ("xxxviii" → 38)."""
+    if not numeral or not (numeral.islower() or numeral.isupper()) or \
+            not _ROMAN.match(numeral.upper()):
+        return None
+    digits = [_ROMAN_DIGITS[ch] for ch in numeral.lower()]
+    total = 0
+    for here, after in zip(digits, [*digits[1:], 0], strict=True):
+        total += -here if here < after else here
+    return total
+
+
 # Beside a number, these say it is no volume, issue or page: a day of a month ("7 mar."), a
 # count of pages ("210 pp."), a price, an ISBN, an edition or a part.
 _NOT_A_LOCATOR_AFTER = re.compile(r"\s*(?:pp?\b|pages\b|s\.|ed\b|edn\b|th\b|st\b|nd\b|rd\b|%)",
@@ -259,18 +396,45 @@ _NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|(?<![^\W\d_])(?:isbn|issn|part
                                    re.I)
 
 
-_MONTHS_MORE = frozenset({"fev", "abr", "maio", "ago", "set", "out", "dez", "ene", "dic"})
+# Month names the parser's features lack, in the languages styles print access and issue
+# dates in ("consultado el 8 de junio de 2007", "8 iunie 2007", "3 stycznia 2018").
+_MONTHS_MORE = frozenset({
+    "fev", "abr", "maio", "ago", "set", "out", "dez", "ene", "dic", "setiembre",
+    "janeiro", "fevereiro", "março", "marco", "junho", "julho", "setembro", "outubro",
+    "novembro", "dezembro",
+    "gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre",
+    "dicembre",
+    "ianuarie", "februarie", "martie", "aprilie", "iunie", "iulie", "septembrie", "octombrie",
+    "noiembrie", "decembrie",
+    "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
+    "września", "października", "listopada", "grudnia",
+    "januari", "februari", "maart", "mei", "augustus",
+})
+# The small word between a day and its month: "8 de junio", "8 di giugno", "the 8th of June".
+_DATE_LINK = frozenset({"de", "del", "di", "of"})
 
 
 def _month_beside(text: str, start: int, end: int) -> bool:
     from evidence_cli.sources.refparser.features import MONTHS
 
-    # Only a month written right beside it: "7 mar.", "June 23"; not "2 (January 2008)".
+    # Only a month written right beside it: "7 mar.", "June 23", "8 de junio"; not
+    # "2 (January 2008)".
     before = re.findall(r"([^\W\d_]+)\.?\s*$", text[max(0, start - 12):start])
-    after = re.findall(r"^\s*([^\W\d_]+)", text[end:end + 12])
+    after = re.findall(r"^\s*([^\W\d_]+)(?:\s+([^\W\d_]+))?", text[end:end + 24])
     months = MONTHS | _MONTHS_MORE
-    return bool((before and before[-1].lower() in months) or
-                (after and after[0].lower() in months))
+    if before and before[-1].lower() in months:
+        return True
+    if not after:
+        return False
+    first, second = (word.lower() for word in after[0])
+    return first in months or (first in _DATE_LINK and second in months)
+
+
+def only_beside_months(text: ReferenceText, number: str) -> bool:
+    """Every time `number` stands alone in the text, a month is written beside it: a day of a
+    date ("consultado el 8 de junio de 2007"), not a volume or an issue."""
+    spans = text.lone_spans(number)
+    return bool(spans) and all(_month_beside(text.text, start, end) for start, end in spans)
 
 
 def title_numbers(work: RegisteredWork, names: tuple[str, ...] = ()) -> set[str]:

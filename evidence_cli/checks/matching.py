@@ -45,6 +45,9 @@ MIN_TITLE_SIMILARITY = 0.8
 # A field the reference does not give counts this much of its weight: unknown, neither for nor
 # against. It is what keeps a title + year alone below the default threshold of 0.9.
 _UNKNOWN = 0.5
+# A reference without a title whose author, journal, volume, first page and year are all the
+# candidate's (_cited_by_locator): above the default threshold of 0.9, below a title match.
+LOCATOR_CONFIDENCE = 0.92
 _WEIGHTS = {"title": 0.55, "author": 0.2, "year": 0.1, "container": 0.08, "numbers": 0.07}
 
 
@@ -205,6 +208,30 @@ def _located_scores(scores: dict[str, float | None], raw: str, work: RegisteredW
         scores["numbers"] = 1.0
 
 
+def _cited_by_locator(cited: CitedFields, raw: str, work: RegisteredWork) -> bool:
+    """A reference that prints no title, as physics and chemistry styles do ("C. Boettiger,
+    Theor Ecol 14, 663 (2021)"), names one paper by its locator: the first author, the journal,
+    the volume, the first page (or article number) and the year all the candidate's. Every one
+    must be there and agree; any one missing or different, and the locator names nothing."""
+    from evidence_cli.checks.locate import ReferenceText, abbreviation_in_text
+
+    first = first_page(work.page) if work.page else work.article_number
+    if not (work.families and work.years and work.containers and work.volume and first):
+        return False
+    text = ReferenceText(raw)
+    author = _author_score(cited, raw, work) == 1.0 or text.has_authors(work)
+    # Each value as the parse gives it or, where the parse went wrong in a style it has not
+    # seen ("663 (2021)" read as the year 663), standing in the text (checks/locate.py).
+    year = cited.year in work.years or text.has_year(work.years)
+    container = _container_score(cited, raw, work) == 1.0 or text.has_container(work) or \
+        abbreviation_in_text(text, work)
+    volume = bool(cited.volume and numbers_agree(cited.volume, work.volume)) or \
+        text.has_number(work.volume)
+    pages = bool(cited.pages and first_page(cited.pages) == first) or \
+        text.has_pages((work.page,) if work.page else (first,))
+    return author and year and container and volume and pages
+
+
 def candidate_confidence(cited: CitedFields, raw: str, message: dict[str, Any] | RegisteredWork
                          ) -> float:
     """0..1: how sure we are that the reference cites this Crossref record."""
@@ -224,6 +251,8 @@ def candidate_confidence(cited: CitedFields, raw: str, message: dict[str, Any] |
     else:
         title = _raw_title_similarity(raw, work)
     if title < MIN_TITLE_SIMILARITY:
+        if not cited.title and _cited_by_locator(cited, raw, work):
+            return LOCATOR_CONFIDENCE
         return round(title * _WEIGHTS["title"], 4)
     scores = {
         "title": title,

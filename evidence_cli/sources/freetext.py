@@ -74,6 +74,9 @@ def to_cited(parsed: ParsedReference, confident_only: bool = True) -> CitedField
         fields.year = int(year)
     if "authors" in picked:
         fields.authors = list(parsed.authors)
+    elif "first_author" in picked and parsed.authors:
+        # Sure of the first author, not of where the list ends: the first author alone.
+        fields.authors = [parsed.authors[0]]
     if fields.title and not (fields.authors or fields.container):
         # A title-like sentence with neither an author nor a container is prose (a note, a
         # heading, "Expression of concern, doi: ..."), not a reference's title: compared with a

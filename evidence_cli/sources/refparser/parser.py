@@ -33,8 +33,8 @@ METADATA_FILE = "model.json"
 # the work (the CRF is linear in the tokens, the name splitter in the characters).
 MAX_REFERENCE_CHARS = 3000
 MAX_TOKENS = 600
-FIELDS: tuple[str, ...] = ("authors", "title", "container", "year", "volume", "issue", "pages",
-                           "doi", "url")
+FIELDS: tuple[str, ...] = ("authors", "first_author", "title", "container", "year", "volume",
+                           "issue", "pages", "doi", "url")
 _FIELD_LABEL = {"authors": "author", "title": "title", "container": "container", "year": "year",
                 "volume": "volume", "issue": "issue", "pages": "pages"}
 _URL = re.compile(r"https?://[^\s<>\"'\]\[{}|\\^`]+|\bwww\.[^\s<>\"'\]\[{}|\\^`]+", re.I)
@@ -253,6 +253,9 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
             authors = families
             found = _make_field(ParsedField, (name, "; ".join(families), found.spans,
                                               found.confidence))
+            lead = _first_author(tokens, wordlike, labelled, found, families[0])
+            if lead is not None:
+                fields.append(lead)
         fields.append(found)
     fields.extend(_identifiers(text, lower))
     return ParsedReference(text, tuple(tokens), tuple(labels), tuple(labelled.own),
@@ -327,6 +330,37 @@ def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: se
     at = text.find(value, start, end)
     span = (at, at + len(value)) if at >= 0 else (start, end)  # expanded pages: the tokens
     return _make_field(ParsedField, (name, value, (span,), round(confidence, 4)))
+
+
+# After the first author's family name, the tokens that may still be that author's: initials,
+# and the punctuation between them ("Doe, A. B.", "Doe AB").
+_LEAD_TAIL_TOKENS = 5
+
+
+def _first_author(tokens: list[Token], wordlike: list[bool], labelled: Labelled,
+                  authors: ParsedField, family: str) -> ParsedField | None:
+    """The first author alone, with the model's confidence in its own words: a long author list
+    whose end is in doubt (where editors or the title begin) says nothing against its first
+    name, which a check reads on its own (#11)."""
+    start, end = authors.spans[0]
+    run = [i for i, t in enumerate(tokens) if t.start >= start and t.end <= end]
+    key = family.split()[0].lower() if family.split() else ""
+    at = next((i for i in run if tokens[i].text.lower() == key), None)
+    if not run or at is None:
+        return None
+    last = at + 1
+    while last <= run[-1] and last - at <= _LEAD_TAIL_TOKENS and (
+            not wordlike[last] or (len(tokens[last].text) <= 2 and tokens[last].text[0].isupper())):
+        last += 1
+    while last - 1 > at and not wordlike[last - 1]:
+        last -= 1
+    own = labelled.own
+    confidence = min(compress(own[run[0]:last], wordlike[run[0]:last]), default=own[run[0]])
+    confidence = min(confidence, 1.0 - labelled.before[run[0]])
+    if last > run[-1]:
+        confidence = min(confidence, 1.0 - labelled.after[run[-1]])
+    span = (tokens[at].start, tokens[at].end)
+    return ParsedField("first_author", family, (span,), round(confidence, 4))
 
 
 def _norm(value: str) -> str:
