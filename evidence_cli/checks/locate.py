@@ -92,8 +92,8 @@ class ReferenceText:
         return [(m.start(1), m.end(1)) for m in _NUMBER.finditer(self.text)
                 if m.group(2) is None and simple_token(m.group(1)) == key]
 
-    def title_start(self, work: RegisteredWork) -> int | None:
-        """Where in `self.text` the registered title begins, when it is there (None if not)."""
+    def _title_span(self, work: RegisteredWork) -> tuple[int, int] | None:
+        """Where in `self.text` the registered title stands, when it is there."""
         from rapidfuzz import fuzz
 
         haystack = self.text.lower()
@@ -103,22 +103,18 @@ class ReferenceText:
                 continue
             found = fuzz.partial_ratio_alignment(needle, haystack)
             if found is not None and found.score >= TITLE_IN_TEXT:
-                return int(found.dest_start)
+                return int(found.dest_start), int(found.dest_end)
         return None
+
+    def title_start(self, work: RegisteredWork) -> int | None:
+        """Where in `self.text` the registered title begins, when it is there (None if not)."""
+        span = self._title_span(work)
+        return span[0] if span else None
 
     def title_end(self, work: RegisteredWork) -> int:
         """Where in `self.text` the registered title ends, when it is there (0 if not)."""
-        from rapidfuzz import fuzz
-
-        haystack = self.text.lower()
-        for title in work.titles:
-            needle = " ".join(title.lower().split())
-            if len(needle) < 12:
-                continue
-            found = fuzz.partial_ratio_alignment(needle, haystack)
-            if found is not None and found.score >= TITLE_IN_TEXT:
-                return int(found.dest_end)
-        return 0
+        span = self._title_span(work)
+        return span[1] if span else 0
 
     def glued_after_volume(self, work: RegisteredWork) -> tuple[str, str | None] | None:
         """(issue, pages) printed glued to the registered volume after the title: "7:13.1704–1706"
