@@ -10,7 +10,6 @@ value (issue #11). A field the reference does not give is never a finding.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +34,7 @@ from evidence_cli.checks.locate import (
     places,
     title_numbers,
     unexplained_numbers,
+    value_pieces,
 )
 from evidence_cli.checks.normalize import normalize_dashes, plain, simple_token
 from evidence_cli.checks.work import RegisteredWork, as_work
@@ -120,14 +120,14 @@ def _years_taken(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     beside another year the parser is sure of ("Applications 2013, 2015, 1–5" for volume 2013
     of 2013, the year read as 2015) is the volume: the year cited is the other."""
     taken: dict[int, int] = {}
-    sure = confident.year if confident is not None else None
+    # The year the parser is sure of, where it is not also sure of a volume.
+    sure = confident.year if confident is not None and not confident.volume else None
     for year in work.years:
         number = str(year)
         others = [(cited.volume, work.volume), (cited.issue, work.issue)]
         count = _number_taken(number, others) + text.occurrences_in_located(number, work)
         if sure is not None and sure not in work.years and work.volume == number and \
                 not count and text.singles.get(str(sure), 0) and \
-                (confident is None or not confident.volume) and \
                 not _placed_otherwise(text, str(sure), number, work):
             count = 1
         if count:
@@ -294,10 +294,11 @@ def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText
                    findings: list[Finding]) -> list[Finding]:
     """The issue and pages printed glued to the volume ("7:13.1704–1706", "28.6 (2009)") that
     disagree with the record, where the registered issue or pages are nowhere else."""
+    found = {f.code for f in findings}
     glued = text.glued_after_volume(work)
     if glued is None:
         volume = text.volume_before_pages(work)
-        if work.volume and volume and "volume-mismatch" not in {f.code for f in findings} and \
+        if work.volume and volume and "volume-mismatch" not in found and \
                 not numbers_agree(volume, work.volume) and \
                 not _number_located("volume", work, text, 0) and not _misplaced(
                     volume, "volume", CitedFields(), work):
@@ -307,7 +308,6 @@ def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText
     if _is_page_piece(issue, work) or (work.pages and pages_agree(issue, work.pages)):
         # "298:604.4–604", "2.481–489": the pages glued to the volume, no issue.
         return []
-    found = {f.code for f in findings}
     out: list[Finding] = []
     if work.issue and "issue-mismatch" not in found and any(ch.isdigit() for ch in issue) and \
             not numbers_agree(issue, work.issue) and not text.has_number(work.issue) and \
@@ -322,8 +322,7 @@ def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText
 def _is_page_piece(value: str, work: RegisteredWork) -> bool:
     """`value` is the first page or a piece of the registered pages ("604.4")."""
     key = simple_token(value)
-    return any(key in {simple_token(p) for p in re.findall(r"[^\W_]+", registered)}
-               for registered in work.pages)
+    return any(key in value_pieces(registered) for registered in work.pages)
 
 
 def _roman_volume_cited(work: RegisteredWork, text: ReferenceText) -> str | None:
@@ -344,7 +343,7 @@ def _is_registered_issue(pages: str, work: RegisteredWork, text: ReferenceText) 
         return False
     if plain(normalize_dashes(pages)) == plain(normalize_dashes(work.issue)):
         return True
-    pieces = {simple_token(piece) for piece in re.findall(r"[^\W_]+", work.issue)}
+    pieces = value_pieces(work.issue)
     return len(pieces) > 1 and simple_token(pages) in pieces and \
         text.has_number(work.issue)
 
@@ -355,8 +354,8 @@ def _piece_of_located_pages(value: str, work: RegisteredWork, pages_absent: bool
     if pages_absent or not work.pages:
         return False
     key = simple_token(value)
-    return any(key in {simple_token(piece) for piece in re.findall(r"[^\W_]+", registered)}
-               and not page_range(registered) for registered in work.pages)
+    return any(key in value_pieces(registered) and not page_range(registered)
+               for registered in work.pages)
 
 
 _NUMBER_CODES = frozenset({"year-mismatch", "volume-mismatch", "pages-mismatch"})

@@ -433,6 +433,11 @@ def only_beside_months(text: ReferenceText, number: str) -> bool:
     return bool(spans) and all(_month_beside(text.text, start, end) for start, end in spans)
 
 
+def value_pieces(value: str) -> set[str]:
+    """Every alphanumeric piece of a registered value: "604" and "4" of "604.4-604"."""
+    return {simple_token(piece) for piece in re.findall(r"[^\W_]+", value)}
+
+
 def title_numbers(work: RegisteredWork, names: tuple[str, ...] = ()) -> set[str]:
     """The numbers in the registered titles and container names (and in `names`)."""
     words = (word for name in (*work.titles, *work.subtitles, *work.short_titles,
@@ -455,7 +460,7 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
     allowance: Counter[str] = Counter(
         simple_token(v) for v in (work.volume, work.issue, work.article_number) if v)
     for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
-        allowance.update({simple_token(piece) for piece in re.findall(r"[^\W_]+", value)})
+        allowance.update(value_pieces(value))
     first_pages = {simple_token(first_page(value)) for value in work.pages}
     first_pages |= title_numbers(work, names)
     singles: list[str] = []

@@ -343,7 +343,12 @@ def _first_author(tokens: list[Token], wordlike: list[bool], labelled: Labelled,
     whose end is in doubt (where editors or the title begin) says nothing against its first
     name, which a check reads on its own (#11)."""
     start, end = authors.spans[0]
-    run = [i for i, t in enumerate(tokens) if t.start >= start and t.end <= end]
+    run: list[int] = []
+    for i, token in enumerate(tokens):  # the authors come first: stop where they end
+        if token.start >= end:
+            break
+        if token.start >= start and token.end <= end:
+            run.append(i)
     key = family.split()[0].lower() if family.split() else ""
     at = next((i for i in run if tokens[i].text.lower() == key), None)
     if not run or at is None:
@@ -360,7 +365,7 @@ def _first_author(tokens: list[Token], wordlike: list[bool], labelled: Labelled,
     if last > run[-1]:
         confidence = min(confidence, 1.0 - labelled.after[run[-1]])
     span = (tokens[at].start, tokens[at].end)
-    return ParsedField("first_author", family, (span,), round(confidence, 4))
+    return _make_field(ParsedField, ("first_author", family, (span,), round(confidence, 4)))
 
 
 def _norm(value: str) -> str:
