@@ -573,3 +573,76 @@ def test_a_volume_that_is_its_year_beside_another_year_the_parser_is_sure_of() -
     assert findings_of(bracketed, record, year=2014) == [("volume-mismatch", "2014")]
     labelled = f"Doe, A., «{TITLE}», Regenerative Engineering, vol. 2014, 2013, pp. 1-5."
     assert findings_of(labelled, record, year=2014) == [("volume-mismatch", "2014")]
+
+
+def test_a_roman_volume_beside_the_year_its_arabic_value_equals() -> None:
+    # Hindawi's volume 2013 of 2013 in a style that prints volumes in Roman: "mmxiv (2013)"
+    # cites volume 2014; the 2013 in brackets is the year's, not the volume's (#11).
+    record = constructed("2013", None, "1-5", 2013)
+    head = f"Doe, A., ‘{TITLE}’, Regenerative Engineering,"
+    assert findings_of(f"{head} mmxiv (2013), Edition, 1–5.", record, year=2013) == [
+        ("volume-mismatch", "2014")]
+    assert findings_of(f"{head} mmxiii (2013), Edition, 1–5.", record, year=2013) == []
+
+
+def test_the_issue_after_a_roman_volume() -> None:
+    # "ii/2 (2009)": volume 2 in Roman, then its issue (#11).
+    record = constructed("2", "1", "5-19", 2009)
+    head = f"Doe, A., ‘{TITLE}’, Regenerative Engineering"
+    assert findings_of(f"{head} ii/2 (2009), Edition, 5–19.", record) == [
+        ("issue-mismatch", "2")]
+    assert findings_of(f"{head} ii/1 (2009), Edition, 5–19.", record) == []
+    # The issue after another Roman volume is that volume's, not the registered volume's.
+    assert ("issue-mismatch", "2") not in findings_of(f"{head} iii/2 (2009), Edition, 5–19.",
+                                                      record)
+
+
+def test_a_labelled_volume_beside_the_year_it_equals() -> None:
+    # "2013, t. 2014": the volume after its label, where the registered volume is its year and
+    # the style prints no pages (#11).
+    record = constructed("2013", None, "1-5", 2013)
+    head = f"Doe A., {TITLE}, „Regenerative Engineering”"
+    assert findings_of(f"{head} 2013, t. 2014, nr .", record, year=2013) == [
+        ("volume-mismatch", "2014")]
+    assert findings_of(f"{head} 2013, t. 2013, nr .", record, year=2013) == []
+
+
+def test_a_labelled_issue_where_the_style_prints_no_pages() -> None:
+    # "t. 298, nr 6674" for issue 6673: the number after "nr" is the issue cited (#11).
+    record = constructed("298", "6673", "604.4-604", 1989)
+    head = f"Doe A., {TITLE}, „Regenerative Engineering” 1989, t. 298,"
+    assert findings_of(f"{head} nr 6674.", record, volume="298", year=1989) == [
+        ("issue-mismatch", "6674")]
+    assert findings_of(f"{head} nr 6673.", record, volume="298", year=1989) == []
+
+
+def test_a_volume_that_is_its_year_where_a_volume_goes() -> None:
+    # Hindawi's volume 2014 of 2014: "2015:1–7, 2014" and "2015.1–7" cite volume 2015, not the
+    # year 2015; the 2014 printed is the year's (#11).
+    record = constructed("2014", None, "1-7", 2014)
+    vancouver = f"[1] Doe A, Roe B: {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{vancouver} 2015:1–7, 2014.", record, year=2015) == [
+        ("volume-mismatch", "2015")]
+    assert findings_of(f"{vancouver} 2014:1–7, 2014.", record, year=2014) == []
+    author_date = f"Doe, A. & B. Roe. 2014. {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{author_date} 2015.1–7.", record, year=2014) == [
+        ("volume-mismatch", "2015")]
+    assert findings_of(f"{author_date} 2014.1–7.", record, year=2014) == []
+
+
+def test_an_author_date_year_before_a_colon_is_a_date() -> None:
+    # "Doe 2015 : A. Doe, Title, Journal, 2013, 2015, 1-5" (BIAMA's author-date form): the
+    # number before the title is the year cited, although a colon follows it (#11).
+    record = constructed("2013", None, "1-5", 2013)
+    text = f"Doe 2015 : A. Doe, {TITLE}, Regenerative Engineering, 2013, 2015, 1-5."
+    assert findings_of(text, record, year=2015) == [("year-mismatch", 2015)]
+
+
+def test_both_ends_of_a_registered_issue_range_are_explained() -> None:
+    # "5.4-6 (1981), pp. 296–300" for 5(4-6) 293-297: the 6 of the issue is no other number, so
+    # the one range left is the pages cited (#11).
+    record = constructed("5", "4-6", "293-297", 1981)
+    head = f"Doe, A., ‘{TITLE}’, Regenerative Engineering, 5.4-6 (1981), Edition,"
+    assert findings_of(f"{head} pp. 296–300.", record, volume="5") == [
+        ("pages-mismatch", "296-300")]
+    assert findings_of(f"{head} pp. 293–97.", record, volume="5") == []

@@ -29,6 +29,9 @@ from evidence_cli.checks.locate import (
     Place,
     ReferenceText,
     abbreviation_in_text,
+    date_places,
+    labelled_as_issue,
+    labelled_volumes,
     marked_as_issue,
     only_beside_months,
     places,
@@ -300,8 +303,8 @@ def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText
         volume = text.volume_before_pages(work)
         if work.volume and volume and "volume-mismatch" not in found and \
                 not numbers_agree(volume, work.volume) and \
-                not _number_located("volume", work, text, 0) and not _misplaced(
-                    volume, "volume", CitedFields(), work):
+                not _number_located("volume", work, text, _volume_as_date(work, text)) and \
+                not _misplaced(volume, "volume", CitedFields(), work):
             return [_number_mismatch("volume", volume, work.volume)]
         return []
     issue, pages = glued
@@ -329,11 +332,64 @@ def _roman_volume_cited(work: RegisteredWork, text: ReferenceText) -> str | None
     """The volume a style that prints Roman volumes gives ("xv/4" for volume 14): the one Roman
     numeral in a volume's place, when the registered volume is in the text in no form."""
     volume = work.volume or ""
-    if not volume.isdecimal() or len(text.roman_volumes) != 1 or \
-            _number_located("volume", work, text, 0):
+    if not volume.isdecimal() or len(text.roman_volumes) != 1:
+        return None
+    # Hindawi's volume 2013 of 2013: its number in brackets is the year's, not the volume's,
+    # when the volume stands in Roman ("mmxiv (2013)", #11).
+    if _number_located("volume", work, text, _volume_as_date(work, text)):
         return None
     (value,) = text.roman_volumes
     return str(value) if str(value) != volume.lstrip("0") else None
+
+
+def _volume_as_date(work: RegisteredWork, text: ReferenceText) -> int:
+    """How often the registered volume's number stands as the date: Hindawi's volume 2013 of
+    2013 in "(2013)" or in an author-date "Doe 2013." is the year's, not the volume's, when
+    the volume is printed in another form ("mmxiv (2013)", "2014.1–5": #11)."""
+    volume = work.volume or ""
+    if not volume.isdecimal() or int(volume) not in work.years:
+        return 0
+    return date_places(text, volume, work)
+
+
+def _year_in_volume_place(year: int, work: RegisteredWork, text: ReferenceText) -> bool:
+    """The "year" the parser read stands only where a volume goes ("2015:1–7, 2014"), and the
+    registered volume is its year (Hindawi's 2014 of 2014) printed elsewhere: it is the volume
+    cited, for _shared_number to report, not a year (#11)."""
+    volume = work.volume or ""
+    return volume.isdecimal() and int(volume) in work.years and \
+        places(text, str(year), work, False) == {Place.VOLUME} and \
+        places(text, volume, work, False) != {Place.VOLUME}
+
+
+def _issue_after_roman(work: RegisteredWork, text: ReferenceText) -> str | None:
+    """The issue a style that prints Roman volumes gives ("ii/2" for volume 2, issue 1): the
+    one issue after the registered volume in Roman, when the registered issue is not in the
+    text (#11)."""
+    volume, issue = work.volume or "", work.issue or ""
+    if not volume.isdecimal() or not issue or _number_located("issue", work, text, 0):
+        return None
+    cited = {number for value, number in text.issues_after_roman
+             if str(value) == volume.lstrip("0")}
+    if len(cited) != 1:
+        return None
+    (number,) = cited
+    return None if numbers_agree(number, issue) else number
+
+
+def _volume_by_its_label(work: RegisteredWork, text: ReferenceText, lone: list[str]
+                         ) -> list[Finding] | None:
+    """A volume that is its year (Hindawi's 2013 of 2013), where the text gives the year and,
+    after a volume's label, another number no registered value explains ("2013, t. 2014"):
+    that number is the volume cited, whatever the rest of the text omits (#11)."""
+    volume = work.volume or ""
+    if not volume.isdecimal() or int(volume) not in work.years or \
+            labelled_volumes(text, [volume]):
+        return None
+    labelled = labelled_volumes(text, lone)
+    if len(labelled) != 1:
+        return None
+    return [_number_mismatch("volume", labelled[0], volume)]
 
 
 def _is_registered_issue(pages: str, work: RegisteredWork, text: ReferenceText) -> bool:
@@ -390,7 +446,8 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     if cited.year is not None and work.years and cited.year not in work.years and \
             not text.has_year(work.years, _years_taken(cited, work, text, confident)) and \
             not _misplaced(str(cited.year), "year", cited, work) and \
-            not _only_in_located_names(str(cited.year), work, text):
+            not _only_in_located_names(str(cited.year), work, text) and \
+            not _year_in_volume_place(cited.year, work, text):
         findings.append(_year_mismatch(cited.year, work))
     single = (_single_page(cited.pages), work.page or work.article_number)
     year = (str(cited.year) if cited.year else None,
@@ -428,6 +485,9 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     roman = _roman_volume_cited(work, text)
     if roman is not None and not any(f.code == "volume-mismatch" for f in findings):
         findings.append(_number_mismatch("volume", roman, work.volume or ""))
+    issue = _issue_after_roman(work, text)
+    if issue is not None and not any(f.code == "issue-mismatch" for f in findings):
+        findings.append(_number_mismatch("issue", issue, work.issue or ""))
     if cited.pages and work.pages and not pages_agree(cited.pages, work.pages) and \
             not text.has_pages(work.pages, _page_taken(cited, work)) and \
             not _is_registered_issue(cited.pages, work, text):
@@ -456,6 +516,9 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         absent.append("pages")
     singles, ranges = unexplained_numbers(text, work, names)
     lone = sorted(set(singles))
+    labelled = _volume_by_its_label(work, text, lone)
+    if labelled is not None:
+        return labelled
     if "pages" in absent or ranges or len(lone) != 1:
         return _lone_range_or_page(absent, singles, ranges, work, text)
     number = lone[0]
@@ -498,6 +561,11 @@ def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str]
         # So is a lone number that stands in no issue's place: styles omit the issue far more
         # often than the pages or article number ("Sci Rep 5, 16699 (2015)" for 16696).
         return [_pages_mismatch(singles[0], work)]
+    if set(absent) == {"pages", "issue"} and len(singles) == 1 and not ranges and \
+            labelled_as_issue(text, singles[0]) and (work.issue or "").isdecimal():
+        # A number after an issue's label ("t. 298, nr 6674" for issue 6673) where the style
+        # prints no pages is the issue cited (#11).
+        return [_number_mismatch("issue", singles[0], work.issue or "")]
     if absent != ["pages"]:
         return []
     lone = ranges if ranges else singles

@@ -234,6 +234,13 @@ class ReferenceText:
                 found[value] += 1
         return found
 
+    @cached_property
+    def issues_after_roman(self) -> list[tuple[int, str]]:
+        """(the Roman volume's value, the issue) of each "ii/2" the text prints: the issue
+        after a Roman volume and its slash (#11)."""
+        return [(value, match.group(2)) for match in _ROMAN_SLASH_ISSUE.finditer(self.text)
+                if (value := roman_value(match.group(1)))]
+
     def has_roman(self, value: str) -> bool:
         """The volume `value` ("5") is printed as a Roman numeral in a volume's place ("v/1")."""
         return value.isdecimal() and self.roman_volumes.get(int(value), 0) > 0
@@ -368,6 +375,7 @@ _ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _ROMAN_VOLUME = re.compile(r"(?<=\s)([ivxlcdm]+|[IVXLCDM]+)(?=/\d)|"
                            r"(?<=\s)([ivxlcdm]+)(?=,?\s\((?:1[5-9]|20)\d\d\))|"
                            r"(?<![^\W\d_])(?i:vol|volume)\.?\s*([ivxlcdm]+|[IVXLCDM]+)(?![\w])")
+_ROMAN_SLASH_ISSUE = re.compile(r"(?<=\s)([ivxlcdm]+|[IVXLCDM]+)/(\d+)(?![\w/.-])")
 _ROMAN_DIGITS = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 
 
@@ -461,6 +469,8 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
         simple_token(v) for v in (work.volume, work.issue, work.article_number) if v)
     for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
         allowance.update(value_pieces(value))
+    if work.issue and not work.issue.isdecimal():  # both ends of an issue "4-6" (#11)
+        allowance.update(value_pieces(work.issue) - {simple_token(work.issue)})
     first_pages = {simple_token(first_page(value)) for value in work.pages}
     first_pages |= title_numbers(work, names)
     singles: list[str] = []
@@ -540,11 +550,39 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
             found.add(Place.VOLUME)
         elif strong_only:
             continue
+        elif title_start is not None and end <= title_start:
+            # Before the title: an author-date year, even before a colon ("Doe 2015 : ...").
+            found.add(Place.DATE)
         elif _VOLUME_PLACE_AFTER.match(after):
             found.add(Place.VOLUME)
-        elif title_start is not None and end <= title_start:
-            found.add(Place.DATE)
     return found
+
+
+def date_places(text: ReferenceText, number: str, work: RegisteredWork) -> int:
+    """How often `number` stands alone where a date goes: in brackets (or with a month), or
+    before the registered title, where author-date styles put the year."""
+    title_start = text.title_start(work)
+    return sum(1 for start, end in text.lone_spans(number)
+               if (_IN_BRACKETS_BEFORE.search(text.text[max(0, start - 24):start]) and
+                   _IN_BRACKETS_AFTER.match(text.text[end:end + 24])) or
+               (title_start is not None and end <= title_start))
+
+
+def labelled_volumes(text: ReferenceText, numbers: list[str]) -> list[str]:
+    """The `numbers` that stand after a volume's label ("vol. 14", "t. 2014") somewhere."""
+    return [number for number in numbers
+            if any(_VOLUME_LABEL.search(text.text[max(0, start - 24):start])
+                   for start, _ in text.lone_spans(number))]
+
+
+_ISSUE_WORD = re.compile(r"(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?º?\s*$", re.I)
+
+
+def labelled_as_issue(text: ReferenceText, number: str) -> bool:
+    """The number stands after an issue's label ("no. 6", "nr 6674", "issue 3"), not only in
+    brackets."""
+    return any(_ISSUE_WORD.search(text.text[max(0, start - 12):start])
+               for start, _ in text.lone_spans(number))
 
 
 def marked_as_issue(text: ReferenceText, number: str) -> bool:
