@@ -400,6 +400,10 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
         {"DOI": "10.5555/odd.3", "title": "not a list", "author": [{"family": " Né  Ho "}]},
         {"DOI": 5, "title": ["a DOI that is not a string"]},
         {"DOI": "10.5555/odd.4"},  # no type, no title: an /agency answer
+        # References all objects, but with fields that are not strings: the generic path.
+        {"DOI": "10.5555/odd.5", "title": ["Odd references"],
+         "reference": [{"key": 7, "year": 2019, "DOI": " 10.1/X "},
+                       {"journal-title": ["A  list", "B"], "unstructured": None}]},
     ]
     documents = [json.dumps({"items": works + odd}).encode(),
                  json.dumps({"message": works[0]}).encode(), json.dumps(works[1]).encode(),
@@ -410,13 +414,13 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
 
     def comparable(rows: Rows) -> list[Any]:
         return [(*row[:13], json.loads(row[13]), json.loads(zlib.decompress(row[14])))
-                for row in rows.works] + rows.refs + rows.notices
+                for row in rows.works] + rows.ref_rows() + rows.notices
 
     generic, quick = Rows(), Rows()
     for work in expected:
         add_work(generic, work, 1)
     counts = [fast.add_document(quick, document, 1, "test") for document in documents]
-    assert counts == [len(works) + 3, 1, 1, len(works)]
+    assert counts == [len(works) + 4, 1, 1, len(works)]
     assert comparable(quick) == comparable(generic)
     # A data file of ordinary records is read whole (both decodings at once, #18); one odd
     # record sends the file item by item.

@@ -17,7 +17,14 @@ import msgspec
 
 from evidence_cli.services.crossref_records import RECORD_KEYS
 from evidence_cli.snapshot.inputs import parse, works_in
-from evidence_cli.snapshot.rows import Rows, add_values, add_work, date_parts, search_text
+from evidence_cli.snapshot.rows import (
+    Rows,
+    add_string_references,
+    add_values,
+    add_work,
+    date_parts,
+    search_text,
+)
 
 _EMPTY = msgspec.Raw()
 
@@ -27,15 +34,16 @@ def _attribute(key: str) -> str:
 
 
 class Reference(msgspec.Struct, gc=False):
-    """The fields of a reference the references table keeps (any JSON type: the row code
-    types them as the generic path does)."""
+    """The fields of a reference the references table keeps, strings as Crossref writes them
+    (add_string_references then makes their rows a column at a time, #18); a reference with a
+    field of another type sends its document to the generic path, which types them."""
 
-    key: Any = None
-    DOI: Any = None
-    unstructured: Any = None
-    year: Any = None
-    journal_title: Any = msgspec.field(default=None, name="journal-title")
-    article_title: Any = msgspec.field(default=None, name="article-title")
+    key: str | None = None
+    DOI: str | None = None
+    unstructured: str | None = None
+    year: str | None = None
+    journal_title: str | None = msgspec.field(default=None, name="journal-title")
+    article_title: str | None = msgspec.field(default=None, name="article-title")
 
 
 class _Author(msgspec.Struct, gc=False):
@@ -156,13 +164,16 @@ def _add_items(rows: Rows, document: bytes, seq: int) -> int | None:
         return None
     if shapes is None or len(shapes) != len(works):  # pragma: no cover - the same document
         return None
-    sizes = len(rows.works), len(rows.refs), len(rows.notices)
+    sizes = len(rows.works), rows.ref_count(), len(rows.notices)
+    references: list[tuple[str, list[Reference]]] = []
     try:
-        return sum(_add(rows, work, shape, seq) for work, shape in zip(works, shapes,
-                                                                       strict=True))
+        added = sum(_add(rows, work, shape, seq, references)
+                    for work, shape in zip(works, shapes, strict=True))
     except UnicodeDecodeError:  # a record's raw JSON is not UTF-8: its rows are taken back
-        del rows.works[sizes[0]:], rows.refs[sizes[1]:], rows.notices[sizes[2]:]
+        rows.truncate(*sizes)
         return None
+    add_string_references(rows, seq, references)
+    return added
 
 
 def _date(value: _Date | None) -> tuple[str | None, int]:
@@ -174,13 +185,19 @@ def _add_raw(rows: Rows, raw: msgspec.Raw, seq: int, name: str) -> int:
         work = _READ.decode(raw)
         if not isinstance(work.DOI, str):
             return 0
-        return _add(rows, work, _RECORD.decode(raw), seq)
+        references: list[tuple[str, list[Reference]]] = []
+        added = _add(rows, work, _RECORD.decode(raw), seq, references)
     except (*_ERRORS, UnicodeDecodeError):
         return _add_generic(rows, raw, seq, name)
+    add_string_references(rows, seq, references)
+    return added
 
 
-def _add(rows: Rows, work: _Read, shape: Any, seq: int) -> int:
-    """Add the rows of one work from its two decodings; 0 for an item that is not a work."""
+def _add(rows: Rows, work: _Read, shape: Any, seq: int,
+         references: list[tuple[str, list[Reference]]]) -> int:
+    """Add the rows of one work from its two decodings but for its references, which go to
+    `references` (with the work's DOI) for add_string_references; 0 for an item that is not a
+    work."""
     doi = work.DOI
     # As works_in: a work has a string DOI, and a type or a title (an /agency answer has not),
     # present whatever its value.
@@ -197,11 +214,12 @@ def _add(rows: Rows, work: _Read, shape: Any, seq: int) -> int:
                          (work.container_title, work.short_container_title), names,
                          issued[0], (work.volume, work.issue, work.page))
     indexed = work.indexed
-    add_values(rows, seq, doi, indexed.timestamp if indexed is not None else None,
-               work.type, work.title, work.container_title, issued,
-               _date(work.deposited)[0], search, record,
-               [(r.key, r.DOI, r.unstructured, r.year, r.journal_title, r.article_title)
-                for r in work.reference or ()], work.updated_by, work.update_to)
+    doi = add_values(rows, seq, doi, indexed.timestamp if indexed is not None else None,
+                     work.type, work.title, work.container_title, issued,
+                     _date(work.deposited)[0], search, record, (), work.updated_by,
+                     work.update_to)
+    if work.reference:
+        references.append((doi, work.reference))
     return 1
 
 

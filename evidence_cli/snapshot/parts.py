@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,18 @@ except ImportError:  # pragma: no cover - the generic path gives the same rows, 
     add_document = None
 
 
+# A works part's column compressed already (each record for the lookup index): not again.
+_COMPRESSED = "packed"
+
+
+def _compression(schema: Any) -> dict[str, str]:
+    return {name: "NONE" if name == _COMPRESSED else "ZSTD" for name in schema.names}
+
+
+def _compression_level(schema: Any) -> dict[str, int]:
+    return {name: 1 for name in schema.names if name != _COMPRESSED}
+
+
 def part_path(parts: Path, kind: str, key: str) -> Path:
     """Where a unit's part of one kind is written: w (works), r (references), x (notices)."""
     return parts / f"{kind}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:20]}.parquet"
@@ -57,8 +69,9 @@ class _PartWriter:
         # Parts are read once, by the merge: the lightest compression, and dictionaries only for
         # the columns whose values repeat (for the others, DOIs and texts, building one only to
         # give it up cost a tenth of the writing: #18).
-        self.writers = {kind: pq.ParquetWriter(self.temp[kind], schema, compression="zstd",
-                                               compression_level=1,
+        self.writers = {kind: pq.ParquetWriter(self.temp[kind], schema,
+                                               compression=_compression(schema),
+                                               compression_level=_compression_level(schema),
                                                use_dictionary=_REPEATING.get(kind, True))
                         for kind, schema in self.schemas.items()}
 
@@ -66,16 +79,24 @@ class _PartWriter:
         """Write a batch of rows; `index`: lists to extend with the works' index columns."""
         import pyarrow as pa
 
-        for kind, table in (("w", rows.works), ("r", rows.refs), ("x", rows.notices)):
-            if table:
-                schema = self.schemas[kind]
-                values = list(zip(*table, strict=True))
-                if kind == "w" and index is not None:
-                    for column, position in zip(index, _INDEX_COLUMNS, strict=True):
-                        column.extend(values[position])
-                columns = [pa.array(column, type=column_type.type)
-                           for column, column_type in zip(values, schema, strict=True)]
-                self.writers[kind].write_table(pa.Table.from_arrays(columns, schema=schema))
+        for kind, table, given in (("w", rows.works, None), ("r", None, rows.refs),
+                                   ("x", rows.notices, None)):
+            columns: Sequence[Sequence[Any]]
+            if given is None:
+                if not table:
+                    continue
+                columns = list(zip(*table, strict=True))
+            elif not given[0]:
+                continue
+            else:
+                columns = given
+            schema = self.schemas[kind]
+            if kind == "w" and index is not None:
+                for column, position in zip(index, _INDEX_COLUMNS, strict=True):
+                    column.extend(columns[position])
+            arrays = [pa.array(column, type=column_type.type)
+                      for column, column_type in zip(columns, schema, strict=True)]
+            self.writers[kind].write_table(pa.Table.from_arrays(arrays, schema=schema))
 
     def commit(self) -> None:
         for kind, writer in self.writers.items():
