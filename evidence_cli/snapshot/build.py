@@ -25,6 +25,7 @@ from evidence_cli.snapshot.parts import (
     mark_done,
     part_path,
     read_file_unit,
+    worker_start,
     write_unit,
 )
 
@@ -121,7 +122,8 @@ def _build_parallel(sources: list[Path], parts: Path, done: set[str], stats: Bui
             done_future, unit = to_index.popleft()
             index.add_rows(part_path(parts, "w", unit.key), done_future.result()[1])
 
-    with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                    initializer=worker_start) as pool:
         try:
             for unit in iter_units(sources):
                 if unit.key in done:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,22 @@ def read_file_unit(parts: Path, key: str, name: str, path: Path | None, data: by
     part back (a worker process sends them with its answer: #18)."""
     index: IndexRows = ([], [], [], [])
     return _write(parts, key, _document_batches(name, path, data, seq), False, index), index
+
+
+class _NoPandas:
+    """An import finder for which pandas is not installed."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"no pandas in a build's worker: {name}", name=name)
+
+
+def worker_start() -> None:
+    """Start a build's worker process: pyarrow imports pandas on its first pa.array, only to ask
+    whether the list it is given is a pandas object (a quarter of a CPU-second per process,
+    #18); a worker has no pandas objects, so for it pandas is not there."""
+    if "pandas" not in sys.modules:
+        sys.meta_path.insert(0, _NoPandas())
 
 
 def done_keys(parts: Path) -> set[str]:
