@@ -254,11 +254,12 @@ def add_string_references(rows: Rows, seq: int, works: list[tuple[str, list[Any]
     column at a time (a third of the cost, #18)."""
     (citing, seqs, ordinals, keys, cited_dois, texts, years, journals,
      articles) = rows.refs
-    refs = [ref for _, some in works for ref in some]
+    refs: list[Any] = []
     for doi, some in works:
         count = len(some)
         citing.extend([doi] * count)
         ordinals.extend(range(count))
+        refs.extend(some)
     seqs.extend([seq] * len(refs))
     keys.extend([k[:200] if (k := ref.key) is not None else None for ref in refs])
     cited_dois.extend([(c.strip().lower() or None) if (c := ref.DOI) is not None else None
