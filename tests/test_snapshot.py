@@ -383,6 +383,21 @@ def test_search_ranks_whenever_more_than_one_work_matches(fixture_snapshot: Path
     assert sizes == {0, 1, 2}  # no match, one (ranking skipped), several (ranked)
 
 
+def test_dates_cached_read_as_before() -> None:
+    """date_parts keeps the dates it has read by their parts (#18): asked again, or with equal
+    parts of another type, it gives what reading them gives; odd parts are no date."""
+    from evidence_cli.snapshot.rows import date_parts
+
+    cases = [([[2019, 5, 7]], ("2019-05-07", 3)), ([[2019.0, 5]], ("2019-05-01", 2)),
+             ([[2019, 13, 40]], ("2019-01-01", 1)), ([["2019", None, "2"]], ("2019-02-01", 2)),
+             ([[2019, 5, 7, 12]], ("2019-05-07", 3)), ([[[2019], 5]], (None, 0)),
+             ([["x"]], (None, 0)), ([[]], (None, 0)), ([], (None, 0)), (None, (None, 0)),
+             ({"a": 1}, (None, 0)), ([[0]], (None, 0))]
+    for _ in range(2):
+        for parts, expected in cases:
+            assert date_parts(parts) == expected, parts
+
+
 def test_fast_decoder_gives_the_generic_rows() -> None:
     """msgspec reads only the fields the rows need and keeps the record's raw JSON: every row
     must equal what the generic path (the whole record parsed) makes of the same bytes, odd

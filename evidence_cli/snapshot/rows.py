@@ -56,8 +56,9 @@ def _first(value: Any) -> str | None:
     return None
 
 
-# Dates seen, by their parts: a unit's works share most of their dates (the deposit's above
-# all), and formatting one was a tenth of a record's rows (#18). Emptied when it is full.
+# Dates seen, by their parts: a unit's works share many of their dates (the deposit's above
+# all), and formatting them was a fifth of the cost of a record's rows (#18). Emptied when
+# full; only keys of up to three parts are kept (a longer one is read each time).
 _DATES: dict[tuple[Any, ...], tuple[str | None, int]] = {}
 _DATES_MAX = 100_000
 
@@ -77,9 +78,10 @@ def date_parts(parts: Any) -> tuple[str | None, int]:
         return _date_of_parts(key)
     # Equal parts give the same date (int() of equal numbers is the same number).
     date = _date_of_parts(key)
-    if len(_DATES) >= _DATES_MAX:
-        _DATES.clear()
-    _DATES[key] = date
+    if len(key) <= 3:
+        if len(_DATES) >= _DATES_MAX:
+            _DATES.clear()
+        _DATES[key] = date
     return date
 
 
