@@ -28,6 +28,7 @@ def add_term_table(db: sqlite3.Connection) -> None:
 
 
 _COLUMNS = ["doi", "search_title", "search_rest", "packed"]
+_HASH_SIZE = 32 << 20  # bytes of pending FTS5 terms before a segment is written
 
 
 class IndexWriter:
@@ -60,6 +61,11 @@ class IndexWriter:
                             "tokenize='unicode61 remove_diacritics 2')")
             self.db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row')")
             self.db.execute("BEGIN")
+            # FTS5 flushes its pending terms to a new segment each 1 MB by default, and merges
+            # the segments as they pile up: with 32 MB, a third less CPU for the insertion
+            # and next to nothing left for 'optimize' (#18), for ~15 MB more memory. The same
+            # index (its setting taken out of the file again in finish()).
+            self.db.execute(f"INSERT INTO fts (fts, rank) VALUES ('hashsize', {_HASH_SIZE})")
         except BaseException:
             self.abort()
             raise
@@ -123,6 +129,8 @@ class IndexWriter:
             self.db.execute("CREATE UNIQUE INDEX docs_doi ON docs (doi)")
             self.db.execute("COMMIT")
             self.db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+            # A writing setting only: the finished file keeps FTS5's defaults.
+            self.db.execute("DELETE FROM fts_config WHERE k = 'hashsize'")
             add_term_table(self.db)
             if self.db.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
                 raise InputError(str(self.target), "the index written is damaged; build again")
