@@ -45,15 +45,22 @@ def parse_for_checks_and_search(text: str) -> tuple[CitedFields, CitedFields]:
 def parse_all_for_checks_and_search(
         texts: Sequence[str]) -> list[tuple[CitedFields, CitedFields]]:
     """parse_for_checks_and_search of each text, the texts parsed together (#12)."""
+    return [(cited, query) for cited, query, _ in parse_all_with_parses(texts)]
+
+
+def parse_all_with_parses(
+        texts: Sequence[str]) -> list[tuple[CitedFields, CitedFields, ParsedReference | None]]:
+    """parse_all_for_checks_and_search, and each text's parse (None for an empty text): the
+    text reader reads the DOIs the parse found rather than looking for them again (#12)."""
     bodies = [" ".join(text[:MAX_REFERENCE_CHARS].split()) for text in texts]
     parses = iter(parse_many([body for body in bodies if body]))
-    out: list[tuple[CitedFields, CitedFields]] = []
+    out: list[tuple[CitedFields, CitedFields, ParsedReference | None]] = []
     for body in bodies:
         if not body:
-            out.append((CitedFields(), CitedFields()))
+            out.append((CitedFields(), CitedFields(), None))
             continue
         parsed = next(parses)
-        out.append((to_cited(parsed), to_cited(parsed, confident_only=False)))
+        out.append((to_cited(parsed), to_cited(parsed, confident_only=False), parsed))
     return out
 
 
