@@ -275,8 +275,10 @@ def _hyperlinks(paragraph: _Paragraph) -> list[tuple[str, str]]:
 def read(data: bytes, path: str) -> list[Reference]:
     # Each reference paragraph leaves a parse and a reference behind: with the cyclic collector
     # walking them all again and again, a section ten times longer cost a quarter more per
-    # paragraph (benchmarks/readers_bench.py), as in the RIS and CSL-JSON readers.
-    with gc_paused():
+    # paragraph (benchmarks/readers_bench.py), as in the RIS and CSL-JSON readers. The
+    # references survive the block: promoted unwalked, else the first young collection after
+    # it walks every object of the read (a twentieth of a reference section's read, #12).
+    with gc_paused(promote=True):
         return _read(data, path)
 
 

@@ -45,15 +45,22 @@ def parse_for_checks_and_search(text: str) -> tuple[CitedFields, CitedFields]:
 def parse_all_for_checks_and_search(
         texts: Sequence[str]) -> list[tuple[CitedFields, CitedFields]]:
     """parse_for_checks_and_search of each text, the texts parsed together (#12)."""
+    return [(cited, query) for cited, query, _ in parse_all_with_parses(texts)]
+
+
+def parse_all_with_parses(
+        texts: Sequence[str]) -> list[tuple[CitedFields, CitedFields, ParsedReference | None]]:
+    """parse_all_for_checks_and_search, and each text's parse (None for an empty text): the
+    text reader reads the DOIs the parse found rather than looking for them again (#12)."""
     bodies = [" ".join(text[:MAX_REFERENCE_CHARS].split()) for text in texts]
     parses = iter(parse_many([body for body in bodies if body]))
-    out: list[tuple[CitedFields, CitedFields]] = []
+    out: list[tuple[CitedFields, CitedFields, ParsedReference | None]] = []
     for body in bodies:
         if not body:
-            out.append((CitedFields(), CitedFields()))
+            out.append((CitedFields(), CitedFields(), None))
             continue
         parsed = next(parses)
-        out.append((to_cited(parsed), to_cited(parsed, confident_only=False)))
+        out.append((to_cited(parsed), to_cited(parsed, confident_only=False), parsed))
     return out
 
 
@@ -64,26 +71,23 @@ def to_cited(parsed: ParsedReference, confident_only: bool = True) -> CitedField
     # reference of a section, and a method call per field was a tenth of it (#12).
     picked = {name: found.value for name, found in parsed.by_name.items()
               if not confident_only or found.confidence >= parsed.threshold(name)}
-    fields = CitedFields()
-    for name in ("title", "container", "volume", "issue", "pages", "doi", "url"):
-        value = picked.get(name)
-        if value is not None:
-            setattr(fields, name, value)
-    year = picked.get("year")
-    if year is not None and year.isdecimal() and year.isascii():
-        fields.year = int(year)
-    if "authors" in picked:
-        fields.authors = list(parsed.authors)
-    elif "first_author" in picked and parsed.authors:
+    get = picked.get
+    # The fields made in one call rather than set one by one after a default one (#12).
+    year = get("year")
+    authors = list(parsed.authors) if "authors" in picked else (
         # Sure of the first author, not of where the list ends: the first author alone.
-        fields.authors = [parsed.authors[0]]
-    if fields.title and not (fields.authors or fields.container):
+        [parsed.authors[0]] if "first_author" in picked and parsed.authors else [])
+    title, container, doi = get("title"), get("container"), get("doi")
+    if title and not (authors or container):
         # A title-like sentence with neither an author nor a container is prose (a note, a
         # heading, "Expression of concern, doi: ..."), not a reference's title: compared with a
         # record or searched for, it would raise a false alarm.
-        fields.title = None
-    if not (fields.title or fields.authors or fields.container or fields.year or fields.doi):
+        title = None
+    number = int(year) if year is not None and year.isdecimal() and year.isascii() else None
+    volume, issue, pages = get("volume"), get("issue"), get("pages")
+    if not (title or authors or container or number or doi):
         # Numbers alone ("qwxz plo ut; 77 zzz") say nothing of which work is cited: a lone
         # "page" in prose is no pages field to compare.
-        fields.volume = fields.issue = fields.pages = None
-    return fields
+        volume = issue = pages = None
+    return CitedFields(doi=doi, title=title, authors=authors, year=number, container=container,
+                       volume=volume, issue=issue, pages=pages, url=get("url"))

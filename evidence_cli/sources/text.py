@@ -122,20 +122,23 @@ def parsing_together() -> Iterator[None]:
 def references_from_texts(entries: Sequence[_Entry]) -> list[Reference]:
     """reference_from_text of each (entry, path, line, hrefs, raw), the entries parsed together:
     the parser tags many references at once much faster than one at a time (#12)."""
-    from evidence_cli.sources.freetext import parse_all_for_checks_and_search
+    from evidence_cli.sources.freetext import parse_all_with_parses
 
     texts = [" ".join(entry.split()) for entry, _, _, _, _ in entries]
     bodies = [_LIST_MARKER.sub("", text) for text in texts]
-    parsed = parse_all_for_checks_and_search(bodies)
-    return [_reference(text, body, path, line, hrefs, raw, cited, query)
-            for text, body, (_, path, line, hrefs, raw), (cited, query)
+    parsed = parse_all_with_parses(bodies)
+    return [_reference(text, body, path, line, hrefs, raw, cited, query,
+                       found.found_dois if found is not None and found.text == body else None)
+            for text, body, (_, path, line, hrefs, raw), (cited, query, found)
             in zip(texts, bodies, entries, parsed, strict=True)]
 
 
 def _reference(text: str, body: str, path: str, line: int, hrefs: list[str] | None,
-               raw: str | None, cited: CitedFields, query: CitedFields) -> Reference:
+               raw: str | None, cited: CitedFields, query: CitedFields,
+               found_dois: tuple[str, ...] | None = None) -> Reference:
     # The first DOI-looking string is kept even when malformed, so that it is reported as such.
-    dois = doi_rules.find_all(body)
+    # `found_dois`: doi.find_all of the body, when its parse (of the same text) found them.
+    dois = list(found_dois) if found_dois is not None else doi_rules.find_all(body)
     found_urls = find_urls(body)
     # A shortDOI link (doi.org/10/abc) has no "10.prefix" for find_all to see.
     dois += [doi for doi in (doi_rules.normalize(u) for u in found_urls

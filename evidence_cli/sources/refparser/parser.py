@@ -17,7 +17,7 @@ from dataclasses import field as dataclass_field
 from functools import cache
 from importlib import resources
 from itertools import compress, pairwise
-from operator import ne
+from operator import itemgetter, ne
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from evidence_cli import doi as doi_rules
@@ -106,12 +106,16 @@ class ParsedReference:
     # The fields by name, and the thresholds as a dict: to_cited reads each field twice (#12).
     by_name: dict[str, ParsedField] = dataclass_field(init=False, repr=False, compare=False)
     threshold_of: dict[str, float] = dataclass_field(init=False, repr=False, compare=False)
+    # Every DOI-looking string of `text` (doi.find_all, malformed ones too): the text reader
+    # keeps the first and would otherwise look for them again in the same text (#12).
+    found_dois: tuple[str, ...] = dataclass_field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {})
-        for found in reversed(self.fields):  # the first of a name wins, as field() reads it
-            self.by_name[found.name] = found
-        object.__setattr__(self, "threshold_of", dict(self.thresholds))
+        # The first of a name wins, as field() reads it.
+        object.__setattr__(self, "by_name", {found.name: found for found in reversed(self.fields)})
+        # The shipped thresholds' dict is made once and shared (no one writes to it, #12).
+        object.__setattr__(self, "threshold_of", _threshold_of()
+                           if self.thresholds is _thresholds() else dict(self.thresholds))
 
     @property
     def tokens(self) -> tuple[LabelledToken, ...]:
@@ -235,8 +239,11 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
     # IGNORECASE): a text without any has none, and its tokens need no look (#12).
     atomic: set[int] = set()
     if "10." in text or "http" in lower or "www." in lower:
-        atomic = {i for i, t in enumerate(tokens)
-                  if t.text[0] in _ATOMIC_FIRST and _ATOMIC.fullmatch(t.text)}
+        # The tokens whose first character can start one found in C (map, compress), the
+        # pattern tried on those only (#12).
+        firsts = map(_FIRST_CHAR, map(_TEXT_OF, tokens))
+        atomic = {i for i in compress(range(len(tokens)), map(_ATOMIC_FIRST.__contains__, firsts))
+                  if _ATOMIC.fullmatch(tokens[i].text)}
     runs = _runs(labels)
     fields: list[ParsedField] = []
     authors: tuple[str, ...] = ()
@@ -257,9 +264,10 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
             if lead is not None:
                 fields.append(lead)
         fields.append(found)
-    fields.extend(_identifiers(text, lower))
+    dois = tuple(doi_rules.find_all(text))
+    fields.extend(_identifiers(text, lower, dois))
     return ParsedReference(text, tuple(tokens), tuple(labels), tuple(labelled.own),
-                           tuple(fields), authors, _thresholds())
+                           tuple(fields), authors, _thresholds(), dois)
 
 
 # ParsedField's own constructor, without the keyword handling of a named tuple's __new__: a
@@ -271,6 +279,15 @@ _make_field = cast(Callable[[type[ParsedField], tuple[str, str, tuple[tuple[int,
 @cache
 def _thresholds() -> tuple[tuple[str, float], ...]:
     return tuple(sorted(_metadata()["thresholds"].items()))
+
+
+@cache
+def _threshold_of() -> dict[str, float]:
+    return dict(_thresholds())
+
+
+_TEXT_OF = itemgetter(0)  # a token's text
+_FIRST_CHAR = itemgetter(0)  # a (non-empty) string's first character
 
 
 def _runs(labels: list[str]) -> dict[str, list[tuple[int, int]]]:
@@ -465,11 +482,11 @@ def expand_pages(pages: str) -> str:
     return f"{first}{dash}{last}"
 
 
-def _identifiers(text: str, lower: str) -> list[ParsedField]:
+def _identifiers(text: str, lower: str, found: tuple[str, ...]) -> list[ParsedField]:
     """DOI and URL are read by their own rules (evidence_cli/doi.py), not by the model
-    (`lower`: the text in lower case)."""
+    (`lower`: the text in lower case; `found`: doi.find_all of it)."""
     out: list[ParsedField] = []
-    dois = [d for d in doi_rules.find_all(text) if doi_rules.is_valid(d)]
+    dois = [d for d in found if doi_rules.is_valid(d)]
     if dois:
         at = lower.find(dois[0])
         spans = ((at, at + len(dois[0])),) if at >= 0 else ()
