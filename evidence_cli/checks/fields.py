@@ -342,24 +342,26 @@ def _roman_volume_cited(work: RegisteredWork, text: ReferenceText) -> str | None
     return str(value) if str(value) != volume.lstrip("0") else None
 
 
+def _volume_is_a_year(work: RegisteredWork) -> bool:
+    """The registered volume is a number that is also a registered year (Hindawi's 2013)."""
+    volume = work.volume or ""
+    return volume.isdecimal() and int(volume) in work.years
+
+
 def _volume_as_date(work: RegisteredWork, text: ReferenceText) -> int:
     """How often the registered volume's number stands as the date: Hindawi's volume 2013 of
     2013 in "(2013)" or in an author-date "Doe 2013." is the year's, not the volume's, when
     the volume is printed in another form ("mmxiv (2013)", "2014.1–5": #11)."""
-    volume = work.volume or ""
-    if not volume.isdecimal() or int(volume) not in work.years:
-        return 0
-    return date_places(text, volume, work)
+    return date_places(text, work.volume or "", work) if _volume_is_a_year(work) else 0
 
 
 def _year_in_volume_place(year: int, work: RegisteredWork, text: ReferenceText) -> bool:
     """The "year" the parser read stands only where a volume goes ("2015:1–7, 2014"), and the
     registered volume is its year (Hindawi's 2014 of 2014) printed elsewhere: it is the volume
     cited, for _shared_number to report, not a year (#11)."""
-    volume = work.volume or ""
-    return volume.isdecimal() and int(volume) in work.years and \
+    return _volume_is_a_year(work) and \
         places(text, str(year), work, False) == {Place.VOLUME} and \
-        places(text, volume, work, False) != {Place.VOLUME}
+        places(text, work.volume or "", work, False) != {Place.VOLUME}
 
 
 def _issue_after_roman(work: RegisteredWork, text: ReferenceText) -> str | None:
@@ -383,8 +385,7 @@ def _volume_by_its_label(work: RegisteredWork, text: ReferenceText, lone: list[s
     after a volume's label, another number no registered value explains ("2013, t. 2014"):
     that number is the volume cited, whatever the rest of the text omits (#11)."""
     volume = work.volume or ""
-    if not volume.isdecimal() or int(volume) not in work.years or \
-            labelled_volumes(text, [volume]):
+    if not _volume_is_a_year(work) or labelled_volumes(text, [volume]):
         return None
     labelled = labelled_volumes(text, lone)
     if len(labelled) != 1:

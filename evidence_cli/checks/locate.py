@@ -531,7 +531,10 @@ _VOLUME_LABEL = re.compile(r"(?<![^\W\d_])(?:vol|volume|v|bd|t)\.?\s*$", re.I)
 # "2004:2157", "2004(34): 2157": the number before an issue in brackets or before the colon
 # of the pages is the volume (Vancouver's "2003;2004(34):2157-76").
 _VOLUME_PLACE_AFTER = re.compile(r"^\s*(?:\(\s*[^\W_]+\s*\)\s*)?:")
-_ISSUE_LABEL = re.compile(r"(?:(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?º?\s*|\(\s*)$", re.I)
+# "no. 6", "nr 6674", "issue 3"; in brackets too, "(6)", where an issue may stand.
+_ISSUE_WORD_TEXT = r"(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?º?\s*"
+_ISSUE_WORD = re.compile(rf"{_ISSUE_WORD_TEXT}$", re.I)
+_ISSUE_LABEL = re.compile(rf"(?:{_ISSUE_WORD_TEXT}|\(\s*)$", re.I)
 
 
 def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: bool
@@ -544,7 +547,7 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
     title_start = None if strong_only else text.title_start(work)
     for start, end in text.lone_spans(number):
         before, after = text.text[max(0, start - 24):start], text.text[end:end + 24]
-        if _IN_BRACKETS_BEFORE.search(before) and _IN_BRACKETS_AFTER.match(after):
+        if _in_brackets(before, after):
             found.add(Place.DATE)
         elif _VOLUME_LABEL.search(before):
             found.add(Place.VOLUME)
@@ -558,34 +561,38 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
     return found
 
 
+def _in_brackets(before: str, after: str) -> bool:
+    """A number between `before` and `after` stands alone in brackets (or with a month)."""
+    return bool(_IN_BRACKETS_BEFORE.search(before) and _IN_BRACKETS_AFTER.match(after))
+
+
 def date_places(text: ReferenceText, number: str, work: RegisteredWork) -> int:
     """How often `number` stands alone where a date goes: in brackets (or with a month), or
     before the registered title, where author-date styles put the year."""
     title_start = text.title_start(work)
     return sum(1 for start, end in text.lone_spans(number)
-               if (_IN_BRACKETS_BEFORE.search(text.text[max(0, start - 24):start]) and
-                   _IN_BRACKETS_AFTER.match(text.text[end:end + 24])) or
+               if _in_brackets(text.text[max(0, start - 24):start], text.text[end:end + 24]) or
                (title_start is not None and end <= title_start))
+
+
+def _after_label(text: ReferenceText, number: str, label: re.Pattern[str], width: int) -> bool:
+    """`number` stands alone somewhere right after `label` (looked for in the `width`
+    characters before it)."""
+    return any(label.search(text.text[max(0, start - width):start])
+               for start, _ in text.lone_spans(number))
 
 
 def labelled_volumes(text: ReferenceText, numbers: list[str]) -> list[str]:
     """The `numbers` that stand after a volume's label ("vol. 14", "t. 2014") somewhere."""
-    return [number for number in numbers
-            if any(_VOLUME_LABEL.search(text.text[max(0, start - 24):start])
-                   for start, _ in text.lone_spans(number))]
-
-
-_ISSUE_WORD = re.compile(r"(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?º?\s*$", re.I)
+    return [number for number in numbers if _after_label(text, number, _VOLUME_LABEL, 24)]
 
 
 def labelled_as_issue(text: ReferenceText, number: str) -> bool:
     """The number stands after an issue's label ("no. 6", "nr 6674", "issue 3"), not only in
     brackets."""
-    return any(_ISSUE_WORD.search(text.text[max(0, start - 12):start])
-               for start, _ in text.lone_spans(number))
+    return _after_label(text, number, _ISSUE_WORD, 12)
 
 
 def marked_as_issue(text: ReferenceText, number: str) -> bool:
     """The number stands after "no.", "n.º", "issue" or in brackets somewhere: an issue's place."""
-    return any(_ISSUE_LABEL.search(text.text[max(0, start - 12):start])
-               for start, _ in text.lone_spans(number))
+    return _after_label(text, number, _ISSUE_LABEL, 12)
