@@ -52,6 +52,11 @@ def _compression_level(schema: Any) -> dict[str, int]:
     return {name: 1 for name in schema.names if name != _COMPRESSED}
 
 
+def _columns_of(table: list[tuple[Any, ...]]) -> Sequence[Sequence[Any]] | None:
+    """The columns of rows, None for no rows."""
+    return list(zip(*table, strict=True)) if table else None
+
+
 def part_path(parts: Path, kind: str, key: str) -> Path:
     """Where a unit's part of one kind is written: w (works), r (references), x (notices)."""
     return parts / f"{kind}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:20]}.parquet"
@@ -80,17 +85,12 @@ class _PartWriter:
         """Write a batch of rows; `index`: lists to extend with the works' index columns."""
         import pyarrow as pa
 
-        for kind, table, given in (("w", rows.works, None), ("r", None, rows.refs),
-                                   ("x", rows.notices, None)):
-            columns: Sequence[Sequence[Any]]
-            if given is None:
-                if not table:
-                    continue
-                columns = list(zip(*table, strict=True))
-            elif not given[0]:
+        # Works and notices are rows, references are columns already (Rows).
+        for kind, columns in (("w", _columns_of(rows.works)),
+                              ("r", rows.refs if rows.ref_count() else None),
+                              ("x", _columns_of(rows.notices))):
+            if columns is None:
                 continue
-            else:
-                columns = given
             schema = self.schemas[kind]
             if kind == "w" and index is not None:
                 for column, position in zip(index, _INDEX_COLUMNS, strict=True):
