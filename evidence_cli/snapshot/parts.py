@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - the generic path gives the same rows, 
 
 # A works part's column compressed already (each record for the lookup index): not again.
 _COMPRESSED = "packed"
+_RECORD = "record"  # a works part's column of records
 
 
 def _compression(schema: Any) -> dict[str, str]:
@@ -55,6 +56,15 @@ def _compression_level(schema: Any) -> dict[str, int]:
 def _columns_of(table: list[tuple[Any, ...]]) -> Sequence[Sequence[Any]] | None:
     """The columns of rows, None for no rows."""
     return list(zip(*table, strict=True)) if table else None
+
+
+def _array(pa: Any, column: Sequence[Any], field: Any) -> Any:
+    """One column as an Arrow array. The records (UTF-8 bytes, checked when their rows were
+    made) are taken as binary and viewed as strings: decoding them to str for pyarrow to
+    encode them again was a twentieth of a unit's time (#18)."""
+    if field.name == _RECORD:
+        return pa.array(column, type=pa.binary()).view(pa.string())
+    return pa.array(column, type=field.type)
 
 
 def part_path(parts: Path, kind: str, key: str) -> Path:
@@ -74,11 +84,13 @@ class _PartWriter:
                      for kind, path in self.final.items()}
         # Parts are read once, by the merge: the lightest compression, and dictionaries only for
         # the columns whose values repeat (for the others, DOIs and texts, building one only to
-        # give it up cost a tenth of the writing: #18).
+        # give it up cost a tenth of the writing: #18), and no statistics (the merge reads
+        # every row of a part: min and max of each column were a tenth of the writing, #18).
         self.writers = {kind: pq.ParquetWriter(self.temp[kind], schema,
                                                compression=_compression(schema),
                                                compression_level=_compression_level(schema),
-                                               use_dictionary=_REPEATING.get(kind, True))
+                                               use_dictionary=_REPEATING.get(kind, True),
+                                               write_statistics=False)
                         for kind, schema in self.schemas.items()}
 
     def write(self, rows: Rows, index: IndexRows | None = None) -> None:
@@ -95,7 +107,7 @@ class _PartWriter:
             if kind == "w" and index is not None:
                 for column, position in zip(index, _INDEX_COLUMNS, strict=True):
                     column.extend(columns[position])
-            arrays = [pa.array(column, type=column_type.type)
+            arrays = [_array(pa, column, column_type)
                       for column, column_type in zip(columns, schema, strict=True)]
             self.writers[kind].write_table(pa.Table.from_arrays(arrays, schema=schema))
 

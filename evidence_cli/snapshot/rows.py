@@ -155,7 +155,8 @@ def doi_hash(doi: str) -> int:
 class Rows:
     """Row buffers for the three tables of one unit: works and notices as tuples in the
     schemas' column order, references as the table's columns (a unit has ten times more of
-    them: filled a column at a time, not made into tuples and transposed again, #18)."""
+    them: filled a column at a time, not made into tuples and transposed again, #18). A
+    work's record is its UTF-8 JSON as bytes (checked to be UTF-8)."""
 
     works: list[tuple[Any, ...]] = field(default_factory=list)
     refs: list[list[Any]] = field(default_factory=lambda: [[] for _ in range(REF_COLUMNS)])
@@ -210,10 +211,14 @@ def add_values(rows: Rows, seq: int, doi: str, version: Any, kind: Any, title: A
     straight from the record's JSON): `record` is its slimmed record as UTF-8 JSON. Returns
     the work's DOI as the rows hold it."""
     doi = doi.strip().lower()
+    if not record.isascii():
+        # Only checked (UnicodeDecodeError for a record that is not UTF-8), not kept decoded:
+        # the part's string column is made from the bytes (#18).
+        record.decode("utf-8")
     rows.works.append((
         doi, doi_hash(doi), seq, version if _is_int64(version) else 0,
         _first(kind), _first(title), _first(container), doi.split("/", 1)[0], issued[0],
-        issued[1], deposited, search[0], search[1], record.decode("utf-8"),
+        issued[1], deposited, search[0], search[1], record,
         # Compressed here, in the worker processes, for the lookup index built at the end.
         pack(record),
     ))
