@@ -205,9 +205,14 @@ class _NoPandas:
 def worker_start() -> None:
     """Start a build's worker process: pyarrow imports pandas on its first pa.array, only to ask
     whether the list it is given is a pandas object (a quarter of a CPU-second per process,
-    #18); a worker has no pandas objects, so for it pandas is not there."""
+    #18); a worker has no pandas objects, so for it pandas is not there. Nor does it multiply
+    matrices: the thread OpenBLAS starts when pyarrow imports numpy spun for ~0.06 CPU-s in
+    each worker before it slept (#18), so numpy, not imported yet, gets one thread, none more
+    (unless the environment says otherwise)."""
     if "pandas" not in sys.modules:
         sys.meta_path.insert(0, _NoPandas())
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def done_keys(parts: Path) -> set[str]:

@@ -146,9 +146,12 @@ def _kind(update: dict[str, Any]) -> str:
     return str(update.get("type", "")).lower().replace("-", "_").replace(" ", "_")
 
 
+_crc32 = zlib.crc32
+
+
 def doi_hash(doi: str) -> int:
     """The hash that assigns a DOI to its works bucket (stable across runs and machines)."""
-    return zlib.crc32(doi.encode("utf-8"))
+    return _crc32(doi.encode("utf-8"))
 
 
 @dataclass(slots=True)
@@ -216,12 +219,22 @@ def add_values(rows: Rows, seq: int, doi: str, version: Any, kind: Any, title: A
         # the part's string column is made from the bytes (#18).
         record.decode("utf-8")
     rows.works.append((
-        doi, doi_hash(doi), seq, version if _is_int64(version) else 0,
+        doi, _crc32(doi.encode("utf-8")), seq, version if _is_int64(version) else 0,
         _first(kind), _first(title), _first(container), doi.split("/", 1)[0], issued[0],
         issued[1], deposited, search[0], search[1], record,
         # Compressed here, in the worker processes, for the lookup index built at the end.
         pack(record),
     ))
+    if references:  # the fast decoder's go to add_string_references instead
+        _add_references(rows, seq, doi, references)
+    # Notices both ways: a retracted work lists them in updated-by; a notice names its target in
+    # update-to (the snapshot may hold the notice before the target's record shows it).
+    if updated_by or update_to:  # (most works have neither)
+        _add_notices(rows, seq, doi, updated_by, update_to)
+    return doi
+
+
+def _add_references(rows: Rows, seq: int, doi: str, references: Iterable[RefFields]) -> None:
     (citing, seqs, ordinals, keys, cited_dois, texts, years, journals,
      articles) = rows.refs
     for ordinal, fields in enumerate(references):
@@ -237,8 +250,9 @@ def add_values(rows: Rows, seq: int, doi: str, version: Any, kind: Any, title: A
         years.append(str(year)[:20] if year is not None else None)
         journals.append(_first(journal) if journal is not None else None)
         articles.append(_first(article) if article is not None else None)
-    # Notices both ways: a retracted work lists them in updated-by; a notice names its target in
-    # update-to (the snapshot may hold the notice before the target's record shows it).
+
+
+def _add_notices(rows: Rows, seq: int, doi: str, updated_by: Any, update_to: Any) -> None:
     for entries, is_notice in ((updated_by, False), (update_to, True)):
         for update in entries or []:
             if not isinstance(update, dict) or _kind(update) not in RETRACTION_TYPES:
@@ -253,7 +267,6 @@ def add_values(rows: Rows, seq: int, doi: str, version: Any, kind: Any, title: A
                 _kind(update), _first(update.get("label")), _first(update.get("source")),
                 date, date_precision,
             ))
-    return doi
 
 
 def add_string_references(rows: Rows, seq: int, works: list[tuple[str, list[Any]]]) -> None:
