@@ -196,25 +196,30 @@ def read_file_unit(parts: Path, key: str, name: str, path: Path | None, data: by
     return _write(parts, key, _document_batches(name, path, data, seq), False, index), index
 
 
-class _NoPandas:
-    """An import finder for which pandas is not installed."""
+# What a build's worker never imports (see worker_start).
+_NOT_IN_WORKER = ("pandas", "numpy")
+
+
+class _NotInWorker:
+    """An import finder for which these top-level packages are not installed."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError(f"no pandas in a build's worker: {name}", name=name)
+        if name.split(".", 1)[0] in self.names:
+            raise ModuleNotFoundError(f"not in a build's worker: {name}", name=name)
 
 
 def worker_start() -> None:
-    """Start a build's worker process: pyarrow imports pandas on its first pa.array, only to ask
-    whether the list it is given is a pandas object (a quarter of a CPU-second per process,
-    #18); a worker has no pandas objects, so for it pandas is not there. Nor does it multiply
-    matrices: the thread OpenBLAS starts when pyarrow imports numpy spun for ~0.06 CPU-s in
-    each worker before it slept (#18), so numpy, not imported yet, gets one thread, none more
-    (unless the environment says otherwise)."""
-    if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _NoPandas())
-    if "numpy" not in sys.modules:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    """Start a build's worker process without pandas and numpy, which pyarrow imports when
+    they are there but does not need for what a worker does (lists into arrays, arrays into
+    Parquet). pyarrow's first pa.array imported pandas only to ask whether the list it is given
+    is a pandas object (a quarter of a CPU-second per process), and importing pyarrow imported
+    numpy, whose OpenBLAS thread then spun before it slept: 0.14 CPU-s a worker (#18)."""
+    names = tuple(name for name in _NOT_IN_WORKER if name not in sys.modules)
+    if names:
+        sys.meta_path.insert(0, _NotInWorker(names))
 
 
 def done_keys(parts: Path) -> set[str]:
