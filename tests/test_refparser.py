@@ -90,6 +90,14 @@ def test_a_chapter_with_editors() -> None:
     assert (fields.pages, fields.year) == ("207–226", 2016)
 
 
+def test_a_chapter_in_no_book_has_no_container() -> None:
+    # "In . Apress.": a style that prints the chapter's "In" and no book title. The "In" alone
+    # is no container, sure or unsure (it gave a container-mismatch, #11).
+    parsed = parse_labelled("Lynch, S. 2020. Adding a Widget Intent. In . Apress. "
+                            "https://doi.org/10.1007/978-1-4842-6700-4_7")
+    assert "container" not in parsed.by_name
+
+
 @pytest.mark.parametrize("marker", ["[3] ", "3. ", "(3) "])
 def test_numbered_lists(marker: str) -> None:
     fields = parse_reference(

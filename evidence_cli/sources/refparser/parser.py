@@ -397,6 +397,9 @@ def _value(name: str, run: list[Token], wordlike: list[bool], text: str) -> str 
         value = _strip_wrapping(text[run[0].start:run[-1].end])
         if name == "container":
             value = _strip_wrapping(_ROLE_PREFIX.sub("", _IN_CONTAINER.sub("", value)))
+            if value.lower() == "in":
+                # The chapter's "In" with no book after it ("In . Apress."): no container (#11).
+                return None
         return value or None
     words = list(compress(run, wordlike))
     if name == "year":
