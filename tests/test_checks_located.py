@@ -8,6 +8,7 @@ The records are real recorded Crossref records (tests/fixtures/crossref/works.js
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -552,8 +553,12 @@ def test_a_volume_glued_to_what_follows_it_is_read() -> None:
     # The pages glued to the volume are no issue: "298:604.4–604", "2.481–489".
     bmj = constructed("298", "6673", "604.4-604", 1989)
     assert findings_of(f"1. Doe A. {TITLE}. Regen Eng 1989;298:604.4–604.", bmj) == []
-    no_issue = constructed("2", "4", "481-489", 2016)
+    no_issue = constructed("2", "4", "481-489", 2022)
     assert findings_of(f"{head} 2.481–489.", no_issue) == []
+    # The year of that text, 2022, is then the one number of it no registered value explains:
+    # for a work of 2016 it is the year cited wrong.
+    assert findings_of(f"{head} 2.481–489.", constructed("2", "4", "481-489", 2016)) == [
+        ("year-mismatch", 2022)]
     # Capital initials before the year are an author's, not a Roman volume.
     assert not ReferenceText("Burton A, Fenner M (2017) A framework.").roman_volumes
 
@@ -646,3 +651,115 @@ def test_both_ends_of_a_registered_issue_range_are_explained() -> None:
     assert findings_of(f"{head} pp. 296–300.", record, volume="5") == [
         ("pages-mismatch", "296-300")]
     assert findings_of(f"{head} pp. 293–97.", record, volume="5") == []
+
+
+def test_a_doi_printed_without_its_periods_gives_no_number() -> None:
+    # "doi:101016/jeng201604010" (a style that drops a DOI's periods): its digits are no issue,
+    # volume or year (they gave an issue-mismatch "101016", #11).
+    record = constructed("2", "4", "481-489", 2016)
+    head = f"Doe, A. & B. Roe. 2016. {TITLE}. Regenerative Engineering"
+    assert "101016" not in ReferenceText(f"{head} 2:481–89. doi:101016/jeng201604010.").text
+    assert findings_of(f"{head} 2(December):481–89. doi:101016/jeng201604010.", record,
+                       volume="2", pages="481-489") == []
+
+
+def test_a_number_after_a_volume_label_is_no_page() -> None:
+    # Polish "t. 206" is the volume; the pages (an article number) are not printed, nor is the
+    # "05" of the date "24.05.2022" a page (#11).
+    record = constructed("206", None, "104952", 2026, article="104952")
+    head = f"Doe A., Roe B., {TITLE}, „Regenerative Engineering”, 04.2026,"
+    assert findings_of(f"{head} t. 206.", record, pages="206") == []
+    assert findings_of(f"{head} t. 207.", record, pages="207") == [("volume-mismatch", "207")]
+    dated = constructed("10", None, "e13492", 2022, article="e13492")
+    text = f"Doe A., Roe B., {TITLE}, „Regenerative Engineering”, 24.05.2022, t. 10."
+    assert findings_of(text, dated, pages="05") == []
+    # The registered volume printed once, read as the pages, is the volume.
+    plain_volume = constructed("7", None, "e6378", 2019, article="e6378")
+    text = f"Doe A., Roe B., {TITLE}, „Regenerative Engineering”, 2019, 7."
+    assert findings_of(text, plain_volume, pages="7") == []
+
+
+def test_a_year_printed_where_the_volume_goes_is_no_volume() -> None:
+    # German legal citations give the year in the volume's place: "Regen. Eng. 2011, 314–321"
+    # for volume 22 of 2011 cites no volume (#11).
+    record = constructed("22", "2", "314-321", 2011)
+    text = f"Doe, Ann et al., {TITLE}, Regen. Eng. 2011, 314–321."
+    assert findings_of(text, record, volume="2011", pages="314-321") == []
+    assert findings_of(text.replace("2011", "2013"), record, volume="2013",
+                       pages="314-321") == [("year-mismatch", 2013)]
+
+
+def test_a_journal_printed_as_the_title_is_no_other_title() -> None:
+    # A style that prints no article title ("C. May, Health & Social Care in the Community,
+    # 2007, 5, 55"): the journal the parser read as the title cites no other title (#11).
+    record = constructed("5", "1", "55-62", 2007, authors=("May",), title="Short reports",
+                         container="Health &amp; Social Care in the Community")
+    text = "1. Carl May, Health & Social Care in the Community, 2007, 5, 55."
+    cited = CitedFields(title="Social Care in the Community", authors=["May"], year=2007,
+                        volume="5", pages="55")
+    assert [f.code for f in check_record(cited, record, text)] == []
+    other = replace(cited, title="Care in the community: a survey")
+    assert [f.code for f in check_record(other, record, text + " Care in the community: a "
+                                         "survey.")] == ["title-mismatch"]
+
+
+def test_a_year_alone_where_year_and_volume_are_absent_is_the_year() -> None:
+    # "Rev. Dig. Ens. Filo. 2023." for volume 5 of 2022: the one number is a year, the
+    # registered volume is none: the year cited (#11).
+    record = constructed("5", None, None, 2022)
+    head = f"Doe, Ann, {TITLE}, Regen. Eng."
+    assert findings_of(f"{head} 2023.", record) == [("year-mismatch", 2023)]
+    assert findings_of(f"{head} 2022.", record) == []
+
+
+@pytest.mark.parametrize("label", ["n°", "nᵒ", "n.º"])
+def test_an_issue_label_in_any_of_its_spellings(label: str) -> None:
+    # French styles write "n°" and "nᵒ": the number after either stands in an issue's place,
+    # and the registered issue 1 as the day of "1 janvier 2009" is no issue (#11).
+    record = constructed("2", "1", "5-19", 2009)
+    head = f"DOE, Ann, 2009. {TITLE}. Regenerative Engineering. 1 janvier 2009. Vol. 2,"
+    assert findings_of(f"{head} {label} 2, pp. 5‑19.", record, volume="2", issue="2",
+                       pages="5-19") == [("issue-mismatch", "2")]
+    assert findings_of(f"{head} {label} 1, pp. 5‑19.", record, volume="2", issue="1",
+                       pages="5-19") == []
+
+
+def test_a_wrong_volume_glued_to_the_registered_issue_is_read() -> None:
+    # "70.10, 11295-11307" for 69(10), "6/4-6, 1981" for 5(4-6): the volume glued to the issue
+    # before the pages, the registered volume nowhere (#11).
+    record = constructed("69", "10", "11295-11307", 2020)
+    head = f"Doe, Ann / Roe, Bob (2020): «{TITLE}», Regenerative Engineering,"
+    assert findings_of(f"{head} 69.10, 11295-11307.", record) == []
+    assert findings_of(f"{head} 70.10, 11295-11307.", record) == [("volume-mismatch", "70")]
+    ranged = constructed("5", "4-6", "293-297", 1981)
+    head = f"Doe, Ann et al., {TITLE}, in: Regenerative Engineering"
+    assert findings_of(f"{head} 5/4-6, 1981, 293–297.", ranged) == []
+    assert findings_of(f"{head} 6/4-6, 1981, 293–297.", ranged) == [("volume-mismatch", "6")]
+
+
+def test_a_first_page_with_a_decimal_printed_alone_is_the_pages() -> None:
+    # BMJ's pages "604.4-604", printed by their first page alone: the pages are there, so the
+    # one other number in the issue's brackets is the issue cited (#11).
+    record = constructed("298", "6673", "604.4-604", 1989)
+    head = f"(1) Doe, A.; Roe, B. {TITLE}. Regen. Eng. 1989, 298"
+    assert findings_of(f"{head} (6673), 604.4.", record) == []
+    assert findings_of(f"{head} (6674), 604.4.", record) == [("issue-mismatch", "6674")]
+
+
+def test_the_one_range_of_a_style_without_volumes_is_the_pages() -> None:
+    # "Automatica 2000, 1882–1890" for 36(12) 1879–1887: the style prints no volume or issue,
+    # and the one range no registered value explains is the pages cited (#11).
+    record = constructed("36", "12", "1879-1887", 2000)
+    head = f"Doe, A, {TITLE}, Regen. Eng. 2000,"
+    assert findings_of(f"{head} 1879–1887.", record) == []
+    assert findings_of(f"{head} 1882–1890.", record) == [("pages-mismatch", "1882-1890")]
+
+
+def test_an_article_number_glued_to_the_volume_is_still_the_pages() -> None:
+    # "Coastal Engineering 206.104955" for article 104952: glued to the volume, the article
+    # number is the pages cited, not a piece of a date (#11).
+    record = constructed("206", None, "104952", 2026, article="104952")
+    head = f"Doe, A. & B. Roe. 2026. {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{head} 206.104952.", record, pages="104952") == []
+    assert findings_of(f"{head} 206.104955.", record, pages="104955") == [
+        ("pages-mismatch", "104955")]

@@ -10,6 +10,7 @@ value (issue #11). A field the reference does not give is never a finding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -257,7 +258,8 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         # registered authors named are the authorship, and then no doi-mismatch.
         return [_doi_mismatch(cited, work)]
     findings: list[Finding] = []
-    if not title_found and cited.title and work.title and not titles_agree(cited.title, work):
+    if not title_found and cited.title and work.title and not titles_agree(cited.title, work) \
+            and not _title_is_container(cited.title, work, text):
         findings.append(_title_mismatch(cited, work))
     if work.families and cited.authors and not text.has_name(work.families[0]) and \
             not names_agree(cited.authors[0], work.families[0]):
@@ -284,6 +286,60 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     return findings
 
 
+def _title_is_container(title: str, work: RegisteredWork, text: ReferenceText) -> bool:
+    """The "title" the parser read is the registered journal or book, or a piece of the one the
+    text prints: a style that prints no article title ("C. May, Health & Social Care in the
+    Community, 2007, 5, 55") or the book's title alone for a chapter ("“Sensor Technologies
+    for Civil Infrastructures”, ed., Elsevier") cites no other title (#11)."""
+    if containers_agree(title, work):
+        return True
+    key = plain(title)
+    return bool(key) and text.has_container(work) and \
+        any(f" {key} " in f" {plain(container)} " for container in work.containers)
+
+
+def _year_as_volume(value: str, work: RegisteredWork, text: ReferenceText) -> bool:
+    """A volume the parser read that is a registered year printed once, where the registered
+    volume is nowhere: a style that gives the year in the volume's place (German legal
+    citations: "J. of Syst. Eng. Electron. 2011, 314–321" for volume 22 of 2011) cites no
+    volume (#11). Hindawi's volumes that are years are judged elsewhere (_shared_number)."""
+    return value.isdecimal() and int(value) in work.years and not _volume_is_a_year(work) and \
+        text.singles.get(simple_token(value), 0) == 1 and \
+        not _number_located("volume", work, text, 0)
+
+
+def _wrong_year_as_volume(value: str, cited: CitedFields, work: RegisteredWork,
+                         text: ReferenceText) -> bool:
+    """A "volume" that is a year, where the registered volume is no year, no registered year
+    is in the text and the parser read no other year: the year printed in the volume's place
+    (see _year_as_volume), another than the registered one; styles print years for volumes,
+    nobody a volume 2013 for 22 (#11)."""
+    return bool(YEAR_LIKE.match(value)) and not YEAR_LIKE.match(work.volume or "") and \
+        bool(work.years) and cited.year in (None, int(value)) and \
+        text.singles.get(simple_token(value), 0) == 1 and not text.has_year(work.years) and \
+        not _number_located("volume", work, text, 0)
+
+
+# A date with periods, day or month first: "24.05.2022", "04.2026".
+_DOTTED_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(?:(\d{1,2})\.)?(?:1[5-9]|20)\d\d(?![\w]|\.\d)")
+
+
+def _not_pages_cited(pages: str, work: RegisteredWork, text: ReferenceText) -> bool:
+    """A single "page" the parser read that is no page: a day or month of a date with periods
+    that the text prints nowhere else (the "05" of "24.05.2022"), a number after a volume's
+    label ("t. 206"), or the registered volume printed once (#11)."""
+    single = _single_page(pages)
+    if single is None or "-" in normalize_dashes(single):
+        return False
+    key = simple_token(single)
+    in_date = not text.stands(single) and any(
+        key in (simple_token(found.group(1)), simple_token(found.group(2) or ""))
+        for found in _DOTTED_DATE.finditer(text.text))
+    return in_date or bool(labelled_volumes(text, [single])) or \
+        (bool(work.volume) and key == simple_token(work.volume or "") and
+         text.singles.get(key, 0) == 1)
+
+
 def _days_of(field: str, value: str, registered: str, text: ReferenceText) -> int:
     """How often the registered issue stands in the text only as the day of a date, when the
     text gives another number in an issue's place ("vol. 2, nr. 2, 1 ianuarie 2009" for issue
@@ -300,7 +356,7 @@ def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText
     found = {f.code for f in findings}
     glued = text.glued_after_volume(work)
     if glued is None:
-        volume = text.volume_before_pages(work)
+        volume = text.volume_before_pages(work) or text.volume_glued_to_issue(work)
         if work.volume and volume and "volume-mismatch" not in found and \
                 not numbers_agree(volume, work.volume) and \
                 not _number_located("volume", work, text, _volume_as_date(work, text)) and \
@@ -379,13 +435,15 @@ def _issue_after_roman(work: RegisteredWork, text: ReferenceText) -> str | None:
     return None if numbers_agree(number, issue) else number
 
 
-def _volume_by_its_label(work: RegisteredWork, text: ReferenceText, lone: list[str]
-                         ) -> list[Finding] | None:
-    """A volume that is its year (Hindawi's 2013 of 2013), where the text gives the year and,
-    after a volume's label, another number no registered value explains ("2013, t. 2014"):
-    that number is the volume cited, whatever the rest of the text omits (#11)."""
+def _volume_by_its_label(work: RegisteredWork, text: ReferenceText, lone: list[str],
+                         absent: list[str]) -> list[Finding] | None:
+    """A registered volume not in the text ("t. 207" for 206), or one that is its year
+    (Hindawi's 2013 of 2013) where the text gives the year, and after a volume's label another
+    number no registered value explains ("2013, t. 2014"): that number is the volume cited,
+    whatever the rest of the text omits (#11)."""
     volume = work.volume or ""
-    if not _volume_is_a_year(work) or labelled_volumes(text, [volume]):
+    if not volume or labelled_volumes(text, [volume]) or \
+            not (_volume_is_a_year(work) or "volume" in absent):
         return None
     labelled = labelled_volumes(text, lone)
     if len(labelled) != 1:
@@ -474,6 +532,12 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             # Not a number the text prints on its own ("4" of the pages "604.4–604"), or a day
             # beside its month ("consultado el 8 de junio de 2007"): nothing cited as the field.
             continue
+        if field == "volume" and value and _year_as_volume(value, work, text):
+            continue
+        if field == "volume" and value and _wrong_year_as_volume(value, cited, work, text):
+            # The year in the volume's place, and not the registered one (#11).
+            findings.append(_year_mismatch(int(value), work))
+            continue
         if value and registered and any(ch.isdigit() for ch in value) and \
                 not numbers_agree(value, registered) and \
                 ((field == "volume" and value == confident.volume) or
@@ -491,7 +555,8 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         findings.append(_number_mismatch("issue", issue, work.issue or ""))
     if cited.pages and work.pages and not pages_agree(cited.pages, work.pages) and \
             not text.has_pages(work.pages, _page_taken(cited, work)) and \
-            not _is_registered_issue(cited.pages, work, text):
+            not _is_registered_issue(cited.pages, work, text) and \
+            not _not_pages_cited(cited.pages, work, text):
         findings.append(_pages_mismatch(cited.pages, work))
     if not findings:
         findings.extend(_lone_number(cited, work, text, others, names))
@@ -517,9 +582,16 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         absent.append("pages")
     singles, ranges = unexplained_numbers(text, work, names)
     lone = sorted(set(singles))
-    labelled = _volume_by_its_label(work, text, lone)
+    labelled = _volume_by_its_label(work, text, lone, absent)
     if labelled is not None:
         return labelled
+    if {"year", "volume"} <= set(absent) and len(lone) == 1 and not ranges and \
+            YEAR_LIKE.match(lone[0]) and not YEAR_LIKE.match(work.volume or ""):
+        # Neither the registered year nor the volume is there, and the one number no registered
+        # value explains is a year where the registered volume is no year ("Rev. Dig. Ens.
+        # Filo. 2023." for volume 5 of 2022): the year cited; styles print years without
+        # volumes, not years for volumes (#11).
+        return [_year_mismatch(int(lone[0]), work)]
     if "pages" in absent or ranges or len(lone) != 1:
         return _lone_range_or_page(absent, singles, ranges, work, text)
     number = lone[0]
@@ -567,6 +639,11 @@ def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str]
         # A number after an issue's label ("t. 298, nr 6674" for issue 6673) where the style
         # prints no pages is the issue cited (#11).
         return [_number_mismatch("issue", singles[0], work.issue or "")]
+    if "volume" in absent and set(absent) <= {"pages", "volume", "issue"} and \
+            len(ranges) == 1 and not singles:
+        # A style that prints no volume ("Automatica 2000, 1882–1890" for 36(12) 1879–1887):
+        # the one range no registered value explains is the pages cited (#11).
+        return [_pages_mismatch(ranges[0], work)]
     if absent != ["pages"]:
         return []
     lone = ranges if ranges else singles

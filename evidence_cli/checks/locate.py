@@ -27,6 +27,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # "[1]", "(1)", "1.", "1)", and the bare "1 Davis MC." of some numbered styles.
 _LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)]|\d{1,3}(?=\s+[^\W\d_a-z]))\s+")
 _GLUED_YEAR = re.compile(r"(?<![\w])(\d{4})(?=[A-Z][a-z])")  # "2021Tradução": the year, a word
+# "doi:" and a token with a digit and a slash in it, whatever became of its periods.
+_MANGLED_DOI = re.compile(r"\bdoi\s*:\s*(?=[^\s/]*\d)[^\s/]+/\S+", re.I)
 _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re.I)
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
 # Not a piece of a decimal ("604.4").
@@ -46,6 +48,9 @@ def _without_identifiers(text: str) -> str:
         text = text.replace(found, " ")
     text = _URL.sub(" ", text)
     text = re.sub(r"\bdoi\s*:?\s*(?=\s|$)", " ", text, flags=re.I)
+    # A DOI a style printed without its periods ("doi:101016/jeng201604010", #11): no DOI to
+    # find, but its digits are still no issue or volume.
+    text = _MANGLED_DOI.sub(" ", text)
     return _IDENTIFIER.sub(" ", text)
 
 
@@ -133,6 +138,17 @@ class ReferenceText:
         if separator == ":" and pages is None:
             return None  # Vancouver's "2019;28:4" gives the pages after the colon, not an issue
         return issue, pages
+
+    def volume_glued_to_issue(self, work: RegisteredWork) -> str | None:
+        """The number glued before the registered issue after the title ("70.10", "299.6673",
+        "6/4-6"), when one token holds it: the volume as the style prints it (#11)."""
+        issue = work.issue or ""
+        if not any(ch.isdigit() for ch in issue):
+            return None
+        written = "[-–—‐‑]".join(re.escape(piece) for piece in re.split(r"[-–—‐‑]", issue))
+        pattern = re.compile(rf"(?<![\w.])(\d+)[./]{written}(?![\w])(?!\.\d)(?![-–—‐‑]\d)")
+        found = list(pattern.finditer(self.text, self.title_end(work)))
+        return found[0].group(1) if len(found) == 1 else None
 
     def days(self, number: str) -> int:
         """How often `number` stands alone beside a month: a day of a date ("1 ianuarie 2009",
@@ -334,6 +350,10 @@ class ReferenceText:
                 if "." in head and re.search(rf"(?<![\w.]){head}-(?!\d)",
                                              normalize_dashes(self.text)):
                     return True
+                # Or its first page alone, as a style that prints first pages gives it
+                # ("BMJ 1989, 298 (6673), 604.4.", #11).
+                if "." in head and re.search(rf"(?<![\w.]){head}(?![\w-]|\.\d)", self.text):
+                    return True
                 continue
             first, last = expected
             if last is not None and _range_written(first, last, self.text):
@@ -532,7 +552,8 @@ _VOLUME_LABEL = re.compile(r"(?<![^\W\d_])(?:vol|volume|v|bd|t)\.?\s*$", re.I)
 # of the pages is the volume (Vancouver's "2003;2004(34):2157-76").
 _VOLUME_PLACE_AFTER = re.compile(r"^\s*(?:\(\s*[^\W_]+\s*\)\s*)?:")
 # "no. 6", "nr 6674", "issue 3"; in brackets too, "(6)", where an issue may stand.
-_ISSUE_WORD_TEXT = r"(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?º?\s*"
+# The "o" of "n.º", "n°" and "nᵒ" is written with any of three characters (French styles).
+_ISSUE_WORD_TEXT = r"(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?[º°ᵒ]?\s*"
 _ISSUE_WORD = re.compile(rf"{_ISSUE_WORD_TEXT}$", re.I)
 _ISSUE_LABEL = re.compile(rf"(?:{_ISSUE_WORD_TEXT}|\(\s*)$", re.I)
 
