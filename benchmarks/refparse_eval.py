@@ -188,12 +188,15 @@ def table(counts: dict[tuple[str, str], dict[str, int]]) -> list[str]:
     for kind in KINDS:
         for field in METRIC_FIELDS:
             cell = counts.get((kind, field))
-            if not cell or not cell["gold"]:
+            # A field no reference of the kind has but the parser gave some is shown too: all
+            # it predicted is wrong (a chapter's "volume" read from its book's edition).
+            if not cell or not (cell["gold"] or cell["predicted"]):
                 continue
-            recall = cell["correct"] / cell["gold"]
-            precision = cell["correct"] / cell["predicted"] if cell["predicted"] else float("nan")
+            recall = f"{100 * cell['correct'] / cell['gold']:.1f}%" if cell["gold"] else "–"
+            precision = f"{100 * cell['correct'] / cell['predicted']:.1f}%" \
+                if cell["predicted"] else "–"
             lines.append(f"| {kind} | {field} | {cell['gold']} | {cell['predicted']} | "
-                         f"{cell['correct']} | {100 * recall:.1f}% | {100 * precision:.1f}% |")
+                         f"{cell['correct']} | {recall} | {precision} |")
     return lines
 
 
