@@ -46,8 +46,8 @@ _RECORD = "record"  # a works part's column of records
 
 
 # A works part is mostly records (~1.4 KB of JSON each), read back once by the merge: LZ4
-# writes them in 3/4 and DuckDB reads them in half the time zstd's level 1 takes, for parts a
-# quarter larger (#18). References and notices parts keep zstd (little time, more to save).
+# writes them in 4/5 and DuckDB reads them in half the time zstd's level 1 takes, for parts a
+# fifth larger (#18). References and notices parts keep zstd (little time, more to save).
 _LZ4_KINDS = ("w",)
 
 
