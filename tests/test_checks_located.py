@@ -763,3 +763,10 @@ def test_an_article_number_glued_to_the_volume_is_still_the_pages() -> None:
     assert findings_of(f"{head} 206.104952.", record, pages="104952") == []
     assert findings_of(f"{head} 206.104955.", record, pages="104955") == [
         ("pages-mismatch", "104955")]
+
+
+def test_a_range_where_no_pages_are_registered_is_no_finding() -> None:
+    # A chapter without registered pages, volume absent: the one range in its text is not
+    # compared with pages that do not exist (it raised IndexError, #11).
+    record = constructed("36", None, None, 2000)
+    assert findings_of(f"Doe, A, {TITLE}, Regen. Eng. 2000, 1882–1890.", record) == []

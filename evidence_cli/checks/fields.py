@@ -639,7 +639,7 @@ def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str]
         # A number after an issue's label ("t. 298, nr 6674" for issue 6673) where the style
         # prints no pages is the issue cited (#11).
         return [_number_mismatch("issue", singles[0], work.issue or "")]
-    if "volume" in absent and set(absent) <= {"pages", "volume", "issue"} and \
+    if {"pages", "volume"} <= set(absent) <= {"pages", "volume", "issue"} and \
             len(ranges) == 1 and not singles:
         # A style that prints no volume ("Automatica 2000, 1882–1890" for 36(12) 1879–1887):
         # the one range no registered value explains is the pages cited (#11).
