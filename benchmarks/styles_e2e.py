@@ -319,7 +319,8 @@ def _check_one(style: str, cases: list[Case], sim: CrossrefSimulator, folder: Pa
     done = run_cli(["check", "references.txt", "--format", "json", "--output", "report.json",
                     "--no-urls", "--mailto", "benchmark@example.org"],
                    cli_env(sim, folder / "cache"), folder)
-    if done.code not in (0, 1, 4):
+    # Exit 1 is also a crash's code: a run without its report failed, whatever it exited with.
+    if done.code not in (0, 1, 4) or not (folder / "report.json").exists():
         raise SystemExit(f"evidence check failed on {style} ({done.code}): {done.stderr}")
     return json.loads((folder / "report.json").read_text(encoding="utf-8")), lines
 
