@@ -770,3 +770,13 @@ def test_a_range_where_no_pages_are_registered_is_no_finding() -> None:
     # compared with pages that do not exist (it raised IndexError, #11).
     record = constructed("36", None, None, 2000)
     assert findings_of(f"Doe, A, {TITLE}, Regen. Eng. 2000, 1882–1890.", record) == []
+
+
+def test_a_volume_and_issue_joined_by_a_dash_agree() -> None:
+    # "Journal of Landscape Ecology, 2-1, p. 5-19" for 2(1): the parser reads "2-1" as the
+    # volume; it is the volume and the issue, both right (#11).
+    record = constructed("2", "1", "5-19", 2009)
+    head = f"L. Doe, {TITLE}, in Regenerative Engineering,"
+    assert findings_of(f"{head} 2-1, 2009, p. 5-19.", record, volume="2-1") == []
+    assert findings_of(f"{head} 3-1, 2009, p. 5-19.", record, volume="3-1") == [
+        ("volume-mismatch", "3-1")]

@@ -308,6 +308,15 @@ def _year_as_volume(value: str, work: RegisteredWork, text: ReferenceText) -> bo
         not _number_located("volume", work, text, 0)
 
 
+def _volume_and_issue(value: str, work: RegisteredWork) -> bool:
+    """A "volume" that is the registered volume and issue joined by a dash ("2-1", "523-3"):
+    the two cited right (#11)."""
+    if not work.volume or not work.issue:
+        return False
+    return re.sub(r"\s+", "", normalize_dashes(value)).lower() == \
+        f"{work.volume}-{work.issue}".replace(" ", "").lower()
+
+
 def _wrong_year_as_volume(value: str, cited: CitedFields, work: RegisteredWork,
                          text: ReferenceText) -> bool:
     """A "volume" that is a year, where the registered volume is no year, no registered year
@@ -532,7 +541,8 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
             # Not a number the text prints on its own ("4" of the pages "604.4–604"), or a day
             # beside its month ("consultado el 8 de junio de 2007"): nothing cited as the field.
             continue
-        if field == "volume" and value and _year_as_volume(value, work, text):
+        if field == "volume" and value and (_year_as_volume(value, work, text) or
+                                            _volume_and_issue(value, work)):
             continue
         if field == "volume" and value and _wrong_year_as_volume(value, cited, work, text):
             # The year in the volume's place, and not the registered one (#11).
