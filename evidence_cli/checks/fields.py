@@ -10,7 +10,6 @@ value (issue #11). A field the reference does not give is never a finding.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -313,8 +312,8 @@ def _volume_and_issue(value: str, work: RegisteredWork) -> bool:
     the two cited right (#11)."""
     if not work.volume or not work.issue:
         return False
-    return re.sub(r"\s+", "", normalize_dashes(value)).lower() == \
-        f"{work.volume}-{work.issue}".replace(" ", "").lower()
+    return "".join(normalize_dashes(value).split()).lower() == \
+        "".join(f"{work.volume}-{work.issue}".split()).lower()
 
 
 def _wrong_year_as_volume(value: str, cited: CitedFields, work: RegisteredWork,
@@ -329,21 +328,15 @@ def _wrong_year_as_volume(value: str, cited: CitedFields, work: RegisteredWork,
         not _number_located("volume", work, text, 0)
 
 
-# A date with periods, day or month first: "24.05.2022", "04.2026".
-_DOTTED_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(?:(\d{1,2})\.)?(?:1[5-9]|20)\d\d(?![\w]|\.\d)")
-
-
 def _not_pages_cited(pages: str, work: RegisteredWork, text: ReferenceText) -> bool:
     """A single "page" the parser read that is no page: a day or month of a date with periods
     that the text prints nowhere else (the "05" of "24.05.2022"), a number after a volume's
     label ("t. 206"), or the registered volume printed once (#11)."""
     single = _single_page(pages)
-    if single is None or "-" in normalize_dashes(single):
+    if single is None:
         return False
     key = simple_token(single)
-    in_date = not text.stands(single) and any(
-        key in (simple_token(found.group(1)), simple_token(found.group(2) or ""))
-        for found in _DOTTED_DATE.finditer(text.text))
+    in_date = not text.stands(single) and text.in_dotted_date(single)
     return in_date or bool(labelled_volumes(text, [single])) or \
         (bool(work.volume) and key == simple_token(work.volume or "") and
          text.singles.get(key, 0) == 1)

@@ -29,6 +29,8 @@ _LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)]|\d{1,3}(?=\s+[^
 _GLUED_YEAR = re.compile(r"(?<![\w])(\d{4})(?=[A-Z][a-z])")  # "2021Tradução": the year, a word
 # "doi:" and a token with a digit and a slash in it, whatever became of its periods.
 _MANGLED_DOI = re.compile(r"\bdoi\s*:\s*(?=[^\s/]*\d)[^\s/]+/\S+", re.I)
+# A date with periods, day or month first: "24.05.2022", "04.2026".
+_DOTTED_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(?:(\d{1,2})\.)?(?:1[5-9]|20)\d\d(?![\w]|\.\d)")
 _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re.I)
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
 # Not a piece of a decimal ("604.4").
@@ -149,6 +151,13 @@ class ReferenceText:
         pattern = re.compile(rf"(?<![\w.])(\d+)[./]{written}(?![\w])(?!\.\d)(?![-–—‐‑]\d)")
         found = list(pattern.finditer(self.text, self.title_end(work)))
         return found[0].group(1) if len(found) == 1 else None
+
+    def in_dotted_date(self, number: str) -> bool:
+        """`number` is the day or month of a date written with periods ("24.05.2022",
+        "04.2026") somewhere in the text (#11)."""
+        key = simple_token(number)
+        return any(key in (simple_token(found.group(1)), simple_token(found.group(2) or ""))
+                   for found in _DOTTED_DATE.finditer(self.text))
 
     def days(self, number: str) -> int:
         """How often `number` stands alone beside a month: a day of a date ("1 ianuarie 2009",
