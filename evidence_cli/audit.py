@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifier_audit, link_audit
-from evidence_cli.checks import check_record
+from evidence_cli.checks import check_failed, check_record
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.codes import finding as _finding
 from evidence_cli.gc_pause import gc_paused
@@ -458,7 +458,11 @@ async def _match_missing(results: list[ReferenceResult], services: AuditServices
                     "The reference has no DOI and Crossref's search could not be asked.",
                 ))
             continue
-        outcome = matching.choose(ref.cited, ref.raw, candidates, threshold)
+        try:
+            outcome = matching.choose(ref.cited, ref.raw, candidates, threshold)
+        except Exception as error:  # one reference's defect, not the run's
+            result.findings.append(check_failed("matched with Crossref's search results", error))
+            continue
         if ref.cited.doi is not None:
             # The cited DOI is wrong: name the right one only when the match is confident.
             if outcome.kind == "matched" and outcome.record is not None:

@@ -92,6 +92,10 @@ CODES: dict[str, CodeInfo] = {
         _c("service-unavailable", _W, "The reference could not be checked.",
            "Crossref did not answer usefully after retries (or the answer was not in the cache in "
            "offline mode); the reference is unverifiable, not ok."),
+        _c("check-failed", _W, "A check of evidence-cli failed on this reference.",
+           "Comparing the reference with its registered work (or choosing among search results) "
+           "raised an internal error, so the reference is unverifiable, not ok; the rest of the "
+           "run is checked. Please report it with the reference as written."),
         _c("doi-suggested", _I, "A DOI was found for a reference that had none.",
            "The reference carries no DOI; Crossref holds a record that matches its fields."),
         _c("match-ambiguous", _W, "Several registered works match the reference.",

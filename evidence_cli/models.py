@@ -62,7 +62,7 @@ def worst_first(status: object) -> int:
 # rather than counting as a problem with the citation itself.
 UNVERIFIABLE_CODES = frozenset(
     {"service-unavailable", "no-match", "url-blocked", "url-server-error", "url-refused",
-     "doi-short"}
+     "doi-short", "check-failed"}
 )
 
 # Findings a reader makes about an input that holds no reference to check (a broken entry, an

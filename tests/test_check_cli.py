@@ -449,3 +449,38 @@ def test_advertised_rate_and_concurrency_limits_are_obeyed(
         assert sim.stats.statuses() == Counter({200: 20})
         assert {entry.pool for entry in sim.stats.log} == {pool}
         assert sim.stats.max_in_flight_by_pool[pool] <= max_in_flight
+
+
+def test_a_check_that_raises_costs_one_reference_its_verdict_not_the_run(
+        tmp_path: Path, run_evidence: RunEvidence, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A defect in one check rule (an IndexError in a pages rule once ended a whole run with a
+    traceback, #11) makes that reference unverifiable with `check-failed`; every other reference
+    keeps its verdict."""
+    import evidence_cli.checks as checks
+
+    use(tmp_path, "codes.bib")
+    real = checks.check_fields
+    bad_title = "volume mismatch"
+
+    def failing(cited: Any, work: Any, *args: Any) -> Any:
+        if cited.title and bad_title in cited.title.lower():
+            raise IndexError("list index out of range: {cited.title}")
+        return real(cited, work, *args)
+
+    clean, clean_report = check_json(run_evidence, "codes.bib")
+    titles = {ref["id"]: ref["cited"]["title"] for ref in clean_report["references"]}
+    bad_title = titles["volume_mismatch"].lower()
+    monkeypatch.setattr(checks, "check_fields", failing)
+    result, report = check_json(run_evidence, "codes.bib")
+    refs = by_id(report)
+    broken = refs["volume_mismatch"]
+    assert broken["status"] == "unverifiable"
+    assert [f["code"] for f in broken["findings"]] == ["check-failed"]
+    assert "IndexError" in broken["findings"][0]["message"]
+    assert "list index" not in broken["findings"][0]["message"]  # the exception's text is not shown
+    for key, (codes, status) in CODES_BIB.items():
+        if key != "volume_mismatch":
+            assert sorted(f["code"] for f in refs[key]["findings"]) == sorted(codes), key
+            assert refs[key]["status"] == status, key
+    assert report["summary"]["unverifiable"] == clean_report["summary"]["unverifiable"] + 1
+    assert result.returncode == clean.returncode

@@ -324,3 +324,33 @@ def test_a_reference_without_a_title_is_matched_by_its_whole_locator(
     titled = ("[1] A. Hamlin, Y. Liu, and D. V. Nguyen, A study of something else entirely, "
               "Am. J. Med. Genet. B 156, 923 (2011).")
     assert choose(parse_reference(titled), titled, _candidates(records, HAMLIN)).kind == "none"
+
+
+def test_a_matcher_that_raises_leaves_that_reference_unverifiable(
+        tmp_path: Path, run_evidence: RunEvidence, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A defect in choosing among search results costs one reference its match (check-failed,
+    unverifiable), not the whole run its report."""
+    import evidence_cli.checks.matching as matching
+
+    real = matching.choose
+
+    def failing(cited: CitedFields, raw: str, *args: Any) -> Any:
+        if "Delphi" in raw:
+            raise ZeroDivisionError("division by zero")
+        return real(cited, raw, *args)
+
+    monkeypatch.setattr(matching, "choose", failing)
+    references = tmp_path / "references.txt"
+    references.write_text(DELPHI_APA + "\n\n" + (
+        "Mahmoudpour, A., Rayesh, N., Ghanbarian, E., & Rezaee, M. (2021). Effectiveness of "
+        "acceptance and commitment therapy (ACT) on emotional regulation and loneliness of "
+        "divorced women in Iran. Journal of Marital and Family Therapy, 47(4), 831–842.\n"),
+        encoding="utf-8")
+    done = run_evidence("check", str(references), "--format", "json", "--no-urls")
+    assert "Traceback" not in done.stderr, done.stderr
+    delphi, unheld = json.loads(done.stdout)["references"]
+    assert delphi["status"] == "unverifiable" and delphi["doi"] is None
+    assert [f["code"] for f in delphi["findings"]] == ["check-failed"]
+    assert "ZeroDivisionError" in delphi["findings"][0]["message"]
+    assert [f["code"] for f in unheld["findings"]] == ["no-match"]
+    assert done.returncode == 4

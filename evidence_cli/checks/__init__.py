@@ -25,4 +25,21 @@ def check_record(cited: CitedFields, record: dict[str, Any] | RegisteredWork,
             "Crossref's record for this DOI has no title or authors, so the citation cannot be "
             "verified against it.",
         ), *check_updates(work.record)]
-    return [*check_fields(cited, work, text, guess), *check_updates(work.record)]
+    try:
+        found = check_fields(cited, work, text, guess)
+    except Exception as error:  # a defect of one rule: see check_failed
+        found = [check_failed("compared with its registered work", error)]
+    return [*found, *check_updates(work.record)]
+
+
+def check_failed(what: str, error: Exception) -> Finding:
+    """The finding for a check that raised: a defect in one rule must cost one reference its
+    verdict (unverifiable, never ok), not end the audit of all the others with a traceback, as
+    an IndexError in a pages rule once did (#11, stop 25). Only the exception's type is shown:
+    its message may quote the reference, and a report carries no text the tool did not vet."""
+    return finding(
+        "check-failed",
+        f"The reference could not be {what}: an internal error of evidence-cli "
+        f"({type(error).__name__}). It is unverifiable, not ok; please report it with the "
+        "reference as written.",
+    )
