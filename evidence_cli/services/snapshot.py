@@ -16,7 +16,6 @@ import re
 import sqlite3
 import threading
 import unicodedata
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from evidence_cli.errors import InputError
 from evidence_cli.gc_pause import gc_paused
 from evidence_cli.services.crossref import NOT_IN_CACHE, ClientStats, CrossrefClient, WorkLookup
 from evidence_cli.settings import Settings
+from evidence_cli.snapshot.packing import UnreadableRecord, unpack
 
 _TOKEN = re.compile(r"\w+")
 # Search terms: the rarest few of the query (a term in more than this share of the works adds
@@ -42,8 +42,11 @@ except ImportError:  # pragma: no cover - the plain library works, only slower
     _fast_loads = json.loads
 
 
-def _record(packed: bytes) -> Any:
-    data = zlib.decompress(packed)
+def _record(packed: bytes, index: Path) -> Any:
+    try:
+        data = unpack(packed)
+    except UnreadableRecord as error:
+        raise InputError(str(index), str(error)) from None
     try:
         return _fast_loads(data)
     except ValueError:  # what only json reads (integers past 64 bits, NaN)
@@ -69,7 +72,7 @@ class Snapshot:
         self.path = path
         self.manifest = read_manifest(path)
         self.works = int(self.manifest.get("counts", {}).get("works", 0))
-        index = path / layout.SEARCH
+        self._index = index = path / layout.SEARCH
         if not index.exists():
             raise InputError(str(path), f"the snapshot has no {layout.SEARCH}: build it again")
         # Read-only; the audit asks from one thread at a time (the lock), but that thread may
@@ -93,7 +96,7 @@ class Snapshot:
         with self._lock:
             rows = self._db.execute(_BY_DOI, (wanted,)).fetchall()
         with gc_paused():
-            return {doi: _record(record) for doi, record in rows}
+            return {doi: _record(record, self._index) for doi, record in rows}
 
     def search(self, text: str, rows: int = 5) -> list[dict[str, Any]]:
         """The best `rows` records for a free-text reference.
@@ -133,7 +136,7 @@ class Snapshot:
             stored = dict(self._db.execute(
                 f"SELECT id, record FROM docs WHERE id IN ({marks})", ids).fetchall())
         with gc_paused():
-            return [_record(stored[i]) for i in ids if i in stored]
+            return [_record(stored[i], self._index) for i in ids if i in stored]
 
 
     def _best(self, match: str, rows: int) -> list[int]:

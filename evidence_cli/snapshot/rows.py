@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evidence_cli.checks.updates import RETRACTION_TYPES
+from evidence_cli.snapshot import packing
 
 MAX_TEXT = 2_000  # characters kept of a reference's unstructured text
 DATE_KEYS = ("issued", "published-print", "published-online", "published")
@@ -30,20 +31,9 @@ except ImportError:  # pragma: no cover - the plain library works, only slower
         return json.dumps(value, separators=(",", ":"))  # escaped: never a lone surrogate
 
 
-try:  # isal (the `snapshot` extra) writes the same zlib format 2-3 times faster (#18)
-    from isal.isal_zlib import compress as _isal_compress
-
-    def pack(record: bytes) -> bytes:
-        """A record compressed for the lookup index: zlib's format (the reader decompresses it
-        with the standard library's zlib). Per record, so a lookup decompresses one record.
-        Level 1: isal's level 0 (Huffman coding only) took a third of the time in a worker but
-        made the index 28% larger (210 against 164 MB at 200,400 works), for 0.3 CPU-s of a
-        whole build's 25 (#18)."""
-        return _isal_compress(record, 1)
-except ImportError:  # pragma: no cover - the standard library's zlib, only slower
-    def pack(record: bytes) -> bytes:
-        """As above, with zlib's level 1 (its level 0 stores the record uncompressed)."""
-        return zlib.compress(record, 1)
+# A record compressed for the lookup index (packing.py: zstd with the shipped dictionary), made
+# once per process: the compressor is the dictionary's, loaded once.
+pack = packing.packer()
 
 
 def _first(value: Any) -> str | None:
