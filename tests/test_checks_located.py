@@ -778,5 +778,45 @@ def test_a_volume_and_issue_joined_by_a_dash_agree() -> None:
     record = constructed("2", "1", "5-19", 2009)
     head = f"L. Doe, {TITLE}, in Regenerative Engineering,"
     assert findings_of(f"{head} 2-1, 2009, p. 5-19.", record, volume="2-1") == []
+    # One half right, the other wrong: that one is the field cited wrong, whether the parser
+    # read the pair as the volume or as nothing at all.
     assert findings_of(f"{head} 3-1, 2009, p. 5-19.", record, volume="3-1") == [
-        ("volume-mismatch", "3-1")]
+        ("volume-mismatch", "3")]
+    assert findings_of(f"{head} 2-4, 2009, p. 5-19.", record, volume="2-4") == [
+        ("issue-mismatch", "4")]
+    assert findings_of(f"{head} 3-1, 2009, p. 5-19.", record) == [("volume-mismatch", "3")]
+    assert findings_of(f"{head} 2-4, 2009, p. 5-19.", record) == [("issue-mismatch", "4")]
+    # Both halves other than registered: which is which is unknown, so nothing is said of it
+    # beyond what the parser read.
+    assert findings_of(f"{head} 3-4, 2009, p. 5-19.", record) == []
+
+
+def test_a_lower_case_roman_volume_before_the_issue_number() -> None:
+    # Irish Historical Studies: "Theoretical Ecology, xiv, no. 4 (2021), pp 663–671" (#11).
+    record = constructed("14", "4", "663-671", 2021)
+    head = f"Doe, A., ‘{TITLE}’ in Regenerative Engineering,"
+    assert findings_of(f"{head} xiv, no. 4 (2021), pp 663–671", record, issue="4") == []
+    assert findings_of(f"{head} xv, no. 4 (2021), pp 663–671", record, issue="4") == [
+        ("volume-mismatch", "15")]
+
+
+def test_a_year_glued_to_chinese_characters_is_the_year() -> None:
+    # The Chinese law citation manual prints only the year, "2028年", after the journal in
+    # 《》, and numbers its list "〔1〕" (#11).
+    record = constructed("206", None, "104952", 2026)
+    head = f"〔1〕 A. Doe、B. Roe：《{TITLE}》，载《Regenerative Engineering》"
+    assert findings_of(f"{head}2026年。", record) == []
+    assert findings_of(f"{head}2028年。", record) == [("year-mismatch", 2028)]
+
+
+def test_a_volume_that_is_its_year_beside_another_year_follows_the_parsers_reading() -> None:
+    # Hindawi's volume 2013 of 2013 and one other year, with nothing in the text to say which
+    # is the volume ("Applications, 2013, 2014, 1–5"): one of the two is cited wrong for sure,
+    # and the parser's reading of the style names the field (#11).
+    record = constructed("2013", None, "1-5", 2013)
+    head = f"Doe, A., {TITLE}. Regenerative Engineering,"
+    assert findings_of(f"{head} 2013, 2013, 1–5.", record, year=2013) == []
+    assert findings_of(f"{head} 2013, 2014, 1–5.", record, year=2013) == [
+        ("volume-mismatch", "2014")]
+    assert findings_of(f"{head} 2014, 2013, 1–5.", record, year=2014) == [
+        ("year-mismatch", 2014)]

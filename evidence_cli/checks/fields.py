@@ -316,6 +316,33 @@ def _volume_and_issue(value: str, work: RegisteredWork) -> bool:
         "".join(f"{work.volume}-{work.issue}".split()).lower()
 
 
+def _joined_pair(value: str) -> tuple[str, str] | None:
+    """The two numbers of a volume and issue joined by a dash ("33-4"), or None."""
+    first, dash, last = normalize_dashes(value).replace(" ", "").partition("-")
+    return (first, last) if dash and first.isdecimal() and last.isdecimal() else None
+
+
+def _pair_disagreement(first: str, last: str, work: RegisteredWork,
+                       absent: tuple[str, ...] = ("volume", "issue")) -> Finding | None:
+    """A volume and issue joined by a dash of which one half is the registered one and the
+    other is not: the other is the field cited wrong ("33-4" for 33(3): issue 4; "34-3": volume
+    34). Both halves other than registered: nothing, as which is which is unknown (#11)."""
+    volume, issue = simple_token(work.volume or ""), simple_token(work.issue or "")
+    if not volume or not issue or not volume.isdecimal() or not issue.isdecimal():
+        return None
+    if first == volume and last != issue and "issue" in absent:
+        return _number_mismatch("issue", last, work.issue or "")
+    if last == issue and first != volume and "volume" in absent:
+        return _number_mismatch("volume", first, work.volume or "")
+    return None
+
+
+def _joined_pair_disagreement(value: str, work: RegisteredWork) -> Finding | None:
+    """A parsed "volume" that is a volume and issue joined by a dash, one of them wrong."""
+    pair = _joined_pair(value)
+    return _pair_disagreement(*pair, work) if pair is not None else None
+
+
 def _wrong_year_as_volume(value: str, cited: CitedFields, work: RegisteredWork,
                          text: ReferenceText) -> bool:
     """A "volume" that is a year, where the registered volume is no year, no registered year
@@ -537,6 +564,10 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         if field == "volume" and value and (_year_as_volume(value, work, text) or
                                             _volume_and_issue(value, work)):
             continue
+        joined = _joined_pair_disagreement(value, work) if field == "volume" and value else None
+        if joined is not None:
+            findings.append(joined)
+            continue
         if field == "volume" and value and _wrong_year_as_volume(value, cited, work, text):
             # The year in the volume's place, and not the registered one (#11).
             findings.append(_year_mismatch(int(value), work))
@@ -629,6 +660,13 @@ def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str]
     """The pages absent: the one unexplained range (or number) is the pages cited."""
     if "year" in absent:
         return []
+    if "pages" not in absent and set(absent) & {"volume", "issue"} and len(ranges) == 1 and \
+            not singles and (pair := _joined_pair(ranges[0])) is not None:
+        # The registered pages are there, and the one unexplained "range" is a volume and
+        # issue joined by a dash ("Neurobiology of Aging, 34-3, 2012, p. 588-602" for 33(3)):
+        # the half that is not the registered one is cited wrong (#11).
+        found = _pair_disagreement(*pair, work, tuple(absent))
+        return [found] if found is not None else []
     if set(absent) == {"pages", "issue"} and len(ranges) == 1 and not singles:
         # A range is a page range: a style that omits the issue ("70, 1900–1915 (2024)").
         return [_pages_mismatch(ranges[0], work)]
@@ -680,6 +718,18 @@ def _shared_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText
             if (mine == {Place.VOLUME} and theirs != {Place.VOLUME}) or \
                     (not mine and theirs == {Place.DATE}):
                 return [_number_mismatch("volume", number, volume)]
+        # No cue in the text ("Case Reports in Dentistry 2014, 2015, 1–7" for volume 2014 of
+        # 2014): one of the two is cited wrong for sure, and silence would pass it as ok. The
+        # parser's reading of the style, sure or not, says which field (#11); without one,
+        # nothing.
+        read_volume = simple_token(cited.volume) if cited.volume else None
+        read_year = str(cited.year) if cited.year else None
+        if (read_volume == number or read_year == key) and number not in (read_year, None) and \
+                read_volume != key:
+            # The parser read the number as the volume, or the registered one as the year.
+            return [_number_mismatch("volume", number, volume)]
+        if (read_year == number or read_volume == key) and read_year != key:
+            return [_year_mismatch(int(number), work)]
         return []
     if work.issue and simple_token(work.issue) == key and "year" not in absent and \
             text.singles.get(key, 0) == 1:

@@ -24,9 +24,14 @@ from evidence_cli.checks.work import RegisteredWork
 # lines up with some stretch of the reference.
 TITLE_IN_TEXT = 90.0
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
-# "[1]", "(1)", "1.", "1)", and the bare "1 Davis MC." of some numbered styles.
-_LIST_MARKER = re.compile(r"^\s*(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)]|\d{1,3}(?=\s+[^\W\d_a-z]))\s+")
+# "[1]", "(1)", "1.", "1)", "〔1〕", "【1】", and the bare "1 Davis MC." of some numbered styles.
+_LIST_MARKER = re.compile(r"^\s*(?:(?:\[\s*\d+\s*\]|\(\d+\)|\d+[.)]|\d{1,3}(?=\s+[^\W\d_a-z]))\s+|"
+                          r"〔\s*\d+\s*〕\s*|【\s*\d+\s*】\s*)")
 _GLUED_YEAR = re.compile(r"(?<![\w])(\d{4})(?=[A-Z][a-z])")  # "2021Tradução": the year, a word
+# A number beside Chinese or Japanese characters ("2028年", "第5卷", "》2024"): these are word
+# characters to a regular expression, so the number stood in no token of its own (#11).
+_CJK_BESIDE_DIGIT = re.compile(r"(?<=\d)(?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])|"
+                               r"(?<=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])(?=\d)")
 # "doi:" and a token with a digit and a slash in it, whatever became of its periods.
 _MANGLED_DOI = re.compile(r"\bdoi\s*:\s*(?=[^\s/]*\d)[^\s/]+/\S+", re.I)
 # A date with periods, day or month first: "24.05.2022", "04.2026".
@@ -74,6 +79,8 @@ class ReferenceText:
     def __init__(self, raw: str) -> None:
         self.raw = raw
         text = _GLUED_YEAR.sub(r"\1 ", _without_identifiers(raw))
+        if not text.isascii():
+            text = _CJK_BESIDE_DIGIT.sub(" ", text)
         self.text = " ".join(text.split())
 
     @cached_property
@@ -253,7 +260,7 @@ class ReferenceText:
         after "vol."."""
         found: Counter[int] = Counter()
         for match in _ROMAN_VOLUME.finditer(self.text):
-            numeral = match.group(1) or match.group(2) or match.group(3)
+            numeral = match.group(1) or match.group(2) or match.group(3) or match.group(4)
             value = roman_value(numeral)
             if value:
                 found[value] += 1
@@ -400,9 +407,12 @@ def _range_written(first: str, last: str, text: str) -> bool:
 _ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 # A Roman numeral where a volume goes: after a space and before "/" and the issue ("v/1"), in
 # lower case before the year in brackets ("Coastal Engineering ccvii (2026)"; in capitals that
-# is an author's initials, "Fenner M (2017)"), or after "vol." ("Vol. XII").
+# is an author's initials, "Fenner M (2017)") or between commas before an issue's "no."
+# ("Theoretical Ecology, xiv, no. 4 (2021)", as Irish Historical Studies prints it, #11), or
+# after "vol." ("Vol. XII").
 _ROMAN_VOLUME = re.compile(r"(?<=\s)([ivxlcdm]+|[IVXLCDM]+)(?=/\d)|"
                            r"(?<=\s)([ivxlcdm]+)(?=,?\s\((?:1[5-9]|20)\d\d\))|"
+                           r"(?<=,\s)([ivxlcdm]+)(?=,\sno\.\s?\d)|"
                            r"(?<![^\W\d_])(?i:vol|volume)\.?\s*([ivxlcdm]+|[IVXLCDM]+)(?![\w])")
 _ROMAN_SLASH_ISSUE = re.compile(r"(?<=\s)([ivxlcdm]+|[IVXLCDM]+)/(\d+)(?![\w/.-])")
 _ROMAN_DIGITS = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
