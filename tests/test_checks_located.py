@@ -820,3 +820,13 @@ def test_a_volume_that_is_its_year_beside_another_year_follows_the_parsers_readi
         ("volume-mismatch", "2014")]
     assert findings_of(f"{head} 2014, 2013, 1–5.", record, year=2014) == [
         ("year-mismatch", 2014)]
+
+
+def test_a_volume_printed_again_before_an_empty_pages_label_is_no_other_number() -> None:
+    # An Italian style prints "(giugno 2009) 38: 186–193, 38:pp. ." for 38(4): the second 38
+    # is the volume again, not an issue cited as 38 (#11).
+    record = constructed("38", "4", "186-193", 2009)
+    head = f"Doe, A. {TITLE}. «Regenerative Engineering» (giugno 2009)"
+    assert findings_of(f"{head} 38: 186–193, 38:pp. .", record, volume="38") == []
+    assert findings_of(f"{head} 38, fasc. 5: 186–193, 38:pp. .", record, volume="38") == [
+        ("issue-mismatch", "5")]

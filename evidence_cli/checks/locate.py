@@ -431,9 +431,10 @@ def roman_value(numeral: str) -> int | None:
 
 
 # Beside a number, these say it is no volume, issue or page: a day of a month ("7 mar."), a
-# count of pages ("210 pp."), a price, an ISBN, an edition or a part.
-_NOT_A_LOCATOR_AFTER = re.compile(r"\s*(?:pp?\b|pages\b|s\.|ed\b|edn\b|th\b|st\b|nd\b|rd\b|%)",
-                                  re.I)
+# count of pages ("210 pp."), a price, an ISBN, an edition or a part; nor is a number before a
+# colon and a pages label ("38:pp. .", the volume printed again by one Italian style, #11).
+_NOT_A_LOCATOR_AFTER = re.compile(r"\s*:?\s*(?:pp?\b|pages\b|s\.|ed\b|edn\b|th\b|st\b|nd\b|rd\b|"
+                                  r"%)", re.I)
 # The words as words: the "ed" of "Med." or "Limited;" is no edition.
 _NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|(?<![^\W\d_])(?:isbn|issn|part|pt|ed|edn))\W{0,2}$",
                                    re.I)
