@@ -830,3 +830,21 @@ def test_a_volume_printed_again_before_an_empty_pages_label_is_no_other_number()
     assert findings_of(f"{head} 38: 186–193, 38:pp. .", record, volume="38") == []
     assert findings_of(f"{head} 38, fasc. 5: 186–193, 38:pp. .", record, volume="38") == [
         ("issue-mismatch", "5")]
+
+
+def test_an_issue_that_is_the_volumes_number_where_the_volume_stands_in_roman() -> None:
+    # "ii, no. 2" for 2(1): the 2 after "no." is the issue cited, not the volume misread (#11).
+    record = constructed("2", "1", "5-19", 2009)
+    head = f"Doe, A., ‘{TITLE}’ in Regenerative Engineering,"
+    assert findings_of(f"{head} ii, no. 1 (2009), pp 5–19", record, issue="1") == []
+    assert findings_of(f"{head} ii, no. 2 (2009), pp 5–19", record, issue="2") == [
+        ("issue-mismatch", "2")]
+
+
+def test_a_registered_issue_only_as_the_day_of_a_date_is_not_the_issue_cited() -> None:
+    # "2, nᵒ 2 (1 janvier 2009)" for 2(1): the 1 is the day; the issue cited is 2 (#11).
+    record = constructed("2", "1", "5-19", 2009)
+    head = f"Doe, A. « {TITLE} ». Regenerative Engineering"
+    assert findings_of(f"{head} 2, nᵒ 1 (1 janvier 2009) : 5‑19.", record, volume="2") == []
+    assert findings_of(f"{head} 2, nᵒ 2 (1 janvier 2009) : 5‑19.", record, volume="2") == [
+        ("issue-mismatch", "2")]

@@ -316,6 +316,15 @@ def _volume_and_issue(value: str, work: RegisteredWork) -> bool:
         "".join(f"{work.volume}-{work.issue}".split()).lower()
 
 
+def _volume_number_as_issue(field: str, value: str, work: RegisteredWork,
+                            text: ReferenceText) -> bool:
+    """An issue cited as the registered volume's number where the text prints the volume in
+    Roman ("ii, no. 2" for 2(1)): not the volume misread, which stands as "ii" (#11)."""
+    volume = work.volume or ""
+    return field == "issue" and bool(volume) and simple_token(value) == simple_token(volume) \
+        and text.has_roman(volume)
+
+
 def _joined_pair(value: str) -> tuple[str, str] | None:
     """The two numbers of a volume and issue joined by a dash ("33-4"), or None."""
     first, dash, last = normalize_dashes(value).replace(" ", "").partition("-")
@@ -575,7 +584,8 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         if value and registered and any(ch.isdigit() for ch in value) and \
                 not numbers_agree(value, registered) and \
                 ((field == "volume" and value == confident.volume) or
-                 not _misplaced(value, field, cited, work)) and \
+                 not _misplaced(value, field, cited, work) or
+                 _volume_number_as_issue(field, value, work, text)) and \
                 not _number_located(field, work, text, _number_taken(registered, others[field])
                                     + text.occurrences_in_located(registered, work)
                                     + _days_of(field, value, registered, text)):
@@ -604,17 +614,22 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     accounts for: that number is what it cites for the missing one, wherever the style put it
     and whatever the parser made of it ("(2023) 187 Coastal Engineering 104399" for volume 186)."""
     absent: list[str] = []
+    singles, ranges = unexplained_numbers(text, work, names)
     if work.years and not text.has_year(work.years, _years_taken(cited, work, text)):
         absent.append("year")
     for field in ("volume", "issue"):
         registered = getattr(work, field)
+        # A registered issue that stands only as the day of a date, where an unexplained
+        # number stands after an issue's label ("2, nᵒ 2 (1 janvier 2009)" for 2(1)), is not
+        # there: the day is no issue (as _days_of, for an issue the parser read, #11).
+        days = text.days(simple_token(registered)) if field == "issue" and registered and \
+            any(marked_as_issue(text, number) for number in set(singles)) else 0
         if registered and not _number_located(
                 field, work, text, _number_taken(registered, others[field])
-                + text.occurrences_in_located(registered, work)):
+                + text.occurrences_in_located(registered, work) + days):
             absent.append(field)
     if work.pages and not text.has_pages(work.pages, _page_taken(cited, work)):
         absent.append("pages")
-    singles, ranges = unexplained_numbers(text, work, names)
     lone = sorted(set(singles))
     labelled = _volume_by_its_label(work, text, lone, absent)
     if labelled is not None:
