@@ -848,3 +848,13 @@ def test_a_registered_issue_only_as_the_day_of_a_date_is_not_the_issue_cited() -
     assert findings_of(f"{head} 2, nᵒ 1 (1 janvier 2009) : 5‑19.", record, volume="2") == []
     assert findings_of(f"{head} 2, nᵒ 2 (1 janvier 2009) : 5‑19.", record, volume="2") == [
         ("issue-mismatch", "2")]
+
+
+def test_the_year_of_a_date_with_periods_is_the_year_there() -> None:
+    # "BMJ 298 (6674), 04.03.1989, pp. 604.4-604" for 298(6673) of 1989: the year is there, in
+    # the dotted date, so the one unexplained number is the issue cited (#11).
+    record = constructed("298", "6673", "604.4-604", 1989)
+    head = f"Doe A, « {TITLE} », Regenerative Engineering"
+    assert findings_of(f"{head} 298 (6673), 04.03.1989, pp. 604.4‑604.", record) == []
+    assert findings_of(f"{head} 298 (6674), 04.03.1989, pp. 604.4‑604.", record) == [
+        ("issue-mismatch", "6674")]

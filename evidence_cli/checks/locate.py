@@ -35,7 +35,7 @@ _CJK_BESIDE_DIGIT = re.compile(r"(?<=\d)(?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uf
 # "doi:" and a token with a digit and a slash in it, whatever became of its periods.
 _MANGLED_DOI = re.compile(r"\bdoi\s*:\s*(?=[^\s/]*\d)[^\s/]+/\S+", re.I)
 # A date with periods, day or month first: "24.05.2022", "04.2026".
-_DOTTED_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(?:(\d{1,2})\.)?(?:1[5-9]|20)\d\d(?![\w]|\.\d)")
+_DOTTED_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(?:(\d{1,2})\.)?((?:1[5-9]|20)\d\d)(?![\w]|\.\d)")
 _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re.I)
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
 # Not a piece of a decimal ("604.4").
@@ -322,7 +322,14 @@ class ReferenceText:
         """A registered year stands in the text more often than the `taken` times other values
         claim that number (a volume "2013" of 2013, a conference "AFRICON 2009")."""
         taken = taken or {}
-        return any(self.singles.get(str(year), 0) > taken.get(year, 0) for year in years)
+        return any(self.singles.get(str(year), 0) + self.dotted_years.get(str(year), 0) >
+                   taken.get(year, 0) for year in years)
+
+    @cached_property
+    def dotted_years(self) -> Counter[str]:
+        """The years of the dates written with periods ("04.03.1989"), which no number of the
+        text reads on its own (#11)."""
+        return Counter(found.group(3) for found in _DOTTED_DATE.finditer(self.text))
 
     def occurrences_in_located(self, number: str, work: RegisteredWork) -> int:
         """How many times `number` stands in the registered title and container names that are
