@@ -517,3 +517,18 @@ def test_an_unrelated_title_without_authors_is_a_doi_mismatch() -> None:
     variant = CitedFields(title="Quantitative analysis of morphology in Huntington disease "
                                 "patients")
     assert [f.code for f in check_fields(variant, huntington)] == ["title-mismatch"]
+
+
+def test_a_retraction_rule_that_raises_leaves_the_field_findings_and_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A defect in reading a record's updates costs the reference its "ok" (check-failed:
+    whether it was retracted is unknown), not its other findings, nor the run."""
+    import evidence_cli.checks as checks
+
+    def failing(record: dict[str, Any]) -> list[Any]:
+        raise TypeError("'int' object is not iterable")
+
+    monkeypatch.setattr(checks, "check_updates", failing)
+    findings = check_record(CitedFields(volume="157", issue="8"), record(AJMG))
+    assert [f.code for f in findings] == ["volume-mismatch", "check-failed"]
+    assert "retractions" in findings[1].message and "TypeError" in findings[1].message

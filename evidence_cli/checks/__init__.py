@@ -24,12 +24,21 @@ def check_record(cited: CitedFields, record: dict[str, Any] | RegisteredWork,
             "service-unavailable",
             "Crossref's record for this DOI has no title or authors, so the citation cannot be "
             "verified against it.",
-        ), *check_updates(work.record)]
+        ), *_updates(work)]
     try:
         found = check_fields(cited, work, text, guess)
     except Exception as error:  # a defect of one rule: see check_failed
         found = [check_failed("compared with its registered work", error)]
-    return [*found, *check_updates(work.record)]
+    return [*found, *_updates(work)]
+
+
+def _updates(work: RegisteredWork) -> list[Finding]:
+    """check_updates, guarded as the field checks are: a retraction the tool cannot read is
+    a reference it cannot vouch for."""
+    try:
+        return check_updates(work.record)
+    except Exception as error:  # a defect of one rule: see check_failed
+        return [check_failed("checked for retractions and corrections", error)]
 
 
 def check_failed(what: str, error: Exception) -> Finding:
