@@ -858,3 +858,14 @@ def test_the_year_of_a_date_with_periods_is_the_year_there() -> None:
     assert findings_of(f"{head} 298 (6673), 04.03.1989, pp. 604.4‑604.", record) == []
     assert findings_of(f"{head} 298 (6674), 04.03.1989, pp. 604.4‑604.", record) == [
         ("issue-mismatch", "6674")]
+
+
+def test_a_first_page_alone_after_its_label_where_no_volume_is_printed() -> None:
+    # German legal citations give the year for the volume and the first page after "S.":
+    # "Precision Engineering 2019 S. 4 ff." for 56, 1–7 cites page 4 (#11).
+    record = constructed("56", None, "1-7", 2019)
+    head = f"Doe Ann/Roe Bob, {TITLE}, Regenerative Engineering 2019"
+    assert findings_of(f"{head} S. 1 ff.", record) == []
+    assert findings_of(f"{head} S. 4 ff.", record) == [("pages-mismatch", "4")]
+    # Not after a page's label: nothing says the number is a page.
+    assert findings_of(f"{head}, 4.", record) == []

@@ -31,6 +31,7 @@ from evidence_cli.checks.locate import (
     abbreviation_in_text,
     date_places,
     labelled_as_issue,
+    labelled_as_page,
     labelled_volumes,
     marked_as_issue,
     only_beside_months,
@@ -695,6 +696,11 @@ def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str]
         # A number after an issue's label ("t. 298, nr 6674" for issue 6673) where the style
         # prints no pages is the issue cited (#11).
         return [_number_mismatch("issue", singles[0], work.issue or "")]
+    if {"pages", "volume"} <= set(absent) <= {"pages", "volume", "issue"} and \
+            len(singles) == 1 and not ranges and labelled_as_page(text, singles[0]):
+        # The same with the first page alone after its label ("Precision Engineering 2019
+        # S. 4 ff." for 56, 1–7): the pages cited (#11).
+        return [_pages_mismatch(singles[0], work)]
     if {"pages", "volume"} <= set(absent) <= {"pages", "volume", "issue"} and \
             len(ranges) == 1 and not singles:
         # A style that prints no volume ("Automatica 2000, 1882–1890" for 36(12) 1879–1887):

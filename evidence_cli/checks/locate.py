@@ -635,6 +635,15 @@ def labelled_volumes(text: ReferenceText, numbers: list[str]) -> list[str]:
     return [number for number in numbers if _after_label(text, number, _VOLUME_LABEL, 24)]
 
 
+# "p. 4", "pp. 4", "S. 4" (Seite), "bls. 4", "s. 4", "str. 4", "page 4": a page's label.
+_PAGE_LABEL = re.compile(r"(?<![^\W\d_])(?:p|pp|s|bls|str|page|pages)\.?\s*$", re.I)
+
+
+def labelled_as_page(text: ReferenceText, number: str) -> bool:
+    """The number stands right after a page's label somewhere ("S. 4 ff.")."""
+    return _after_label(text, number, _PAGE_LABEL, 8)
+
+
 def labelled_as_issue(text: ReferenceText, number: str) -> bool:
     """The number stands after an issue's label ("no. 6", "nr 6674", "issue 3"), not only in
     brackets."""
