@@ -869,3 +869,12 @@ def test_a_first_page_alone_after_its_label_where_no_volume_is_printed() -> None
     assert findings_of(f"{head} S. 4 ff.", record) == [("pages-mismatch", "4")]
     # Not after a page's label: nothing says the number is a page.
     assert findings_of(f"{head}, 4.", record) == []
+
+
+def test_the_volume_and_issue_joined_by_a_dash_are_no_page_range() -> None:
+    # Gallia: "Andrologia, 28‑5, p. 248‑249" for 28(5) 245–246: "28‑5" is the volume and issue,
+    # so the one range left is the pages cited (#11).
+    record = constructed("28", "5", "245-246", 2009)
+    head = f"Doe A. 2009 : {TITLE}, Regenerative Engineering,"
+    assert findings_of(f"{head} 28‑5, p. 245‑246.", record) == []
+    assert findings_of(f"{head} 28‑5, p. 248‑249.", record) == [("pages-mismatch", "248-249")]

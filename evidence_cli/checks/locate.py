@@ -520,6 +520,7 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
         allowance.update(value_pieces(work.issue) - {simple_token(work.issue)})
     first_pages = {simple_token(first_page(value)) for value in work.pages}
     first_pages |= title_numbers(work, names)
+    joined_pair = plain(f"{work.volume} {work.issue}") if work.volume and work.issue else None
     singles: list[str] = []
     ranges: list[str] = []
     for match in _NUMBER.finditer(text.text):
@@ -537,9 +538,10 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
                 continue
             singles.append(first)
         elif simple_token(first) not in first_pages and \
-                plain(f"{first} {last}") != plain(work.issue or ""):
-            # A range is explained by a registered first page or by an issue "1-2", not by a
-            # number that happens to be a last page ("4–7" for pages 1–4).
+                plain(f"{first} {last}") not in (plain(work.issue or ""), joined_pair):
+            # A range is explained by a registered first page, by an issue "1-2" or by the
+            # volume and issue joined by a dash ("28‑5", #11), not by a number that happens to
+            # be a last page ("4–7" for pages 1–4).
             ranges.append(f"{first}-{last}")
     return singles, ranges
 
