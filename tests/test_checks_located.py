@@ -878,3 +878,12 @@ def test_the_volume_and_issue_joined_by_a_dash_are_no_page_range() -> None:
     head = f"Doe A. 2009 : {TITLE}, Regenerative Engineering,"
     assert findings_of(f"{head} 28‑5, p. 245‑246.", record) == []
     assert findings_of(f"{head} 28‑5, p. 248‑249.", record) == [("pages-mismatch", "248-249")]
+
+
+def test_an_issue_range_printed_whole_explains_no_other_number() -> None:
+    # "Environment International. 6 (4–6), pp. 293–297" for 5(4-6): the 6 before the brackets
+    # is the volume cited, not an end of the issue (#11).
+    record = constructed("5", "4-6", "293-297", 1981)
+    head = f"Doe, A. (1981) {TITLE}. Regenerative Engineering [online]."
+    assert findings_of(f"{head} 5 (4–6), pp. 293–297.", record) == []
+    assert findings_of(f"{head} 6 (4–6), pp. 293–297.", record) == [("volume-mismatch", "6")]
