@@ -516,7 +516,10 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
         simple_token(v) for v in (work.volume, work.issue, work.article_number) if v)
     for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
         allowance.update(value_pieces(value))
-    if work.issue and not work.issue.isdecimal() and not text.has_number(work.issue):
+    issue_whole = bool(work.issue) and any(
+        token.last is not None and plain(f"{token.first} {token.last}") == plain(work.issue or "")
+        for token in text.numbers)
+    if work.issue and not work.issue.isdecimal() and not issue_whole:
         # Both ends of an issue "4-6" printed apart (#11); printed whole ("(4–6)"), its ends
         # explain no other number ("6 (4–6)" for 5(4-6): the 6 is the volume cited).
         allowance.update(value_pieces(work.issue) - {simple_token(work.issue)})
