@@ -887,3 +887,17 @@ def test_an_issue_range_printed_whole_explains_no_other_number() -> None:
     head = f"Doe, A. (1981) {TITLE}. Regenerative Engineering [online]."
     assert findings_of(f"{head} 5 (4–6), pp. 293–297.", record) == []
     assert findings_of(f"{head} 6 (4–6), pp. 293–297.", record) == [("volume-mismatch", "6")]
+
+
+def test_a_container_read_from_the_registered_titles_words_is_no_other_container() -> None:
+    # A style that prints no journal: the parser read the title's last words, "term Saccharum
+    # monoculture", as the journal. They are the registered title's, printed in the text (#11).
+    title = "Soybean cover crops in soil under long-term Saccharum monoculture"
+    record = constructed("11", None, "e15754", 2023, title=title, container="PeerJ")
+    text = f"Doe, A. and B. Roe (2023), {title}, 11, e15754."
+    fields = CitedFields(title="Soybean cover crops in soil under long-", authors=["Doe", "Roe"],
+                         container="term Saccharum monoculture", volume="11", pages="e15754")
+    assert [f.code for f in check_record(fields, record, text)] == []
+    # A container that is no piece of the title is still judged.
+    other = replace(fields, container="Journal of Soil Science")
+    assert [f.code for f in check_record(other, record, text)] == ["container-mismatch"]

@@ -267,7 +267,8 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         if problem:
             findings.append(_author_mismatch(cited, work, problem))
     if cited.container and work.containers and not containers_agree(cited.container, work) \
-            and not text.has_container(work) and not abbreviation_in_text(text, work):
+            and not text.has_container(work) and not abbreviation_in_text(text, work) \
+            and not (title_found and _piece_of_title(cited.container, work)):
         findings.append(_container_mismatch(cited.container, work))
     # Numbers in the title and journal as parsed are theirs, not a volume or a page; where the
     # registered title or journal is in the text, its own numbers are known, and a parsed one
@@ -284,6 +285,15 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         # it, but nothing else of the registered work is cited. The DOI names another work.
         return [_doi_mismatch(cited, work)]
     return findings
+
+
+def _piece_of_title(value: str, work: RegisteredWork) -> bool:
+    """A parsed field that is a piece of the registered title the text prints ("term
+    Saccharum monoculture" of "... under long-term Saccharum monoculture", where a style
+    prints no journal): the title's words, misread, not another container cited (#11)."""
+    key = plain(value)
+    return len(key.split()) >= 2 and \
+        any(f" {key} " in f" {plain(title)} " for title in work.titles)
 
 
 def _title_is_container(title: str, work: RegisteredWork, text: ReferenceText) -> bool:
