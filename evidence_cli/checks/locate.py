@@ -163,8 +163,14 @@ class ReferenceText:
         """`number` is the day or month of a date written with periods ("24.05.2022",
         "04.2026") somewhere in the text (#11)."""
         key = simple_token(number)
-        return any(key in (simple_token(found.group(1)), simple_token(found.group(2) or ""))
-                   for found in _DOTTED_DATE.finditer(self.text))
+        return any(key in (simple_token(day), simple_token(month or ""))
+                   for day, month, _ in self.dotted_dates)
+
+    @cached_property
+    def dotted_dates(self) -> list[tuple[str, str | None, str]]:
+        """(day or month, month or None, year) of each date written with periods (#11)."""
+        return [(match.group(1), match.group(2), match.group(3))
+                for match in _DOTTED_DATE.finditer(self.text)]
 
     def days(self, number: str) -> int:
         """How often `number` stands alone beside a month: a day of a date ("1 ianuarie 2009",
@@ -329,7 +335,7 @@ class ReferenceText:
     def dotted_years(self) -> Counter[str]:
         """The years of the dates written with periods ("04.03.1989"), which no number of the
         text reads on its own (#11)."""
-        return Counter(found.group(3) for found in _DOTTED_DATE.finditer(self.text))
+        return Counter(year for _, _, year in self.dotted_dates)
 
     def occurrences_in_located(self, number: str, work: RegisteredWork) -> int:
         """How many times `number` stands in the registered title and container names that are
@@ -516,8 +522,9 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
         simple_token(v) for v in (work.volume, work.issue, work.article_number) if v)
     for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
         allowance.update(value_pieces(value))
-    issue_whole = bool(work.issue) and any(
-        token.last is not None and plain(f"{token.first} {token.last}") == plain(work.issue or "")
+    issue_key = plain(work.issue or "")
+    issue_whole = bool(issue_key) and any(
+        token.last is not None and plain(f"{token.first} {token.last}") == issue_key
         for token in text.numbers)
     if work.issue and not work.issue.isdecimal() and not issue_whole:
         # Both ends of an issue "4-6" printed apart (#11); printed whole ("(4–6)"), its ends
@@ -543,7 +550,7 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
                 continue
             singles.append(first)
         elif simple_token(first) not in first_pages and \
-                plain(f"{first} {last}") not in (plain(work.issue or ""), joined_pair):
+                plain(f"{first} {last}") not in (issue_key, joined_pair):
             # A range is explained by a registered first page, by an issue "1-2" or by the
             # volume and issue joined by a dash ("28‑5", #11), not by a number that happens to
             # be a last page ("4–7" for pages 1–4).
