@@ -901,3 +901,86 @@ def test_a_container_read_from_the_registered_titles_words_is_no_other_container
     # A container that is no piece of the title is still judged.
     other = replace(fields, container="Journal of Soil Science")
     assert [f.code for f in check_record(other, record, text)] == ["container-mismatch"]
+
+
+def test_a_number_of_the_title_explains_only_as_many_as_the_title_prints() -> None:
+    # "More than Target 6.3 ... Engineering 3 (4)" for 2(4): the title's "6.3" is no lone 3, so
+    # the 3 after the journal is the volume cited; the parser read the journal's name as the
+    # volume, which is no number (#11).
+    title = "More than Target 6.3: A Systems Approach to Rethinking Development Goals"
+    record = constructed("2", "4", "481-489", 2016, title=title, container="Engineering")
+    text = f"Doe, A. and B. Roe. 2016. {title}. Engineering 3 (4). Elsevier BV: 481–89."
+    fields = CitedFields(title=title, authors=["Doe", "Roe"], year=2016, volume="Engineering",
+                         issue="4", pages="481–489")
+    assert [(f.code, f.cited) for f in check_record(fields, record, text)] == [
+        ("volume-mismatch", "3")]
+    assert [f.code for f in check_record(fields, record, text.replace(" 3 (4)", " 2 (4)"))] == []
+    # A title that does print the number alone explains it once.
+    title = "Three Generations of Stem Cells 3 Cultures in a Hydrogel"
+    record = constructed("3", "4", "481-489", 2016, title=title)
+    text = f"Doe, A. and B. Roe. 2016. {title}. Regenerative Engineering 3 (4): 481–89."
+    fields = CitedFields(title=title, authors=["Doe", "Roe"], year=2016, issue="4",
+                         pages="481–489")
+    assert [f.code for f in check_record(fields, record, text)] == []
+
+
+def test_a_pages_label_before_a_number_labels_that_number_not_the_one_before() -> None:
+    # swedish-legal prints no year and "s." (sidor) before the pages: "Engineering Structures
+    # 199 s. 109531" for 198, 109531. The 199 is the volume, not a count of pages (#11).
+    record = constructed("198", None, "109531", 2019)
+    head = f"Doe, A., Roe, B., {TITLE}, Regenerative Engineering"
+    assert findings_of(f"{head} 198 s. 109531", record) == []
+    assert findings_of(f"{head} 199 s. 109531", record) == [("volume-mismatch", "199")]
+    # A count of pages ("210 s.", "210 pp.") is still no locator.
+    assert ReferenceText(f"{head} 210 s.").numbers
+    assert findings_of(f"{head} 198 s. 109531, 210 s.", record) == []
+
+
+def test_in_press_where_the_year_goes_leaves_the_other_numbers_judged() -> None:
+    # "(in press). ... Automatica. 36(12):1882–1890" for 36(12) 1879-1887: no year is printed,
+    # so the range is the pages cited, though the parser read its first page as a year (#11).
+    record = constructed("36", "12", "1879-1887", 2000)
+    head = f"Doe, A. (in press). {TITLE}. Regenerative Engineering."
+    assert findings_of(f"{head} 36(12):1879–1887.", record, year=1879) == []
+    assert findings_of(f"{head} 36(12):1882–1890.", record, year=1882) == [
+        ("pages-mismatch", "1882-1890")]
+
+
+def test_an_unmarked_number_read_as_the_issue_near_the_first_page_is_the_page() -> None:
+    # American Physical Society: "Community 5, 58 (2007)" for 5(1) 55-62: the parser read the
+    # first page as the issue. It is the page cited wrong, not the issue (#11).
+    record = constructed("5", "1", "55-62", 2007)
+    head = f"[1] A. Doe, {TITLE}, Regenerative Engineering"
+    assert findings_of(f"{head} 5, 55 (2007).", record, volume="5", issue="55", year=2007) == []
+    assert findings_of(f"{head} 5, 58 (2007).", record, volume="5", issue="58", year=2007) == [
+        ("pages-mismatch", "58")]
+    # Marked as an issue, or nearer the issue, it stays the issue.
+    assert findings_of(f"{head} 5, no. 3 (2007).", record, volume="5", issue="3",
+                       year=2007) == [("issue-mismatch", "3")]
+    # The registered pages read as the issue are no issue: "Ecology. 2: 5–19, 2009".
+    assert findings_of(f"{head} 5: 55–62, 2007.", record, volume="5", issue="55–62",
+                       year=2007) == []
+
+
+def test_an_issue_range_not_printed_explains_no_number() -> None:
+    # endocrine-connections prints no issue: "Environment International 1981 6 293–297" for
+    # 5(4-6) cites volume 6; the 6 is no end of an issue the text does not give (#11).
+    record = constructed("5", "4-6", "293-297", 1981)
+    head = f"1 Doe A & Roe B. {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{head} 1981 5 293–297.", record) == []
+    assert findings_of(f"{head} 1981 6 293–297.", record) == [("volume-mismatch", "6")]
+
+
+def test_a_first_author_spelt_nearly_alike_is_no_authorship_when_the_others_differ() -> None:
+    # "J. Zhuang, F. E. Löffler, G. S. Sayler, Engineering, in press" cited with the DOI of a
+    # paper by Zhang, Zhang, Li et al.: "Zhuang" is near "Zhang", the others are not there (#11).
+    record = constructed("6", None, "e4188", 2018, authors=("Zhang", "Zhang", "Li", "Chen"),
+                         title="Resistance strategies of common reed to lead pollution",
+                         container="PeerJ")
+    text = "1. J. Zhuang, F. E. Löffler, G. S. Sayler, Engineering, in press."
+    cited = CitedFields(authors=["Zhuang", "Löffler", "Sayler"], container="Engineering")
+    assert [f.code for f in check_record(cited, record, text)] == ["doi-mismatch"]
+    # One author, or the others registered too: the near spelling is taken as a typo.
+    alone = CitedFields(authors=["Zhuang"], container="PeerJ")
+    assert "doi-mismatch" not in [f.code for f in check_record(alone, record,
+                                                               "1. J. Zhuang, PeerJ, 6, e4188.")]

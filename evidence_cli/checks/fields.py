@@ -10,6 +10,7 @@ value (issue #11). A field the reference does not give is never a finding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +37,8 @@ from evidence_cli.checks.locate import (
     marked_as_issue,
     only_beside_months,
     places,
+    roman_value,
+    title_number_counts,
     title_numbers,
     unexplained_numbers,
     value_pieces,
@@ -82,6 +85,10 @@ def _misplaced(value: str, field: str, cited: CitedFields, work: RegisteredWork)
     already give it to: the parser put that field here ("156" read as the issue), so it says
     nothing about this one."""
     key = simple_token(value)
+    if field != "pages" and not cited.pages and work.pages and \
+            any(dash in value for dash in "-–—‐‑") and pages_agree(value, work.pages):
+        # The registered page range read as the issue ("Ecology. 2: 5–19, 2009", #11).
+        return True
     others: dict[str, tuple[str | None, list[str | None]]] = {
         "volume": (cited.volume, [work.volume]),
         "issue": (cited.issue, [work.issue]),
@@ -182,18 +189,36 @@ def _numbers_read(cited: CitedFields, guess: CitedFields | None, work: Registere
     A number is only ever reported when the registered value is nowhere in the text: the style
     did not print it right, so the number the parser reads there, sure or not, is what the
     reference gives instead, unless it is another field's registered value (see _misplaced)."""
-    if guess is None:
+    # A volume or an issue with neither a digit nor a Roman numeral is a word the parser took
+    # for one ("Engineering 3 (4)", "Engineering [Online], 3(4)" read as volume "Engineering"
+    # and "Online", #11): no number was read there.
+    wordy = [name for name in ("volume", "issue") if _no_number(getattr(cited, name))]
+    if guess is None and not wordy:
         return cited
+    read = replace(cited)
+    for name in wordy:
+        setattr(read, name, None)
+    if guess is None:
+        return read
     # A number of the registered title or journal ("Article Nov 16, 2006 11:51") is theirs,
     # however the parser, unsure, labelled it.
     theirs = title_numbers(work)
-    read = replace(cited)
     for name in _NUMERIC:
         value = getattr(guess, name)
+        if name in wordy and _no_number(value):
+            continue
         if getattr(read, name) is None and value is not None and \
                 simple_token(str(value)) not in theirs:
             setattr(read, name, value)
     return read
+
+
+def _no_number(value: object) -> bool:
+    """A cited volume or issue that is a word: no digit, no Roman numeral."""
+    if not isinstance(value, str):
+        return False
+    return not any(ch.isdigit() for ch in value) and \
+        not any(roman_value(word) for word in plain(value).split())
 
 
 def _check_structured(cited: CitedFields, work: RegisteredWork) -> list[Finding]:
@@ -237,8 +262,13 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     if text.word_count < _MIN_TEXT_WORDS:
         return []
     title_found = text.has_title(work)
+    # A first author who agrees only as near spelling ("Zhuang" for "Zhang") names the
+    # authorship only if the other cited authors are registered too: "J. Zhuang, F. E.
+    # Löffler, G. S. Sayler" is not "Zhang, Zhang, Li, ..." (#11).
     authors_found = text.has_authors(work) or bool(
-        cited.authors and work.families and names_agree(cited.authors[0], work.families[0]))
+        cited.authors and work.families and names_agree(cited.authors[0], work.families[0])
+        and (len(cited.authors) < 2 or plain(cited.authors[0]) == plain(work.families[0])
+             or authors_problem(cited.authors, work.families) is None))
     says_something = bool(cited.title or cited.authors) or text.word_count >= _MIN_UNPARSED_WORDS
     if not title_found and not authors_found and says_something:
         # Neither the registered title nor any of its first authors is in the text: the DOI
@@ -600,7 +630,9 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
                 not _number_located(field, work, text, _number_taken(registered, others[field])
                                     + text.occurrences_in_located(registered, work)
                                     + _days_of(field, value, registered, text)):
-            findings.append(_number_mismatch(field, value, registered))
+            findings.append(_pages_mismatch(value, work)
+                            if field == "issue" and _issue_read_is_page(value, cited, work, text)
+                            else _number_mismatch(field, value, registered))
     findings.extend(_glued_numbers(cited, work, text, findings))
     roman = _roman_volume_cited(work, text)
     if roman is not None and not any(f.code == "volume-mismatch" for f in findings):
@@ -618,6 +650,28 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     return findings
 
 
+# What styles print for the date of a work not yet published.
+_IN_PRESS = re.compile(r"\b(?:in press|forthcoming|im druck|sous presse|en prensa|in stampa|"
+                       r"no prelo|w druku|ter perse)\b", re.I)
+
+
+def _issue_read_is_page(value: str, cited: CitedFields, work: RegisteredWork,
+                        text: ReferenceText) -> bool:
+    """The parser read as the issue an unmarked number ("Community 5, 58 (2007)") where the
+    reference gives no pages and the registered pages are not there, and the number is nearer
+    the registered first page than the registered issue: it is the first page cited (styles
+    that print a volume and a first page, as physics journals do), not an issue (#11)."""
+    if cited.pages or not work.pages or not value.isdecimal() or \
+            not (work.issue or "").isdecimal() or text.has_pages(work.pages) or \
+            marked_as_issue(text, value):
+        return False
+    first = first_page(work.pages[0])
+    if not first.isdecimal():
+        return False
+    number = int(value)
+    return abs(number - int(first)) < abs(number - int(work.issue or "0"))
+
+
 def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
                  others: dict[str, list[tuple[str | None, str | None]]], names: tuple[str, ...]
                  ) -> list[Finding]:
@@ -626,7 +680,16 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     and whatever the parser made of it ("(2023) 187 Coastal Engineering 104399" for volume 186)."""
     absent: list[str] = []
     singles, ranges = unexplained_numbers(text, work, names)
-    if work.years and not text.has_year(work.years, _years_taken(cited, work, text)):
+    # A text with no year-like number but the title's prints no year (swedish-legal:
+    # "Engineering Structures 199 s. 109531"), nor does one that says "in press" where the year
+    # goes ("Skantze, F. (in press). ... Automatica. 36(12):1882–1890"): the year is not cited
+    # wrong, and the other numbers are judged as if the style had no year field (#11).
+    in_names = title_number_counts(work, names)
+    if work.years and not _IN_PRESS.search(text.text) and any((YEAR_LIKE.match(token.first) or
+                           (token.last is not None and YEAR_LIKE.match(token.last))) and
+                          simple_token(token.first) not in in_names
+                          for token in text.numbers) and \
+            not text.has_year(work.years, _years_taken(cited, work, text)):
         absent.append("year")
     for field in ("volume", "issue"):
         registered = getattr(work, field)

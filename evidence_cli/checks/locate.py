@@ -444,10 +444,12 @@ def roman_value(numeral: str) -> int | None:
 
 
 # Beside a number, these say it is no volume, issue or page: a day of a month ("7 mar."), a
-# count of pages ("210 pp."), a price, an ISBN, an edition or a part; nor is a number before a
-# colon and a pages label ("38:pp. .", the volume printed again by one Italian style, #11).
-_NOT_A_LOCATOR_AFTER = re.compile(r"\s*:?\s*(?:pp?\b|pages\b|s\.|ed\b|edn\b|th\b|st\b|nd\b|rd\b|"
-                                  r"%)", re.I)
+# count of pages ("210 pp.", "210 s."), a price, an ISBN, an edition or a part; nor is a number
+# before a colon and a pages label ("38:pp. .", the volume printed again by one Italian style,
+# #11). A label followed by a number labels that number: "Engineering Structures 199 s. 109531"
+# (Swedish "sidor") is volume 199, page 109531.
+_NOT_A_LOCATOR_AFTER = re.compile(r"\s*:?\s*(?:pp?\b(?!\.?\s*\d)|pages\b(?!\s*\d)|s\.(?!\s*\d)|"
+                                  r"ed\b|edn\b|th\b|st\b|nd\b|rd\b|%)", re.I)
 # The words as words: the "ed" of "Med." or "Limited;" is no edition.
 _NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|(?<![^\W\d_])(?:isbn|issn|part|pt|ed|edn))\W{0,2}$",
                                    re.I)
@@ -506,6 +508,31 @@ def title_numbers(work: RegisteredWork, names: tuple[str, ...] = ()) -> set[str]
     return {simple_token(word) for word in words if word[:1].isdigit()}
 
 
+def _numbers_of(name: str) -> Counter[str]:
+    """The numbers the text's scan finds in a name, as it finds them ("6.3" is none)."""
+    counts: Counter[str] = Counter()
+    for match in _NUMBER.finditer(name):
+        counts[simple_token(match.group(1))] += 1
+        if match.group(2) is not None:
+            counts[simple_token(match.group(2))] += 1
+    return counts
+
+
+def title_number_counts(work: RegisteredWork, names: tuple[str, ...] = ()) -> Counter[str]:
+    """How many times each number stands in the title and in the container name as a
+    reference prints them once each: the most of any one form of the title (with or without
+    its subtitle, short, or as parsed: `names`) and of any one form of the container."""
+    titles = [*work.titles, *(f"{title} {subtitle}" for title in work.titles
+                              for subtitle in work.subtitles), *work.short_titles, *names]
+    counts: Counter[str] = Counter()
+    for group in (titles, work.containers):
+        most: Counter[str] = Counter()
+        for name in group:
+            most |= _numbers_of(name)  # the larger count of each number
+        counts.update(most)
+    return counts
+
+
 def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[str, ...] = ()
                         ) -> tuple[list[str], list[str]]:
     """(single numbers, page ranges) of the text that no registered value accounts for: not the
@@ -514,22 +541,29 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
     a price. Where the text gives every registered number but one, a lone unexplained number is
     what it cites instead.
 
-    A year or a number of a title may stand any number of times (some styles print the year
-    twice); a volume, issue, page or article number accounts for one occurrence each, so in
-    "5, 5" for volume 5, issue 4 the second 5 is unexplained: it is the issue cited as 5."""
-    unlimited = {str(year) for year in work.years} | title_numbers(work, names)
+    A year may stand any number of times (some styles print the year twice); a volume, issue,
+    page or article number accounts for one occurrence each, so in "5, 5" for volume 5, issue 4
+    the second 5 is unexplained: it is the issue cited as 5. A number of the title accounts for
+    as many as the title has: in "More than Target 6.3 ... Engineering 3(4)" for volume 2, the
+    second 3 is the volume cited (#11)."""
+    unlimited = {str(year) for year in work.years}
     allowance: Counter[str] = Counter(
         simple_token(v) for v in (work.volume, work.issue, work.article_number) if v)
+    allowance.update(title_number_counts(work, names))
     for value in work.pages:  # both ends of a range, and every piece of "604.4-604"
         allowance.update(value_pieces(value))
     issue_key = plain(work.issue or "")
     issue_whole = bool(issue_key) and any(
         token.last is not None and plain(f"{token.first} {token.last}") == issue_key
         for token in text.numbers)
-    if work.issue and not work.issue.isdecimal() and not issue_whole:
-        # Both ends of an issue "4-6" printed apart (#11); printed whole ("(4–6)"), its ends
-        # explain no other number ("6 (4–6)" for 5(4-6): the 6 is the volume cited).
-        allowance.update(value_pieces(work.issue) - {simple_token(work.issue)})
+    ends = value_pieces(work.issue or "") - {simple_token(work.issue or "")}
+    if work.issue and not work.issue.isdecimal() and not issue_whole and \
+            all(re.search(rf"(?<![^\W_]){re.escape(end)}(?![^\W_])", text.text, re.I)
+                for end in ends):
+        # Both ends of an issue "4-6" printed apart (#11); printed whole ("(4–6)"), or not at
+        # all, its ends explain no other number ("6 (4–6)", "1981 6 293–297" for 5(4-6): the
+        # 6 is the volume cited).
+        allowance.update(ends)
     first_pages = {simple_token(first_page(value)) for value in work.pages}
     first_pages |= title_numbers(work, names)
     joined_pair = plain(f"{work.volume} {work.issue}") if work.volume and work.issue else None
