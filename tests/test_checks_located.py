@@ -984,3 +984,13 @@ def test_a_first_author_spelt_nearly_alike_is_no_authorship_when_the_others_diff
     alone = CitedFields(authors=["Zhuang"], container="PeerJ")
     assert "doi-mismatch" not in [f.code for f in check_record(alone, record,
                                                                "1. J. Zhuang, PeerJ, 6, e4188.")]
+
+
+def test_the_volume_joined_to_an_issue_range_is_no_page_range() -> None:
+    # Gallia: "Environment International, 5‑4-6, p. 296‑300" for 5(4-6) 293-297: "5‑4" is the
+    # volume and the issue's first end, so the one range left is the pages cited (#11).
+    record = constructed("5", "4-6", "293-297", 1981)
+    head = f"Doe A. 1981 : {TITLE}, Regenerative Engineering, 5‑4-6,"
+    assert findings_of(f"{head} p. 293‑297.", record, volume="5") == []
+    assert findings_of(f"{head} p. 296‑300.", record, volume="5") == [
+        ("pages-mismatch", "296-300")]

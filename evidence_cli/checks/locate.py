@@ -567,6 +567,10 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
     first_pages = {simple_token(first_page(value)) for value in work.pages}
     first_pages |= title_numbers(work, names)
     joined_pair = plain(f"{work.volume} {work.issue}") if work.volume and work.issue else None
+    # The volume joined to the first end of an issue range: "5‑4-6" for 5(4-6) scans as "5‑4".
+    issue_head = re.split(r"[^\w]+", work.issue or "", maxsplit=1)[0]
+    joined_head = plain(f"{work.volume} {issue_head}") \
+        if work.volume and issue_head and issue_head != work.issue else None
     singles: list[str] = []
     ranges: list[str] = []
     for match in _NUMBER.finditer(text.text):
@@ -584,7 +588,7 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
                 continue
             singles.append(first)
         elif simple_token(first) not in first_pages and \
-                plain(f"{first} {last}") not in (issue_key, joined_pair):
+                plain(f"{first} {last}") not in (issue_key, joined_pair, joined_head):
             # A range is explained by a registered first page, by an issue "1-2" or by the
             # volume and issue joined by a dash ("28‑5", #11), not by a number that happens to
             # be a last page ("4–7" for pages 1–4).
