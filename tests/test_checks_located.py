@@ -994,3 +994,15 @@ def test_the_volume_joined_to_an_issue_range_is_no_page_range() -> None:
     assert findings_of(f"{head} p. 293‑297.", record, volume="5") == []
     assert findings_of(f"{head} p. 296‑300.", record, volume="5") == [
         ("pages-mismatch", "296-300")]
+
+
+def test_a_day_is_no_issue_beside_a_number_in_the_issue_place_after_the_volume() -> None:
+    # "Ecology 2:2 (January 1, 2009): 5–19" and "Ecology 2, 2 (1 january 2009), pp. 5–19" for
+    # 2(1) 5-19: the pages stand elsewhere, so the 2 after "2:" is the issue cited, and the
+    # registered issue 1 stands only as the day of the date (#11).
+    record = constructed("2", "1", "5-19", 2009)
+    head = f"Doe, Ann. “{TITLE}”. Regenerative Engineering"
+    for written in ("{v}:{i} (January 1, 2009): 5–19.", "{v}, {i} (1 january 2009), pp. 5–19."):
+        assert findings_of(f"{head} {written.format(v=2, i=1)}", record, volume="2") == []
+        assert findings_of(f"{head} {written.format(v=2, i=2)}", record, volume="2",
+                           issue="2") == [("issue-mismatch", "2")]

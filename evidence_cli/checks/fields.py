@@ -419,13 +419,27 @@ def _not_pages_cited(pages: str, work: RegisteredWork, text: ReferenceText) -> b
          text.singles.get(key, 0) == 1)
 
 
-def _days_of(field: str, value: str, registered: str, text: ReferenceText) -> int:
+def _days_of(field: str, value: str, registered: str, text: ReferenceText,
+             work: RegisteredWork) -> int:
     """How often the registered issue stands in the text only as the day of a date, when the
     text gives another number in an issue's place ("vol. 2, nr. 2, 1 ianuarie 2009" for issue
     1): the day is no issue."""
-    if field != "issue" or not marked_as_issue(text, value):
+    if field != "issue" or not _in_issue_place(text, value, work):
         return 0
     return text.days(simple_token(registered))
+
+
+def _in_issue_place(text: ReferenceText, number: str, work: RegisteredWork) -> bool:
+    """The number stands where an issue goes: after an issue's label or in brackets, or right
+    after the registered volume and a colon or comma where the registered pages stand elsewhere
+    ("Ecology 2:2 (January 1, 2009): 5–19": the 2 after "2:" can be no page, #11)."""
+    if marked_as_issue(text, number):
+        return True
+    if not work.volume or not work.pages or not text.has_pages(work.pages):
+        return False
+    after_volume = (rf"(?<![^\W_]){re.escape(work.volume)}\s*[:,]\s*{re.escape(number)}"
+                    r"(?![^\W_]|[-–])")
+    return re.search(after_volume, text.text) is not None
 
 
 def _glued_numbers(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
@@ -629,7 +643,7 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
                  _volume_number_as_issue(field, value, work, text)) and \
                 not _number_located(field, work, text, _number_taken(registered, others[field])
                                     + text.occurrences_in_located(registered, work)
-                                    + _days_of(field, value, registered, text)):
+                                    + _days_of(field, value, registered, text, work)):
             findings.append(_pages_mismatch(value, work)
                             if field == "issue" and _issue_read_is_page(value, cited, work, text)
                             else _number_mismatch(field, value, registered))
@@ -697,7 +711,7 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         # number stands after an issue's label ("2, nᵒ 2 (1 janvier 2009)" for 2(1)), is not
         # there: the day is no issue (as _days_of, for an issue the parser read, #11).
         days = text.days(simple_token(registered)) if field == "issue" and registered and \
-            any(marked_as_issue(text, number) for number in set(singles)) else 0
+            any(_in_issue_place(text, number, work) for number in set(singles)) else 0
         if registered and not _number_located(
                 field, work, text, _number_taken(registered, others[field])
                 + text.occurrences_in_located(registered, work) + days):
