@@ -686,6 +686,19 @@ def _issue_read_is_page(value: str, cited: CitedFields, work: RegisteredWork,
     return abs(number - int(first)) < abs(number - int(work.issue or "0"))
 
 
+def _prints_a_year(text: ReferenceText, work: RegisteredWork, names: tuple[str, ...]) -> bool:
+    """Whether the text gives a year at all. One with no year-like number but the title's
+    prints none (swedish-legal: "Engineering Structures 199 s. 109531"), nor does one that says
+    "in press" where the year goes ("Skantze, F. (in press). ... Automatica. 36(12):1882–1890"):
+    a year absent there is not cited wrong, and the other numbers are judged as if the style had
+    no year field (#11)."""
+    if _IN_PRESS.search(text.text):
+        return False
+    in_names = title_number_counts(work, names)
+    return any(YEAR_LIKE.match(number) and simple_token(number) not in in_names
+               for token in text.numbers for number in (token.first, token.last) if number)
+
+
 def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
                  others: dict[str, list[tuple[str | None, str | None]]], names: tuple[str, ...]
                  ) -> list[Finding]:
@@ -694,15 +707,7 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     and whatever the parser made of it ("(2023) 187 Coastal Engineering 104399" for volume 186)."""
     absent: list[str] = []
     singles, ranges = unexplained_numbers(text, work, names)
-    # A text with no year-like number but the title's prints no year (swedish-legal:
-    # "Engineering Structures 199 s. 109531"), nor does one that says "in press" where the year
-    # goes ("Skantze, F. (in press). ... Automatica. 36(12):1882–1890"): the year is not cited
-    # wrong, and the other numbers are judged as if the style had no year field (#11).
-    in_names = title_number_counts(work, names)
-    if work.years and not _IN_PRESS.search(text.text) and any((YEAR_LIKE.match(token.first) or
-                           (token.last is not None and YEAR_LIKE.match(token.last))) and
-                          simple_token(token.first) not in in_names
-                          for token in text.numbers) and \
+    if work.years and _prints_a_year(text, work, names) and \
             not text.has_year(work.years, _years_taken(cited, work, text)):
         absent.append("year")
     for field in ("volume", "issue"):
