@@ -905,8 +905,8 @@ def test_a_container_read_from_the_registered_titles_words_is_no_other_container
 
 def test_a_number_of_the_title_explains_only_as_many_as_the_title_prints() -> None:
     # "More than Target 6.3 ... Engineering 3 (4)" for 2(4): the title's "6.3" is no lone 3, so
-    # the 3 after the journal is the volume cited; the parser read the journal's name as the
-    # volume, which is no number (#11).
+    # the 3 after the journal is the volume cited, though the parser read the journal's name as
+    # the volume (#11).
     title = "More than Target 6.3: A Systems Approach to Rethinking Development Goals"
     record = constructed("2", "4", "481-489", 2016, title=title, container="Engineering")
     text = f"Doe, A. and B. Roe. 2016. {title}. Engineering 3 (4). Elsevier BV: 481–89."

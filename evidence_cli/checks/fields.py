@@ -37,7 +37,6 @@ from evidence_cli.checks.locate import (
     marked_as_issue,
     only_beside_months,
     places,
-    roman_value,
     title_number_counts,
     title_numbers,
     unexplained_numbers,
@@ -189,36 +188,18 @@ def _numbers_read(cited: CitedFields, guess: CitedFields | None, work: Registere
     A number is only ever reported when the registered value is nowhere in the text: the style
     did not print it right, so the number the parser reads there, sure or not, is what the
     reference gives instead, unless it is another field's registered value (see _misplaced)."""
-    # A volume or an issue with neither a digit nor a Roman numeral is a word the parser took
-    # for one ("Engineering 3 (4)", "Engineering [Online], 3(4)" read as volume "Engineering"
-    # and "Online", #11): no number was read there.
-    wordy = [name for name in ("volume", "issue") if _no_number(getattr(cited, name))]
-    if guess is None and not wordy:
-        return cited
-    read = replace(cited)
-    for name in wordy:
-        setattr(read, name, None)
     if guess is None:
-        return read
+        return cited
     # A number of the registered title or journal ("Article Nov 16, 2006 11:51") is theirs,
     # however the parser, unsure, labelled it.
     theirs = title_numbers(work)
+    read = replace(cited)
     for name in _NUMERIC:
         value = getattr(guess, name)
-        if name in wordy and _no_number(value):
-            continue
         if getattr(read, name) is None and value is not None and \
                 simple_token(str(value)) not in theirs:
             setattr(read, name, value)
     return read
-
-
-def _no_number(value: object) -> bool:
-    """A cited volume or issue that is a word: no digit, no Roman numeral."""
-    if not isinstance(value, str):
-        return False
-    return not any(ch.isdigit() for ch in value) and \
-        not any(roman_value(word) for word in plain(value).split())
 
 
 def _check_structured(cited: CitedFields, work: RegisteredWork) -> list[Finding]:
