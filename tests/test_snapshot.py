@@ -415,6 +415,13 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
         {"DOI": "10.5555/odd.3", "title": "not a list", "author": [{"family": " Né  Ho "}]},
         {"DOI": 5, "title": ["a DOI that is not a string"]},
         {"DOI": "10.5555/odd.4"},  # no type, no title: an /agency answer
+        # An author or a date of another type is read from its raw JSON only when the rows
+        # need it: the item then goes to the generic path, the other items stay fast.
+        {"DOI": "10.5555/odd.6", "type": "journal-article", "author": ["Ann Other"]},
+        {"DOI": "10.5555/odd.7", "title": ["Odd date"], "issued": "2019",
+         "published-print": {"date-parts": [[2018, 3]]}},
+        {"DOI": "10.5555/odd.8", "type": None, "title": None, "volume": None,
+         "author": None, "issued": None},  # present as null: kept in the record
         # References all objects, but with fields that are not strings: the generic path.
         {"DOI": "10.5555/odd.5", "title": ["Odd references"],
          "reference": [{"key": 7, "year": 2019, "DOI": " 10.1/X "},
@@ -435,7 +442,7 @@ def test_fast_decoder_gives_the_generic_rows() -> None:
     for work in expected:
         add_work(generic, work, 1)
     counts = [fast.add_document(quick, document, 1, "test") for document in documents]
-    assert counts == [len(works) + 4, 1, 1, len(works)]
+    assert counts == [len(works) + 7, 1, 1, len(works)]
     assert comparable(quick) == comparable(generic)
     # A data file of ordinary records is read whole (both decodings at once, #18); one odd
     # record sends the file item by item.

@@ -1,12 +1,13 @@
 """Decode data-file work records with msgspec: the fields the rows need, the rest kept as raw JSON.
 
 Parsing a whole record into Python objects (json or orjson) and writing its slimmed copy back
-out is most of a build's time. msgspec decodes each record twice instead, both in C: once into
-a struct of only the fields the rows read (authors and dates typed, everything else skipped
-unread; references keep only the six fields the table has), and once into a struct of the
-slimmed record's fields (`RECORD_KEYS`) as raw JSON, encoded back as they are. Anything
-msgspec will not take as typed (a field of another type, a number out of range, NaN) goes to
-the generic path, which gives the same rows: so does a build without msgspec installed.
+out is most of a build's time. msgspec reads each data file once instead, in C, into one
+struct per work: the slimmed record's fields (`RECORD_KEYS`), those the rows read as values
+typed (titles, volume, pages) and the others as raw JSON, encoded back as they are; beside
+them the fields the rows need that the record leaves out (references keep only the six fields
+the table has). Authors and dates stay raw in the record and are decoded when the rows need
+them. Anything msgspec will not take as typed (a field of another type, a number out of range,
+NaN) goes to the generic path, which gives the same rows: so does a build without msgspec.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ import msgspec
 from evidence_cli.services.crossref_records import RECORD_KEYS
 from evidence_cli.snapshot.inputs import parse, works_in
 from evidence_cli.snapshot.rows import (
+    DATE_KEYS,
     Rows,
     add_string_references,
     add_values,
     add_work,
     date_parts,
-    search_text,
 )
 
 _EMPTY = msgspec.Raw()
+_UNSET = msgspec.UNSET
 
 
 def _attribute(key: str) -> str:
@@ -63,38 +65,30 @@ class _Indexed(msgspec.Struct, gc=False):
     timestamp: Any = None
 
 
-class _Read(msgspec.Struct, gc=False):
-    """The fields the rows read, decoded; everything else in the record is skipped unread.
-    Decoding them typed (authors, dates) instead of as generic JSON halves the cost (#18)."""
+# The slimmed record's fields the rows read as values, decoded with the type Crossref gives
+# them (a record with another type goes to the generic path); encoded back, they are the same
+# JSON values. Absent is UNSET, so that a field present as null stays in the record.
+_STRING_LIST = list[str] | None | msgspec.UnsetType
+_STRING = str | None | msgspec.UnsetType
+_TYPED: dict[str, Any] = {
+    "DOI": _STRING, "type": _STRING, "volume": _STRING, "issue": _STRING, "page": _STRING,
+    "title": _STRING_LIST, "subtitle": _STRING_LIST, "short-title": _STRING_LIST,
+    "container-title": _STRING_LIST, "short-container-title": _STRING_LIST,
+}
 
-    DOI: Any = None
-    type: Any = None
-    title: Any = None
-    subtitle: Any = None
-    short_title: Any = msgspec.field(default=None, name="short-title")
-    container_title: Any = msgspec.field(default=None, name="container-title")
-    short_container_title: Any = msgspec.field(default=None, name="short-container-title")
-    author: list[_Author] | None = None
-    issued: _Date | None = None
-    published_print: _Date | None = msgspec.field(default=None, name="published-print")
-    published_online: _Date | None = msgspec.field(default=None, name="published-online")
-    published: _Date | None = None
-    volume: Any = None
-    issue: Any = None
-    page: Any = None
-    updated_by: Any = msgspec.field(default=None, name="updated-by")
-    update_to: Any = msgspec.field(default=None, name="update-to")
-    indexed: _Indexed | None = None
-    deposited: _Date | None = None
-    reference: list[Reference] | None = None
-
-
-# The slimmed record: its fields as raw JSON, re-encoded as they are, in RECORD_KEYS order
-# (fields absent from the record are left out: `omit_defaults`).
-_Record = msgspec.defstruct(
-    "_Record",
-    [(_attribute(key), msgspec.Raw, msgspec.field(default=_EMPTY, name=key))
-     for key in RECORD_KEYS],
+# One work, read in one pass (#18): the slimmed record's fields (`RECORD_KEYS`, in that order,
+# each typed as above or kept as raw JSON, re-encoded as it is; absent ones left out:
+# `omit_defaults`), and beside them the fields the rows read that the record leaves out (set
+# back to their defaults once read, so that the record encoded from the struct has none).
+# Authors and dates are raw in the record (it keeps all of them) and decoded from their raw
+# JSON when the rows need them.
+_Work = msgspec.defstruct(
+    "_Work",
+    [(_attribute(key), _TYPED[key], msgspec.field(default=_UNSET, name=key)) if key in _TYPED
+     else (_attribute(key), msgspec.Raw, msgspec.field(default=_EMPTY, name=key))
+     for key in RECORD_KEYS]
+    + [("indexed", _Indexed | None, None), ("deposited", _Date | None, None),
+       ("reference", list[Reference] | None, None)],
     gc=False, omit_defaults=True,
 )
 
@@ -106,21 +100,20 @@ class _Envelope(msgspec.Struct, gc=False):
     message: msgspec.Raw = _EMPTY
 
 
-class _ReadItems(msgspec.Struct, gc=False):
-    items: list[_Read] | None = None
-
-
-class _RecordItems(msgspec.Struct, gc=False):
-    items: list[_Record] | None = None  # type: ignore[valid-type]  # made at run time
+class _WorkItems(msgspec.Struct, gc=False):
+    items: list[_Work] | None = None  # type: ignore[valid-type]  # made at run time
 
 
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
-_READ_ITEMS = msgspec.json.Decoder(_ReadItems)
-_RECORD_ITEMS = msgspec.json.Decoder(_RecordItems)
-_READ: msgspec.json.Decoder[_Read] = msgspec.json.Decoder(_Read)
-_RECORD: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_Record)
+_WORK_ITEMS = msgspec.json.Decoder(_WorkItems)
+_WORK: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_Work)
+_AUTHORS = msgspec.json.Decoder(list[_Author] | None)
+_DATE = msgspec.json.Decoder(_Date | None)
+_ANY = msgspec.json.Decoder()
 _ENCODE = msgspec.json.Encoder().encode
 _ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
+# The dates the issued date is read from (rows.DATE_KEYS, in order), as attributes.
+_DATE_ATTRIBUTES = tuple(_attribute(key) for key in DATE_KEYS)
 
 
 def _items(document: bytes) -> list[msgspec.Raw] | None:
@@ -151,75 +144,84 @@ def add_document(rows: Rows, document: bytes, seq: int, name: str) -> int | None
 
 
 def _add_items(rows: Rows, document: bytes, seq: int) -> int | None:
-    """A data file's {"items": [...]} read whole, twice (the read fields, the record's raw
-    fields) rather than split into items first and each read twice: a third less scanning
-    (#18). None, with no rows added, when any item is not for the fast path: they are then
-    read one by one."""
+    """A data file's {"items": [...]} read whole, in one pass, rather than split into items
+    first and each read on its own (#18). None, with no rows added, when any item is not for
+    the fast path: they are then read one by one."""
     try:
-        works = _READ_ITEMS.decode(document).items
-        if works is None:
-            return None
-        shapes = _RECORD_ITEMS.decode(document).items
+        works = _WORK_ITEMS.decode(document).items
     except _ERRORS:
         return None
-    if shapes is None or len(shapes) != len(works):  # pragma: no cover - the same document
+    if works is None:
         return None
     sizes = len(rows.works), rows.ref_count(), len(rows.notices)
     references: list[tuple[str, list[Reference]]] = []
     try:
-        added = sum(_add(rows, work, shape, seq, references)
-                    for work, shape in zip(works, shapes, strict=True))
-    except UnicodeDecodeError:  # a record's raw JSON is not UTF-8: its rows are taken back
+        added = sum(_add(rows, work, seq, references) for work in works)
+    except (*_ERRORS, UnicodeDecodeError):
+        # An author or date of another type, or a record's raw JSON that is not UTF-8: the
+        # rows are taken back and the items read one by one.
         rows.truncate(*sizes)
         return None
     add_string_references(rows, seq, references)
     return added
 
 
-def _date(value: _Date | None) -> tuple[str | None, int]:
-    return date_parts(value.parts) if value is not None else (None, 0)
-
-
 def _add_raw(rows: Rows, raw: msgspec.Raw, seq: int, name: str) -> int:
+    sizes = len(rows.works), rows.ref_count(), len(rows.notices)
     try:
-        work = _READ.decode(raw)
-        if not isinstance(work.DOI, str):
-            return 0
         references: list[tuple[str, list[Reference]]] = []
-        added = _add(rows, work, _RECORD.decode(raw), seq, references)
+        added = _add(rows, _WORK.decode(raw), seq, references)
     except (*_ERRORS, UnicodeDecodeError):
+        rows.truncate(*sizes)
         return _add_generic(rows, raw, seq, name)
     add_string_references(rows, seq, references)
     return added
 
 
-def _add(rows: Rows, work: _Read, shape: Any, seq: int,
-         references: list[tuple[str, list[Reference]]]) -> int:
-    """Add the rows of one work from its two decodings but for its references, which go to
-    `references` (with the work's DOI) for add_string_references; 0 for an item that is not a
-    work."""
+def _value(value: Any) -> Any:
+    return None if value is _UNSET else value
+
+
+def _add(rows: Rows, work: Any, seq: int, references: list[tuple[str, list[Reference]]]
+         ) -> int:
+    """Add the rows of one work but for its references, which go to `references` (with the
+    work's DOI) for add_string_references; 0 for an item that is not a work. Raises a decoding
+    error for an author or date of another type (the generic path then reads the item)."""
     doi = work.DOI
     # As works_in: a work has a string DOI, and a type or a title (an /agency answer has not),
     # present whatever its value.
-    if not isinstance(doi, str) or not (shape.type or shape.title):
+    if not isinstance(doi, str) or (work.type is _UNSET and work.title is _UNSET):
         return 0
-    record = _ENCODE(shape)
     issued: tuple[str | None, int] = (None, 0)
-    for value in (work.issued, work.published_print, work.published_online,
-                  work.published):  # DATE_KEYS, in order
-        if value is not None and (issued := date_parts(value.parts))[0]:
+    for attribute in _DATE_ATTRIBUTES:
+        raw = getattr(work, attribute)
+        if raw and (date := _DATE.decode(raw)) is not None and (
+                issued := date_parts(date.parts))[0]:
             break
-    names = [str(person.family or person.name or "") for person in work.author or ()]
-    search = search_text((work.title, work.subtitle, work.short_title),
-                         (work.container_title, work.short_container_title), names,
-                         issued[0], (work.volume, work.issue, work.page))
-    indexed = work.indexed
+    author = work.author
+    names = [str(person.family or person.name or "")
+             for person in (_AUTHORS.decode(author) if author else None) or ()]
+    title, container = _value(work.title), _value(work.container_title)
+    # rows.search_text of these values, which are typed here (lists of strings, strings):
+    # the same text without its tests of each value (a tenth of a work's rows, #18).
+    rest = [*(container or ()), *(work.short_container_title or ()), *names]
+    if issued[0]:
+        rest.append(issued[0][:4])
+    rest.extend([value for value in (work.volume, work.issue, work.page)
+                 if value.__class__ is str])
+    search = (" ".join([*(title or ()), *(work.subtitle or ()), *(work.short_title or ())]),
+              " ".join(rest))
+    indexed, deposited, cited = work.indexed, work.deposited, work.reference
+    work.indexed = work.deposited = work.reference = None  # not in the record
+    updated_by, update_to = work.updated_by, work.update_to
     doi = add_values(rows, seq, doi, indexed.timestamp if indexed is not None else None,
-                     work.type, work.title, work.container_title, issued,
-                     _date(work.deposited)[0], search, record, (), work.updated_by,
-                     work.update_to)
-    if work.reference:
-        references.append((doi, work.reference))
+                     _value(work.type), title, container, issued,
+                     date_parts(deposited.parts)[0] if deposited is not None else None,
+                     search, _ENCODE(work), (),
+                     _ANY.decode(updated_by) if updated_by else None,
+                     _ANY.decode(update_to) if update_to else None)
+    if cited:
+        references.append((doi, cited))
     return 1
 
 
