@@ -1006,3 +1006,41 @@ def test_a_day_is_no_issue_beside_a_number_in_the_issue_place_after_the_volume()
         assert findings_of(f"{head} {written.format(v=2, i=1)}", record, volume="2") == []
         assert findings_of(f"{head} {written.format(v=2, i=2)}", record, volume="2",
                            issue="2") == [("issue-mismatch", "2")]
+
+
+def test_a_bracket_after_a_year_and_its_full_stop_holds_the_volume() -> None:
+    # GOST (uspekhi-gerontologii, gost-r-7-0-5-2008-*): "Journal. 2016. № 4 (2)." gives the
+    # volume in brackets after the year, and for Hindawi's volume 2013 of 2013, with no issue,
+    # "Applications. 2013. (2013)." The bracket is no date there: the parser's year says which
+    # number is the year (#11).
+    record = constructed("2013", None, "1-5", 2013)
+    head = f"1. Doe A., Roe B. {TITLE} // Regenerative Engineering."
+    assert findings_of(f"{head} 2013. (2013). C. 1–5.", record, year=2013, pages="1-5") == []
+    assert findings_of(f"{head} 2013. (2014). C. 1–5.", record, year=2013, pages="1-5") == [
+        ("volume-mismatch", "2014")]
+    assert findings_of(f"{head} 2015. (2013). C. 1–5.", record, year=2015, pages="1-5") == [
+        ("year-mismatch", 2015)]
+
+
+def test_a_number_of_the_title_printed_without_its_periods_is_the_titles() -> None:
+    # biochimica-et-biophysica-acta strips the periods of titles (CSL's strip-periods): "More
+    # than Target 6.3" is printed "More than Target 63", and 63 is no issue cited for 2(4) (#11).
+    title = "More than Target 6.3: A Systems Approach to Rethinking Development Goals"
+    record = constructed("2", "4", "481-489", 2016, title=title)
+    text = (f"[1] A. Doe, B. Roe, {title.replace('.', '')}, Regenerative Engineering, 2 (2016) "
+            "481–489.")
+    cited = CitedFields(title=title.replace(".", ""), authors=["Doe", "Roe"], year=2016,
+                        container="Regenerative Engineering", volume="2", pages="481-489")
+    assert [f.code for f in check_record(cited, record, text)] == []
+    assert [(f.code, f.cited) for f in check_record(cited, record, text.replace(
+        "2 (2016)", "2 (2016) 5,"))] == [("issue-mismatch", "5")]
+
+
+def test_a_page_range_printed_twice_is_one_range_cited() -> None:
+    # universidad-evangelica-del-paraguay prints a chapter's pages twice ("p.430-458, Págs.
+    # 430-458"): the one range no registered value explains is the pages cited (#11).
+    record = constructed(None, None, "427-455", 2022)
+    cited = CitedFields(title=TITLE, authors=["Doe"], year=2022)
+    for pages, expected in (("427-455", []), ("430-458", [("pages-mismatch", "430-458")])):
+        text = f'DOE, A. (2022) "{TITLE}". En Regenerative Engineering. . p.{pages}, Págs. {pages}.'
+        assert [(f.code, f.cited) for f in check_record(cited, record, text)] == expected

@@ -688,6 +688,8 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     and whatever the parser made of it ("(2023) 187 Coastal Engineering 104399" for volume 186)."""
     absent: list[str] = []
     singles, ranges = unexplained_numbers(text, work, names)
+    # A range printed twice is one range cited ("p.430-458, Págs. 430-458", #11).
+    ranges = list(dict.fromkeys(ranges))
     if work.years and _prints_a_year(text, work, names) and \
             not text.has_year(work.years, _years_taken(cited, work, text)):
         absent.append("year")

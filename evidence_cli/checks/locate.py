@@ -524,6 +524,9 @@ def title_number_counts(work: RegisteredWork, names: tuple[str, ...] = ()) -> Co
     its subtitle, short, or as parsed: `names`) and of any one form of the container."""
     titles = [*work.titles, *(f"{title} {subtitle}" for title in work.titles
                               for subtitle in work.subtitles), *work.short_titles, *names]
+    # A style that strips the periods of titles (CSL's strip-periods) prints "Target 6.3" as
+    # "Target 63" (biochimica-et-biophysica-acta, #11).
+    titles.extend([title.replace(".", "") for title in titles if "." in title])
     counts: Counter[str] = Counter()
     for group in (titles, work.containers):
         most: Counter[str] = Counter()
@@ -661,9 +664,16 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
     return found
 
 
+# A bracket right after a year and its full stop: GOST's "2016. № 4 (2)" and, with no issue,
+# "Applications. 2013. (2013)." give the volume there, not a date (#11).
+_AFTER_A_YEAR = re.compile(r"(?<![\d.])\d{4}\.\s*\(\s*$")
+
+
 def _in_brackets(before: str, after: str) -> bool:
-    """A number between `before` and `after` stands alone in brackets (or with a month)."""
-    return bool(_IN_BRACKETS_BEFORE.search(before) and _IN_BRACKETS_AFTER.match(after))
+    """A number between `before` and `after` stands alone in brackets (or with a month), where
+    a date goes."""
+    return bool(_IN_BRACKETS_BEFORE.search(before) and _IN_BRACKETS_AFTER.match(after)) and \
+        not _AFTER_A_YEAR.search(before)
 
 
 def date_places(text: ReferenceText, number: str, work: RegisteredWork) -> int:
