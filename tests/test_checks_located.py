@@ -18,6 +18,7 @@ from evidence_cli.checks import check_record
 from evidence_cli.checks.locate import ReferenceText
 from evidence_cli.checks.work import RegisteredWork
 from evidence_cli.models import CitedFields
+from evidence_cli.sources.freetext import parse_reference
 
 WORKS = Path(__file__).parent / "fixtures" / "crossref" / "works.jsonl"
 AJMG = "10.1002/ajmg.b.31237"  # Hamlin et al. 2011, AJMG B 156(8) 923-928
@@ -1044,3 +1045,64 @@ def test_a_page_range_printed_twice_is_one_range_cited() -> None:
     for pages, expected in (("427-455", []), ("430-458", [("pages-mismatch", "430-458")])):
         text = f'DOE, A. (2022) "{TITLE}". En Regenerative Engineering. . p.{pages}, Págs. {pages}.'
         assert [(f.code, f.cited) for f in check_record(cited, record, text)] == expected
+
+
+def test_a_number_beside_a_month_is_a_day_only_where_a_date_has_one() -> None:
+    # diplo prints the issue's month before the volume: "Coastal Engineering, April 207" and
+    # "Engineering, May 8(5)" give volumes, not days, and after "23 June" (the day given) the
+    # 8 is the volume (#11).
+    record = constructed("206", None, "104952", 2026)
+    head = f"Doe A et al. (2026) {TITLE}. Regenerative Engineering,"
+    assert findings_of(f"{head} April 206, p. 104952.", record, volume="206") == []
+    assert findings_of(f"{head} April 207, p. 104952.", record, volume="207") == [
+        ("volume-mismatch", "207")]
+    record = constructed("7", "5", "624-629", 2026)
+    assert findings_of(f"{head} May 7(5), pp. 624–629.", record, volume="7", issue="5") == []
+    assert findings_of(f"{head} May 8(5), pp. 624–629.", record, volume="8", issue="5") == [
+        ("volume-mismatch", "8")]
+    record = constructed("7", None, "e5", 2026)
+    assert findings_of(f"{head} 23 June 7.", record, volume="7") == []
+    assert findings_of(f"{head} 23 June 8.", record, volume="8") == [("volume-mismatch", "8")]
+    # A day is still a day: "consultado el 8 de junio de 2007" cites no volume 8.
+    record = constructed("5", "1", "55-62", 2007)
+    text = (f'Doe, A. (2007), "{TITLE}", Regenerative Engineering, 5(1), pp. 55-62, '
+            "consultado el 8 de junio de 2007.")
+    assert findings_of(text, record, volume="5", issue="1") == []
+
+
+def test_an_english_ordinal_is_its_number() -> None:
+    # berlin-school-of-economics-and-law-international-marketing-management: "Theoretical
+    # Ecology, 14th volume, 4/2021" for 14(4) (#11).
+    head = f"Doe, A. (2021), {TITLE}, in: Regenerative Engineering,"
+    assert parse_reference(f"{head} 14th volume, 4/2021, p. 663–671").volume == "14"
+    record = constructed("14", "4", "663-671", 2021)
+    assert findings_of(f"{head} 14th volume, 4/2021, p. 663–671", record, volume="14") == []
+    assert findings_of(f"{head} 15th volume, 4/2021, p. 663–671", record, volume="15") == [
+        ("volume-mismatch", "15")]
+    assert findings_of(f"{head} 14th volume, 5/2021, p. 663–671", record, volume="14") == [
+        ("issue-mismatch", "5")]
+
+
+def test_a_work_cited_in_press_cites_no_wrong_year() -> None:
+    # multilingual-matters: "Doe, A. ((in press)) ... Case Reports in Dentistry 2015, 1–7." for
+    # Hindawi's volume 2014 of 2014: no year is given, so the 2015 is the volume cited (#11).
+    record = constructed("2014", None, "1-7", 2014)
+    head = f"Doe, A. and Roe, B. ((in press)) {TITLE}. Regenerative Engineering"
+    assert findings_of(f"{head} 2014, 1–7.", record, year=2014, pages="1-7") == []
+    assert findings_of(f"{head} 2015, 1–7.", record, year=2015, pages="1-7") == [
+        ("volume-mismatch", "2015")]
+
+
+def test_in_a_style_without_pages_a_number_of_the_volumes_order_is_the_volume() -> None:
+    # intellect-newgen-books prints no pages: "BMJ, 298:6673" for 298(6673) 604. A number ten
+    # times nearer the registered volume or issue than the first page is that field cited; the
+    # 4 of Vancouver's "2019;28:4" stays the page (test above) (#11).
+    record = constructed("298", "6673", "604.4-604", 1989)
+    head = f"Doe, Ann (1989), ‘{TITLE}’, Regenerative Engineering,"
+    assert findings_of(f"{head} 298:6673.", record) == []
+    assert findings_of(f"{head} 299:6673.", record) == [("volume-mismatch", "299")]
+    assert findings_of(f"{head} 298:6674.", record) == [("issue-mismatch", "6674")]
+    record = constructed("2013", None, "1-5", 2013)
+    head = f"Doe, Ann (2013), ‘{TITLE}’, Regenerative Engineering,"
+    assert findings_of(f"{head} 2013.", record, year=2013) == []
+    assert findings_of(f"{head} 2014.", record, year=2013) == [("volume-mismatch", "2014")]

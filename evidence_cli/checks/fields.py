@@ -576,7 +576,9 @@ def _numbers_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     """Year, volume, issue and pages: reported only when the registered value is not in the
     text, and the cited value is no other field's registered value."""
     findings: list[Finding] = []
+    # A work cited "in press" is cited before its year: no year it gives is a wrong one (#11).
     if cited.year is not None and work.years and cited.year not in work.years and \
+            not _IN_PRESS.search(text.text) and \
             not text.has_year(work.years, _years_taken(cited, work, text, confident)) and \
             not _misplaced(str(cited.year), "year", cited, work) and \
             not _only_in_located_names(str(cited.year), work, text) and \
@@ -660,11 +662,24 @@ def _issue_read_is_page(value: str, cited: CitedFields, work: RegisteredWork,
             not (work.issue or "").isdecimal() or text.has_pages(work.pages) or \
             marked_as_issue(text, value):
         return False
-    first = first_page(work.pages[0])
-    if not first.isdecimal():
+    return _nearer(value, first_page(work.pages[0]), work.issue or "")
+
+
+def _nearer(number: str, one: str, other: str, times: int = 1) -> bool:
+    """`number` is nearer `one` than `other`, `times` over (all three whole numbers)."""
+    if not (number.isdecimal() and one.isdecimal() and other.isdecimal()):
         return False
-    number = int(value)
-    return abs(number - int(first)) < abs(number - int(work.issue or "0"))
+    return abs(int(number) - int(one)) * times < abs(int(number) - int(other))
+
+
+def _nearer_than_the_pages(number: str, field: str, work: RegisteredWork) -> bool:
+    """`number` is of the registered volume's or issue's order (`field`), not of the first
+    page's: ten times nearer the one than the other (6674 for issue 6673, page 604; but 4 of
+    Vancouver's "2019;28:4" is the page cited for 28(6) 1)."""
+    if not work.pages:
+        return False
+    page = first_page(work.pages[0]).split(".", 1)[0]  # BMJ's "604.4": 604
+    return _nearer(number, getattr(work, field) or "", page, 10)
 
 
 def _prints_a_year(text: ReferenceText, work: RegisteredWork, names: tuple[str, ...]) -> bool:
@@ -764,8 +779,18 @@ def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str]
     if set(absent) == {"pages", "issue"} and len(singles) == 1 and not ranges and \
             not marked_as_issue(text, singles[0]):
         # So is a lone number that stands in no issue's place: styles omit the issue far more
-        # often than the pages or article number ("Sci Rep 5, 16699 (2015)" for 16696).
+        # often than the pages or article number ("Sci Rep 5, 16699 (2015)" for 16696), unless
+        # it is nearer the registered issue than the first page: a style that prints no pages
+        # ("BMJ, 298:6674" for 298(6673) 604: intellect-newgen-books, #11).
+        if _nearer_than_the_pages(singles[0], "issue", work):
+            return [_number_mismatch("issue", singles[0], work.issue or "")]
         return [_pages_mismatch(singles[0], work)]
+    if set(absent) == {"pages", "volume"} and len(singles) == 1 and not ranges and \
+            not labelled_as_page(text, singles[0]) and \
+            _nearer_than_the_pages(singles[0], "volume", work):
+        # The same style's volume: "BMJ, 299:6673" for 298(6673) 604, "Journal of Function
+        # Spaces and Applications, 2014" for Hindawi's 2013 of 2013, 1-5 (#11).
+        return [_number_mismatch("volume", singles[0], work.volume or "")]
     if set(absent) == {"pages", "issue"} and len(singles) == 1 and not ranges and \
             labelled_as_issue(text, singles[0]) and (work.issue or "").isdecimal():
         # A number after an issue's label ("t. 298, nr 6674" for issue 6673) where the style

@@ -39,8 +39,9 @@ _DOTTED_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(?:(\d{1,2})\.)?((?:1[5-9]|20)\
 _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re.I)
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
 # Not a piece of a decimal ("604.4").
-_NUMBER = re.compile(r"(?<![\w])(?<!\d\.)([A-Za-z]{0,3}\d+[A-Za-z]?)(?:\s*[-–—‐‑]+\s*"
-                     r"([A-Za-z]{0,3}\d+[A-Za-z]?))?(?![\w])(?!\.\d)")
+# (An English ordinal is its number: "Theoretical Ecology, 14th volume", #11.)
+_NUMBER = re.compile(r"(?<![\w])(?<!\d\.)([A-Za-z]{0,3}\d+[A-Za-z]?)(?:(?<=\d)(?:st|nd|rd|th))?"
+                     r"(?:\s*[-–—‐‑]+\s*([A-Za-z]{0,3}\d+[A-Za-z]?))?(?![\w])(?!\.\d)")
 
 
 # How far into the text a sole registered author's name may stand and still lead the list.
@@ -477,12 +478,21 @@ def _month_beside(text: str, start: int, end: int) -> bool:
     from evidence_cli.sources.refparser.features import MONTHS
 
     # Only a month written right beside it: "7 mar.", "June 23", "8 de junio"; not
-    # "2 (January 2008)".
+    # "2 (January 2008)". And only a number a date has, a day or a year: not the volume 207 of
+    # "Coastal Engineering, April 207" (diplo prints the issue's month before the volume, #11),
+    # nor a volume with its issue in brackets glued to it ("Engineering, May 8(5)").
+    number = text[start:end]
+    if (number.isdecimal() and int(number) > 31 and not YEAR_LIKE.match(number)) or \
+            text[end:end + 1] == "(":
+        return False
     before = re.findall(r"([^\W\d_]+)\.?\s*$", text[max(0, start - 12):start])
     after = re.findall(r"^\s*([^\W\d_]+)(?:\s+([^\W\d_]+))?", text[end:end + 24])
     months = MONTHS | _MONTHS_MORE
     if before and before[-1].lower() in months:
-        return True
+        # A date has one day: after "23 June" a number that is no year is not the day
+        # ("REFilo, 23 June 8" for volume 8: diplo, #11).
+        return bool(YEAR_LIKE.match(number)) or not re.search(
+            r"(?<![\w.])\d{1,2}\.?\s+[^\W\d_]+\.?\s*$", text[max(0, start - 20):start])
     if not after:
         return False
     first, second = (word.lower() for word in after[0])

@@ -432,10 +432,14 @@ def _value(name: str, run: list[Token], wordlike: list[bool], text: str) -> str 
                run[j + 1].start == run[j].end and run[j + 2].start == run[j + 1].end and
                run[j + 2].text[0].isalnum()):
             j += 2
-        return text[run[first].start:run[j].end]
+        value = text[run[first].start:run[j].end]
+        # An English ordinal is its number ("14th volume": 14, #11).
+        ordinal = _ORDINAL.fullmatch(value)
+        return ordinal.group(1) if ordinal else value
     return None
 
 
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)", re.I)
 _WRAPPERS = (("``", "''"), ("“", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»"),
              ("*", "*"), ("_", "_"), ("(", ")"), ("[", "]"))
 _WRAPPER_FIRST = frozenset(left[0] for left, _ in _WRAPPERS)
