@@ -1081,6 +1081,15 @@ def test_an_english_ordinal_is_its_number() -> None:
         ("volume-mismatch", "15")]
     assert findings_of(f"{head} 14th volume, 5/2021, p. 663–671", record, volume="14") == [
         ("issue-mismatch", "5")]
+    # Read by the parser or not, an ordinal before the word "volume" is a volume's number; any
+    # other ("the 2nd Congress") is none: the 2 is no volume cited for 5 (the style prints none).
+    record = constructed("199", None, "109531", 2021)
+    assert findings_of(f"{head} 199th volume, 2021, p. 109531", record) == []
+    assert findings_of(f"{head} 200th volume, 2021, p. 109531", record) == [
+        ("volume-mismatch", "200")]
+    record = constructed("5", None, "231-238", 2021)
+    assert findings_of(f"{head} Proceedings of the 2nd Congress, 2021, pp. 231–238", record,
+                       pages="231-238") == []
 
 
 def test_a_work_cited_in_press_cites_no_wrong_year() -> None:

@@ -451,6 +451,8 @@ def roman_value(numeral: str) -> int | None:
 # (Swedish "sidor") is volume 199, page 109531.
 _NOT_A_LOCATOR_AFTER = re.compile(r"\s*:?\s*(?:pp?\b(?!\.?\s*\d)|pages\b(?!\s*\d)|s\.(?!\s*\d)|"
                                   r"ed\b|edn\b|th\b|st\b|nd\b|rd\b|%)", re.I)
+# The word of a volume or an issue after its number ("14th volume").
+_LOCATOR_WORD = re.compile(r"\s+(?:volume|vol|issue|number|no)\b", re.I)
 # The words as words: the "ed" of "Med." or "Limited;" is no edition.
 _NOT_A_LOCATOR_BEFORE = re.compile(r"(?:[$€£#]|(?<![^\W\d_])(?:isbn|issn|part|pt|ed|edn))\W{0,2}$",
                                    re.I)
@@ -588,8 +590,12 @@ def unexplained_numbers(text: ReferenceText, work: RegisteredWork, names: tuple[
     ranges: list[str] = []
     for match in _NUMBER.finditer(text.text):
         first, last = match.group(1), match.group(2)
+        # An ordinal ("2nd ed.", "4th Conference") is no locator but before the word of one
+        # ("14th volume", #11): its suffix is looked at as what follows the number.
+        after = match.end() if last is not None or \
+            _LOCATOR_WORD.match(text.text, match.end()) else match.end(1)
         if _month_beside(text.text, match.start(), match.end()) or \
-                _NOT_A_LOCATOR_AFTER.match(text.text, match.end()) or \
+                _NOT_A_LOCATOR_AFTER.match(text.text, after) or \
                 _NOT_A_LOCATOR_BEFORE.search(text.text[max(0, match.start() - 6):match.start()]):
             continue
         if last is None:
