@@ -329,11 +329,11 @@ def _check_one(style: str, cases: list[Case], sim: CrossrefSimulator, folder: Pa
 
 
 def run(style_count: int, dev: bool = False, dev_styles: str = "validation",
-        degrade: bool = False, skip: int = 0) -> dict[str, Any]:
+        degrade: bool = False, skip: int = 0, seed: int = 7) -> dict[str, Any]:
     from concurrent.futures import ThreadPoolExecutor
 
-    cases, styles, withheld = build_cases(style_count, dev=dev, dev_styles=dev_styles,
-                                          degrade=degrade, skip=skip)
+    cases, styles, withheld = build_cases(style_count, seed=seed, dev=dev,
+                                          dev_styles=dev_styles, degrade=degrade, skip=skip)
     by_style: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         by_style[case.style].append(case)
@@ -475,18 +475,23 @@ def main() -> None:
                         help="with --dev: each reference also as people type it")
     parser.add_argument("--skip-styles", type=int, default=0,
                         help="with --dev: leave out the first styles of the development order")
+    parser.add_argument("--seed", type=int, default=7,
+                        help="with --dev: another seed for the training styles' order, the "
+                             "errors injected and the degradations (fresh development cases "
+                             "once every training style has been looked at)")
     parser.add_argument("--failures", type=Path,
                         help="with --dev: write every failing reference there (JSON lines)")
     args = parser.parse_args()
     if args.failures and not args.dev:
         parser.error("--failures is a development option: it needs --dev")
-    if (args.degrade or args.dev_styles != "validation" or args.skip_styles) and not args.dev:
-        parser.error("--dev-styles, --degrade and --skip-styles are development options: they "
-                     "need --dev")
+    if (args.degrade or args.dev_styles != "validation" or args.skip_styles
+            or args.seed != 7) and not args.dev:
+        parser.error("--dev-styles, --degrade, --skip-styles and --seed are development options: "
+                     "they need --dev")
     if args.dev and args.write:
         parser.error("--dev figures are for development: they are never written")
     result = run(args.styles, dev=args.dev, dev_styles=args.dev_styles, degrade=args.degrade,
-                 skip=args.skip_styles)
+                 skip=args.skip_styles, seed=args.seed)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = " ".join(sys.argv[1:]) if args.dev else f"--styles {args.styles}"
     lines = ["# References in held-out CSL styles, end to end", "",
