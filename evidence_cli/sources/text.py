@@ -7,11 +7,15 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from evidence_cli import doi as doi_rules
 from evidence_cli import identifiers
 from evidence_cli.models import CitedFields, Reference, ReferenceForm, SourceLocation
 from evidence_cli.sources import decode_text
+
+if TYPE_CHECKING:
+    from evidence_cli.sources.refparser.parser import ParsedReference
 
 _URL = re.compile(r"https?://[^\s<>\"'\]\[{}|\\^`]+", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+[.)]|[-*•])\s+")
@@ -127,10 +131,39 @@ def references_from_texts(entries: Sequence[_Entry]) -> list[Reference]:
     texts = [" ".join(entry.split()) for entry, _, _, _, _ in entries]
     bodies = [_LIST_MARKER.sub("", text) for text in texts]
     parsed = parse_all_with_parses(bodies)
+    _read_in_the_lists_order([found for _, _, found in parsed],
+                             [(cited, query) for cited, query, _ in parsed])
     return [_reference(text, body, path, line, hrefs, raw, cited, query,
                        found.found_dois if found is not None and found.text == body else None)
             for text, body, (_, path, line, hrefs, raw), (cited, query, found)
             in zip(texts, bodies, entries, parsed, strict=True)]
+
+
+def _read_in_the_lists_order(parses: Sequence[ParsedReference | None],
+                             fields: Sequence[tuple[CitedFields, CitedFields]]) -> None:
+    """Two years side by side read as volume and year in the order the list's other references
+    show, and a year before the pages as the field they print there (liststyle.py: Hindawi's
+    volumes that are years, #11)."""
+    from evidence_cli.sources import liststyle
+
+    if len(parses) < 2:
+        return
+    order = liststyle.volume_year_order(parses)
+    before_pages = liststyle.before_pages(parses)
+    if order is None and before_pages is None:
+        return
+    for parse, both in zip(parses, fields, strict=True):
+        if parse is None:
+            continue
+        reread: tuple[str | None, int | None] | None = None
+        if order is not None:
+            reread = liststyle.two_years_read(parse, order)
+        if reread is None and before_pages is not None:
+            reread = liststyle.year_before_pages_read(parse, before_pages)
+        if reread is None:
+            continue
+        for cited in both:
+            cited.volume, cited.year = reread
 
 
 def _reference(text: str, body: str, path: str, line: int, hrefs: list[str] | None,
