@@ -1115,3 +1115,19 @@ def test_in_a_style_without_pages_a_number_of_the_volumes_order_is_the_volume() 
     head = f"Doe, Ann (2013), ‘{TITLE}’, Regenerative Engineering,"
     assert findings_of(f"{head} 2013.", record, year=2013) == []
     assert findings_of(f"{head} 2014.", record, year=2013) == [("volume-mismatch", "2014")]
+
+
+def test_a_title_that_is_the_journal_with_the_year_run_on_is_no_other_title() -> None:
+    # A style without article titles, its author given first ("Carl May Health & Social Care
+    # in the Community 2007, 5, 55–62"): the parser reads the journal and the year run on into
+    # it as the title, which is no other title cited (electrophoresis, #11).
+    text = ("[1] Carl May Health & Social Care in the Community 2007, 5, 55–62. "
+            "https://doi.org/10.1111/j.1365-2524.1997.tb00099.x")
+    read = CitedFields(title="Social Care in the Community 2007", authors=["Carl May Health &"],
+                       volume="5", pages="55–62")
+    doi = "10.1111/j.1365-2524.1997.tb00099.x"  # May 2007, Health Soc Care Community 5(1)
+    assert codes(text, read, doi) == []
+    # A year that is not the registered one is no piece of the journal's name.
+    assert codes(text.replace("2007", "2008"),
+                 replace(read, title="Social Care in the Community 2008", year=2008),
+                 doi) == ["year-mismatch"]

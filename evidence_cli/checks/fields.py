@@ -314,7 +314,13 @@ def _title_is_container(title: str, work: RegisteredWork, text: ReferenceText) -
     for Civil Infrastructures”, ed., Elsevier") cites no other title (#11)."""
     if containers_agree(title, work):
         return True
-    key = plain(title)
+    words = plain(title).split()
+    # The year or volume run on into it ("Social Care in the Community 2007", its author given
+    # first, "Carl May Health & ...": electrophoresis, #11) is not the title's; whether that
+    # number is the registered one is for the number checks to say.
+    while len(words) > 1 and words[-1].isdecimal():
+        words.pop()
+    key = " ".join(words)
     return bool(key) and text.has_container(work) and \
         any(f" {key} " in f" {plain(container)} " for container in work.containers)
 
