@@ -1131,3 +1131,15 @@ def test_a_title_that_is_the_journal_with_the_year_run_on_is_no_other_title() ->
     assert codes(text.replace("2007", "2008"),
                  replace(read, title="Social Care in the Community 2008", year=2008),
                  doi) == ["year-mismatch"]
+
+
+def test_an_issue_glued_to_the_day_of_its_date_is_the_issue() -> None:
+    # ritid prints volume, issue and the issue's date as "Andrologia 28:5/27. apríl 2009"
+    # (Icelandic: the day's period before the month): 5 is the issue, 27 the day (#11).
+    doi = "10.1111/j.1439-0272.1996.tb02791.x"  # Schirren 2009, Andrologia 28(5) 245-246
+    text = ("Schirren, Carl. „Congratulatory Address“, Andrologia 28:5/27. apríl 2009, bls. "
+            "245–246. https://doi.org/10.1111/j.1439-0272.1996.tb02791.x.")
+    read = CitedFields(title="Congratulatory Address", authors=["Schirren"], year=2009,
+                       pages="245–246")
+    assert codes(text, read, doi) == []
+    assert codes(text.replace("28:5/", "28:6/"), read, doi) == ["issue-mismatch"]

@@ -145,6 +145,12 @@ class ReferenceText:
         if len(found) != 1:
             return None
         separator, issue, pages = found[0].groups()
+        if "/" in issue and pages is None and \
+                _month_beside(self.text, found[0].end(2) - len(issue.split("/")[1]),
+                              found[0].end(2)):
+            # The issue and then the day of its date: "Andrologia 28:6/27. apríl 2009" (ritid,
+            # #11) gives the issue 6.
+            return issue.split("/")[0], None
         if separator == ":" and pages is None:
             return None  # Vancouver's "2019;28:4" gives the pages after the colon, not an issue
         return issue, pages
@@ -466,6 +472,9 @@ _MONTHS_MORE = frozenset({
     "novembro", "dezembro",
     "gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre",
     "dicembre",
+    # Icelandic, Danish, Norwegian and Swedish (ritid prints "27. apríl 2009").
+    "janúar", "febrúar", "apríl", "maí", "júní", "júlí", "ágúst", "október", "nóvember",
+    "desember", "marts", "maj", "augusti",
     "ianuarie", "februarie", "martie", "aprilie", "iunie", "iulie", "septembrie", "octombrie",
     "noiembrie", "decembrie",
     "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
@@ -488,7 +497,8 @@ def _month_beside(text: str, start: int, end: int) -> bool:
             text[end:end + 1] == "(":
         return False
     before = re.findall(r"([^\W\d_]+)\.?\s*$", text[max(0, start - 12):start])
-    after = re.findall(r"^\s*([^\W\d_]+)(?:\s+([^\W\d_]+))?", text[end:end + 24])
+    # "27. apríl 2009": the day's period of German and Nordic dates before the month (ritid).
+    after = re.findall(r"^\.?\s*([^\W\d_]+)(?:\s+([^\W\d_]+))?", text[end:end + 24])
     months = MONTHS | _MONTHS_MORE
     if before and before[-1].lower() in months:
         # A date has one day: after "23 June" a number that is no year is not the day
