@@ -106,15 +106,15 @@ def year_before_pages_read(parse: ParsedReference, field: BeforePages
     the list prints there, where the parser read it otherwise (as the other field, or as
     nothing) and found no other volume and year; None where its reading agrees or there is no
     such number."""
-    pages = parse.field("pages")
-    if pages is None or _TWO_YEARS.search(parse.text) or _of_a_book(parse):
-        return None
+    pages, volume, year = parse.field("pages"), parse.field("volume"), parse.field("year")
+    if pages is None or (volume is not None and not _YEAR_LIKE.fullmatch(volume.value)) or \
+            _of_a_book(parse) or _TWO_YEARS.search(parse.text):
+        return None  # (a volume that is no year was read: most references)
     head = parse.text[:pages.spans[0][0]]
     years = list(_A_YEAR.finditer(head))
     if not years or not _BEFORE_PAGES.fullmatch(head[years[-1].end():]):
         return None
     number, at = years[-1].group(0), years[-1].start()
-    volume, year = parse.field("volume"), parse.field("year")
     for other in (volume, year):
         if other is not None and other.spans[0][0] != at:
             return None  # the parser found that field elsewhere: not for the list to undo
@@ -147,9 +147,9 @@ def two_years_read(parse: ParsedReference, order: Order) -> tuple[str, int] | No
     """(volume, year) of a reference that prints two years side by side, read in the list's
     order, where the parser read them otherwise (one as the year, the other as no volume);
     None where there is no such pair or the parser's reading already agrees."""
-    year = parse.field("year")
-    if year is None:
-        return None
+    year, volume = parse.field("year"), parse.field("volume")
+    if year is None or (volume is not None and not _YEAR_LIKE.fullmatch(volume.value)):
+        return None  # (a volume that is no year: not of the pair; most references, #12's speed)
     pairs = list(_TWO_YEARS.finditer(parse.text))
     if len(pairs) != 1:
         return None
@@ -157,7 +157,6 @@ def two_years_read(parse: ParsedReference, order: Order) -> tuple[str, int] | No
     first, second = pair.group(1), pair.group(2)
     if first == second:
         return None  # the same number twice: either reading gives the same fields
-    volume = parse.field("volume")
     at = year.spans[0][0]
     first_start, second_start = pair.start(1), pair.start(2)
     if order is Order.VOLUME_FIRST and at == second_start:
