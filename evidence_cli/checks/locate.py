@@ -145,12 +145,12 @@ class ReferenceText:
         if len(found) != 1:
             return None
         separator, issue, pages = found[0].groups()
-        if "/" in issue and pages is None and \
-                _month_beside(self.text, found[0].end(2) - len(issue.split("/")[1]),
-                              found[0].end(2)):
+        first, slash, day = issue.partition("/")
+        end = found[0].end(2)
+        if slash and pages is None and _month_beside(self.text, end - len(day), end):
             # The issue and then the day of its date: "Andrologia 28:6/27. apríl 2009" (ritid,
             # #11) gives the issue 6.
-            return issue.split("/")[0], None
+            return first, None
         if separator == ":" and pages is None:
             return None  # Vancouver's "2019;28:4" gives the pages after the colon, not an issue
         return issue, pages

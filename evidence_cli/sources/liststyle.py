@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import Enum
+from typing import TypeVar
 
 from evidence_cli.sources.refparser.parser import ParsedReference
 
@@ -33,7 +34,7 @@ _BETWEEN = re.compile(r"\s?[,;/]?\s?")
 _BEFORE_PAGES = re.compile(r"\s?[,;:]?\s?(?:[^\W\d]{1,3}\.\s?)?")
 # A year standing alone: not an end of a range nor part of a longer number.
 _A_YEAR = re.compile(rf"(?<![\d.–/-]){_YEAR}(?![\d–/-])")
-_YEAR_LIKE = re.compile(rf"{_YEAR}")
+_YEAR_LIKE = re.compile(_YEAR)
 # References that must show the order before a list's order is trusted, and the share of them
 # that may show the other (a list pasted together from two styles shows both).
 _FEWEST_SHOWING = 3
@@ -52,7 +53,11 @@ class BeforePages(Enum):
     YEAR = "year"
 
 
-def _consensus(shown: list[Enum]) -> Enum | None:
+Shown = TypeVar("Shown", Order, BeforePages)
+
+
+def _consensus(shown: list[Shown]) -> Shown | None:
+    """What nearly all the references that show something show, if enough do."""
     if len(shown) < _FEWEST_SHOWING:
         return None
     for candidate in set(shown):
@@ -65,16 +70,13 @@ def _consensus(shown: list[Enum]) -> Enum | None:
 def volume_year_order(parses: Sequence[ParsedReference | None]) -> Order | None:
     """The order in which the list's references print a volume and a year side by side, if
     enough of them show it and nearly all agree; else None."""
-    found = _consensus([order for order in map(_shown_order, parses) if order is not None])
-    return found if isinstance(found, Order) else None
+    return _consensus([order for order in map(_shown_order, parses) if order is not None])
 
 
 def before_pages(parses: Sequence[ParsedReference | None]) -> BeforePages | None:
     """The field the list's references print just before the pages (a volume that is no year,
     or a year), if enough show it and nearly all agree; else None."""
-    found = _consensus([field for field in map(_shown_before_pages, parses)
-                        if field is not None])
-    return found if isinstance(found, BeforePages) else None
+    return _consensus([field for field in map(_shown_before_pages, parses) if field is not None])
 
 
 def _of_a_book(parse: ParsedReference) -> bool:
