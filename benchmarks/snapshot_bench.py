@@ -166,9 +166,12 @@ def _child(command: list[str], cwd: Path | None = None) -> tuple[float, float, s
     return seconds, peak, out, err
 
 
-def _size(path: Path, skip: str | None = None) -> int:
+def _size(path: Path, skip: str | None = None, skip_linked: bool = False) -> int:
+    """Bytes of the files under `path` (but a folder named `skip`; `skip_linked`: files that
+    have another name too, the references table's hard links to the parts)."""
     return sum(p.stat().st_size for p in path.rglob("*")
-               if p.is_file() and (skip is None or skip not in p.parts))
+               if p.is_file() and (skip is None or skip not in p.parts)
+               and not (skip_linked and p.stat().st_nlink > 1))
 
 
 def _mb(size: int) -> str:
@@ -299,10 +302,11 @@ def build_figures(data: Path, snapshot: Path, args: argparse.Namespace, python: 
                  f"per CPU-second); peak RSS {peak:.0f} MB; {err.strip()}")
     lines.append(f"Size on disk: {_mb(_size(snapshot, skip='parts'))} (works "
                  f"{_mb(_size(snapshot / 'works'))}, references "
-                 f"{_mb((snapshot / 'references.parquet').stat().st_size)}, lookup and "
-                 "search index "
+                 f"{_mb(_size(snapshot / 'references'))}, lookup and search index "
                  f"{_mb((snapshot / 'index.sqlite3').stat().st_size)}); resumable parts "
-                 f"{_mb(_size(snapshot / 'parts'))} more (may be deleted once built)")
+                 f"{_mb(_size(snapshot / 'parts', skip_linked=True))} more, not counting the "
+                 "references they share with the table by hard links (may be deleted once "
+                 "built)")
     return lines
 
 

@@ -16,6 +16,7 @@ import io
 import itertools
 import json
 import tarfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,11 @@ def fixture_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_build_reads_the_data_file_layout(tmp_path: Path) -> None:
+def test_build_reads_the_data_file_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    from evidence_cli.snapshot import merge
+
+    monkeypatch.setattr(merge, "buckets_for", lambda count: 4)  # (50,000 works a bucket)
     works = _works(RECORDED) + _works(CONSTRUCTED)
     tar = tmp_path / "data.tar"
     _data_file_tar(tar, works, per_file=100)
@@ -89,9 +94,18 @@ def test_build_reads_the_data_file_layout(tmp_path: Path) -> None:
         snap.close()
     import pyarrow.parquet as pq
 
+    # Each works file holds one DOI-hash bucket, as the manifest says (#18: unsorted within).
+    buckets = manifest["works_buckets"]
+    assert buckets == 4
+    held = []
     for part in (tmp_path / "snap" / "works").glob("*.parquet"):
+        bucket = int(part.name.split("-")[1].split(".")[0])
         dois = pq.read_table(part, columns=["doi"]).column(0).to_pylist()
-        assert dois == sorted(dois)
+        assert {zlib.crc32(doi.encode("utf-8")) % buckets for doi in dois} <= {bucket}
+        held += dois
+    assert sorted(held) == sorted({w["DOI"].lower() for w in works})
+    references = pq.read_table(tmp_path / "snap" / "references").num_rows
+    assert references == manifest["counts"]["references"] > 0
 
 
 def test_a_killed_build_resumes_where_it_stopped(tmp_path: Path) -> None:
@@ -125,6 +139,8 @@ def test_a_doi_in_two_units_is_held_once_newest_version(tmp_path: Path, jobs: in
     new = copy.deepcopy(works[5])
     new["indexed"] = {"timestamp": 2}
     new["title"] = ["Zyxwvut quorble version that won"]
+    old["reference"] = [{"key": "lost", "unstructured": "A reference only the old version cites"}]
+    new["reference"] = [{"key": "won", "unstructured": "A reference the new version cites"}]
     (folder / "a.json.gz").write_bytes(gzip.compress(json.dumps(
         {"items": [*works[:5], old, *works[6:20]]}).encode()))
     (folder / "b.json.gz").write_bytes(gzip.compress(json.dumps(
@@ -147,6 +163,12 @@ def test_a_doi_in_two_units_is_held_once_newest_version(tmp_path: Path, jobs: in
               for d, t in zip(*pq.read_table(part, columns=["doi", "title"]).to_pydict().values(),
                               strict=True) if d == doi]
     assert titles == [new["title"][0]]
+    # Its references are the newest version's only; every other work's stay (the first unit's
+    # part written again without the lost version's rows, the second's linked as it is).
+    references = pq.read_table(out / "references").to_pylist()
+    assert [r["key"] for r in references if r["citing_doi"] == doi] == ["won"]
+    cited = sum(len(w.get("reference") or []) for w in [*works[:5], new, *works[6:]])
+    assert len(references) == manifest["counts"]["references"] == cited
 
 
 def _verdicts(report: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -319,6 +341,29 @@ def test_bulk_audit_with_duckdb(run_evidence: RunEvidence, bulk_snapshot: Path,
     assert by_journal["Other Journal"]["retracted"] == 1
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())["summary"]
     assert summary["retracted_by_timing"] == {"after": 1, "before": 1, "same-period": 1}
+
+
+def test_a_snapshot_of_format_v1_is_still_audited(bulk_snapshot: Path, tmp_path: Path) -> None:
+    """Format v1 kept the references in one file, references.parquet (v2: a folder of parts'
+    links, #18): a snapshot built before still reads, with the same audit."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from evidence_cli.snapshot import bulk
+
+    older = tmp_path / "v1"
+    shutil.copytree(bulk_snapshot, older)
+    references = pq.read_table(older / "references").drop_columns(["seq"])
+    shutil.rmtree(older / "references")
+    pq.write_table(references, older / "references.parquet")
+    manifest = json.loads((older / "manifest.json").read_text())
+    (older / "manifest.json").write_text(json.dumps({**manifest,
+                                                     "format": "evidence-cli/snapshot/v1"}))
+    v1, v2 = bulk.run(older, tmp_path / "a"), bulk.run(bulk_snapshot, tmp_path / "b")
+    assert v1["summary"] == v2["summary"] and v1["summary"]["refs"] == references.num_rows > 0
+    for name in ("missing", "retracted", "by_journal", "by_year"):
+        assert _table(tmp_path / "a", name) == _table(tmp_path / "b", name), name
 
 
 @pytest.mark.slow

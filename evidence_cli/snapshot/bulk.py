@@ -49,7 +49,8 @@ def run(snapshot: Path, out: Path, engine: str = "duckdb") -> dict[str, Any]:
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}")
     for name in (layout.MANIFEST, layout.REFERENCES, layout.RETRACTIONS, "works"):
-        if not (snapshot / name).exists():
+        if not (snapshot / name).exists() and not (
+                name == layout.REFERENCES and (snapshot / layout.REFERENCES_V1).exists()):
             raise InputError(str(snapshot), f"not a snapshot folder (no {name}); build one with "
                              "`evidence snapshot build`")
     if engine == "spark":

@@ -19,7 +19,7 @@ def read_manifest(out: Path) -> dict[str, Any]:
                          "`evidence snapshot build`") from None
     except (OSError, ValueError) as error:
         raise InputError(str(path), f"unreadable manifest: {error}") from None
-    if not isinstance(data, dict) or data.get("format") != layout.FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in layout.FORMATS_READ:
         raise InputError(str(path), f"not a snapshot manifest of format {layout.FORMAT}")
     return data
 

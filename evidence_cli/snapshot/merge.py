@@ -1,8 +1,9 @@
 """Merging a build's parts into the snapshot's tables with DuckDB: the newest version of a DOI.
 
-The works table is Parquet in `works/`, one file per DOI-hash bucket, sorted by DOI within it;
-references and retraction notices keep only the rows of the versions that won. Every table is
-written to a temporary name and renamed into place.
+The works table is Parquet in `works/`, one file per DOI-hash bucket; the references table is
+the units' reference parts, linked into `references/`; references and retraction notices keep
+only the rows of the versions that won. Every table is written under a temporary name and
+renamed into place.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def buckets_for(count: int) -> int:
 
 def finalize(out: Path, *, source: str, date: str | None, memory_limit: str = "1GB",
              index: IndexWriter | None = None) -> dict[str, Any]:
-    """Merge the parts: newest version of each DOI wins; works by bucket sorted by DOI; the
+    """Merge the parts: newest version of each DOI wins; works by DOI-hash bucket; the
     lookup and search index finished meanwhile, in a thread, from the parts (`index`: the one
     the build has been writing while it read, else a new one). Returns the manifest (without
     the build's own figures)."""
@@ -112,7 +113,7 @@ def _merge(out: Path, parts: Path, memory_limit: str, index: IndexWriter
         indexer = _Indexer(index, sorted(parts.glob("w-*.parquet")), dropped)
         indexer.start()
         try:
-            tables = _tables(conn, out, read, bool(dropped))
+            tables = _tables(conn, out, parts, read, dropped)
         except BaseException:
             indexer.cancel()
             raise
@@ -125,71 +126,99 @@ def _merge(out: Path, parts: Path, memory_limit: str, index: IndexWriter
         _clear(parts / "duckdb-tmp")
 
 
-def _tables(conn: Any, out: Path, read: Callable[..., str], dropped: bool
-            ) -> tuple[int, int, int, int, Any]:
-    import concurrent.futures as futures
-
+def _tables(conn: Any, out: Path, parts: Path, read: Callable[..., str],
+            dropped: dict[str, set[int]]) -> tuple[int, int, int, int, Any]:
     count = int(conn.execute(f"SELECT count(DISTINCT doi) FROM {read('w')}").fetchall()[0][0])
     buckets = buckets_for(count)
-    # Every reference row belongs to a works row of its part (same DOI and seq): with no version
-    # dropped, all are kept and no join is needed. Not sorted: every reader joins or groups
-    # them, and sorting millions of rows was most of the merge (#18).
-    kept = "SEMI JOIN works w ON r.citing_doi = w.doi AND r.seq = w.seq" if dropped else ""
-    references = f"SELECT r.* EXCLUDE (seq) FROM {read('r')} r {kept}"
-    # DuckDB compresses a Parquet row group on one thread: the files are written side by side,
-    # each from its own cursor, the references from the start when they need no works (#18).
-    with futures.ThreadPoolExecutor(2) as pool:
-        refs = None if dropped else pool.submit(_copy, conn.cursor(), out / layout.REFERENCES,
-                                                references)
-        # Kept in the sorted order the table is written in: each bucket's rows are then copied
-        # out sorted without sorting them again (DuckDB keeps the order of a filtered scan
-        # while preserve_insertion_order is on).
-        conn.execute("SET SESSION preserve_insertion_order = true")
-        # With no version dropped (a build not resumed over changed data), every row is kept:
-        # no anti join, nor the file names and row numbers it needs (half the time, #18).
-        works = (f"{read('w', True)} ANTI JOIN losers USING (filename, file_row_number)"
-                 if dropped else read('w'))
-        numbering = "filename, file_row_number, " if dropped else ""
-        conn.execute(f"""
-            CREATE TABLE works AS
-            SELECT (h % {buckets})::INTEGER AS bucket,
-                   * EXCLUDE (h, version, {numbering}{_INDEX_ONLY})
-            FROM {works}
-            ORDER BY bucket, doi""")
-        conn.execute("SET SESSION preserve_insertion_order = false")
-        if refs is None:
-            refs = pool.submit(_copy, conn.cursor(), out / layout.REFERENCES, references)
-        works_dir = out / "works"
-        staging = out / ".works.tmp"
-        _clear(staging)
-        staging.mkdir()
-        copies = [pool.submit(_copy_bucket, conn.cursor(), bucket,
-                              staging / f"b-{bucket:04d}.parquet") for bucket in range(buckets)]
-        notice_count = _copy(conn, out / layout.RETRACTIONS, f"""
-            SELECT DISTINCT x.doi, x.notice_doi, x.type, x.label, x.source, x.date,
-                   x.date_precision
-            FROM {read('x')} x
-            SEMI JOIN works w ON x.source_doi = w.doi AND x.seq = w.seq
-            ORDER BY doi, notice_doi, type""")
-        latest = conn.execute("SELECT max(deposited) FROM works").fetchall()[0][0]
-        for copy in copies:
-            copy.result()
-        ref_count = refs.result()
-    _swap(staging, works_dir)
+    # With no version dropped (a build not resumed over changed data), every row is kept:
+    # no anti join, nor the file names and row numbers it needs (half the time, #18).
+    works = (f"{read('w', True)} ANTI JOIN losers USING (filename, file_row_number)"
+             if dropped else read('w'))
+    columns = f"* EXCLUDE (h, version, {'filename, file_row_number, ' if dropped else ''}" \
+              f"{_INDEX_ONLY})"
+    staging = out / ".works.tmp"
+    _clear(staging)
+    staging.mkdir()
+    # Each bucket's works in one pass over the parts, written as they stream by, unsorted
+    # within the bucket: a DOI lookup reads one bucket's file (of one row group, so a sort by
+    # DOI within it let no lookup skip anything), and sorting the records first, then copying
+    # each bucket out, was half the merge at 1M works (#18).
+    by_bucket = staging / "by-bucket"
+    conn.execute(f"""
+        COPY (SELECT (h % {buckets})::INTEGER AS bucket, {columns} FROM {works})
+        TO '{by_bucket}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (bucket))""")
+    _flatten_buckets(by_bucket, staging)
+    if not any(staging.glob("*.parquet")):  # no works at all: one empty file
+        conn.execute(f"COPY (SELECT {columns} FROM {works} LIMIT 0) "
+                     f"TO '{staging / 'b-0000.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    ref_count = _references(conn, out, parts, dropped)
+    # A notice's row belongs to a works row of its part (same source DOI and seq): with no
+    # version dropped, all are kept.
+    kept = (f"SEMI JOIN (SELECT doi, seq FROM {works}) w ON x.source_doi = w.doi "
+            "AND x.seq = w.seq" if dropped else "")
+    notice_count = _copy(conn, out / layout.RETRACTIONS, f"""
+        SELECT DISTINCT x.doi, x.notice_doi, x.type, x.label, x.source, x.date,
+               x.date_precision
+        FROM {read('x')} x {kept}
+        ORDER BY doi, notice_doi, type""")
+    latest = conn.execute(f"SELECT max(deposited) FROM {works}").fetchall()[0][0]
+    _swap(staging, out / "works")
     return count, buckets, ref_count, notice_count, latest
 
 
-def _copy_bucket(cursor: Any, bucket: int, target: Path) -> None:
-    """One works file. DuckDB's row groups (~120,000 rows, so one a bucket): the 2,048-row
-    groups once meant for DOI lookups on these files (which the SQLite index answers now) made
-    them a third larger and their writing twice as slow (#18)."""
+def _flatten_buckets(written: Path, staging: Path) -> None:
+    """DuckDB's `bucket=K/data_N.parquet` as `b-KKKK.parquet` (`b-KKKK-N` past a bucket's
+    first file) in the works folder itself."""
+    for folder in sorted(written.glob("bucket=*")) if written.is_dir() else ():
+        bucket = int(folder.name.split("=", 1)[1])
+        for number, path in enumerate(sorted(folder.glob("*.parquet"))):
+            suffix = f"-{number}" if number else ""
+            os.replace(path, staging / f"b-{bucket:04d}{suffix}.parquet")
+    _clear(written)
+
+
+def _references(conn: Any, out: Path, parts: Path, dropped: dict[str, set[int]]) -> int:
+    """The references table: the units' reference parts themselves, linked into its folder
+    (copying 20M references into one file was a third of the merge at 1M works, #18); a part
+    whose unit lost a version to a newer unit is written again without that version's rows.
+    Returns the count of rows."""
+    staging = out / ".references.tmp"
+    _clear(staging)
+    staging.mkdir()
+    for part in sorted(parts.glob("r-*.parquet")):
+        works_part = part.with_name("w-" + part.name[2:])
+        if dropped.get(works_part.name):
+            # Every reference row belongs to a works row of its own part (same DOI and seq).
+            _copy(conn, staging / part.name, f"""
+                SELECT r.* FROM read_parquet('{part}') r
+                SEMI JOIN (SELECT doi, seq
+                           FROM read_parquet('{works_part}', filename = true,
+                                             file_row_number = true)
+                           ANTI JOIN losers USING (filename, file_row_number)) w
+                     ON r.citing_doi = w.doi AND r.seq = w.seq""")
+        else:
+            _link(part, staging / part.name)
+    count = 0
+    if any(staging.glob("*.parquet")):
+        count = int(conn.execute(  # (from the files' footers)
+            f"SELECT count(*) FROM read_parquet('{staging}/*.parquet')").fetchall()[0][0])
+    _swap(staging, out / layout.REFERENCES)
+    _remove_file(out / layout.REFERENCES_V1)  # an older snapshot's single file, updated
+    return count
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link, so no byte is copied (the part and the table then share a file that
+    neither changes: a unit read again gets new files), else a copy."""
     try:
-        cursor.execute("SET SESSION preserve_insertion_order = true")
-        cursor.execute(f"""
-            COPY (SELECT * EXCLUDE (bucket) FROM works WHERE bucket = {bucket})
-            TO '{target}' (FORMAT parquet, COMPRESSION zstd)""")
-    finally:
-        cursor.close()
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
+
+
+def _remove_file(path: Path) -> None:
+    if path.is_file():
+        os.unlink(path)
 
 
 class _Indexer(threading.Thread):

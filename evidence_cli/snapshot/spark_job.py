@@ -143,9 +143,13 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def inputs(snapshot: Path, *, folders: bool = False) -> dict[str, str]:
-    works = snapshot / "works"
+    works, refs = snapshot / "works", snapshot / "references"
+    if not refs.is_dir() and (snapshot / "references.parquet").is_file():
+        refs = snapshot / "references.parquet"  # a snapshot of format v1: one file
+    elif not folders:
+        refs = refs / "*.parquet"
     return {"works": str(works if folders else works / "*.parquet"),
-            "refs": str(snapshot / "references.parquet"),
+            "refs": str(refs),
             "retractions": str(snapshot / "retractions.parquet")}
 
 
