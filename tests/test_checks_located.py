@@ -1143,3 +1143,33 @@ def test_an_issue_glued_to_the_day_of_its_date_is_the_issue() -> None:
                        pages="245–246")
     assert codes(text, read, doi) == []
     assert codes(text.replace("28:5/", "28:6/"), read, doi) == ["issue-mismatch"]
+
+
+def _parsed_codes(text: str, doi: str) -> list[str]:
+    from evidence_cli.sources.freetext import parse_for_checks_and_search
+
+    cited, guess = parse_for_checks_and_search(text)
+    return [f.code for f in check_record(cited, work(doi), text, guess)]
+
+
+def test_a_journal_read_as_the_title_keeps_no_number_run_on_into_it() -> None:
+    # A style without article titles (journal-of-aoac-international): the parser reads the
+    # journal and the volume after it as the title; the volume is still the volume cited (#11).
+    doi = "10.1155/2013/753153"  # Chacón 2013, J Funct Spaces Appl 2013 (Hindawi), 1-5
+    text = ("1. Chacón, G.R. (2013) Journal of Function Spaces and Applications 2013, 1–5. "
+            "doi:10.1155/2013/753153")
+    assert _parsed_codes(text, doi) == []
+    assert _parsed_codes(text.replace("Applications 2013", "Applications 2014"), doi) == [
+        "volume-mismatch"]
+
+
+def test_a_year_marked_in_chinese_is_the_year() -> None:
+    # law-citation-manual prints a journal article's year only, "2016年" ("the year 2016"), and
+    # Hindawi's volumes are years: the number marked as a year is the year cited (#11).
+    doi = "10.1155/2014/861942"  # Sharma et al. 2014, Case Rep Dent 2014, 1-7
+    text = ("〔1〕 S. Sharma、S. Grover、V. Sharma、D. Srivastava、M. Mittal：《Endodontic and "
+            "Esthetic Management of a Dilacerated Maxillary Central Incisor Having Two Root "
+            "Canals Using Cone Beam Computed Tomography as a Diagnostic Aid》，载《Case Reports "
+            "in Dentistry》2014年。 https://doi.org/10.1155/2014/861942")
+    assert _parsed_codes(text, doi) == []
+    assert _parsed_codes(text.replace("2014年", "2016年"), doi) == ["year-mismatch"]

@@ -269,8 +269,10 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         # registered authors named are the authorship, and then no doi-mismatch.
         return [_doi_mismatch(cited, work)]
     findings: list[Finding] = []
+    title_is_container = not title_found and bool(cited.title) and \
+        _title_is_container(cited.title or "", work, text)
     if not title_found and cited.title and work.title and not titles_agree(cited.title, work) \
-            and not _title_is_container(cited.title, work, text):
+            and not title_is_container:
         findings.append(_title_mismatch(cited, work))
     if work.families and cited.authors and not text.has_name(work.families[0]) and \
             not names_agree(cited.authors[0], work.families[0]):
@@ -284,8 +286,10 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     # Numbers in the title and journal as parsed are theirs, not a volume or a page; where the
     # registered title or journal is in the text, its own numbers are known, and a parsed one
     # that runs on past it ("... Bergman Spaces. Journal of ... Applications 2014") has taken
-    # in numbers that are not its own.
-    names = tuple(name for name, located in ((cited.title, title_found),
+    # in numbers that are not its own. So has a "title" that is the journal the text prints
+    # with a number run on ("(2013) Journal of Function Spaces and Applications 2014, 1–5",
+    # a style without article titles, for volume 2013: journal-of-aoac-international, #11).
+    names = tuple(name for name, located in ((cited.title, title_found or title_is_container),
                                              (cited.container, text.has_container(work)))
                   if name and not located)
     findings.extend(_numbers_text(_numbers_read(cited, guess, work), work, text, cited, names))
@@ -732,11 +736,15 @@ def _lone_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
     if labelled is not None:
         return labelled
     if {"year", "volume"} <= set(absent) and len(lone) == 1 and not ranges and \
-            YEAR_LIKE.match(lone[0]) and not YEAR_LIKE.match(work.volume or ""):
+            YEAR_LIKE.match(lone[0]) and (
+                not YEAR_LIKE.match(work.volume or "") or
+                places(text, lone[0], work, strong_only=True) == {Place.DATE}):
         # Neither the registered year nor the volume is there, and the one number no registered
         # value explains is a year where the registered volume is no year ("Rev. Dig. Ens.
         # Filo. 2023." for volume 5 of 2022): the year cited; styles print years without
-        # volumes, not years for volumes (#11).
+        # volumes, not years for volumes (#11). Where the volume is a year too (Hindawi's),
+        # only a number marked as a date is the year ("载《Case Reports in Dentistry》2016年。"
+        # for 2014: law-citation-manual, #11).
         return [_year_mismatch(int(lone[0]), work)]
     if "pages" in absent or ranges or len(lone) != 1:
         return _lone_range_or_page(absent, singles, ranges, work, text)

@@ -40,8 +40,12 @@ _IDENTIFIER = re.compile(r"\b(?:PMID|PMCID|ISSN|ISBN|arXiv)\s*:?\s*[\w.\-]+", re
 # Numbers as a style prints them: "47", "12A", "e1002", "S3"; a range is read as one token.
 # Not a piece of a decimal ("604.4").
 # (An English ordinal is its number: "Theoretical Ecology, 14th volume", #11.)
-_NUMBER = re.compile(r"(?<![\w])(?<!\d\.)([A-Za-z]{0,3}\d+[A-Za-z]?)(?:(?<=\d)(?:st|nd|rd|th))?"
-                     r"(?:\s*[-–—‐‑]+\s*([A-Za-z]{0,3}\d+[A-Za-z]?))?(?![\w])(?!\.\d)")
+# A letter glued to a number makes it a word, but Chinese, Japanese and Korean write the unit
+# right after it ("2015年", "第3卷", "12页"): their characters are no letters here (#11).
+_GLUING = r"[^\W\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+_NUMBER = re.compile(rf"(?<!{_GLUING})(?<!\d\.)([A-Za-z]{{0,3}}\d+[A-Za-z]?)"
+                     r"(?:(?<=\d)(?:st|nd|rd|th))?"
+                     rf"(?:\s*[-–—‐‑]+\s*([A-Za-z]{{0,3}}\d+[A-Za-z]?))?(?!{_GLUING})(?!\.\d)")
 
 
 # How far into the text a sole registered author's name may stand and still lead the list.
@@ -676,7 +680,7 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
     title_start = None if strong_only else text.title_start(work)
     for start, end in text.lone_spans(number):
         before, after = text.text[max(0, start - 24):start], text.text[end:end + 24]
-        if _in_brackets(before, after):
+        if _in_brackets(before, after) or _YEAR_UNIT.match(after):
             found.add(Place.DATE)
         elif _VOLUME_LABEL.search(before):
             found.add(Place.VOLUME)
@@ -695,6 +699,10 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
 _AFTER_A_YEAR = re.compile(r"(?<![\d.])\d{4}\.\s*\(\s*$")
 
 
+# "2015年": the number of years, in Chinese and Japanese (#11).
+_YEAR_UNIT = re.compile(r"^\s?年")
+
+
 def _in_brackets(before: str, after: str) -> bool:
     """A number between `before` and `after` stands alone in brackets (or with a month), where
     a date goes."""
@@ -708,6 +716,7 @@ def date_places(text: ReferenceText, number: str, work: RegisteredWork) -> int:
     title_start = text.title_start(work)
     return sum(1 for start, end in text.lone_spans(number)
                if _in_brackets(text.text[max(0, start - 24):start], text.text[end:end + 24]) or
+               _YEAR_UNIT.match(text.text[end:end + 2]) or
                (title_start is not None and end <= title_start))
 
 
