@@ -252,6 +252,9 @@ def main() -> None:
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--measure-only", action="store_true",
                         help="Reuse the snapshot in --folder: skip generating and building.")
+    parser.add_argument("--reuse-data", action="store_true",
+                        help="Reuse the data generated in --folder before (its generated.json "
+                             "says the counts): skip generating, build and measure.")
     args = parser.parse_args()
     rng = random.Random(7)
     temp = tempfile.mkdtemp(prefix="snapshot-bench-")
@@ -268,7 +271,8 @@ def main() -> None:
             shutil.rmtree(temp, ignore_errors=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = (f"python benchmarks/snapshot_bench.py --works {args.works} --refs-per-work "
-               f"{args.refs_per_work}" + (" --measure-only" if args.measure_only else ""))
+               f"{args.refs_per_work}" + (" --measure-only" if args.measure_only else "")
+               + (" --reuse-data" if args.reuse_data else ""))
     text = ("# Local Crossref snapshot (issue 18)\n\n"
             f"Measured {stamp} on {machine()} with `{command}` (a synthetic snapshot: generated "
             "from the recorded records, not real data).\n\n"
@@ -284,13 +288,32 @@ def build_figures(data: Path, snapshot: Path, args: argparse.Namespace, python: 
                   ) -> list[str]:
     lines: list[str] = []
     shutil.rmtree(snapshot, ignore_errors=True)
-    start = time.perf_counter()
-    counts = generate(data, args.works, args.refs_per_work)
-    generated = time.perf_counter() - start
-    lines.append(f"Generated {counts['works']:,} works (+{counts['retracted']:,} "
-                 f"retraction notices) and {counts['references']:,} references in "
-                 f"{len(list(data.iterdir()))} files, {_mb(_size(data))} gzipped, in "
-                 f"{generated:.0f} s")
+    # The counts of a generation, beside its data: --reuse-data builds from it again (at 1M
+    # works generating takes three times as long as building).
+    generated_file = data.parent / "generated.json"
+    if args.reuse_data:
+        if not generated_file.is_file():
+            raise SystemExit(f"--reuse-data: no {generated_file}; generate once without it")
+        counts = json.loads(generated_file.read_text(encoding="utf-8"))
+        if (counts.get("asked_works"), counts.get("refs_per_work")) != (args.works,
+                                                                       args.refs_per_work):
+            raise SystemExit(f"--reuse-data: {data} was generated with other --works or "
+                             "--refs-per-work")
+        lines.append(f"Data generated before: {counts['works']:,} works "
+                     f"(+{counts['retracted']:,} retraction notices) and "
+                     f"{counts['references']:,} references in {len(list(data.iterdir()))} "
+                     f"files, {_mb(_size(data))} gzipped")
+    else:
+        start = time.perf_counter()
+        counts = generate(data, args.works, args.refs_per_work)
+        generated = time.perf_counter() - start
+        generated_file.write_text(json.dumps({**counts, "asked_works": args.works,
+                                              "refs_per_work": args.refs_per_work}),
+                                  encoding="utf-8")
+        lines.append(f"Generated {counts['works']:,} works (+{counts['retracted']:,} "
+                     f"retraction notices) and {counts['references']:,} references in "
+                     f"{len(list(data.iterdir()))} files, {_mb(_size(data))} gzipped, in "
+                     f"{generated:.0f} s")
     records = counts["works"] + counts["retracted"]
     seconds, peak, _, err = _child([
         *python, "snapshot", "build", str(data), "--out", str(snapshot), "--jobs", "2",
