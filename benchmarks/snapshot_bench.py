@@ -299,21 +299,17 @@ def build_figures(data: Path, snapshot: Path, args: argparse.Namespace, python: 
                                                                        args.refs_per_work):
             raise SystemExit(f"--reuse-data: {data} was generated with other --works or "
                              "--refs-per-work")
-        lines.append(f"Data generated before: {counts['works']:,} works "
-                     f"(+{counts['retracted']:,} retraction notices) and "
-                     f"{counts['references']:,} references in {len(list(data.iterdir()))} "
-                     f"files, {_mb(_size(data))} gzipped")
+        made, took = "Data generated before:", ""
     else:
         start = time.perf_counter()
         counts = generate(data, args.works, args.refs_per_work)
-        generated = time.perf_counter() - start
+        made, took = "Generated", f", in {time.perf_counter() - start:.0f} s"
         generated_file.write_text(json.dumps({**counts, "asked_works": args.works,
                                               "refs_per_work": args.refs_per_work}),
                                   encoding="utf-8")
-        lines.append(f"Generated {counts['works']:,} works (+{counts['retracted']:,} "
-                     f"retraction notices) and {counts['references']:,} references in "
-                     f"{len(list(data.iterdir()))} files, {_mb(_size(data))} gzipped, in "
-                     f"{generated:.0f} s")
+    lines.append(f"{made} {counts['works']:,} works (+{counts['retracted']:,} retraction "
+                 f"notices) and {counts['references']:,} references in "
+                 f"{len(list(data.iterdir()))} files, {_mb(_size(data))} gzipped{took}")
     records = counts["works"] + counts["retracted"]
     seconds, peak, _, err = _child([
         *python, "snapshot", "build", str(data), "--out", str(snapshot), "--jobs", "2",

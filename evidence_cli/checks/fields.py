@@ -269,8 +269,8 @@ def _check_text(cited: CitedFields, work: RegisteredWork, text: ReferenceText,
         # registered authors named are the authorship, and then no doi-mismatch.
         return [_doi_mismatch(cited, work)]
     findings: list[Finding] = []
-    title_is_container = not title_found and bool(cited.title) and \
-        _title_is_container(cited.title or "", work, text)
+    title_is_container = bool(not title_found and cited.title and
+                              _title_is_container(cited.title, work, text))
     if not title_found and cited.title and work.title and not titles_agree(cited.title, work) \
             and not title_is_container:
         findings.append(_title_mismatch(cited, work))

@@ -680,7 +680,7 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
     title_start = None if strong_only else text.title_start(work)
     for start, end in text.lone_spans(number):
         before, after = text.text[max(0, start - 24):start], text.text[end:end + 24]
-        if _in_brackets(before, after) or _YEAR_UNIT.match(after):
+        if _marked_as_a_date(before, after):
             found.add(Place.DATE)
         elif _VOLUME_LABEL.search(before):
             found.add(Place.VOLUME)
@@ -703,20 +703,20 @@ _AFTER_A_YEAR = re.compile(r"(?<![\d.])\d{4}\.\s*\(\s*$")
 _YEAR_UNIT = re.compile(r"^\s?年")
 
 
-def _in_brackets(before: str, after: str) -> bool:
+def _marked_as_a_date(before: str, after: str) -> bool:
     """A number between `before` and `after` stands alone in brackets (or with a month), where
-    a date goes."""
-    return bool(_IN_BRACKETS_BEFORE.search(before) and _IN_BRACKETS_AFTER.match(after)) and \
-        not _AFTER_A_YEAR.search(before)
+    a date goes, or is marked as a year ("2015年")."""
+    in_brackets = bool(_IN_BRACKETS_BEFORE.search(before) and _IN_BRACKETS_AFTER.match(after))
+    return (in_brackets and not _AFTER_A_YEAR.search(before)) or bool(_YEAR_UNIT.match(after))
 
 
 def date_places(text: ReferenceText, number: str, work: RegisteredWork) -> int:
-    """How often `number` stands alone where a date goes: in brackets (or with a month), or
-    before the registered title, where author-date styles put the year."""
+    """How often `number` stands alone where a date goes: in brackets (or with a month), marked
+    as a year, or before the registered title, where author-date styles put the year."""
     title_start = text.title_start(work)
     return sum(1 for start, end in text.lone_spans(number)
-               if _in_brackets(text.text[max(0, start - 24):start], text.text[end:end + 24]) or
-               _YEAR_UNIT.match(text.text[end:end + 2]) or
+               if _marked_as_a_date(text.text[max(0, start - 24):start],
+                                    text.text[end:end + 24]) or
                (title_start is not None and end <= title_start))
 
 

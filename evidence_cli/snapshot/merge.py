@@ -203,7 +203,7 @@ def _references(conn: Any, out: Path, parts: Path, dropped: dict[str, set[int]])
         count = int(conn.execute(  # (from the files' footers)
             f"SELECT count(*) FROM read_parquet('{staging}/*.parquet')").fetchall()[0][0])
     _swap(staging, out / layout.REFERENCES)
-    _remove_file(out / layout.REFERENCES_V1)  # an older snapshot's single file, updated
+    (out / layout.REFERENCES_V1).unlink(missing_ok=True)  # an older snapshot's file, updated
     return count
 
 
@@ -214,11 +214,6 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:  # a file system without hard links
         shutil.copyfile(source, target)
-
-
-def _remove_file(path: Path) -> None:
-    if path.is_file():
-        os.unlink(path)
 
 
 class _Indexer(threading.Thread):
