@@ -26,12 +26,38 @@ def test_ieee_first_name_first_and_quoted_title() -> None:
         f"“{HAMLIN_TITLE},” Am. J. Med. Genet. B, vol. 156, no. 8, pp. 923–928, Dec. 2011."
     )
     assert fields.authors[:2] == ["Hamlin", "Liu"]
-    # Where the title ends and "Am. J. Med. Genet. B" begins the model is not sure enough
-    # (confidence under the title's threshold): left empty, never cut in the wrong place.
-    assert fields.title in (None, HAMLIN_TITLE)
+    # The model runs the title on into "Am." and is unsure where it ends; the closing quote
+    # after the title's comma says where.
+    assert fields.title == HAMLIN_TITLE
     assert fields.container in (None, "Am. J. Med. Genet. B")
     assert (fields.volume, fields.issue, fields.pages, fields.year) == ("156", "8", "923–928",
                                                                         2011)
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ('Doe, J., "A Title," in A Book, 2001.', '"A Title,"'),
+    ("Doe, J., ``A Title,'' journal, 2001.", "``A Title,''"),
+    ("Doe, J., « A Title, » Journal, 2001.", "« A Title, »"),
+    # No punctuation closing the quote: a quote inside the title, which goes on.
+    ('Doe, J., "Bad" science in a title. Journal, 2001.', None),
+    # A full stop after the quote may go on with more title.
+    ('Doe, J., "Fixer l\'opinion". Funktion der Presse. Journal, 2001.', None),
+])
+def test_a_quoted_title_ends_at_its_closing_quote(text: str, title: str | None) -> None:
+    from evidence_cli.sources.refparser.parser import _quoted_titles
+    from evidence_cli.sources.refparser.tokens import tokenize
+
+    tokens = tokenize(text)
+    wordlike = [t.text[0].isalnum() for t in tokens]
+    first = 5  # the opening quote (after "Doe , J . ,")
+    journal = max(i for i, t in enumerate(tokens) if t.text in ("Book", "journal", "Journal"))
+    # As if the model had labelled everything from the title to the journal's name a title.
+    (run,), closed = _quoted_titles(tokens, wordlike, [(first, journal + 1)])
+    if title is None:
+        assert run == (first, journal + 1) and not closed
+    else:
+        assert text[tokens[run[0]].start:tokens[run[1] - 1].end] == title
+        assert closed == {run[1]}
 
 
 def test_mla() -> None:

@@ -11,7 +11,7 @@ import json
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cache
@@ -250,7 +250,11 @@ def _read(text: str, tokens: list[Token], labelled: Labelled) -> ParsedReference
     for name, label in _FIELD_LABEL.items():
         if label not in runs:
             continue
-        found = _read_field(text, tokens, wordlike, atomic, labelled, name, runs[label])
+        field_runs = runs[label]
+        closed: set[int] = set()
+        if name == "title":
+            field_runs, closed = _quoted_titles(tokens, wordlike, field_runs)
+        found = _read_field(text, tokens, wordlike, atomic, labelled, name, field_runs, closed)
         if found is None:
             continue
         if name == "authors":
@@ -307,9 +311,66 @@ def _runs(labels: list[str]) -> dict[str, list[tuple[int, int]]]:
     return runs
 
 
+# A title's quotes, opening -> the closing ones ("``" and "''" are two tokens each).
+_QUOTE_PAIRS = {'"': ('"',), "“": ("”",), "„": ("“", "”"), "«": ("»",), "``": ("''", '"')}
+_CLOSING_PUNCTUATION = frozenset(",.;:!?")
+
+
+def _quote_at(tokens: list[Token], i: int) -> str | None:
+    """The opening or closing quote that starts at token i ("``" and "''" of two tokens glued),
+    or None."""
+    text = tokens[i].text
+    if text in "`'" and i + 1 < len(tokens) and tokens[i + 1].text == text and \
+            tokens[i + 1].start == tokens[i].end:
+        return text * 2
+    return text if text in _QUOTE_PAIRS or text in "”»" else None
+
+
+def _quoted_titles(tokens: list[Token], wordlike: list[bool], runs: list[tuple[int, int]]
+                   ) -> tuple[list[tuple[int, int]], set[int]]:
+    """The title's runs, each cut at its closing quote when the title opens with a quote and the
+    words labelled title go on past the quote that closes it ('“Title,” in Book', '``Title,''
+    journal'): the quotes say where the title ends, more surely than the model. Returns the
+    runs and the run ends that a closing quote set. A quote inside a title ('"Bad" science')
+    is not closed by punctuation, and is kept."""
+    out: list[tuple[int, int]] = []
+    closed: set[int] = set()
+    for first, last in runs:
+        opening = first
+        while opening < last and not wordlike[opening] and _quote_at(tokens, opening) is None:
+            opening += 1
+        if opening == last or wordlike[opening]:
+            opening = first - 1  # the quote may be just before the run (labelled otherwise)
+            while opening >= 0 and not wordlike[opening] and _quote_at(tokens, opening) is None:
+                opening -= 1
+        quote = _quote_at(tokens, opening) if 0 <= opening < len(tokens) and \
+            not wordlike[opening] else None
+        closers = _QUOTE_PAIRS.get(quote or "")
+        end = last
+        if closers:
+            start = opening + len(quote or "")
+            for i in range(max(start, first), last):
+                found = _quote_at(tokens, i)
+                if found is None or found not in closers:
+                    continue
+                after = i + len(found)
+                # The title's own punctuation inside its quotes ('"Title," in', American
+                # style), or a comma after them: a full stop after a quote may go on with more
+                # title ('"Fixer l'opinion publique". Funktion der ...').
+                punctuated = (i > 0 and tokens[i - 1].text in _CLOSING_PUNCTUATION) or (
+                    after < len(tokens) and tokens[after].text == ",")
+                if punctuated and True in wordlike[after:last]:
+                    end = after
+                    closed.add(end)
+                break
+        out.append((first, end))
+    return out, closed
+
+
 def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: set[int],
                 labelled: Labelled, name: str,
-                runs: list[tuple[int, int]]) -> ParsedField | None:
+                runs: list[tuple[int, int]], closed: Collection[int] = ()
+                ) -> ParsedField | None:
     if len(runs) == 1:  # most fields are one run: no candidates to compare (#12)
         first, last = runs[0]
         words = wordlike[first:last]
@@ -340,7 +401,9 @@ def _read_field(text: str, tokens: list[Token], wordlike: list[bool], atomic: se
     confidence = min(compress(own[first:last], words), default=own[first])
     # Where the field ends is as uncertain as the words just outside it might belong to it
     # (the nearest ones, past punctuation: #11).
-    confidence = min(confidence, 1.0 - labelled.before[first], 1.0 - labelled.after[last - 1])
+    confidence = min(confidence, 1.0 - labelled.before[first])
+    if last not in closed:  # (where a closing quote ends it, the words after are not its)
+        confidence = min(confidence, 1.0 - labelled.after[last - 1])
     if doubt:
         confidence *= 0.5
     start, end = tokens[first].start, tokens[last - 1].end
