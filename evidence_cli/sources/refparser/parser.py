@@ -320,10 +320,10 @@ def _quote_at(tokens: list[Token], i: int) -> str | None:
     """The opening or closing quote that starts at token i ("``" and "''" of two tokens glued),
     or None."""
     text = tokens[i].text
-    if text in "`'" and i + 1 < len(tokens) and tokens[i + 1].text == text and \
+    if text in ("`", "'") and i + 1 < len(tokens) and tokens[i + 1].text == text and \
             tokens[i + 1].start == tokens[i].end:
         return text * 2
-    return text if text in _QUOTE_PAIRS or text in "”»" else None
+    return text if text in _QUOTE_PAIRS or text in ("”", "»") else None
 
 
 def _quoted_titles(tokens: list[Token], wordlike: list[bool], runs: list[tuple[int, int]]
