@@ -1173,3 +1173,28 @@ def test_a_year_marked_in_chinese_is_the_year() -> None:
             "in Dentistry》2014年。 https://doi.org/10.1155/2014/861942")
     assert _parsed_codes(text, doi) == []
     assert _parsed_codes(text.replace("2014年", "2016年"), doi) == ["year-mismatch"]
+
+
+def test_a_number_after_an_issue_label_is_no_year() -> None:
+    # mimesis-edizioni labels Hindawi's volume (a year: 2013 of 2013) with "fasc." (fascicolo,
+    # Italian for issue): the number after the label is the volume cited, the other the year
+    # (#11).
+    doi = "10.1155/2013/753153"  # Chacón 2013, J Funct Spaces Appl 2013 (Hindawi), 1-5
+    text = ("G. R. Chacón, Toeplitz Operators on Weighted Bergman Spaces, in «Journal of "
+            "Function Spaces and Applications», fasc. 2013, 2013, pp. 1–5 "
+            "https://doi.org/10.1155/2013/753153")
+    assert _parsed_codes(text, doi) == []
+    assert _parsed_codes(text.replace("fasc. 2013", "fasc. 2014"), doi) == ["volume-mismatch"]
+    assert _parsed_codes(text.replace("2013, pp.", "2015, pp."), doi) == ["year-mismatch"]
+
+
+def test_fasc_labels_an_issue() -> None:
+    # universita-cattolica-del-sacro-cuore: "2, fasc. 1" is volume 2, issue 1, and the day of
+    # the date "(1 gennaio 2009)" is no issue (#11).
+    doi = "10.2478/v10285-012-0011-6"  # Drobilová 2009, J Landsc Ecol 2(1) 5-19
+    text = ("Drobilová, Linda. Developmental Dynamics of Localities Severely Affected by "
+            "Anthropogenic Activities on the Example of Doly Bílina. «Journal of Landscape "
+            "Ecology» (1 gennaio 2009) 2, fasc. 1: 5–19, 2:pp. . "
+            "https://doi.org/10.2478/v10285-012-0011-6")
+    assert _parsed_codes(text, doi) == []
+    assert _parsed_codes(text.replace("fasc. 1", "fasc. 2"), doi) == ["issue-mismatch"]

@@ -220,6 +220,26 @@ def test_a_short_chapter_title_merged_with_its_book_title_still_matches(
 
 
 
+def test_a_title_run_on_into_its_journal_still_matches(records: dict[str, dict[str, Any]]
+                                                       ) -> None:
+    """The parser runs the title on into "in «Journal»" (mimesis-edizioni, rendered from the
+    record): the journal's words make the cited title no longer one than the registered."""
+    ecology = "10.1007/s12080-020-00477-4"
+    text = ("C. Boettiger, Ecological management of stochastic systems with long transients, in "
+            "«Theoretical Ecology», fasc. 14, 4 2021, pp. 663–671")
+    merged = CitedFields(title="Ecological management of stochastic systems with long "
+                               "transients, in «Theoretical Ecology", authors=["Boettiger"],
+                         year=2021, pages="663–671")
+    outcome = choose(merged, text, _candidates(records, ecology))
+    assert outcome.kind == "matched" and outcome.record is not None
+    assert outcome.record["DOI"] == ecology
+    # Words that are not the journal's still make it another, longer title.
+    longer = replace(merged, title=merged.title.replace("in «Theoretical Ecology",
+                                                        "in «Theoretical Physics"))
+    assert choose(longer, text.replace("Ecology»", "Physics»"),
+                  _candidates(records, ecology)).kind == "none"
+
+
 @pytest.mark.parametrize("text", [
     "Gregory, KD, \u2018Widget Resources\u2019 in Programming with Motif\u2122 (Springer New York, "
     "1992) 11\u201326",

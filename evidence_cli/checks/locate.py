@@ -663,9 +663,10 @@ _VOLUME_LABEL = re.compile(r"(?<![^\W\d_])(?:vol|volume|v|bd|t)\.?\s*$", re.I)
 # "2004:2157", "2004(34): 2157": the number before an issue in brackets or before the colon
 # of the pages is the volume (Vancouver's "2003;2004(34):2157-76").
 _VOLUME_PLACE_AFTER = re.compile(r"^\s*(?:\(\s*[^\W_]+\s*\)\s*)?:")
-# "no. 6", "nr 6674", "issue 3"; in brackets too, "(6)", where an issue may stand.
+# "no. 6", "nr 6674", "issue 3", "fasc. 2" (Italian fascicolo); in brackets too, "(6)", where an
+# issue may stand.
 # The "o" of "n.º", "n°" and "nᵒ" is written with any of three characters (French styles).
-_ISSUE_WORD_TEXT = r"(?<![^\W\d_])(?:no|n|nr|issue|num|h)\.?[º°ᵒ]?\s*"
+_ISSUE_WORD_TEXT = r"(?<![^\W\d_])(?:no|n|nr|issue|num|h|fasc)\.?[º°ᵒ]?\s*"
 _ISSUE_WORD = re.compile(rf"{_ISSUE_WORD_TEXT}$", re.I)
 _ISSUE_LABEL = re.compile(rf"(?:{_ISSUE_WORD_TEXT}|\(\s*)$", re.I)
 

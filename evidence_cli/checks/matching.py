@@ -74,7 +74,7 @@ def _raw_title_similarity(raw: str, work: RegisteredWork, cited_title: str = "")
     from rapidfuzz import fuzz
 
     text = plain(raw)
-    cited_words = len(title_key(cited_title).split())
+    cited_words = len(_without_journal_tail(title_key(cited_title).split(), work))
     best = 0.0
     for form in title_forms(work):
         if len(form) >= 30 and len(form.split()) >= 0.75 * cited_words:
@@ -86,6 +86,18 @@ def _raw_title_similarity(raw: str, work: RegisteredWork, cited_title: str = "")
     sentence = _title_sentence(raw, work)
     return max(0.97 * max(best, sentence), 1.0 if sentence and _title_sentence(raw, work, 4)
                else 0.0)
+
+
+def _without_journal_tail(words: list[str], work: RegisteredWork) -> list[str]:
+    """A cited title's words without the registered journal's name (and an "in" before it)
+    that the parser ran on into its end ("... long transients, in «Theoretical Ecology»"):
+    they do not make the cited title a longer one than the registered (#11)."""
+    for name in work.containers:
+        tail = plain(name).split()
+        if tail and len(words) > len(tail) and words[-len(tail):] == tail:
+            words = words[:-len(tail)]
+            return words[:-1] if words and words[-1] == "in" else words
+    return words
 
 
 # Where a title ends in a rendered reference: a full stop, ?, ! or ; before a space (or before
