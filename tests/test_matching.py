@@ -220,24 +220,35 @@ def test_a_short_chapter_title_merged_with_its_book_title_still_matches(
 
 
 
-def test_a_title_run_on_into_its_journal_still_matches(records: dict[str, dict[str, Any]]
-                                                       ) -> None:
-    """The parser runs the title on into "in «Journal»" (mimesis-edizioni, rendered from the
-    record): the journal's words make the cited title no longer one than the registered."""
-    ecology = "10.1007/s12080-020-00477-4"
-    text = ("C. Boettiger, Ecological management of stochastic systems with long transients, in "
-            "«Theoretical Ecology», fasc. 14, 4 2021, pp. 663–671")
-    merged = CitedFields(title="Ecological management of stochastic systems with long "
-                               "transients, in «Theoretical Ecology", authors=["Boettiger"],
-                         year=2021, pages="663–671")
-    outcome = choose(merged, text, _candidates(records, ecology))
+@pytest.mark.parametrize(("doi", "text", "title", "other"), [
+    # mimesis-edizioni: 'in «Journal»' after the title.
+    ("10.1007/s12080-020-00477-4",
+     "C. Boettiger, Ecological management of stochastic systems with long transients, in "
+     "«Theoretical Ecology», fasc. 14, 4 2021, pp. 663–671",
+     "Ecological management of stochastic systems with long transients, in «Theoretical Ecology",
+     ("Ecology", "Physics")),
+    # systematic-and-applied-microbiology: the journal and Hindawi's volume 2013 after it.
+    ("10.1155/2013/753153",
+     "[1] Chacón, G.R. (2013) Toeplitz Operators on Weighted Bergman Spaces. Journal of "
+     "Function Spaces and Applications 2013, 1–5.",
+     "Toeplitz Operators on Weighted Bergman Spaces. Journal of Function Spaces and "
+     "Applications 2013", ("Applications", "Methods")),
+])
+def test_a_title_run_on_into_its_journal_still_matches(
+    records: dict[str, dict[str, Any]], doi: str, text: str, title: str,
+    other: tuple[str, str],
+) -> None:
+    """The parser runs the title on into the journal's name (the texts rendered from the
+    records; the parses as the parser reads them): the journal's words, and the numbers after
+    them, make the cited title no longer one than the registered."""
+    merged = CitedFields(title=title, authors=[text.split(",")[0].split()[-1]],
+                         pages=text.rsplit(" ", 1)[-1].strip("."))
+    outcome = choose(merged, text, _candidates(records, doi))
     assert outcome.kind == "matched" and outcome.record is not None
-    assert outcome.record["DOI"] == ecology
+    assert outcome.record["DOI"] == doi
     # Words that are not the journal's still make it another, longer title.
-    longer = replace(merged, title=merged.title.replace("in «Theoretical Ecology",
-                                                        "in «Theoretical Physics"))
-    assert choose(longer, text.replace("Ecology»", "Physics»"),
-                  _candidates(records, ecology)).kind == "none"
+    longer = replace(merged, title=title.replace(*other))
+    assert choose(longer, text.replace(*other), _candidates(records, doi)).kind == "none"
 
 
 @pytest.mark.parametrize("text", [

@@ -89,14 +89,18 @@ def _raw_title_similarity(raw: str, work: RegisteredWork, cited_title: str = "")
 
 
 def _without_journal_tail(words: list[str], work: RegisteredWork) -> list[str]:
-    """A cited title's words without the registered journal's name (and an "in" before it)
-    that the parser ran on into its end ("... long transients, in «Theoretical Ecology»"):
+    """A cited title's words without the registered journal's name (and an "in" before it,
+    numbers after it) that the parser ran on into its end ("... long transients, in
+    «Theoretical Ecology»", "... Spaces. Journal of Function Spaces and Applications 2013"):
     they do not make the cited title a longer one than the registered (#11)."""
+    end = len(words)
+    while end and words[end - 1].isdecimal():
+        end -= 1
     for name in work.containers:
         tail = plain(name).split()
-        if tail and len(words) > len(tail) and words[-len(tail):] == tail:
-            words = words[:-len(tail)]
-            return words[:-1] if words and words[-1] == "in" else words
+        if tail and end > len(tail) and words[end - len(tail):end] == tail:
+            start = end - len(tail)
+            return words[:start - 1] if words[start - 1] == "in" else words[:start]
     return words
 
 
