@@ -251,6 +251,25 @@ def test_a_title_run_on_into_its_journal_still_matches(
     assert choose(longer, text.replace(*other), _candidates(records, doi)).kind == "none"
 
 
+def test_a_year_read_from_the_title_is_no_cited_year(records: dict[str, dict[str, Any]]
+                                                     ) -> None:
+    """The parser takes the year in the title ("... PNLD 2012") for the cited year: the
+    registered year (2021) in the text is the year cited (the text rendered from the record,
+    the parse as the parser reads it, year and all)."""
+    silva = "10.5902/2448065761350"
+    title = ("O ‘não lugar’ epistemológico da Filosofia Africana nos livros didáticos de "
+             "filosofia para o ensino médio aprovados pelo Programa Nacional do Livro e Material "
+             "Didático – PNLD 2012")
+    text = (f"Silva, J.M., « {title} », Revista Digital de Ensino de Filosofia - REFilo, vol. 7, "
+            "2021, p. .")
+    misread = CitedFields(authors=["Silva"], year=2012, volume="7")
+    outcome = choose(misread, text, _candidates(records, silva))
+    assert outcome.kind == "matched" and outcome.record is not None
+    assert outcome.record["DOI"] == silva
+    # Without the registered year in the text, 2012 is a year cited and it disagrees.
+    assert choose(misread, text.replace("2021, ", ""), _candidates(records, silva)).kind == "none"
+
+
 @pytest.mark.parametrize("text", [
     "Gregory, KD, \u2018Widget Resources\u2019 in Programming with Motif\u2122 (Springer New York, "
     "1992) 11\u201326",

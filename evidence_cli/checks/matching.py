@@ -202,18 +202,22 @@ def _numbers_score(cited: CitedFields, work: RegisteredWork) -> float | None:
     return sum(checks) / len(checks)
 
 
-def _located_scores(scores: dict[str, float | None], raw: str, work: RegisteredWork) -> None:
+def _located_scores(scores: dict[str, float | None], raw: str, work: RegisteredWork,
+                    cited: CitedFields) -> None:
     """A field the parser was not sure enough to give is still evidence when the candidate's
     registered value is in the text (checks/locate.py, the rules the field checks use): its
     authorship leading the reference, its year, its journal, its page range. Only an unknown
-    becomes an agreement; nothing the parser read is overruled, and the title must already
-    pass on its own."""
-    from evidence_cli.checks.locate import ReferenceText, abbreviation_in_text
+    becomes an agreement, and the title must already pass on its own; nothing the parser read
+    is overruled, but for a "year" that is a number of the candidate's own title ("... PNLD
+    2012. Rev Dig Ens Filo. 2021" for a work of 2021), which the field checks do not take for a
+    cited year either (#11)."""
+    from evidence_cli.checks.locate import ReferenceText, abbreviation_in_text, title_numbers
 
     text = ReferenceText(raw)
     if scores["author"] is None and text.has_authors(work):
         scores["author"] = 1.0
-    if scores["year"] is None and work.years and text.has_year(work.years):
+    misread = scores["year"] == 0.0 and str(cited.year) in title_numbers(work)
+    if (scores["year"] is None or misread) and work.years and text.has_year(work.years):
         scores["year"] = 1.0
     if scores["container"] is None and work.containers and (
             text.has_container(work) or abbreviation_in_text(text, work)):
@@ -277,7 +281,7 @@ def candidate_confidence(cited: CitedFields, raw: str, message: dict[str, Any] |
         "container": _container_score(cited, raw, work),
         "numbers": _numbers_score(cited, work),
     }
-    _located_scores(scores, raw, work)
+    _located_scores(scores, raw, work, cited)
     total = sum(
         weight * (_UNKNOWN if scores[name] is None else float(scores[name] or 0.0))
         for name, weight in _WEIGHTS.items()
