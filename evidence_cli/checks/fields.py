@@ -26,6 +26,7 @@ from evidence_cli.checks.compare import (
     titles_agree,
 )
 from evidence_cli.checks.locate import (
+    NUMBERED,
     YEAR_LIKE,
     Place,
     ReferenceText,
@@ -499,13 +500,10 @@ def _year_in_volume_place(year: int, work: RegisteredWork, text: ReferenceText) 
     """The "year" the parser read stands only where a volume goes ("2015:1–7, 2014"), and the
     registered volume is its year (Hindawi's 2014 of 2014) printed elsewhere: it is the volume
     cited, for _shared_number to report, not a year (#11)."""
-    if not _volume_is_a_year(work):
-        return False
-    stands = places(text, str(year), work, False)
-    # After an issue's label only ("fasc. 2014, 2013" in mimesis-edizioni, which labels the
-    # volume so), a number is no year either (#11).
-    return (stands == {Place.VOLUME} or (not stands and labelled_as_issue(text, str(year)))) \
-        and places(text, work.volume or "", work, False) != {Place.VOLUME}
+    # (After an issue's label too: mimesis-edizioni labels the volume "fasc.", #11.)
+    return _volume_is_a_year(work) and \
+        places(text, str(year), work, False) in ({Place.VOLUME}, {Place.ISSUE}) and \
+        places(text, work.volume or "", work, False) != {Place.VOLUME}
 
 
 def _issue_after_roman(work: RegisteredWork, text: ReferenceText) -> str | None:
@@ -832,6 +830,11 @@ def _lone_range_or_page(absent: list[str], singles: list[str], ranges: list[str]
     return [_pages_mismatch(lone[0], work)]
 
 
+def _numbered(found: set[Place]) -> bool:
+    """Places that all say a volume or an issue (none says a date)."""
+    return bool(found) and found <= NUMBERED
+
+
 def _shared_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText, number: str,
                    absent: list[str]) -> list[Finding] | None:
     """One number of the text stands for two registered fields that share it, and another
@@ -851,18 +854,14 @@ def _shared_number(cited: CitedFields, work: RegisteredWork, text: ReferenceText
         for strong_only in (True, False):
             mine = places(text, number, work, strong_only)
             theirs = places(text, key, work, strong_only)
+            # A volume's or an issue's label says a number (mimesis-edizioni labels the volume
+            # "fasc.": "fasc. 2014, 2013", #11).
             if (mine == {Place.DATE} and theirs != {Place.DATE}) or \
-                    (not mine and theirs == {Place.VOLUME}):
+                    (not mine and _numbered(theirs)):
                 return [_year_mismatch(int(number), work)]
-            if (mine == {Place.VOLUME} and theirs != {Place.VOLUME}) or \
+            if (_numbered(mine) and not _numbered(theirs)) or \
                     (not mine and theirs == {Place.DATE}):
                 return [_number_mismatch("volume", number, volume)]
-        # After an issue's label, a number is no year ("fasc. 2014, 2013": mimesis-edizioni
-        # labels Hindawi's volume so, #11).
-        labelled = labelled_as_issue(text, number)
-        if labelled != labelled_as_issue(text, key):
-            return [_number_mismatch("volume", number, volume) if labelled else
-                    _year_mismatch(int(number), work)]
         # No cue in the text ("Case Reports in Dentistry 2014, 2015, 1–7" for volume 2014 of
         # 2014): one of the two is cited wrong for sure, and silence would pass it as ok. The
         # parser's reading of the style, sure or not, says which field (#11); without one,

@@ -652,6 +652,11 @@ class Place(Enum):
 
     DATE = "date"
     VOLUME = "volume"
+    ISSUE = "issue"  # after an issue's label ("no. 6", "fasc. 2"): a number, no date
+
+
+# The places of a number that a volume or an issue is cited in.
+NUMBERED = frozenset({Place.VOLUME, Place.ISSUE})
 
 
 YEAR_LIKE = re.compile(r"^(?:1[5-9]|20)\d\d$")
@@ -674,7 +679,8 @@ _ISSUE_LABEL = re.compile(rf"(?:{_ISSUE_WORD_TEXT}|\(\s*)$", re.I)
 def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: bool
            ) -> set[Place]:
     """What the places where `number` stands alone say it is: in brackets alone (or with a
-    month) a date, after "vol." a volume (the strong cues); before the title, where
+    month) a date, after "vol." a volume, after "no." an issue (the strong cues); before the
+    title, where
     author-date styles put the year, a date, and before an issue in brackets or the colon of
     the pages a volume (the weak ones)."""
     found: set[Place] = set()
@@ -685,6 +691,8 @@ def places(text: ReferenceText, number: str, work: RegisteredWork, strong_only: 
             found.add(Place.DATE)
         elif _VOLUME_LABEL.search(before):
             found.add(Place.VOLUME)
+        elif _ISSUE_WORD.search(before):
+            found.add(Place.ISSUE)
         elif strong_only:
             continue
         elif title_start is not None and end <= title_start:
